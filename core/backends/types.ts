@@ -1,0 +1,68 @@
+/**
+ * The backend contract. A backend starts a session (a loaded model, a managed server, a Python worker)
+ * and streams generated tokens to a sink with monotonic timestamps; the harness does all timing maths.
+ */
+import type { z } from 'zod'
+import type { ResolvedExperimentOptions, ResolvedModel } from '../config/defaults.js'
+
+export interface BackendContext<Options = Record<string, unknown>> {
+  /** the backend's own options, validated by its schema (without `name`) */
+  options: Options
+  model: ResolvedModel
+  generation: ResolvedExperimentOptions['generation']
+  /** the most requests that will be in flight at once */
+  concurrency: number
+  /** where derived artefacts (random models) are cached */
+  cacheDir: string
+  /** relative model and dataset paths resolve against this */
+  baseDir: string
+  log(line: string): void
+}
+
+export interface GenerateRequest {
+  prompt: string
+  maxTokens: number
+  signal?: AbortSignal
+}
+
+export interface TokenSink {
+  /** `count` tokens arrived together at `timeMs` (performance.now() of the process) */
+  onTokens(count: number, timeMs: number): void
+}
+
+export interface GenerateResult {
+  inputTokens: number
+  outputTokens: number
+  finishReason: 'length' | 'stop' | 'aborted'
+}
+
+export interface ModelInfo {
+  name: string
+  path: string | null
+  file_size_mb: number | null
+  parameters: number | null
+  architecture: string | null
+  /** the shape the FLOPs formula needs, when known */
+  shape: { layers: number; hidden: number; heads: number; headsKv: number; ff: number; vocab: number; context: number } | null
+  precision: string | null
+}
+
+export interface BackendSession {
+  readonly backendVersion: string | null
+  readonly model: ModelInfo
+  readonly latencyMode: 'TRUE_STREAMING' | 'PER_REQUEST_BATCH' | 'PROPORTIONAL_ESTIMATE'
+  /** software versions for the environment snapshot */
+  readonly software: Record<string, string | null>
+  /** settings the backend resolved itself (threads picked for this machine, actual context size) */
+  readonly settings: Record<string, unknown>
+  tokenizer: { tokenize(text: string): number[]; detokenize(tokens: number[]): string }
+  generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
+  close(): Promise<void>
+}
+
+export interface Backend<Options = Record<string, unknown>> {
+  readonly name: string
+  /** strict schema of the options beside `name` in `backend: { name, ... }` */
+  readonly options: z.ZodType<Options>
+  start(ctx: BackendContext<Options>): Promise<BackendSession>
+}

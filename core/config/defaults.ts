@@ -1,0 +1,77 @@
+/**
+ * "Config as resolved": every experiment option with its default. A default of null means "not set"
+ * and is meaningful (rate null = closed loop). Values follow LLenergyMeasure's method where it has
+ * one (warmup CV 0.05 over 5 requests, 5-50 requests; baseline 30 s, TTL 3600 s; sampling 100 ms).
+ */
+import type { z } from 'zod'
+import type { datasetOptionsSchema } from '../workload/dataset-schema.js'
+
+export interface ResolvedBackend { name: string; [option: string]: unknown }
+export type ResolvedModel = string | { path: string } | { random: string | Record<string, unknown> }
+export type ResolvedProbes = Record<string, false | Record<string, unknown>>
+
+export interface ResolvedExperimentOptions {
+  backend: ResolvedBackend | null
+  model: ResolvedModel | null
+  dataset: z.infer<typeof datasetOptionsSchema> | null
+  generation: { maxTokens: number; temperature: number; topP: number; topK: number; seed: number; ignoreEos: boolean }
+  load: {
+    concurrency: number
+    rate: number | 'inf' | null
+    burstiness: number
+    requests: number | null
+    duration: number | null
+    seed: number
+  }
+  measurement: {
+    warmup: { mode: 'cv' | 'fixed'; requests: number; cvThreshold: number; window: number; minRequests: number; maxRequests: number }
+    sampleIntervalMs: number
+    baseline: { enabled: boolean; seconds: number; ttlSeconds: number }
+    carbon: { country: string | null; intensity: number | null }
+  }
+  probes: ResolvedProbes
+  sweep: Record<string, unknown[]>
+  sweepMode: 'grid' | 'zip'
+  repeat: number
+  timeout: number
+}
+
+export interface ResolvedRunOptions {
+  include: string[]
+  exclude: string[]
+  reporters: unknown[]
+  outputFile: string | Record<string, string> | null
+  resultsDir: string
+  cacheDir: string | null
+  bail: number
+}
+
+export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
+  backend: null,
+  model: null,
+  dataset: null,
+  generation: { maxTokens: 64, temperature: 0, topP: 1, topK: 0, seed: 0, ignoreEos: true },
+  load: { concurrency: 1, rate: null, burstiness: 1, requests: null, duration: null, seed: 0 },
+  measurement: {
+    warmup: { mode: 'cv', requests: 5, cvThreshold: 0.05, window: 5, minRequests: 5, maxRequests: 50 },
+    sampleIntervalMs: 100,
+    baseline: { enabled: true, seconds: 30, ttlSeconds: 3600 },
+    carbon: { country: null, intensity: null },
+  },
+  // nvml joins when the GPU probe lands; what is unavailable is reported, never faked
+  probes: { rapl: {}, 'cpu-estimate': {} },
+  sweep: {},
+  sweepMode: 'grid',
+  repeat: 1,
+  timeout: 600_000,
+}
+
+export const RUN_DEFAULTS: ResolvedRunOptions = {
+  include: ['benchmarks/**/*.bench.ts'],
+  exclude: ['**/node_modules/**', '**/dist/**'],
+  reporters: ['console'],
+  outputFile: null,
+  resultsDir: 'llem-results',
+  cacheDir: null,
+  bail: 0,
+}

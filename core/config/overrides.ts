@@ -1,0 +1,91 @@
+/**
+ * The two layers above the files: LLEM_* environment variables and CLI flags. Both name an option by
+ * its dotted path (`--measurement.warmup.maxRequests 10`, `LLEM_MEASUREMENT__WARMUP__MAX_REQUESTS=10`)
+ * and carry strings, coerced by the type the schema expects at that path.
+ */
+import { InputError } from '../errors.js'
+import type { OptionLayer } from './layers.js'
+import { setPath } from './layers.js'
+import { configSchema, experimentOptionsSchema, RUN_ONLY_KEYS } from './schema.js'
+import { closest } from './suggest.js'
+import { declaredLeafPaths, schemasAt } from './zod-walk.js'
+import { normaliseOptions } from './normalise.js'
+import { validateOptions } from './validate.js'
+
+let leafCache: string[] | undefined
+/** Every option path a flag or env var may name, e.g. 'load.concurrency', 'backend', 'dataset.file'. */
+export function optionPaths(): string[] {
+  leafCache ??= declaredLeafPaths(configSchema)
+  return leafCache
+}
+
+export function envVarName(dotted: string): string {
+  return 'LLEM_' + dotted.split('.').map((seg) => seg.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase()).join('__')
+}
+
+/** A string from a flag or env var, turned into what the schema at `dotted` accepts. */
+export function coerceValue(dotted: string, raw: string | boolean): unknown {
+  if (typeof raw === 'boolean') return raw
+  const candidates = schemasAt(configSchema, dotted.split('.'))
+  const attempts: unknown[] = [raw]
+  if (raw === 'Infinity' || raw === 'inf') attempts.push('inf')
+  try {
+    attempts.push(JSON.parse(raw))
+  } catch {
+    /* not JSON: a plain string */
+  }
+  attempts.push(raw.split(',').map((s) => s.trim()).filter(Boolean))
+  for (const value of attempts) if (candidates.some((s) => s.safeParse(value).success)) return value
+  return raw
+}
+
+function checkPath(dotted: string, what: (p: string) => string, file: string): void {
+  const paths = optionPaths()
+  if (paths.includes(dotted)) return
+  // a deeper path under an atomic or free-form key (backend.threads, probes.rapl.root) is allowed
+  if (paths.some((p) => dotted.startsWith(p + '.'))) return
+  const guess = closest(dotted, paths)
+  throw new InputError('CONFIG_INVALID', `${file}: unknown option ${what(dotted)}` + (guess ? ` (did you mean ${what(guess)}?)` : ''), { file, where: dotted })
+}
+
+export interface OverrideLayers {
+  env: OptionLayer
+  cli: OptionLayer
+  /** run-only keys (resultsDir, reporters...) from env and flags, merged in that order */
+  run: Record<string, unknown>
+  cliOverrides: Record<string, unknown>
+}
+
+export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string, string | boolean>): OverrideLayers {
+  const run: Record<string, unknown> = {}
+  const envValues: Record<string, unknown> = {}
+  const envDetails: Record<string, string> = {}
+  for (const dotted of optionPaths()) {
+    const name = envVarName(dotted)
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    const value = coerceValue(dotted, raw)
+    if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(run, dotted, value)
+    else setPath(envValues, dotted, value)
+    envDetails[dotted] = name
+  }
+  const cliValues: Record<string, unknown> = {}
+  const cliDetails: Record<string, string> = {}
+  const cliOverrides: Record<string, unknown> = {}
+  for (const [dotted, raw] of Object.entries(flags)) {
+    checkPath(dotted, (p) => `--${p}`, 'command line')
+    const value = coerceValue(dotted, raw)
+    if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(run, dotted, value)
+    else setPath(cliValues, dotted, value)
+    cliDetails[dotted] = `--${dotted}`
+    cliOverrides[dotted] = value
+  }
+  validateOptions(experimentOptionsSchema, envValues, { file: 'environment', label: 'LLEM_* variables' })
+  validateOptions(experimentOptionsSchema, cliValues, { file: 'command line' })
+  return {
+    env: { source: 'env', detail: 'environment', values: normaliseOptions(envValues), details: envDetails },
+    cli: { source: 'cli', detail: 'command line', values: normaliseOptions(cliValues), details: cliDetails },
+    run,
+    cliOverrides,
+  }
+}

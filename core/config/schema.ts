@@ -1,0 +1,131 @@
+/**
+ * One zod schema for what a user writes, shared by llem.config.ts, describe()/bench() options and CLI
+ * flags. Every key is optional here ("config as written"); defaults.ts fills every key ("config as
+ * resolved"). Objects are strict so a typo is an error with a suggestion, never silently ignored.
+ */
+import { z } from 'zod'
+import { datasetOptionsSchema } from '../workload/dataset-schema.js'
+
+const posInt = () => z.int().positive()
+
+/** `backend: 'llama-cpp'` or `backend: { name: 'llama-cpp', threads: 1 }`; the rest is the plugin's. */
+export const backendSpecSchema = z.union([
+  z.string().min(1),
+  z.looseObject({ name: z.string().min(1) }),
+])
+
+/** Shared by all backends: an id, a path, or a random-weight model of a given shape. */
+export const modelSpecSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ path: z.string().min(1) }),
+  z.strictObject({ random: z.union([z.string().min(1), z.record(z.string(), z.unknown())]) }),
+])
+
+export const generationSchema = z.strictObject({
+  maxTokens: posInt().optional(),
+  temperature: z.number().min(0).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.int().min(0).optional(),
+  seed: z.int().min(0).optional(),
+  /** keep generating past end-of-sequence so every request produces exactly maxTokens */
+  ignoreEos: z.boolean().optional(),
+})
+
+export const loadSchema = z.strictObject({
+  /** closed loop with N requests in flight; with `rate`, the cap on requests in flight */
+  concurrency: posInt().optional(),
+  /** open loop: requests per second ('inf' or Infinity sends all at once); null = closed loop */
+  rate: z.union([z.number().positive(), z.literal('inf')]).nullable().optional(),
+  /** gamma shape of inter-arrival gaps; 1 = Poisson */
+  burstiness: z.number().positive().optional(),
+  /** stop after this many measured requests (null: one pass over the dataset) */
+  requests: posInt().nullable().optional(),
+  /** stop sending after this many seconds (null: no limit) */
+  duration: z.number().positive().nullable().optional(),
+  seed: z.int().min(0).optional(),
+})
+
+export const warmupSchema = z.strictObject({
+  /** 'cv': until the coefficient of variation of request latency over `window` is under the threshold */
+  mode: z.enum(['cv', 'fixed']).optional(),
+  /** requests for mode 'fixed' (0 disables warmup) */
+  requests: z.int().min(0).optional(),
+  cvThreshold: z.number().positive().optional(),
+  window: z.int().min(2).optional(),
+  minRequests: z.int().min(0).optional(),
+  maxRequests: z.int().min(0).optional(),
+})
+
+export const measurementSchema = z.strictObject({
+  warmup: warmupSchema.optional(),
+  /** probe timeline sampling interval */
+  sampleIntervalMs: z.int().min(10).optional(),
+  baseline: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      seconds: z.number().min(0).optional(),
+      ttlSeconds: z.number().min(0).optional(),
+    })
+    .optional(),
+  carbon: z
+    .strictObject({
+      /** ISO 3166 alpha-3 country code for grid carbon intensity; null: world average */
+      country: z.string().length(3).nullable().optional(),
+      /** g CO2 per kWh, overrides country */
+      intensity: z.number().min(0).nullable().optional(),
+    })
+    .optional(),
+})
+
+/** `['rapl', 'cpu-estimate']` or `{ rapl: { root: '/sys/class/powercap' }, 'cpu-estimate': false }` */
+export const probesSchema = z.union([
+  z.array(z.string().min(1)),
+  z.record(z.string().min(1), z.union([z.boolean(), z.record(z.string(), z.unknown())])),
+])
+
+/** What a bench (and describe, and the config file) may set for an experiment. */
+export const experimentOptionsSchema = z.strictObject({
+  backend: backendSpecSchema.optional(),
+  model: modelSpecSchema.nullable().optional(),
+  dataset: datasetOptionsSchema.nullable().optional(),
+  generation: generationSchema.optional(),
+  load: loadSchema.optional(),
+  measurement: measurementSchema.optional(),
+  probes: probesSchema.optional(),
+  /** dotted option path -> values; expands into one experiment per point */
+  sweep: z.record(z.string().min(1), z.array(z.unknown()).min(1)).optional(),
+  sweepMode: z.enum(['grid', 'zip']).optional(),
+  repeat: posInt().optional(),
+  /** per-experiment time limit in ms (model load and warmup included) */
+  timeout: posInt().optional(),
+})
+
+export const reporterSpecSchema = z.union([
+  z.string().min(1),
+  z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
+  z.looseObject({}),
+])
+
+/** llem.config.ts: the experiment options plus keys that only make sense for a whole run. */
+export const configSchema = experimentOptionsSchema.extend({
+  include: z.array(z.string().min(1)).optional(),
+  exclude: z.array(z.string().min(1)).optional(),
+  reporters: z.array(reporterSpecSchema).optional(),
+  /** where a file reporter writes: one path, or reporter name -> path */
+  outputFile: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]).optional(),
+  resultsDir: z.string().min(1).optional(),
+  cacheDir: z.string().min(1).optional(),
+  /** stop after this many failed experiments (0: never) */
+  bail: z.int().min(0).optional(),
+})
+
+export type ExperimentOptions = z.input<typeof experimentOptionsSchema>
+export type LlemConfig = z.input<typeof configSchema>
+export type BackendSpec = z.infer<typeof backendSpecSchema>
+export type ModelSpec = z.infer<typeof modelSpecSchema>
+export type ReporterSpec = z.infer<typeof reporterSpecSchema>
+
+/** Keys whose value is replaced as a whole by a higher layer, never merged key by key. */
+export const ATOMIC_KEYS = new Set(['backend', 'model', 'dataset', 'probes', 'sweep', 'include', 'exclude', 'reporters', 'outputFile'])
+/** Keys of configSchema that are not experiment options: not part of an experiment's effective config. */
+export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail'])

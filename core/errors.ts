@@ -1,0 +1,51 @@
+/**
+ * Error classes with stable codes. The CLI maps them to exit codes:
+ * InputError (bad config, bench file, dataset, results file) -> 2, everything else -> 1.
+ * The message is what the user sees; it must name the file and the place in it.
+ */
+export type ErrorCode =
+  | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_SYNTAX'
+  | 'CONFIG_INVALID'
+  | 'BENCH_IMPORT'
+  | 'BENCH_INVALID'
+  | 'MODEL_NOT_FOUND'
+  | 'MODEL_NOT_GGUF'
+  | 'DATASET_NOT_FOUND'
+  | 'DATASET_INVALID'
+  | 'RESULTS_INVALID'
+  | 'PLUGIN_NOT_FOUND'
+  | 'FILTER_NO_MATCH'
+  | 'BACKEND_FAILED'
+  | 'PROBE_FAILED'
+  | 'WORKER_FAILED'
+  | 'INTERRUPTED'
+
+export class LlemError extends Error {
+  readonly code: ErrorCode
+  readonly exitCode: number
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'LlemError'
+    this.code = code
+    this.exitCode = options?.exitCode ?? 1
+  }
+}
+
+/** Bad input from the user: exit code 2, one clear message, no stack trace unless --verbose. */
+export class InputError extends LlemError {
+  /** the file the problem is in, when there is one */
+  readonly file?: string
+  /** where inside the file: a dotted path, a line number, ... */
+  readonly where?: string
+  constructor(code: ErrorCode, message: string, options?: { file?: string; where?: string; cause?: unknown }) {
+    super(code, message, { cause: options?.cause, exitCode: 2 })
+    this.name = 'InputError'
+    this.file = options?.file
+    this.where = options?.where
+  }
+}
+
+export function isLlemError(e: unknown): e is LlemError {
+  return e instanceof Error && typeof (e as LlemError).code === 'string' && typeof (e as LlemError).exitCode === 'number'
+}

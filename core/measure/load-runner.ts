@@ -1,0 +1,119 @@
+/**
+ * Drives the backend with the load pattern and times every token. Closed loop: `concurrency` requests
+ * in flight, each finished request replaced by the next. Open loop (`rate`): requests sent at gamma-
+ * distributed arrival times (vLLM's method), `concurrency` caps how many are in flight. The hot path
+ * only pushes performance.now() values; all statistics are computed after the window closes.
+ */
+import { performance } from 'node:perf_hooks'
+import type { BackendSession } from '../backends/types.js'
+import type { DatasetPrompt } from '../workload/dataset.js'
+import { arrivalOffsetsMs } from '../workload/arrivals.js'
+
+export interface RequestTiming {
+  index: number
+  promptId: number
+  /** absolute performance.now() values */
+  start: number
+  end: number
+  /** one entry per chunk of tokens: its arrival time and how many tokens it carried */
+  chunkTimes: number[]
+  chunkCounts: number[]
+  inputTokens: number
+  outputTokens: number
+  ok: boolean
+  error: string | null
+}
+
+export interface LoadPlan {
+  concurrency: number
+  rate: number | 'inf' | null
+  burstiness: number
+  /** total requests to send */
+  requests: number
+  /** stop sending after this many ms (null: no limit) */
+  durationMs: number | null
+  seed: number
+  maxTokens: number
+}
+
+export interface LoadOutcome {
+  requests: RequestTiming[]
+  windowStart: number
+  windowEnd: number
+}
+
+export async function runLoad(
+  session: BackendSession,
+  prompts: DatasetPrompt[],
+  plan: LoadPlan,
+  hooks: { onRequestDone?: (done: number) => void; signal?: AbortSignal } = {},
+): Promise<LoadOutcome> {
+  const results: RequestTiming[] = []
+  const windowStart = performance.now()
+  const deadline = plan.durationMs === null ? Infinity : windowStart + plan.durationMs
+  let next = 0
+  const take = (): number | null => {
+    if (next >= plan.requests || performance.now() >= deadline || hooks.signal?.aborted) return null
+    return next++
+  }
+  const runOne = async (index: number): Promise<void> => {
+    const prompt = prompts[index % prompts.length]
+    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, ok: true, error: null }
+    const sink = {
+      onTokens(count: number, timeMs: number) {
+        timing.chunkTimes.push(timeMs)
+        timing.chunkCounts.push(count)
+      },
+    }
+    try {
+      const r = await session.generate({ prompt: prompt.text, maxTokens: plan.maxTokens, signal: hooks.signal }, sink)
+      timing.inputTokens = r.inputTokens
+      timing.outputTokens = r.outputTokens
+      if (r.finishReason === 'aborted') {
+        timing.ok = false
+        timing.error = 'aborted'
+      }
+    } catch (e) {
+      timing.ok = false
+      timing.error = e instanceof Error ? e.message : String(e)
+      timing.outputTokens = timing.chunkCounts.reduce((a, b) => a + b, 0)
+    }
+    timing.end = performance.now()
+    results.push(timing)
+    hooks.onRequestDone?.(results.length)
+  }
+
+  if (plan.rate === null) {
+    // closed loop: N lanes, each sends its next request as soon as the previous one finished
+    const lane = async () => {
+      for (let i = take(); i !== null; i = take()) await runOne(i)
+    }
+    await Promise.all(Array.from({ length: Math.max(1, plan.concurrency) }, lane))
+  } else {
+    const rate = plan.rate === 'inf' ? Infinity : plan.rate
+    const offsets = arrivalOffsetsMs(plan.requests, { rate, burstiness: plan.burstiness, seed: plan.seed })
+    let inFlight = 0
+    const waiters: (() => void)[] = []
+    const release = () => {
+      inFlight--
+      waiters.shift()?.()
+    }
+    const running: Promise<void>[] = []
+    for (const offset of offsets) {
+      const wait = windowStart + offset - performance.now()
+      if (wait > 0) await sleep(wait)
+      if (inFlight >= plan.concurrency) await new Promise<void>((r) => waiters.push(r))
+      const i = take()
+      if (i === null) break
+      inFlight++
+      running.push(runOne(i).finally(release))
+    }
+    await Promise.all(running)
+  }
+  results.sort((a, b) => a.index - b.index)
+  return { requests: results, windowStart, windowEnd: performance.now() }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}

@@ -1,0 +1,96 @@
+/**
+ * Opening the configured probes for one experiment. What is unavailable is recorded with its reason,
+ * never faked; a fallback probe (cpu-estimate) is opened only when no measuring probe covers CPU energy.
+ */
+import type { EnergyDomainReading, ProbeSession } from '../probes/types.js'
+import type { ResolvedProbes } from '../config/defaults.js'
+import { builtinProbes, FALLBACK_PROBES } from '../plugins/builtins.js'
+
+export interface OpenProbes {
+  sessions: ProbeSession[]
+  unavailable: Record<string, string>
+}
+
+export async function openProbes(config: ResolvedProbes, log: (line: string) => void): Promise<OpenProbes> {
+  const sessions: ProbeSession[] = []
+  const unavailable: Record<string, string> = {}
+  const enabled = Object.entries(config).filter(([, v]) => v !== false) as [string, Record<string, unknown>][]
+  const ordered = [...enabled.filter(([n]) => !FALLBACK_PROBES.has(n)), ...enabled.filter(([n]) => FALLBACK_PROBES.has(n))]
+  for (const [name, options] of ordered) {
+    const load = builtinProbes[name]
+    if (!load) {
+      unavailable[name] = `unknown probe "${name}" (built-ins: ${Object.keys(builtinProbes).join(', ')})`
+      continue
+    }
+    if (FALLBACK_PROBES.has(name) && sessions.some((s) => s.readEnergy().some((d) => d.kind === 'cpu'))) {
+      unavailable[name] = 'not needed: a measuring probe covers CPU energy'
+      continue
+    }
+    try {
+      const probe = await load()
+      const availability = await probe.available(options)
+      if (!availability.available) {
+        unavailable[name] = availability.reason
+        continue
+      }
+      sessions.push(await probe.open(options))
+    } catch (e) {
+      unavailable[name] = `failed to open: ${e instanceof Error ? e.message : String(e)}`
+      log(`probe ${name} failed to open: ${String(e)}`)
+    }
+  }
+  return { sessions, unavailable }
+}
+
+export interface EnergySnapshot {
+  t: number
+  /** `${probe}:${domain}` -> cumulative joules */
+  domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean }>
+}
+
+export function snapshotEnergy(sessions: ProbeSession[], t: number): EnergySnapshot {
+  const domains: EnergySnapshot['domains'] = {}
+  for (const s of sessions)
+    for (const d of s.readEnergy()) domains[`${s.probe}:${d.domain}`] = { kind: d.kind, energy_j: d.energy_j, counted: !d.contained_in }
+  return { t, domains }
+}
+
+export interface EnergyDelta {
+  perDomain: Record<string, number>
+  cpu: number | null
+  dram: number | null
+  gpu: number | null
+  total: number | null
+}
+
+/** Energy between two snapshots; totals add only domains not contained in another. */
+export function energyBetween(a: EnergySnapshot, b: EnergySnapshot): EnergyDelta {
+  const perDomain: Record<string, number> = {}
+  const byKind: Record<string, number | null> = { cpu: null, dram: null, gpu: null }
+  for (const [key, end] of Object.entries(b.domains)) {
+    const start = a.domains[key]
+    if (!start) continue
+    const delta = end.energy_j - start.energy_j
+    perDomain[key] = delta
+    if (end.counted && end.kind in byKind) byKind[end.kind] = (byKind[end.kind] ?? 0) + delta
+  }
+  const parts = [byKind.cpu, byKind.dram, byKind.gpu].filter((v): v is number => v !== null)
+  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, total: parts.length ? parts.reduce((x, y) => x + y, 0) : null }
+}
+
+/** Cumulative energy at time t by linear interpolation on the timeline (for sub-windows). */
+export function interpolateSnapshot(timeline: EnergySnapshot[], t: number): EnergySnapshot | null {
+  if (timeline.length === 0 || t < timeline[0].t || t > timeline[timeline.length - 1].t) return null
+  let i = 1
+  while (i < timeline.length && timeline[i].t < t) i++
+  if (i >= timeline.length) return timeline[timeline.length - 1]
+  const a = timeline[i - 1]
+  const b = timeline[i]
+  const f = b.t === a.t ? 0 : (t - a.t) / (b.t - a.t)
+  const domains: EnergySnapshot['domains'] = {}
+  for (const [k, v] of Object.entries(b.domains)) {
+    const av = a.domains[k]
+    if (av) domains[k] = { ...v, energy_j: av.energy_j + f * (v.energy_j - av.energy_j) }
+  }
+  return { t, domains }
+}

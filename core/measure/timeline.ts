@@ -1,0 +1,64 @@
+/**
+ * The probe timeline: every `intervalMs`, cumulative energy per domain and instant readings from each
+ * probe, plus this process's RSS. Reading counters often is also what keeps RAPL wraparound safe.
+ */
+import { performance } from 'node:perf_hooks'
+import type { ProbeSession } from '../probes/types.js'
+import { snapshotEnergy, type EnergySnapshot } from './probe-set.js'
+
+export interface TimelineRow {
+  t: number
+  values: Record<string, number>
+}
+
+export class Timeline {
+  readonly energy: EnergySnapshot[] = []
+  readonly rows: TimelineRow[] = []
+  private timer: NodeJS.Timeout | undefined
+  peakRssMb = 0
+
+  constructor(private readonly sessions: ProbeSession[]) {}
+
+  tick(): EnergySnapshot {
+    const t = performance.now()
+    const snap = snapshotEnergy(this.sessions, t)
+    const values: Record<string, number> = {}
+    for (const s of this.sessions) Object.assign(values, s.sample())
+    const rss = process.memoryUsage.rss() / 1048576
+    values.process_rss_mb = rss
+    if (rss > this.peakRssMb) this.peakRssMb = rss
+    this.energy.push(snap)
+    this.rows.push({ t, values })
+    return snap
+  }
+
+  start(intervalMs: number): EnergySnapshot {
+    const first = this.tick()
+    this.timer = setInterval(() => this.tick(), intervalMs)
+    this.timer.unref?.()
+    return first
+  }
+
+  stop(): EnergySnapshot {
+    clearInterval(this.timer)
+    return this.tick()
+  }
+
+  /** CSV with t relative to `origin` (seconds), cumulative energy per domain and instant readings. */
+  toCsv(origin: number): string {
+    const energyKeys = [...new Set(this.energy.flatMap((e) => Object.keys(e.domains)))]
+    const valueKeys = [...new Set(this.rows.flatMap((r) => Object.keys(r.values)))]
+    const header = ['t_sec', ...energyKeys.map((k) => `energy_j:${k}`), ...valueKeys]
+    const lines = [header.join(',')]
+    this.rows.forEach((row, i) => {
+      const e = this.energy[i]
+      const cells = [((row.t - origin) / 1000).toFixed(4), ...energyKeys.map((k) => fmt(e.domains[k]?.energy_j)), ...valueKeys.map((k) => fmt(row.values[k]))]
+      lines.push(cells.join(','))
+    })
+    return lines.join('\n') + '\n'
+  }
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '' : String(Math.round(v * 1e6) / 1e6)
+}

@@ -1,0 +1,118 @@
+/**
+ * Step 4: collected benches x sweep points x repeats -> Experiments, each with its effective config,
+ * the provenance of every key, and a stable task_hash.
+ */
+import path from 'node:path'
+import type { CollectedBench } from '../api/collector.js'
+import { effectiveMode, fullName } from '../collect/collect-files.js'
+import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../config/defaults.js'
+import { InputError } from '../errors.js'
+import { getPath, mergeLayers, setPath, type OptionLayer, type ProvenanceEntry } from '../config/layers.js'
+import { normaliseOptions } from '../config/normalise.js'
+import { experimentOptionsSchema, RUN_ONLY_KEYS } from '../config/schema.js'
+import { validateOptions } from '../config/validate.js'
+import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
+import { slug, taskHash } from './task-hash.js'
+
+export interface Experiment {
+  /** unique in the run, safe as a file name */
+  id: string
+  /** readable: "suite > bench [load.concurrency=2] #2" */
+  name: string
+  bench: { file: string; name: string; full_name: string; location: string }
+  task_hash: string
+  repeat_index: number
+  repeat_count: number
+  sweep_point: SweepPoint
+  config: ResolvedExperimentOptions
+  provenance: Record<string, ProvenanceEntry>
+  cli_overrides: Record<string, unknown>
+  config_warnings: string[]
+  mode: 'run' | 'skip'
+}
+
+export interface PlanInput {
+  benches: CollectedBench[]
+  rootDir: string
+  configFile: string | null
+  /** the config file's experiment options (run-only keys are dropped here) */
+  config: Record<string, unknown>
+  env: OptionLayer
+  cli: OptionLayer
+  cliOverrides: Record<string, unknown>
+  /** -t: a regular expression matched against the bench's full name */
+  namePattern?: string
+  /** validates a backend's own options; throws InputError naming the place */
+  checkBackend?: (backend: Record<string, unknown>, where: string) => void
+}
+
+export function buildPlan(input: PlanInput): Experiment[] {
+  const anyOnly = input.benches.some((b) => b.mode === 'only' || b.suites.some((s) => s.mode === 'only'))
+  const pattern = input.namePattern ? new RegExp(input.namePattern, 'i') : null
+  const configValues = normaliseOptions(Object.fromEntries(Object.entries(input.config).filter(([k]) => !RUN_ONLY_KEYS.has(k))))
+  const configDetail = input.configFile ? path.relative(input.rootDir, input.configFile) || input.configFile : 'config'
+  const experiments: Experiment[] = []
+  const usedIds = new Set<string>()
+
+  for (const bench of input.benches) {
+    const full = fullName(bench)
+    const mode = effectiveMode(bench, anyOnly)
+    if (pattern && !pattern.test(full)) continue
+    const rel = path.relative(input.rootDir, bench.file)
+    const at = (loc: string) => `${rel}${loc.slice(bench.file.length)}`
+    const layers: OptionLayer[] = [
+      { source: 'default', detail: 'llem default', values: EXPERIMENT_DEFAULTS as unknown as Record<string, unknown> },
+      { source: 'config', detail: configDetail, values: configValues },
+      ...bench.suites.map((s) => ({ source: 'describe' as const, detail: `describe("${s.name}") at ${at(s.location)}`, values: normaliseOptions(s.options as Record<string, unknown>) })),
+      { source: 'bench', detail: `${bench.kind}("${bench.name}") at ${at(bench.location)}`, values: normaliseOptions(bench.options as Record<string, unknown>) },
+    ]
+    const base = mergeLayers([...layers, input.env, input.cli])
+    const sweep = (base.values.sweep ?? {}) as Record<string, unknown[]>
+    const sweepMode = base.values.sweepMode as 'grid' | 'zip'
+    const repeat = base.values.repeat as number
+    const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
+    const points = expandSweep(sweep, sweepMode)
+    if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}"): ${points.error}`, { file: bench.file })
+
+    for (const point of points) {
+      const sweepValues: Record<string, unknown> = {}
+      const sweepDetails: Record<string, string> = {}
+      const warnings: string[] = []
+      for (const [key, value] of Object.entries(point)) {
+        setPath(sweepValues, key, value)
+        sweepDetails[key] = `sweep over ${key} from ${sweepSource}`
+        const override = [input.cli, input.env].find((l) => getPath(l.values, key) !== undefined)
+        if (override) warnings.push(`${override.source === 'cli' ? 'command line' : 'environment'} sets ${key}, overriding the sweep value ${JSON.stringify(value)}`)
+      }
+      const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
+      const merged = mergeLayers([...layers, sweepLayer, input.env, input.cli])
+      const label = `${bench.kind}("${bench.name}")${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
+      validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' })
+      const config = merged.values as unknown as ResolvedExperimentOptions
+      if (!config.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}") has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
+      if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
+      const hash = taskHash(config as unknown as Record<string, unknown>)
+      for (let r = 1; r <= repeat; r++) {
+        const name = [full, formatPoint(point), repeat > 1 ? `#${r}` : ''].filter(Boolean).join(' ')
+        let id = `${slug(full)}${Object.keys(point).length ? '-' + slug(formatPoint(point), 40) : ''}-${hash.slice(0, 8)}${repeat > 1 ? `-r${r}` : ''}`
+        for (let n = 2; usedIds.has(id); n++) id = `${id.replace(/~\d+$/, '')}~${n}`
+        usedIds.add(id)
+        experiments.push({
+          id,
+          name,
+          bench: { file: rel, name: bench.name, full_name: full, location: at(bench.location) },
+          task_hash: hash,
+          repeat_index: r,
+          repeat_count: repeat,
+          sweep_point: point,
+          config,
+          provenance: merged.provenance,
+          cli_overrides: input.cliOverrides,
+          config_warnings: warnings,
+          mode,
+        })
+      }
+    }
+  }
+  return experiments
+}

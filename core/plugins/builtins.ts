@@ -1,0 +1,20 @@
+/**
+ * The one place core names particular plugins. Imports are lazy so `llem --help` and `llem list`
+ * never load native code; a user plugin is the same kind of object as these.
+ */
+import type { Backend } from '../backends/types.js'
+import type { Probe } from '../probes/types.js'
+
+type Lazy<T> = () => Promise<T>
+
+export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
+  'llama-cpp': async () => (await import('../../plugins/backends/llama-cpp/index.js')).llamaCppBackend,
+}
+
+export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
+  rapl: async () => (await import('../../plugins/probes/rapl.js')).raplProbe,
+  'cpu-estimate': async () => (await import('../../plugins/probes/cpu-estimate.js')).cpuEstimateProbe,
+}
+
+/** Probes that only stand in when no measuring probe covers the same kind of energy. */
+export const FALLBACK_PROBES = new Set(['cpu-estimate'])

@@ -1,0 +1,71 @@
+/**
+ * Sends each reporter event to every reporter, in order, one at a time. A reporter is presentation,
+ * not measurement: one that throws must not cost the user the other reporters' output (a broken
+ * custom reporter must not lose the JSON file). So an error is written to stderr with the reporter's
+ * name and the hook, kept, and the next reporter runs; the CLI asks `errors()` at the end and exits
+ * non-zero when there are any.
+ */
+import type { Reporter, ReporterContext, ReporterHook } from './types.js'
+
+export type HookArgs<H extends ReporterHook> = Parameters<NonNullable<Reporter[H]>>
+
+export interface ReporterError {
+  /** reporter.name, else the spec it was loaded from, else "reporter #<index>" */
+  reporter: string
+  hook: ReporterHook
+  error: unknown
+}
+
+export interface Dispatcher {
+  /** calls `hook` on every reporter that has it, awaiting each in turn; never rejects because of a reporter */
+  emit<H extends ReporterHook>(hook: H, ...args: HookArgs<H>): Promise<void>
+  /** every error a reporter threw so far, in the order they happened */
+  errors(): ReporterError[]
+}
+
+interface Binding {
+  ctx: ReporterContext
+  label: string
+}
+
+// Each reporter has its own context (its options, its outputFile), but a dispatcher emits one event
+// to all. The loader registers the per-reporter context here and onInit gets that one instead of the
+// context the caller passed. A WeakMap, so a user's reporter object is never modified.
+const bindings = new WeakMap<Reporter, Binding>()
+
+/** Called by loadReporters: `reporter`'s onInit receives `ctx`; errors name it `label`. */
+export function bindReporter(reporter: Reporter, ctx: ReporterContext, label: string): void {
+  bindings.set(reporter, { ctx, label })
+}
+
+/** The context loadReporters made for this reporter, if it came from there. */
+export function reporterContext(reporter: Reporter): ReporterContext | undefined {
+  return bindings.get(reporter)?.ctx
+}
+
+export function createDispatcher(reporters: Reporter[], options: { stderr?: NodeJS.WritableStream } = {}): Dispatcher {
+  const errors: ReporterError[] = []
+  const stderr = options.stderr ?? process.stderr
+
+  async function call(reporter: Reporter, index: number, hook: ReporterHook, args: unknown[]): Promise<void> {
+    const fn = reporter[hook] as ((...a: unknown[]) => unknown) | undefined
+    if (typeof fn !== 'function') return
+    const binding = bindings.get(reporter)
+    try {
+      // called as a method: class reporters use `this`
+      await fn.apply(reporter, hook === 'onInit' && binding ? [binding.ctx] : args)
+    } catch (error) {
+      const name = reporter.name ?? binding?.label ?? `reporter #${index + 1}`
+      errors.push({ reporter: name, hook, error })
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+      stderr.write(`llem: reporter "${name}" failed in ${hook}: ${detail}\n`)
+    }
+  }
+
+  return {
+    async emit(hook, ...args) {
+      for (const [i, reporter] of reporters.entries()) await call(reporter, i, hook, args)
+    },
+    errors: () => [...errors],
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Turns the `reporters` config entries into Reporter objects, the way Vitest does: a built-in name,
+ * a path to a module (a .ts file works: it is loaded through jiti like bench and config files), or an
+ * inline object, each optionally as ['spec', options]. Every reporter gets its own context (its
+ * options and output file), registered with the dispatcher so its onInit receives that context.
+ */
+import { existsSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createJiti } from 'jiti'
+import { describeImportError } from '../config/import-error.js'
+import { closest } from '../config/suggest.js'
+import { InputError } from '../errors.js'
+import { bindReporter } from './dispatch.js'
+import type { Reporter, ReporterContext, ReporterFactory, ReporterHook } from './types.js'
+
+export type ReporterClass = new (ctx: ReporterContext) => Reporter
+/** What a reporter module may export as default. */
+export type ReporterExport = Reporter | ReporterFactory | ReporterClass
+export type BuiltinReporters = Record<string, () => Promise<{ default: Reporter | ((ctx: ReporterContext) => Reporter) }>>
+
+export interface LoadReportersOptions {
+  /** config `outputFile`: one path for every file reporter, or reporter name -> path */
+  outputFile: string | Record<string, string> | null
+  builtins: BuiltinReporters
+}
+
+const HOOKS: readonly ReporterHook[] = ['onInit', 'onPlan', 'onExperimentStart', 'onExperimentProgress', 'onExperimentEnd', 'onRunEnd']
+const MODULE_EXT = /\.(?:[cm]?[jt]s|tsx)$/
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+// 'llem' resolves to the running copy of the API, as for bench files (collect-files.ts)
+const apiEntry = [path.join(here, '..', 'index.js'), path.join(here, '..', 'index.ts')].find(existsSync)
+let jiti: ReturnType<typeof createJiti> | undefined
+function loader() {
+  jiti ??= createJiti(import.meta.url, { moduleCache: false, ...(apiEntry ? { alias: { llem: apiEntry } } : {}) })
+  return jiti
+}
+
+/** A string spec is a path when it looks like one; anything else is a built-in name. */
+export function isPathSpec(spec: string): boolean {
+  return spec.startsWith('.') || path.isAbsolute(spec) || MODULE_EXT.test(spec)
+}
+
+export async function loadReporters(
+  specs: unknown[],
+  base: Omit<ReporterContext, 'options' | 'outputFile'>,
+  opts: LoadReportersOptions,
+): Promise<Reporter[]> {
+  const reporters: Reporter[] = []
+  for (const [i, raw] of specs.entries()) {
+    const { target, options } = splitSpec(raw, i)
+    const where = `reporters[${i}]`
+    if (typeof target !== 'string') {
+      // inline object: used as is; its name (if any) is its key in an outputFile record
+      const reporter = checkReporter(target, `${where} (inline reporter)`)
+      const ctx = makeContext(base, options, outputFor(opts.outputFile, options, [reporter.name], base.rootDir))
+      bindReporter(reporter, ctx, reporter.name ?? `inline reporter #${i + 1}`)
+      reporters.push(reporter)
+      continue
+    }
+    const exported = isPathSpec(target) ? await importFile(target, base.rootDir) : await importBuiltin(target, opts.builtins)
+    const keys = [target, isObject(exported) ? (exported as Reporter).name : undefined]
+    const ctx = makeContext(base, options, outputFor(opts.outputFile, options, keys, base.rootDir))
+    const reporter = instantiate(exported, ctx, `reporter "${target}"`)
+    bindReporter(reporter, ctx, target)
+    reporters.push(reporter)
+  }
+  return reporters
+}
+
+function splitSpec(raw: unknown, i: number): { target: string | object; options: Record<string, unknown> } {
+  if (typeof raw === 'string' && raw.length > 0) return { target: raw, options: {} }
+  if (Array.isArray(raw) && raw.length === 2 && typeof raw[0] === 'string' && raw[0].length > 0 && isObject(raw[1]))
+    return { target: raw[0], options: raw[1] as Record<string, unknown> }
+  if (isObject(raw)) return { target: raw, options: {} }
+  throw new InputError('CONFIG_INVALID', `reporters[${i}]: expected a reporter name, a path, ['name', { options }] or a reporter object; got ${JSON.stringify(raw)}`, { where: `reporters[${i}]` })
+}
+
+function makeContext(base: Omit<ReporterContext, 'options' | 'outputFile'>, options: Record<string, unknown>, outputFile: string | null): ReporterContext {
+  return { ...base, options, outputFile }
+}
+
+/**
+ * The reporter's own `options.outputFile` wins; then the config's record entry for one of `keys`
+ * (the spec as written, or the reporter's name); then the config's single path. Relative paths are
+ * relative to the project root, not the working directory, so a config file means the same from anywhere.
+ */
+export function outputFor(configured: string | Record<string, string> | null, options: Record<string, unknown>, keys: Array<string | undefined>, rootDir: string): string | null {
+  let file: string | undefined
+  if (typeof options.outputFile === 'string' && options.outputFile.length > 0) file = options.outputFile
+  else if (typeof configured === 'string') file = configured
+  else if (configured) file = keys.map((k) => (k === undefined ? undefined : configured[k])).find((v) => v !== undefined)
+  return file === undefined ? null : path.resolve(rootDir, file)
+}
+
+async function importBuiltin(name: string, builtins: BuiltinReporters): Promise<unknown> {
+  const load = builtins[name]
+  if (!load) {
+    const names = Object.keys(builtins)
+    const guess = closest(name, names)
+    throw new InputError('PLUGIN_NOT_FOUND', `unknown reporter "${name}" (built-ins: ${names.join(', ')})${guess ? `; did you mean "${guess}"?` : ''}`, { where: 'reporters' })
+  }
+  return (await load()).default
+}
+
+async function importFile(spec: string, rootDir: string): Promise<unknown> {
+  const resolved = path.resolve(rootDir, spec)
+  // './my-reporter' without an extension is allowed, as in an import
+  const file = [resolved, ...['.ts', '.mts', '.js', '.mjs'].map((e) => resolved + e)].find((f) => existsSync(f) && statSync(f).isFile())
+  if (!file) throw new InputError('PLUGIN_NOT_FOUND', `reporter "${spec}": no such file ${resolved}`, { file: resolved, where: 'reporters' })
+  try {
+    return await loader().import(file, { default: true })
+  } catch (e) {
+    // no dedicated import-failure code for plugins yet; the message says what happened
+    throw new InputError('PLUGIN_NOT_FOUND', describeImportError(e, file, 'reporter'), { file, cause: e })
+  }
+}
+
+/** A default export that is a class is constructed, any other function is a factory, an object is the reporter. */
+function instantiate(exported: unknown, ctx: ReporterContext, what: string): Reporter {
+  if (typeof exported === 'function') {
+    const made = isClass(exported) ? new (exported as ReporterClass)(ctx) : (exported as ReporterFactory)(ctx)
+    return checkReporter(made, `${what} (the object its default export returned)`)
+  }
+  const reporter = checkReporter(exported, what)
+  // a module with no default export gives its namespace object: say so rather than run nothing
+  if (!HOOKS.some((h) => typeof (reporter as Record<string, unknown>)[h] === 'function'))
+    throw new InputError('PLUGIN_NOT_FOUND', `${what}: its default export is not a reporter (an object with hooks such as onRunEnd, a factory (ctx) => reporter, or a class)`, { where: 'reporters' })
+  return reporter
+}
+
+function checkReporter(value: unknown, what: string): Reporter {
+  if (!isObject(value)) throw new InputError('PLUGIN_NOT_FOUND', `${what}: expected a reporter object, got ${value === null ? 'null' : typeof value}`, { where: 'reporters' })
+  const r = value as Record<string, unknown>
+  for (const hook of HOOKS)
+    if (r[hook] !== undefined && typeof r[hook] !== 'function') throw new InputError('CONFIG_INVALID', `${what}: ${hook} must be a function, got ${typeof r[hook]}`, { where: 'reporters' })
+  if (r.name !== undefined && typeof r.name !== 'string') throw new InputError('CONFIG_INVALID', `${what}: name must be a string`, { where: 'reporters' })
+  return value as Reporter
+}
+
+/** `class` syntax, or a constructor function with hooks on its prototype (a class compiled down to ES5) */
+function isClass(fn: Function): boolean {
+  if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) return true
+  const proto = (fn as { prototype?: Record<string, unknown> }).prototype
+  return proto !== undefined && HOOKS.some((h) => typeof proto[h] === 'function')
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

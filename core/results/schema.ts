@@ -1,0 +1,291 @@
+/**
+ * The result files. Field names follow LLenergyMeasure's RawProcessResult / AggregatedResult (snake_case)
+ * so results line up with it and load straight into pandas; llem's additions are marked. Unmeasured
+ * numbers are null, never zero. `llem schema` prints the JSON Schema generated from these.
+ */
+import { z } from 'zod'
+
+export const SCHEMA_VERSION = '1.0'
+
+const num = z.number()
+const nnum = z.number().nullable()
+
+export const statusSchema = z.enum(['completed', 'failed', 'interrupted'])
+export const errorInfoSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** where it happened: plan | baseline | model_load | warmup | measure | worker */
+  phase: z.string(),
+  log_tail: z.array(z.string()).optional(),
+})
+
+export const latencyModeSchema = z.enum(['TRUE_STREAMING', 'PER_REQUEST_BATCH', 'PROPORTIONAL_ESTIMATE'])
+
+export const latencyMeasurementsSchema = z.object({
+  ttft_ms: z.array(num),
+  itl_full_ms: z.array(num),
+  /** first and last interval of each request dropped */
+  itl_trimmed_ms: z.array(num),
+  request_count: z.int(),
+  total_output_tokens: z.int(),
+  excluded_tokens: z.int(),
+  streaming_mode: z.boolean(),
+  warmup_requests_excluded: z.int(),
+  measurement_mode: latencyModeSchema,
+})
+
+export const requestRecordSchema = z.object({
+  index: z.int(),
+  prompt_id: z.int(),
+  ok: z.boolean(),
+  error: z.string().nullable(),
+  input_tokens: z.int(),
+  output_tokens: z.int(),
+  /** ms from the start of the measured window */
+  start_ms: num,
+  ttft_ms: nnum,
+  e2e_ms: nnum,
+  tpot_ms: nnum,
+})
+
+export const inferenceMetricsSchema = z.object({
+  total_tokens: z.int(),
+  input_tokens: z.int(),
+  output_tokens: z.int(),
+  inference_time_sec: num,
+  /** (input + output) tokens per second, as LLenergyMeasure */
+  tokens_per_second: num,
+  output_tokens_per_second: num,
+  requests_per_second: num,
+  latency_per_token_ms: nnum,
+  time_to_first_token_ms: nnum,
+  num_requests: z.int(),
+  num_failed_requests: z.int(),
+  latency_measurements: latencyMeasurementsSchema,
+})
+
+export const energyMetricsSchema = z.object({
+  total_energy_j: nnum,
+  gpu_energy_j: nnum,
+  cpu_energy_j: nnum,
+  ram_energy_j: nnum,
+  gpu_power_w: nnum,
+  cpu_power_w: nnum,
+  ram_power_w: nnum,
+  duration_sec: num,
+  emissions_kg_co2: nnum,
+  energy_per_token_j: nnum,
+  energy_per_request_j: nnum,
+  /** llem: how the energy was obtained */
+  method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
+  confidence: z.enum(['high', 'medium', 'low', 'none']),
+  probes: z.array(z.string()),
+  carbon_intensity_g_per_kwh: num,
+  carbon_intensity_source: z.string(),
+})
+
+export const energyBreakdownSchema = z.object({
+  raw_j: nnum,
+  adjusted_j: nnum,
+  baseline_power_w: nnum,
+  baseline_method: z.enum(['fresh', 'cached', 'unavailable', 'disabled']),
+  baseline_cache_age_sec: nnum,
+  baseline_duration_sec: nnum,
+  baseline_samples: z.int().nullable(),
+})
+
+export const computeMetricsSchema = z.object({
+  flops_total: nnum,
+  flops_per_token: nnum,
+  flops_per_second: nnum,
+  peak_memory_mb: nnum,
+  model_memory_mb: nnum,
+  flops_method: z.enum(['architecture', 'parameter', 'none']),
+  flops_confidence: z.enum(['high', 'medium', 'low', 'none']),
+  compute_precision: z.string().nullable(),
+})
+
+export const summarySchema = z.object({ count: z.int(), mean: num, median: num, p90: num, p95: num, p99: num, min: num, max: num, std: num })
+
+export const extendedMetricsSchema = z.object({
+  tpot_ms: nnum,
+  token_efficiency_index: nnum,
+  memory: z.object({ peak_memory_mb: nnum, model_memory_mb: nnum, tokens_per_gb: nnum, rss_peak_mb: nnum }),
+  gpu_utilisation: z.object({ sm_utilisation_mean: nnum, memory_bandwidth_utilisation: nnum }),
+  batch: z.object({ effective_batch_size: nnum, target_concurrency: z.int().nullable(), padding_overhead: nnum }),
+  kv_cache: z.object({ prefix_cache_hit_rate: nnum, kv_cache_usage_mean: nnum }),
+  request_latency: z.object({ e2e_ms: summarySchema.nullable(), goodput: nnum }),
+})
+
+export const windowSchema = z.object({
+  start_sec: num,
+  end_sec: num,
+  duration_sec: num,
+  energy_j: nnum,
+  output_tokens: z.int(),
+  energy_per_token_j: nnum,
+  /** llem: the concurrency the window is defined by */
+  target_concurrency: z.int(),
+})
+
+export const warmupResultSchema = z.object({
+  mode: z.enum(['cv', 'fixed']),
+  converged: z.boolean(),
+  requests: z.int(),
+  final_cv: nnum,
+  target_cv: nnum,
+  window: z.int(),
+  latencies_ms: z.array(num),
+  duration_sec: num,
+})
+
+export const modelLoadSchema = z.object({
+  load_time_ms: num,
+  rss_delta_mb: nnum,
+  model_file_size_mb: nnum,
+  model_path: z.string().nullable(),
+  parameters: z.int().nullable(),
+  architecture: z.string().nullable(),
+  shape: z.record(z.string(), z.number()).nullable(),
+})
+
+export const methodologySchema = z.object({
+  energy_method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
+  energy_confidence: z.enum(['high', 'medium', 'low', 'none']),
+  energy_probes: z.array(z.string()),
+  unavailable_probes: z.record(z.string(), z.string()),
+  windows: z.array(z.enum(['total', 'steady_state'])),
+  latency_mode: latencyModeSchema,
+  sample_interval_ms: z.int(),
+  timeline_samples: z.int(),
+  warmup: z.string(),
+  baseline: z.string(),
+  notes: z.array(z.string()),
+})
+
+export const provenanceEntrySchema = z.object({ value: z.unknown(), source: z.string(), source_detail: z.string() })
+
+const identity = {
+  schema_version: z.string(),
+  llem_version: z.string(),
+  run_id: z.string(),
+  experiment_id: z.string(),
+  experiment_name: z.string(),
+  task_hash: z.string(),
+  bench: z.object({ file: z.string(), name: z.string(), full_name: z.string(), location: z.string() }),
+  repeat_index: z.int(),
+  sweep_point: z.record(z.string(), z.unknown()),
+  status: statusSchema,
+  error: errorInfoSchema.nullable(),
+  backend: z.string(),
+  backend_version: z.string().nullable(),
+  model_name: z.string(),
+  config_name: z.string(),
+}
+
+const provenance = {
+  effective_config: z.record(z.string(), z.unknown()),
+  cli_overrides: z.record(z.string(), z.unknown()),
+  config_warnings: z.array(z.string()),
+  parameter_provenance: z.record(z.string(), provenanceEntrySchema),
+  preset_chain: z.array(z.string()),
+}
+
+export const rawProcessResultSchema = z.object({
+  ...identity,
+  process_index: z.int(),
+  gpu_id: z.int().nullable(),
+  gpu_name: z.string().nullable(),
+  gpu_is_mig: z.boolean(),
+  gpu_mig_profile: z.string().nullable(),
+  device: z.string(),
+  energy_measurement_warning: z.string().nullable(),
+  energy_tracking_failed: z.boolean(),
+  timestamps: z.object({ start: z.string(), end: z.string(), duration_sec: num }),
+  inference_metrics: inferenceMetricsSchema.nullable(),
+  energy_metrics: energyMetricsSchema.nullable(),
+  energy_per_device_j: z.record(z.string(), num),
+  energy_breakdown: energyBreakdownSchema.nullable(),
+  compute_metrics: computeMetricsSchema.nullable(),
+  extended_metrics: extendedMetricsSchema.nullable(),
+  measurement_methodology: methodologySchema.nullable(),
+  steady_state_window: windowSchema.nullable(),
+  measurement_warnings: z.array(z.string()),
+  ...provenance,
+  per_request_latencies_ms: z.array(num),
+  requests: z.array(requestRecordSchema),
+  gpu_utilisation_samples: z.array(num),
+  environment: z.record(z.string(), z.unknown()).nullable(),
+  thermal_throttle: z.record(z.string(), z.unknown()).nullable(),
+  warmup_result: warmupResultSchema.nullable(),
+  model_load: modelLoadSchema.nullable(),
+  timeseries_path: z.string().nullable(),
+})
+
+export const latencyStatisticsSchema = z.object({
+  ttft_mean_ms: nnum, ttft_median_ms: nnum, ttft_p90_ms: nnum, ttft_p95_ms: nnum, ttft_p99_ms: nnum, ttft_min_ms: nnum, ttft_max_ms: nnum, ttft_samples: z.int(),
+  itl_mean_ms: nnum, itl_median_ms: nnum, itl_p90_ms: nnum, itl_p95_ms: nnum, itl_p99_ms: nnum, itl_min_ms: nnum, itl_max_ms: nnum, itl_samples: z.int(),
+  itl_full_mean_ms: nnum, itl_full_median_ms: nnum, itl_full_p99_ms: nnum, itl_full_samples: z.int(),
+  tpot_mean_ms: nnum, tpot_median_ms: nnum,
+  e2e_mean_ms: nnum, e2e_median_ms: nnum, e2e_p90_ms: nnum, e2e_p95_ms: nnum, e2e_p99_ms: nnum, e2e_min_ms: nnum, e2e_max_ms: nnum,
+  measurement_mode: latencyModeSchema,
+})
+
+export const aggregationSchema = z.object({
+  method: z.string(),
+  num_processes: z.int(),
+  temporal_overlap_verified: z.boolean(),
+  gpu_attribution_verified: z.boolean(),
+  warnings: z.array(z.string()),
+})
+
+export const aggregatedResultSchema = z.object({
+  ...identity,
+  aggregation: aggregationSchema,
+  total_tokens: z.int(),
+  total_input_tokens: z.int(),
+  total_output_tokens: z.int(),
+  total_energy_j: nnum,
+  total_inference_time_sec: num,
+  avg_tokens_per_second: num,
+  output_tokens_per_second: num,
+  avg_energy_per_token_j: nnum,
+  energy_per_request_j: nnum,
+  total_flops: nnum,
+  emissions_kg_co2: nnum,
+  energy_method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
+  energy_confidence: z.enum(['high', 'medium', 'low', 'none']),
+  energy_per_device_j: z.record(z.string(), num),
+  start_time: z.string(),
+  end_time: z.string(),
+  ...provenance,
+  latency_stats: latencyStatisticsSchema.nullable(),
+  extended_metrics: extendedMetricsSchema.nullable(),
+  environment: z.record(z.string(), z.unknown()).nullable(),
+  energy_breakdown: energyBreakdownSchema.nullable(),
+  thermal_throttle: z.record(z.string(), z.unknown()).nullable(),
+  steady_state_window: windowSchema.nullable(),
+  measurement_methodology: methodologySchema.nullable(),
+  measurement_warnings: z.array(z.string()),
+  timeseries_path: z.string().nullable(),
+  process_results: z.array(rawProcessResultSchema),
+})
+
+export const manifestSchema = z.object({
+  schema_version: z.string(),
+  llem_version: z.string(),
+  run_id: z.string(),
+  created_at: z.string(),
+  root_dir: z.string(),
+  config_file: z.string().nullable(),
+  argv: z.array(z.string()),
+  environment: z.record(z.string(), z.unknown()),
+  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()) })),
+})
+
+export type RawProcessResult = z.infer<typeof rawProcessResultSchema>
+export type AggregatedResult = z.infer<typeof aggregatedResultSchema>
+export type LatencyStatistics = z.infer<typeof latencyStatisticsSchema>
+export type Manifest = z.infer<typeof manifestSchema>
+export type RequestRecord = z.infer<typeof requestRecordSchema>
+export type ErrorInfo = z.infer<typeof errorInfoSchema>

@@ -1,0 +1,235 @@
+/**
+ * The default reporter: live progress while experiments run, one line per finished experiment, and
+ * a results table with a summary at the end. Colours come from picocolors, which already honours
+ * NO_COLOR, FORCE_COLOR and non-TTY output. Live redraws only happen on an interactive terminal:
+ * in CI logs and pipes every `\r` redraw would become a line of noise, so there we print plain lines.
+ */
+import pc from 'picocolors'
+import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
+import type { AggregatedResult } from '../../core/results/schema.js'
+
+/** at most ~10 redraws a second: progress events can come once per token */
+const REDRAW_MS = 100
+/** redraw at least this often so the elapsed time moves during long phases with no events (model load) */
+const TICK_MS = 1000
+const CLEAR_LINE = '\r\x1b[K'
+const CURSOR_UP = '\x1b[1A'
+
+interface Running {
+  info: ExperimentInfo
+  startedAt: number
+  phase: ExperimentProgress['phase']
+  done: number
+  total: number | null
+}
+
+export function createConsoleReporter(ctx: ReporterContext): Reporter {
+  const out = ctx.stdout
+  const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0'
+  const live = ctx.isTTY && !ci
+  const running = new Map<string, Running>()
+  const startedAt = new Map<string, number>()
+  // live block state: how many lines are on screen below the permanent output, cursor at the end of the last
+  let drawn = 0
+  let lastDraw = 0
+  let pending: NodeJS.Timeout | undefined
+  let ticker: NodeJS.Timeout | undefined
+
+  function clearLive(): string {
+    if (drawn === 0) return ''
+    let s = CLEAR_LINE
+    for (let i = 1; i < drawn; i++) s += CURSOR_UP + CLEAR_LINE
+    drawn = 0
+    return s
+  }
+
+  function liveBlock(): string {
+    const now = Date.now()
+    // one char short of the width: a line that wraps would break the cursor-up arithmetic
+    const width = Math.max(30, ((out as { columns?: number }).columns ?? 100) - 1)
+    const lines = [...running.values()].map((r) => progressLine(r, now, width))
+    drawn = lines.length
+    return lines.join('\n')
+  }
+
+  function redraw(): void {
+    if (pending) clearTimeout(pending)
+    pending = undefined
+    lastDraw = Date.now()
+    out.write(clearLive() + liveBlock())
+  }
+
+  function scheduleRedraw(): void {
+    if (pending) return
+    const wait = REDRAW_MS - (Date.now() - lastDraw)
+    if (wait <= 0) return redraw()
+    pending = setTimeout(redraw, wait)
+    pending.unref?.()
+  }
+
+  function syncTicker(): void {
+    if (live && running.size > 0 && !ticker) {
+      ticker = setInterval(redraw, TICK_MS)
+      ticker.unref?.()
+    } else if (running.size === 0 && ticker) {
+      clearInterval(ticker)
+      ticker = undefined
+    }
+  }
+
+  /** a permanent line; on a TTY it goes above the live block, which is redrawn under it */
+  function print(text: string): void {
+    if (!live) return void out.write(text + '\n')
+    out.write(clearLive() + text + '\n' + liveBlock())
+    lastDraw = Date.now()
+  }
+
+  function stopLive(): void {
+    if (pending) clearTimeout(pending)
+    if (ticker) clearInterval(ticker)
+    pending = ticker = undefined
+    if (live) out.write(clearLive())
+  }
+
+  return {
+    name: 'console',
+    onExperimentStart(info) {
+      const now = Date.now()
+      startedAt.set(info.id, now)
+      if (!live) return print(`${pc.cyan('→')} ${info.name}`)
+      running.set(info.id, { info, startedAt: now, phase: 'starting', done: 0, total: null })
+      syncTicker()
+      redraw()
+    },
+    onExperimentProgress(info, progress) {
+      if (!live) {
+        // one line per phase change, nothing per request
+        const prev = running.get(info.id)
+        running.set(info.id, { info, startedAt: startedAt.get(info.id) ?? Date.now(), ...progress })
+        if (prev?.phase !== progress.phase && progress.phase !== 'starting' && progress.phase !== 'done') print(pc.dim(`  ${info.name}: ${progress.phase.replace('_', ' ')}`))
+        return
+      }
+      const r = running.get(info.id)
+      if (!r) return
+      Object.assign(r, { phase: progress.phase, done: progress.done, total: progress.total })
+      scheduleRedraw()
+    },
+    onExperimentEnd(info, result) {
+      running.delete(info.id)
+      syncTicker()
+      const began = startedAt.get(info.id)
+      startedAt.delete(info.id)
+      print(endLine(info.name, result, began === undefined ? null : Date.now() - began))
+    },
+    onRunEnd(summary) {
+      stopLive()
+      running.clear()
+      out.write(runEndText(summary, ctx.verbose))
+    },
+  }
+}
+
+export default (ctx: ReporterContext): Reporter => createConsoleReporter(ctx)
+
+function progressLine(r: Running, now: number, width: number): string {
+  const counts = r.total !== null ? ` ${r.done}/${r.total}` : r.done > 0 ? ` ${r.done}` : ''
+  const tail = `  ${r.phase.replace('_', ' ')}${counts}  ${formatDuration(now - r.startedAt)}`
+  const room = width - 2 - tail.length
+  const name = r.info.name.length > room ? r.info.name.slice(0, Math.max(1, room - 1)) + '…' : r.info.name
+  return `${pc.yellow('›')} ${name}${pc.dim(tail)}`
+}
+
+function endLine(name: string, r: AggregatedResult, elapsedMs: number | null): string {
+  const took = elapsedMs === null ? '' : pc.dim(`  ${formatDuration(elapsedMs)}`)
+  if (r.status !== 'completed') {
+    const why = r.error ? `${r.error.code}: ${r.error.message}` : r.status
+    return `${pc.red('✗')} ${name}  ${pc.red(r.status === 'interrupted' ? `interrupted (${why})` : why)}${took}`
+  }
+  const energy = r.avg_energy_per_token_j === null ? `energy: ${methodLabel(r)}` : `${formatEnergy(r.avg_energy_per_token_j)} (${methodLabel(r)})`
+  return `${pc.green('✓')} ${name}  ${formatSig(r.output_tokens_per_second)} tok/s  ${energy}${took}`
+}
+
+function runEndText(summary: RunSummary, verbose: boolean): string {
+  const results = summary.results
+  const lines: string[] = ['']
+  if (results.length > 0) lines.push(...resultsTable(results), '')
+  const passed = results.filter((r) => r.status === 'completed').length
+  const failed = results.length - passed
+  // parsed by CI tooling: keep it exactly "N passed, N failed[, N skipped]", uncoloured, alone on its line
+  lines.push(`${passed} passed, ${failed} failed${summary.skipped.length ? `, ${summary.skipped.length} skipped` : ''}`)
+  if (summary.status === 'interrupted') lines.push(pc.yellow('Run interrupted: remaining experiments were not run'))
+  lines.push(`${pc.dim('Run dir ')}  ${summary.runDir}`, `${pc.dim('Duration')}  ${formatDuration(summary.durationMs)}`)
+
+  const warnings = results.flatMap((r) => r.measurement_warnings.map((w) => ({ name: r.experiment_name, w })))
+  if (warnings.length > 0) {
+    if (verbose) lines.push('', pc.yellow('Measurement warnings:'), ...warnings.map(({ name, w }) => `  ${pc.yellow('!')} ${name}: ${w}`))
+    else lines.push(pc.yellow(`${warnings.length} measurement warning${warnings.length === 1 ? '' : 's'} (see results or --verbose)`))
+  }
+  if (results.some((r) => r.energy_method === 'estimate'))
+    lines.push(pc.dim('Note: "estimate" energy is computed from a model of the hardware, not measured; compare it only with other estimates.'))
+  return lines.join('\n') + '\n'
+}
+
+interface Column {
+  header: string
+  right: boolean
+  cell: (r: AggregatedResult) => string
+  color?: (text: string, r: AggregatedResult) => string
+}
+
+function resultsTable(results: AggregatedResult[]): string[] {
+  // one unit for the whole column, stated in the header: mJ when every value is below 10 mJ
+  const perToken = results.map((r) => r.avg_energy_per_token_j).filter((v): v is number => v !== null)
+  const milli = perToken.length > 0 && perToken.every((v) => Math.abs(v) < 0.01)
+  const columns: Column[] = [
+    { header: 'bench', right: false, cell: (r) => r.bench.full_name },
+    { header: 'experiment', right: false, cell: experimentPart },
+    { header: 'output tok/s', right: true, cell: (r) => (r.status === 'completed' || r.output_tokens_per_second > 0 ? formatSig(r.output_tokens_per_second) : NONE) },
+    { header: 'TTFT p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.ttft_median_ms ?? null) },
+    { header: 'ITL p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.itl_median_ms ?? null) },
+    { header: milli ? 'mJ/token' : 'J/token', right: true, cell: (r) => formatSig(r.avg_energy_per_token_j === null ? null : r.avg_energy_per_token_j * (milli ? 1000 : 1)) },
+    { header: 'energy method', right: false, cell: methodLabel, color: (t, r) => (r.energy_method === 'estimate' || r.energy_method === 'none' ? pc.dim(t) : t) },
+    { header: 'status', right: false, cell: (r) => r.status, color: (t, r) => (r.status === 'completed' ? pc.green(t) : pc.red(t)) },
+  ]
+  const rows = results.map((r) => columns.map((c) => c.cell(r)))
+  // widths from the plain text; colour is applied after padding so escape codes don't skew alignment
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((row) => row[i].length)))
+  const pad = (text: string, i: number) => (columns[i].right ? text.padStart(widths[i]) : text.padEnd(widths[i]))
+  const header = columns.map((c, i) => pc.bold(pad(c.header, i))).join('  ').trimEnd()
+  const rule = pc.dim(widths.map((w) => '─'.repeat(w)).join('  '))
+  const body = rows.map((row, ri) => row.map((text, i) => (columns[i].color ?? ((t) => t))(pad(text, i), results[ri])).join('  ').trimEnd())
+  return [header, rule, ...body]
+}
+
+const NONE = '—'
+
+/** the part of the experiment name after the bench name: the sweep point and repeat, e.g. "[load.concurrency=2] #2" */
+function experimentPart(r: AggregatedResult): string {
+  const full = r.bench.full_name
+  const rest = r.experiment_name.startsWith(full) ? r.experiment_name.slice(full.length).trim() : r.experiment_name
+  return rest || '-'
+}
+
+function methodLabel(r: AggregatedResult): string {
+  return r.energy_method === 'none' ? 'none' : `${r.energy_method.replace('_', ' ')} (${r.energy_confidence})`
+}
+
+/** 3 significant digits, never exponent notation for the magnitudes we show; null is an em dash */
+export function formatSig(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return NONE
+  if (n === 0) return '0'
+  if (Math.abs(n) >= 1000) return String(Math.round(n))
+  const s = n.toPrecision(3)
+  return s.includes('e') ? n.toExponential(2) : s
+}
+
+function formatEnergy(jPerToken: number): string {
+  return Math.abs(jPerToken) < 0.01 ? `${formatSig(jPerToken * 1000)} mJ/token` : `${formatSig(jPerToken)} J/token`
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  const m = Math.floor(ms / 60_000)
+  return `${m}m ${Math.floor((ms - m * 60_000) / 1000)}s`
+}

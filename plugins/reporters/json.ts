@@ -1,0 +1,44 @@
+/**
+ * Writes the whole run as one JSON file at the end: the results in the order they finished, under a
+ * small header saying which run and schema they belong to. Written atomically, so a crash mid-write
+ * leaves the previous file (or none), never half a JSON document.
+ */
+import path from 'node:path'
+import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
+import { writeFileAtomic } from '../../core/results/atomic-write.js'
+import { SCHEMA_VERSION, type AggregatedResult } from '../../core/results/schema.js'
+
+export interface JsonReport {
+  schema_version: string
+  llem_version: string
+  run_id: string
+  status: 'passed' | 'failed' | 'interrupted'
+  duration_ms: number
+  results: AggregatedResult[]
+}
+
+export function createJsonReporter(ctx: ReporterContext): Reporter {
+  const results: AggregatedResult[] = []
+  const file = ctx.outputFile ?? path.join(ctx.runDir, 'results.json')
+  return {
+    name: 'json',
+    onExperimentEnd(_info, result) {
+      results.push(result)
+    },
+    async onRunEnd(summary) {
+      const report: JsonReport = {
+        schema_version: results[0]?.schema_version ?? SCHEMA_VERSION,
+        llem_version: results[0]?.llem_version ?? 'unknown',
+        run_id: summary.runId,
+        status: summary.status,
+        duration_ms: summary.durationMs,
+        results,
+      }
+      await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n')
+      // the default location is inside the run dir the console reporter already names; a chosen one is news
+      if (ctx.outputFile !== null) ctx.stdout.write(`JSON report written to ${file}\n`)
+    },
+  }
+}
+
+export default (ctx: ReporterContext): Reporter => createJsonReporter(ctx)
