@@ -65,4 +65,7 @@ export interface Backend<Options = Record<string, unknown>> {
   /** strict schema of the options beside `name` in `backend: { name, ... }` */
   readonly options: z.ZodType<Options>
   start(ctx: BackendContext<Options>): Promise<BackendSession>
+  /** cheap checks in the main process before anything runs (model file exists and is the right
+   *  format): bad input fails the whole run with exit code 2 instead of failing each experiment */
+  validate?(ctx: { options: Options; model: ResolvedModel | null; baseDir: string; where: string }): Promise<void>
 }

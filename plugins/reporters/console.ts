@@ -145,7 +145,8 @@ function endLine(name: string, r: AggregatedResult, elapsedMs: number | null): s
     const why = r.error ? `${r.error.code}: ${r.error.message}` : r.status
     return `${pc.red('✗')} ${name}  ${pc.red(r.status === 'interrupted' ? `interrupted (${why})` : why)}${took}`
   }
-  const energy = r.avg_energy_per_token_j === null ? `energy: ${methodLabel(r)}` : `${formatEnergy(r.avg_energy_per_token_j)} (${methodLabel(r)})`
+  const how = r.energy_method === 'none' ? 'none' : `${r.energy_method.replace('_', ' ')}, ${r.energy_confidence}`
+  const energy = r.avg_energy_per_token_j === null ? `energy: ${how}` : `${formatEnergy(r.avg_energy_per_token_j)} (${how})`
   return `${pc.green('✓')} ${name}  ${formatSig(r.output_tokens_per_second)} tok/s  ${energy}${took}`
 }
 
@@ -194,10 +195,12 @@ function resultsTable(results: AggregatedResult[]): string[] {
   const rows = results.map((r) => columns.map((c) => c.cell(r)))
   // widths from the plain text; colour is applied after padding so escape codes don't skew alignment
   const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((row) => row[i].length)))
-  const pad = (text: string, i: number) => (columns[i].right ? text.padStart(widths[i]) : text.padEnd(widths[i]))
-  const header = columns.map((c, i) => pc.bold(pad(c.header, i))).join('  ').trimEnd()
+  // the last column is not padded on the right: no trailing spaces (which would hide inside colour codes)
+  const last = columns.length - 1
+  const pad = (text: string, i: number) => (columns[i].right ? text.padStart(widths[i]) : i === last ? text : text.padEnd(widths[i]))
+  const header = columns.map((c, i) => pc.bold(pad(c.header, i))).join('  ')
   const rule = pc.dim(widths.map((w) => '─'.repeat(w)).join('  '))
-  const body = rows.map((row, ri) => row.map((text, i) => (columns[i].color ?? ((t) => t))(pad(text, i), results[ri])).join('  ').trimEnd())
+  const body = rows.map((row, ri) => row.map((text, i) => (columns[i].color ?? ((t) => t))(pad(text, i), results[ri])).join('  '))
   return [header, rule, ...body]
 }
 

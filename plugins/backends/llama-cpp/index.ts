@@ -70,6 +70,21 @@ async function resolveModelPath(model: unknown, cacheDir: string, baseDir: strin
 export const llamaCppBackend: Backend<LlamaCppOptions> = {
   name: 'llama-cpp',
   options: llamaCppOptionsSchema,
+  async validate({ model, baseDir, where }) {
+    if (model === null) throw new InputError('BENCH_INVALID', `${where}: llama-cpp needs \`model\`: a GGUF path or { random: 'llama-1m' }`)
+    if (typeof model === 'object' && 'random' in model) {
+      const spec = randomModelSpecSchema.safeParse(model.random)
+      if (!spec.success) throw new InputError('BENCH_INVALID', `${where}: model.random: ${spec.error.issues.map((i) => `${[...i.path].join('.') || 'value'}: ${i.message}`).join('; ')} (presets: llama-1m, llama-25m, or { layers, hidden, heads, ff })`)
+      return
+    }
+    const { path: file } = await resolveModelPath(model, '', baseDir)
+    try {
+      await readGgufInfo(file)
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(e.code, `${where}: ${e.message}`, { file })
+      throw e
+    }
+  },
   async start(ctx): Promise<BackendSession> {
     const { path: modelPath, name } = await resolveModelPath(ctx.model, ctx.cacheDir, ctx.baseDir)
     const info = await readGgufInfo(modelPath) // throws InputError for a missing or non-GGUF file

@@ -1,0 +1,43 @@
+/**
+ * Splitting argv: the CLI's own flags go to cac; any other `--key value` names a config option by its
+ * dotted path (`--measurement.warmup.maxRequests 10`, `--repeat 3`) and becomes the CLI layer.
+ * One list of CLI flags, typed, so the CLI and the config schema cannot drift apart silently.
+ */
+export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'testNamePattern', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v', 'run'] as const
+const BOOLEAN_FLAGS = new Set(['dry-run', 'dryRun', 'verbose', 'json', 'help', 'h', 'version', 'v'])
+const KNOWN = new Set<string>(CLI_FLAGS)
+
+export interface SplitArgv {
+  /** what cac parses */
+  cli: string[]
+  /** config option flags: dotted path -> raw value (true for a bare flag) */
+  options: Record<string, string | boolean>
+}
+
+export function splitArgv(argv: string[]): SplitArgv {
+  const cli: string[] = []
+  const options: Record<string, string | boolean> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--') {
+      cli.push(...argv.slice(i))
+      break
+    }
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
+    if (!m) {
+      cli.push(arg)
+      continue
+    }
+    const name = m[1]
+    if (KNOWN.has(name)) {
+      cli.push(arg)
+      // keep a known flag's value with it, so `--config x` is never taken for a positional
+      if (m[2] === undefined && !BOOLEAN_FLAGS.has(name) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) cli.push(argv[++i])
+      continue
+    }
+    if (m[2] !== undefined) options[name] = m[2]
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) options[name] = argv[++i]
+    else options[name] = true
+  }
+  return { cli, options }
+}

@@ -1,0 +1,70 @@
+/** `llem bench [filters]`: resolve, plan, run, report; exit 0 / 1 / 2 / 130. */
+import { InputError } from '../../errors.js'
+import { listBenchNames, resolveRun, type RunRequest } from '../../run/resolve-run.js'
+import { runBench } from '../../run/run-bench.js'
+import type { CommonFlags } from '../main.js'
+import { printPlan } from './list.js'
+
+export function runRequest(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): RunRequest {
+  const reporters = flags.reporter === undefined ? undefined : Array.isArray(flags.reporter) ? flags.reporter : [flags.reporter]
+  const bail = flags.bail === undefined ? undefined : flags.bail === true ? 1 : Number(flags.bail)
+  if (bail !== undefined && (!Number.isInteger(bail) || bail < 0)) throw new InputError('CONFIG_INVALID', `command line: --bail: expected a non-negative integer, got ${String(flags.bail)}`)
+  return {
+    cwd: process.cwd(),
+    configPath: flags.config,
+    flags: options,
+    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail },
+    filters: filters.map(String),
+    namePattern: flags.t === undefined ? undefined : String(flags.t),
+    env: process.env,
+  }
+}
+
+export async function benchCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>, argv: string[]): Promise<number> {
+  const req = runRequest(filters, flags, options)
+  const run = await resolveRun(req)
+  const runnable = run.experiments.filter((x) => x.mode === 'run')
+  if (run.experiments.length === 0) {
+    const all = filters.length || req.namePattern ? await resolveRun({ ...req, filters: [], namePattern: undefined }) : run
+    const names = listBenchNames(all.benches, all.loaded.rootDir)
+    const what = [filters.length ? `filters ${filters.map((f) => JSON.stringify(f)).join(' ')}` : '', req.namePattern ? `-t ${JSON.stringify(req.namePattern)}` : ''].filter(Boolean).join(' and ')
+    process.stderr.write(`llem: no benches found${what ? ` matching ${what}` : ''} (include: ${run.runOptions.include.join(', ')})\n`)
+    process.stderr.write(names.length ? `benches:\n${names.map((n) => `  ${n}`).join('\n')}\n` : 'no bench files were found at all\n')
+    return 1
+  }
+  // bad model paths and dataset files are bad input: fail before anything runs
+  for (const x of runnable) {
+    const { name, ...opts } = x.config.backend!
+    await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, where: x.bench.location })
+    if (!x.config.dataset) throw new InputError('BENCH_INVALID', `${x.bench.location}: bench("${x.bench.name}") has no dataset: set \`dataset\` (prompts, file or synthetic)`)
+    if (!x.config.dataset.synthetic) {
+      const { loadDataset } = await import('../../workload/dataset.js')
+      await loadDataset(x.config.dataset, { baseDir: run.loaded.rootDir })
+    }
+  }
+  const { carbonIntensity, knownCountries } = await import('../../measure/emissions.js')
+  for (const x of runnable)
+    if (carbonIntensity(x.config.measurement.carbon) === null)
+      throw new InputError('CONFIG_INVALID', `${x.bench.location}: measurement.carbon.country: unknown ISO 3166 alpha-3 code "${x.config.measurement.carbon.country}" (e.g. ${knownCountries().slice(0, 5).join(', ')}, ...)`)
+  if (flags.dryRun) {
+    printPlan(run, false)
+    return 0
+  }
+  const interrupt = new AbortController()
+  let signals = 0
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++
+    if (signals > 1) process.exit(130)
+    process.stderr.write(`\nllem: ${sig} received, stopping (press Ctrl-C again to quit at once)\n`)
+    interrupt.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal })
+    return summary.status === 'interrupted' ? 130 : summary.status === 'failed' ? 1 : 0
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

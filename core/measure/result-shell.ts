@@ -1,0 +1,117 @@
+/**
+ * The parts of a RawProcessResult that do not depend on measuring: identity and provenance from the
+ * experiment, a failed-result shell with nulls, the error record, and the methodology statement.
+ */
+import type { ResolvedExperimentOptions } from '../config/defaults.js'
+import { isLlemError } from '../errors.js'
+import type { Experiment } from '../plan/plan.js'
+import type { ProbeSession } from '../probes/types.js'
+import { SCHEMA_VERSION, type ErrorInfo, type RawProcessResult } from '../results/schema.js'
+import type { BaselineResult } from './baseline.js'
+import type { WarmupResult } from './types.js'
+
+export interface SessionTask {
+  runId: string
+  runDir: string
+  rootDir: string
+  cacheDir: string
+  llemVersion: string
+  experiment: Experiment
+  processIndex: number
+}
+
+export function modelLabel(model: ResolvedExperimentOptions['model']): string {
+  if (model === null) return 'none'
+  if (typeof model === 'string') return model
+  if ('path' in model) return model.path
+  return `random:${typeof model.random === 'string' ? model.random : JSON.stringify(model.random)}`
+}
+
+export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResult {
+  const x = task.experiment
+  return {
+    schema_version: SCHEMA_VERSION,
+    llem_version: task.llemVersion,
+    run_id: task.runId,
+    experiment_id: x.id,
+    experiment_name: x.name,
+    task_hash: x.task_hash,
+    bench: x.bench,
+    repeat_index: x.repeat_index,
+    sweep_point: x.sweep_point,
+    status: 'failed',
+    error: null,
+    backend: x.config.backend?.name ?? 'none',
+    backend_version: null,
+    model_name: modelLabel(x.config.model),
+    config_name: x.bench.full_name,
+    process_index: task.processIndex,
+    gpu_id: null,
+    gpu_name: null,
+    gpu_is_mig: false,
+    gpu_mig_profile: null,
+    device: 'cpu',
+    energy_measurement_warning: null,
+    energy_tracking_failed: false,
+    timestamps: { start: startedAt.toISOString(), end: startedAt.toISOString(), duration_sec: 0 },
+    inference_metrics: null,
+    energy_metrics: null,
+    energy_per_device_j: {},
+    energy_breakdown: null,
+    compute_metrics: null,
+    extended_metrics: null,
+    measurement_methodology: null,
+    steady_state_window: null,
+    measurement_warnings: [...x.config_warnings],
+    effective_config: x.config as unknown as Record<string, unknown>,
+    cli_overrides: x.cli_overrides,
+    config_warnings: x.config_warnings,
+    parameter_provenance: x.provenance,
+    preset_chain: [],
+    per_request_latencies_ms: [],
+    requests: [],
+    gpu_utilisation_samples: [],
+    environment: null,
+    thermal_throttle: null,
+    warmup_result: null,
+    model_load: null,
+    timeseries_path: null,
+  }
+}
+
+export function errorInfo(e: unknown, phase: string, logs: string[]): ErrorInfo {
+  const code = isLlemError(e) ? e.code : 'BACKEND_FAILED'
+  const message = e instanceof Error ? e.message : String(e)
+  return { code, message, phase, log_tail: logs.slice(-20) }
+}
+
+export function methodology(a: {
+  cfg: ResolvedExperimentOptions
+  weakest: ProbeSession | undefined
+  energySessions: ProbeSession[]
+  probes: { unavailable: Record<string, string> }
+  latencyMode: RawProcessResult['inference_metrics'] extends infer I ? (I extends { latency_measurements: { measurement_mode: infer M } } ? M : never) : never
+  samples: number
+  warm: WarmupResult
+  baseline: BaselineResult
+  steady: boolean
+}): NonNullable<RawProcessResult['measurement_methodology']> {
+  const w = a.cfg.measurement.warmup
+  const notes: string[] = []
+  if (a.weakest?.method === 'estimate') notes.push('CPU energy is a model (utilisation x per-core power), not a measurement: compare estimates only with estimates')
+  if (a.energySessions.some((s) => s.method === 'counter')) notes.push('energy from hardware counters read at the window boundaries; timeline sampled beside them')
+  notes.push('energy per token = window energy / output tokens (as ML.ENERGY); adjusted energy subtracts idle baseline power x duration')
+  return {
+    energy_method: a.weakest?.method ?? 'none',
+    energy_confidence: a.weakest?.confidence ?? 'none',
+    energy_probes: a.energySessions.map((s) => s.probe),
+    unavailable_probes: a.probes.unavailable,
+    windows: a.steady ? ['total', 'steady_state'] : ['total'],
+    latency_mode: a.latencyMode,
+    sample_interval_ms: a.cfg.measurement.sampleIntervalMs,
+    timeline_samples: a.samples,
+    warmup: w.mode === 'fixed' ? `fixed: ${w.requests} requests` : `until CV of the last ${w.window} latencies < ${w.cvThreshold} (${w.minRequests}-${w.maxRequests} requests); ${a.warm.converged ? 'converged' : 'not converged'} after ${a.warm.requests}`,
+    baseline: `${a.baseline.method}: ${a.baseline.note}`,
+    notes,
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Step 6, inside the worker: environment snapshot -> probes -> idle baseline -> backend start (model
+ * load timed apart) -> dataset -> warmup -> measured window (probes sampled, every token timed) ->
+ * RawProcessResult. A failure in any phase becomes a failed result naming the phase, never a throw.
+ */
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import type { Backend, BackendSession } from '../backends/types.js'
+import { collectMachineInfo } from '../env/machine.js'
+import { isLlemError } from '../errors.js'
+import { builtinBackends } from '../plugins/builtins.js'
+import { writeFileAtomic } from '../results/atomic-write.js'
+import type { RawProcessResult } from '../results/schema.js'
+import { loadDataset } from '../workload/dataset.js'
+import { measureBaseline } from './baseline.js'
+import { buildMetrics } from './build-metrics.js'
+import { carbonIntensity } from './emissions.js'
+import { runLoad } from './load-runner.js'
+import { openProbes } from './probe-set.js'
+import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
+import { Timeline } from './timeline.js'
+import { runWarmup } from './warmup.js'
+
+export type { SessionTask } from './result-shell.js'
+
+export interface SessionHooks {
+  onProgress?(phase: 'baseline' | 'model_load' | 'warmup' | 'measure', done: number, total: number | null): void
+  signal?: AbortSignal
+}
+
+export async function runSession(task: SessionTask, hooks: SessionHooks = {}): Promise<RawProcessResult> {
+  const startedAt = new Date()
+  const result = emptyResult(task, startedAt)
+  const cfg = task.experiment.config
+  const logs: string[] = []
+  const log = (line: string) => logs.push(line)
+  let phase = 'probes'
+  let backendSession: BackendSession | undefined
+  let probes: Awaited<ReturnType<typeof openProbes>> | undefined
+  try {
+    const machine = await collectMachineInfo()
+    probes = await openProbes(cfg.probes, log)
+    const sessions = probes.sessions
+    result.environment = { machine, software: { node: process.version, llem: task.llemVersion }, probes: Object.fromEntries(sessions.map((s) => [s.probe, s.describe()])), unavailable_probes: probes.unavailable }
+
+    phase = 'baseline'
+    hooks.onProgress?.('baseline', 0, null)
+    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs }, path.join(task.cacheDir, 'baseline.json'))
+
+    phase = 'model_load'
+    hooks.onProgress?.('model_load', 0, null)
+    const backendName = cfg.backend!.name
+    const backend: Backend = await builtinBackends[backendName]()
+    const { name: _name, ...rawOptions } = cfg.backend!
+    const options = backend.options.parse(rawOptions) as Record<string, unknown>
+    const rssBefore = process.memoryUsage.rss()
+    const loadStart = performance.now()
+    backendSession = await backend.start({ options, model: cfg.model!, generation: cfg.generation, concurrency: cfg.load.concurrency, cacheDir: task.cacheDir, baseDir: task.rootDir, log })
+    const loadMs = performance.now() - loadStart
+    const modelMemoryMb = (process.memoryUsage.rss() - rssBefore) / 1048576
+    const m = backendSession.model
+    result.backend_version = backendSession.backendVersion
+    result.model_name = m.name
+    result.model_load = { load_time_ms: loadMs, rss_delta_mb: modelMemoryMb, model_file_size_mb: m.file_size_mb, model_path: m.path, parameters: m.parameters, architecture: m.architecture, shape: m.shape }
+    Object.assign(result.environment.software as object, backendSession.software)
+    result.environment.backend_settings = backendSession.settings
+
+    phase = 'dataset'
+    const prompts = await loadDataset(cfg.dataset!, { baseDir: task.rootDir, tokenizer: backendSession.tokenizer })
+    const requests = cfg.load.requests ?? prompts.length
+
+    phase = 'warmup'
+    const warm = await runWarmup(backendSession, prompts, cfg.measurement.warmup, cfg.generation.maxTokens, (d, t) => hooks.onProgress?.('warmup', d, t))
+    result.warmup_result = warm
+
+    phase = 'measure'
+    hooks.onProgress?.('measure', 0, requests)
+    const timeline = new Timeline(sessions)
+    const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
+    const outcome = await runLoad(
+      backendSession,
+      prompts,
+      { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens },
+      { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: hooks.signal },
+    )
+    const e1 = timeline.stop()
+    const endedAt = new Date()
+
+    phase = 'results'
+    const energySessions = sessions.filter((s) => s.readEnergy().length > 0)
+    const order = { counter: 3, integrated_power: 2, estimate: 1 } as const
+    const weakest = energySessions.slice().sort((a, b) => order[a.method] - order[b.method])[0]
+    const carbon = carbonIntensity(cfg.measurement.carbon) ?? { g_per_kwh: 475, source: `unknown country ${cfg.measurement.carbon.country}: world average used` }
+    const metrics = buildMetrics({
+      outcome, latencyMode: backendSession.latencyMode, warmupRequests: warm.requests, energyStart: e0, energyEnd: e1, timeline: timeline.energy,
+      method: weakest?.method ?? 'none', confidence: weakest?.confidence ?? 'none', probes: energySessions.map((s) => s.probe), baseline, carbon,
+      model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
+    })
+    const warnings = [...result.measurement_warnings, ...metrics.warnings, ...sessions.flatMap((s) => s.warnings())]
+    if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
+    if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
+    if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
+    if (energySessions.length === 0) warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
+    if (carbon.source.startsWith('unknown country')) warnings.push(carbon.source)
+
+    const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
+    await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
+
+    Object.assign(result, {
+      status: 'completed',
+      timestamps: { start: startedAt.toISOString(), end: endedAt.toISOString(), duration_sec: (endedAt.getTime() - startedAt.getTime()) / 1000 },
+      inference_metrics: metrics.inference,
+      energy_metrics: metrics.energy,
+      energy_per_device_j: metrics.energyPerDevice,
+      energy_breakdown: metrics.breakdown,
+      compute_metrics: metrics.compute,
+      extended_metrics: metrics.extended,
+      steady_state_window: metrics.steady,
+      measurement_warnings: warnings,
+      energy_tracking_failed: energySessions.length === 0,
+      energy_measurement_warning: energySessions.length === 0 ? 'no energy probe available' : weakest?.method === 'estimate' ? 'energy is estimated from CPU utilisation, not measured' : null,
+      per_request_latencies_ms: metrics.perRequestLatencies,
+      requests: metrics.requests,
+      timeseries_path: tsRel,
+      measurement_methodology: methodology({ cfg, weakest, energySessions, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, warm, baseline, steady: metrics.steady !== null }),
+    } satisfies Partial<RawProcessResult>)
+  } catch (e) {
+    result.status = hooks.signal?.aborted ? 'interrupted' : 'failed'
+    result.error = errorInfo(e, phase, logs)
+    if (!isLlemError(e) && e instanceof Error && e.stack) log(e.stack)
+  } finally {
+    await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
+    for (const s of probes?.sessions ?? []) await Promise.resolve(s.close()).catch(() => {})
+  }
+  if (result.status !== 'completed') {
+    const end = new Date()
+    result.timestamps = { start: startedAt.toISOString(), end: end.toISOString(), duration_sec: (end.getTime() - startedAt.getTime()) / 1000 }
+  }
+  return result
+}

@@ -1,0 +1,55 @@
+/**
+ * The worker pool seam: one tinypool `child_process` pool per slot (one CPU slot for now), a fresh
+ * process per experiment (isolateWorkers) so model memory and native state never leak between
+ * experiments. The environment is spread explicitly: with child_process, `env` replaces it whole.
+ */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Tinypool from 'tinypool'
+import type { SessionTask } from '../measure/result-shell.js'
+import type { RawProcessResult } from '../results/schema.js'
+import type { ProgressMessage } from './worker.js'
+import { packageRoot } from '../package-root.js'
+
+function workerFile(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  const built = path.join(here, 'worker.js')
+  // under vitest this module runs from source: the worker must still be the compiled file
+  return existsSync(built) ? built : path.join(packageRoot(), 'dist', 'core', 'run', 'worker.js')
+}
+
+export interface Slot {
+  id: string
+  env: Record<string, string>
+}
+
+export class SlotPool {
+  private readonly pool: Tinypool
+
+  constructor(readonly slot: Slot) {
+    this.pool = new Tinypool({
+      filename: workerFile(),
+      runtime: 'child_process',
+      minThreads: 0,
+      maxThreads: 1,
+      isolateWorkers: true,
+      env: { ...(process.env as Record<string, string>), ...slot.env },
+    })
+  }
+
+  run(task: SessionTask, opts: { signal: AbortSignal; onProgress: (m: ProgressMessage) => void }): Promise<RawProcessResult> {
+    return this.pool.run(task, {
+      signal: opts.signal,
+      channel: {
+        postMessage: (m: unknown) => {
+          if (m && typeof m === 'object' && (m as ProgressMessage).llem === 'progress') opts.onProgress(m as ProgressMessage)
+        },
+      },
+    }) as Promise<RawProcessResult>
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.destroy()
+  }
+}

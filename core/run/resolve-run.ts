@@ -1,0 +1,88 @@
+/**
+ * Steps 1-4 shared by `llem bench` and `llem list`: config -> discovery -> collection -> plan, with
+ * every input error raised before anything runs.
+ */
+import os from 'node:os'
+import path from 'node:path'
+import type { Backend } from '../backends/types.js'
+import type { CollectedBench } from '../api/collector.js'
+import { collectFiles, fullName } from '../collect/collect-files.js'
+import { discoverBenchFiles } from '../collect/discover.js'
+import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
+import { loadConfig, type LoadedConfig } from '../config/load-config.js'
+import { buildOverrideLayers } from '../config/overrides.js'
+import { closest } from '../config/suggest.js'
+import { validateOptions } from '../config/validate.js'
+import { InputError } from '../errors.js'
+import { buildPlan, type Experiment } from '../plan/plan.js'
+import { builtinBackends } from '../plugins/builtins.js'
+
+export interface RunRequest {
+  cwd: string
+  configPath?: string
+  /** dotted option flags from the command line: path -> raw value */
+  flags: Record<string, string | boolean>
+  /** explicit run flags (--results-dir, --reporter, --outputFile, --bail) */
+  run: Partial<ResolvedRunOptions>
+  filters: string[]
+  namePattern?: string
+  env: NodeJS.ProcessEnv
+}
+
+export interface ResolvedRun {
+  loaded: LoadedConfig
+  runOptions: ResolvedRunOptions
+  files: string[]
+  benches: CollectedBench[]
+  experiments: Experiment[]
+  cacheDir: string
+  backends: Record<string, Backend>
+}
+
+export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
+  const loaded = await loadConfig({ cwd: req.cwd, configPath: req.configPath })
+  const overrides = buildOverrideLayers(req.env, req.flags)
+  const c = loaded.config
+  const runOptions: ResolvedRunOptions = {
+    include: c.include ?? RUN_DEFAULTS.include,
+    exclude: c.exclude ?? RUN_DEFAULTS.exclude,
+    reporters: c.reporters ?? RUN_DEFAULTS.reporters,
+    outputFile: c.outputFile ?? RUN_DEFAULTS.outputFile,
+    resultsDir: c.resultsDir ?? RUN_DEFAULTS.resultsDir,
+    cacheDir: c.cacheDir ?? RUN_DEFAULTS.cacheDir,
+    bail: c.bail ?? RUN_DEFAULTS.bail,
+    ...(overrides.run as Partial<ResolvedRunOptions>),
+    ...Object.fromEntries(Object.entries(req.run).filter(([, v]) => v !== undefined)),
+  }
+  const rootDir = loaded.rootDir
+  const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
+  const benches = await collectFiles(files, rootDir)
+  const backends: Record<string, Backend> = {}
+  for (const [name, load] of Object.entries(builtinBackends)) backends[name] = await load()
+  const experiments = buildPlan({
+    benches,
+    rootDir,
+    configFile: loaded.file,
+    config: c as Record<string, unknown>,
+    env: overrides.env,
+    cli: overrides.cli,
+    cliOverrides: overrides.cliOverrides,
+    namePattern: req.namePattern,
+    checkBackend(backend, where) {
+      const plugin = backends[backend.name as string]
+      if (!plugin) {
+        const guess = closest(String(backend.name), Object.keys(backends))
+        throw new InputError('PLUGIN_NOT_FOUND', `${where}: unknown backend "${backend.name}"${guess ? ` (did you mean "${guess}"?)` : ''}; built-ins: ${Object.keys(backends).join(', ')}`)
+      }
+      const { name: _name, ...options } = backend
+      validateOptions(plugin.options, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
+    },
+  })
+  const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? req.env.LLEM_CACHE_DIR ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
+  return { loaded, runOptions, files, benches, experiments, cacheDir, backends }
+}
+
+/** Benches (full names with files) for the "no match" message, like Vitest lists what exists. */
+export function listBenchNames(benches: CollectedBench[], rootDir: string): string[] {
+  return benches.map((b) => `${path.relative(rootDir, b.file)} > ${fullName(b)}`)
+}

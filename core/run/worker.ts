@@ -1,0 +1,29 @@
+/**
+ * The tinypool child_process entry: one experiment per call. Native code (llama.cpp, later koffi/NVML)
+ * lives here, never in the main process or a worker thread. Progress goes to the main process as plain
+ * IPC messages, which tinypool forwards to the task's channel.
+ */
+import { runSession, type SessionTask } from '../measure/session.js'
+import type { RawProcessResult } from '../results/schema.js'
+
+export interface ProgressMessage {
+  llem: 'progress'
+  experimentId: string
+  phase: 'baseline' | 'model_load' | 'warmup' | 'measure'
+  done: number
+  total: number | null
+}
+
+export default async function runExperiment(task: SessionTask): Promise<RawProcessResult> {
+  let last = 0
+  return runSession(task, {
+    onProgress(phase, done, total) {
+      // at most ~20 messages a second: the measured window must stay quiet
+      const now = Date.now()
+      if (phase === 'measure' && done !== total && done !== 0 && now - last < 50) return
+      last = now
+      const msg: ProgressMessage = { llem: 'progress', experimentId: task.experiment.id, phase, done, total }
+      process.send?.(msg)
+    },
+  })
+}
