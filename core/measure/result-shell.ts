@@ -110,7 +110,7 @@ export function methodology(a: {
     latency_mode: a.latencyMode,
     sample_interval_ms: a.cfg.measurement.sampleIntervalMs,
     timeline_samples: a.samples,
-    warmup: w.mode === 'fixed' ? `fixed: ${w.requests} requests` : `until CV of the last ${w.window} latencies < ${w.cvThreshold} (${w.minRequests}-${w.maxRequests} requests); ${a.warm.converged ? 'converged' : 'not converged'} after ${a.warm.requests}`,
+    warmup: w.mode === 'fixed' ? `fixed: ${w.requests} requests` : `until CV of the last ${w.window} request latencies per output token < ${w.cvThreshold} (${w.minRequests}-${w.maxRequests} requests); ${a.warm.converged ? 'converged' : 'not converged'} after ${a.warm.requests}`,
     baseline: `${a.baseline.method}: ${a.baseline.note}`,
     notes,
   }

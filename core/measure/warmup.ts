@@ -1,7 +1,7 @@
 /**
  * Warmup before the measured window: caches, allocator, CPU frequency and the backend's lazy paths
  * settle. Mode 'cv' sends requests one at a time until the coefficient of variation of the last
- * `window` latencies is under `cvThreshold` (at least minRequests, at most maxRequests); mode 'fixed'
+ * `window` request latencies per output token is under `cvThreshold` (at least minRequests, at most maxRequests); mode 'fixed'
  * sends exactly `requests`. Warmup requests never enter the statistics; they are reported apart.
  */
 import { performance } from 'node:perf_hooks'
@@ -27,8 +27,9 @@ export async function runWarmup(
   const noop = { onTokens() {} }
   for (let i = 0; i < limit; i++) {
     const t0 = performance.now()
-    await session.generate({ prompt: prompts[i % prompts.length].text, maxTokens }, noop)
-    latencies.push(performance.now() - t0)
+    const r = await session.generate({ prompt: prompts[i % prompts.length].text, maxTokens }, noop)
+    // per output token, so prompts of different lengths in one dataset do not read as instability
+    latencies.push((performance.now() - t0) / Math.max(1, r.outputTokens))
     onRequest?.(i + 1, fixed ? limit : null)
     if (!fixed && latencies.length >= Math.max(opts.window, opts.minRequests)) {
       cv = coefficientOfVariation(latencies.slice(-opts.window))
@@ -45,7 +46,7 @@ export async function runWarmup(
     final_cv: fixed ? coefficientOfVariation(latencies.slice(-opts.window)) : cv,
     target_cv: fixed ? null : opts.cvThreshold,
     window: opts.window,
-    latencies_ms: latencies,
+    latency_per_output_token_ms: latencies,
     duration_sec: (performance.now() - started) / 1000,
   }
 }

@@ -135,7 +135,8 @@ export const warmupResultSchema = z.object({
   final_cv: nnum,
   target_cv: nnum,
   window: z.int(),
-  latencies_ms: z.array(num),
+  /** each warmup request: latency divided by its output tokens */
+  latency_per_output_token_ms: z.array(num),
   duration_sec: num,
 })
 
