@@ -3,29 +3,19 @@
  * running copy of the public API so a bench file works in this repo and in a project that installed llem.
  */
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { existsSync } from 'node:fs'
-import { createJiti } from 'jiti'
 import { InputError } from '../errors.js'
 import { startCollecting, stopCollecting, isDefinedBench, type CollectedBench, type BenchDefinition } from '../api/collector.js'
 import { describeImportError } from '../config/import-error.js'
 import { experimentOptionsSchema } from '../config/schema.js'
 import { validateOptions } from '../config/validate.js'
+import { importUserModule } from '../user-modules.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const apiEntry = [path.join(here, '..', 'index.js'), path.join(here, '..', 'index.ts')].find(existsSync)!
-
-let jiti: ReturnType<typeof createJiti> | undefined
-function loader() {
-  jiti ??= createJiti(import.meta.url, { alias: { llem: apiEntry }, moduleCache: false })
-  return jiti
-}
 
 export async function collectFile(file: string, rootDir: string): Promise<CollectedBench[]> {
   startCollecting(file)
   let mod: unknown
   try {
-    mod = await loader().import(file)
+    mod = await importUserModule(file)
   } catch (e) {
     stopCollecting()
     throw new InputError('BENCH_IMPORT', describeImportError(e, file, 'bench file'), { file, cause: e })

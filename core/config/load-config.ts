@@ -6,16 +6,15 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { cosmiconfig, type Loader } from 'cosmiconfig'
-import { createJiti } from 'jiti'
 import { InputError } from '../errors.js'
 import { configSchema, type LlemConfig } from './schema.js'
 import { validateOptions } from './validate.js'
 import { describeImportError } from './import-error.js'
+import { importUserModule } from '../user-modules.js'
 
-const jiti = createJiti(import.meta.url, { moduleCache: false })
-
-const loadTs: Loader = async (filepath) => {
-  const mod = await jiti.import(filepath, { default: true })
+// JS configs go through the same loader, so `import { defineConfig } from 'llem'` resolves anywhere
+const loadModule: Loader = async (filepath) => {
+  const mod = await importUserModule(filepath, { default: true })
   return typeof mod === 'function' ? await (mod as () => unknown)() : mod
 }
 
@@ -48,7 +47,7 @@ export interface LoadedConfig {
 export async function loadConfig(opts: { cwd: string; configPath?: string }): Promise<LoadedConfig> {
   const explorer = cosmiconfig('llem', {
     searchPlaces: SEARCH_PLACES,
-    loaders: { '.ts': loadTs, '.mts': loadTs },
+    loaders: { '.ts': loadModule, '.mts': loadModule, '.js': loadModule, '.mjs': loadModule, '.cjs': loadModule },
     searchStrategy: 'project',
     cache: false,
   })

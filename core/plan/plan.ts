@@ -87,9 +87,9 @@ export function buildPlan(input: PlanInput): Experiment[] {
       const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
       const merged = mergeLayers([...layers, sweepLayer, input.env, input.cli])
       const label = `${bench.kind}("${bench.name}")${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
+      if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}") has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' })
       const config = merged.values as unknown as ResolvedExperimentOptions
-      if (!config.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}") has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
       const hash = taskHash(config as unknown as Record<string, unknown>)
       for (let r = 1; r <= repeat; r++) {

@@ -6,12 +6,11 @@
  */
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { createJiti } from 'jiti'
 import { describeImportError } from '../config/import-error.js'
 import { closest } from '../config/suggest.js'
 import { InputError } from '../errors.js'
 import { bindReporter } from './dispatch.js'
+import { importUserModule } from '../user-modules.js'
 import type { Reporter, ReporterContext, ReporterFactory, ReporterHook } from './types.js'
 
 export type ReporterClass = new (ctx: ReporterContext) => Reporter
@@ -28,14 +27,6 @@ export interface LoadReportersOptions {
 const HOOKS: readonly ReporterHook[] = ['onInit', 'onPlan', 'onExperimentStart', 'onExperimentProgress', 'onExperimentEnd', 'onRunEnd']
 const MODULE_EXT = /\.(?:[cm]?[jt]s|tsx)$/
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-// 'llem' resolves to the running copy of the API, as for bench files (collect-files.ts)
-const apiEntry = [path.join(here, '..', 'index.js'), path.join(here, '..', 'index.ts')].find(existsSync)
-let jiti: ReturnType<typeof createJiti> | undefined
-function loader() {
-  jiti ??= createJiti(import.meta.url, { moduleCache: false, ...(apiEntry ? { alias: { llem: apiEntry } } : {}) })
-  return jiti
-}
 
 /** A string spec is a path when it looks like one; anything else is a built-in name. */
 export function isPathSpec(spec: string): boolean {
@@ -110,7 +101,7 @@ async function importFile(spec: string, rootDir: string): Promise<unknown> {
   const file = [resolved, ...['.ts', '.mts', '.js', '.mjs'].map((e) => resolved + e)].find((f) => existsSync(f) && statSync(f).isFile())
   if (!file) throw new InputError('PLUGIN_NOT_FOUND', `reporter "${spec}": no such file ${resolved}`, { file: resolved, where: 'reporters' })
   try {
-    return await loader().import(file, { default: true })
+    return await importUserModule(file, { default: true })
   } catch (e) {
     // no dedicated import-failure code for plugins yet; the message says what happened
     throw new InputError('PLUGIN_NOT_FOUND', describeImportError(e, file, 'reporter'), { file, cause: e })
