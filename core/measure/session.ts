@@ -7,7 +7,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Backend, BackendSession } from '../backends/types.js'
 import { collectMachineInfo } from '../env/machine.js'
-import { isLlemError } from '../errors.js'
+import { isLlemError, LlemError } from '../errors.js'
 import { builtinBackends } from '../plugins/builtins.js'
 import { writeFileAtomic } from '../results/atomic-write.js'
 import type { RawProcessResult } from '../results/schema.js'
@@ -85,6 +85,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     )
     const e1 = timeline.stop()
     const endedAt = new Date()
+    const firstError = outcome.requests.find((r) => !r.ok)?.error
+    if (hooks.signal?.aborted) throw new LlemError('INTERRUPTED', 'interrupted during the measured window')
+    if (outcome.requests.length > 0 && outcome.requests.every((r) => !r.ok)) throw new LlemError('BACKEND_FAILED', `all ${outcome.requests.length} measured requests failed; the first: ${firstError}`)
 
     phase = 'results'
     const energySessions = sessions.filter((s) => s.readEnergy().length > 0)

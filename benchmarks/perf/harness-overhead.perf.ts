@@ -1,0 +1,37 @@
+/**
+ * Harness overhead: output tokens/s that llem reports for llama-cpp vs a bare node-llama-cpp loop on
+ * the same model and settings, interleaved run by run so machine noise hits both alike.
+ * Target: median(llem) / median(bare) >= 0.97.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { BIN, median, project, REPO, run } from './util.js'
+
+export async function harnessOverhead(rounds = 5, requests = 24, maxTokens = 64) {
+  const dir = project({
+    'llem.config.json': JSON.stringify({
+      measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 4 } },
+      generation: { maxTokens },
+      load: { requests },
+      reporters: ['json'],
+    }),
+    'benchmarks/overhead.bench.ts': `import { bench } from 'llem'
+bench('overhead', { backend: { name: 'llama-cpp', threads: 1 }, model: { random: 'llama-1m' }, dataset: { prompts: ['Hello there', 'Tell me a story', 'What is energy?', 'Write a haiku about GPUs'] } })
+`,
+  })
+  const llem: number[] = []
+  const bare: number[] = []
+  let modelPath = ''
+  for (let i = 0; i < rounds; i++) {
+    run(process.execPath, [BIN, 'bench'], dir)
+    const runs = readdirSync(path.join(dir, 'llem-results')).sort()
+    const json = JSON.parse(readFileSync(path.join(dir, 'llem-results', runs[runs.length - 1], 'results.json'), 'utf8'))
+    const result = json.results[0]
+    llem.push(result.output_tokens_per_second)
+    modelPath = result.process_results[0].model_load.model_path
+    const b = run(process.execPath, [path.join(REPO, 'node_modules', 'jiti', 'lib', 'jiti-cli.mjs'), path.join(REPO, 'benchmarks', 'perf', 'bare-llama-loop.ts'), modelPath, String(requests), String(maxTokens), '4'], dir)
+    bare.push(JSON.parse(b.stdout.trim().split('\n').pop()!).output_tokens_per_second)
+  }
+  const ratio = median(llem) / median(bare)
+  return { llem_tok_s: llem, bare_tok_s: bare, median_llem: median(llem), median_bare: median(bare), ratio, target: 0.97, pass: ratio >= 0.97 }
+}
