@@ -14,6 +14,10 @@ export interface ProgressMessage {
   total: number | null
 }
 
+// Ctrl-C in a terminal signals the whole process group: the main process decides what an interrupt
+// means (record, stop, kill this worker), so the worker must not die of the same SIGINT first
+process.on('SIGINT', () => {})
+
 export default async function runExperiment(task: SessionTask): Promise<RawProcessResult> {
   let last = 0
   return runSession(task, {
