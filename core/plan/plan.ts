@@ -88,8 +88,9 @@ export function buildPlan(input: PlanInput): Experiment[] {
       const merged = mergeLayers([...layers, sweepLayer, input.env, input.cli])
       const label = `${bench.kind}("${bench.name}")${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
       if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}") has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
-      validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' })
-      const config = merged.values as unknown as ResolvedExperimentOptions
+      // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
+      // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash
+      const config = validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
       const hash = taskHash(config as unknown as Record<string, unknown>)
       for (let r = 1; r <= repeat; r++) {
