@@ -116,6 +116,14 @@ describe('coercion by the schema', () => {
     expect(coerceValue('generation.ignoreEos', 'false')).toBe(false)
   })
 
+  it("'null' unsets a nullable option (back to closed loop, one pass over the dataset) and nothing else", () => {
+    expect(coerceValue('load.rate', 'null')).toBeNull()
+    expect(coerceValue('load.requests', 'null')).toBeNull()
+    expect(coerceValue('measurement.carbon.country', 'null')).toBeNull()
+    expect(coerceValue('load.concurrency', 'null')).toBe('null')
+    expect(overrideError({}, { 'load.concurrency': 'null' }).message).toBe('command line: load.concurrency: expected number, got string ("null")')
+  })
+
   it('maps LLEM_* variables onto their paths, with the variable as provenance detail', () => {
     const { env, cli } = buildOverrideLayers({ LLEM_MEASUREMENT__WARMUP__MAX_REQUESTS: '7', LLEM_LOAD__CONCURRENCY: '2', LLEM_UNRELATED: 'x', LLEM_REPEAT: '' }, {})
     expect(env.source).toBe('env')

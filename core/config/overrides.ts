@@ -26,6 +26,12 @@ export function envVarName(dotted: string): string {
 /** A string from a flag or env var, turned into what the schema at `dotted` accepts. */
 export function coerceValue(dotted: string, raw: string | boolean): unknown {
   if (typeof raw === 'boolean') return raw
+  // schemasAt strips nullable, so 'null' is tried against the whole schema: `--load.requests null` unsets
+  if (raw === 'null') {
+    const probe: Record<string, unknown> = {}
+    setPath(probe, dotted, null)
+    if (configSchema.safeParse(probe).success) return null
+  }
   const candidates = schemasAt(configSchema, dotted.split('.'))
   const attempts: unknown[] = [raw]
   if (raw === 'Infinity' || raw === 'inf') attempts.push('inf')
@@ -57,7 +63,7 @@ export interface OverrideLayers {
 }
 
 export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string, string | boolean>): OverrideLayers {
-  const run: Record<string, unknown> = {}
+  const envRun: Record<string, unknown> = {}
   const envValues: Record<string, unknown> = {}
   const envDetails: Record<string, string> = {}
   for (const dotted of optionPaths()) {
@@ -65,23 +71,28 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
     const raw = env[name]
     if (raw === undefined || raw === '') continue
     const value = coerceValue(dotted, raw)
-    if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(run, dotted, value)
+    if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(envRun, dotted, value)
     else setPath(envValues, dotted, value)
     envDetails[dotted] = name
   }
   const cliValues: Record<string, unknown> = {}
   const cliDetails: Record<string, string> = {}
   const cliOverrides: Record<string, unknown> = {}
+  const cliRun: Record<string, unknown> = {}
   for (const [dotted, raw] of Object.entries(flags)) {
     checkPath(dotted, (p) => `--${p}`, 'command line')
     const value = coerceValue(dotted, raw)
-    if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(run, dotted, value)
+    if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(cliRun, dotted, value)
     else setPath(cliValues, dotted, value)
     cliDetails[dotted] = `--${dotted}`
     cliOverrides[dotted] = value
   }
   validateOptions(experimentOptionsSchema, envValues, { file: 'environment', label: 'LLEM_* variables' })
   validateOptions(experimentOptionsSchema, cliValues, { file: 'command line' })
+  // run-only keys too: LLEM_BAIL=abc must not become a bail of "abc" that silently never triggers
+  validateOptions(configSchema, envRun, { file: 'environment', label: 'LLEM_* variables' })
+  validateOptions(configSchema, cliRun, { file: 'command line' })
+  const run = { ...envRun, ...cliRun }
   return {
     env: { source: 'env', detail: 'environment', values: normaliseOptions(envValues), details: envDetails },
     cli: { source: 'cli', detail: 'command line', values: normaliseOptions(cliValues), details: cliDetails },

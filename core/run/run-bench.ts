@@ -42,12 +42,11 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const rootDir = run.loaded.rootDir
   const runId = newRunId()
   const store = await RunStore.create(path.resolve(rootDir, run.runOptions.resultsDir), runId)
-  const reporters = await loadReporters(
-    run.runOptions.reporters,
-    { runId, runDir: store.runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose },
-    { outputFile: run.runOptions.outputFile, builtins: builtinReporters },
-  )
+  const base = { runId, runDir: store.runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose }
+  const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
   const dispatcher = createDispatcher(reporters)
+  // each loaded reporter receives its own context (options, outputFile); `base` only reaches others
+  await dispatcher.emit('onInit', { ...base, options: {}, outputFile: null })
   const infos = run.experiments.map(experimentInfo)
   await store.writeManifest({
     schema_version: SCHEMA_VERSION,
