@@ -84,3 +84,11 @@ describe('bad input exits 2 with one clear message', () => {
     expect(r.stderr).toMatch(/\n\s+at /)
   })
 })
+
+describe('probe configuration is checked before anything runs', () => {
+  it('an unknown probe, with a suggestion', () =>
+    expectBadInput({ 'llem.config.json': JSON.stringify({ probes: ['rapll'] }), 'benchmarks/a.bench.ts': OK_BENCH }, ['bench'], 'unknown probe "rapll" (did you mean "rapl"?)'))
+
+  it("a wrong type in a probe's options", () =>
+    expectBadInput({ 'llem.config.json': JSON.stringify({ probes: { rapl: { root: 42 } } }), 'benchmarks/a.bench.ts': OK_BENCH }, ['bench'], 'probes.rapl.root: expected string, got number (42)'))
+})

@@ -3,6 +3,7 @@
  * collector kept on globalThis, so a bench file that resolves 'llem' to another copy of this module
  * (jiti transpiling it again, a user project's node_modules) still reaches the one collecting.
  */
+import { pathToFileURL } from 'node:url'
 import type { ExperimentOptions } from '../config/schema.js'
 
 export type BenchMode = 'run' | 'skip' | 'only'
@@ -54,9 +55,14 @@ export function stopCollecting(): CollectedBench[] {
 /** "file:line" of the user's call, taken from the stack frame just outside this module. */
 function callSite(file: string): string {
   const stack = new Error().stack?.split('\n') ?? []
+  // look for the known file (as a path or a URL), not for a path-shaped token: a path may hold spaces
   for (const line of stack) {
-    const m = /((?:file:\/\/)?\/[^()\s]+):(\d+):\d+/.exec(line)
-    if (m && m[1].replace('file://', '') === file) return `${file}:${m[2]}`
+    for (const where of [file, pathToFileURL(file).href]) {
+      const i = line.indexOf(where + ':')
+      if (i === -1 || (i > 0 && !/[\s(]/.test(line[i - 1]))) continue
+      const m = /^:(\d+):\d+/.exec(line.slice(i + where.length))
+      if (m) return `${file}:${m[1]}`
+    }
   }
   return file
 }

@@ -3,16 +3,19 @@
  * and column when the error or its stack names them, and the error's own message.
  */
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { pathToFileURL } from 'node:url'
 
 export function locateInStack(e: unknown, file: string): { line: number; column: number } | null {
   const stack = e instanceof Error ? (e.stack ?? '') : ''
   const target = path.resolve(file)
+  // look for the known file (as a path or a URL), not for a path-shaped token: a path may hold spaces
   for (const line of stack.split('\n')) {
-    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):(\d+)\)?\s*$/.exec(line.trim())
-    if (!m) continue
-    const where = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1]
-    if (path.resolve(where) === target) return { line: Number(m[2]), column: Number(m[3]) }
+    for (const where of [target, pathToFileURL(target).href]) {
+      const i = line.indexOf(where + ':')
+      if (i === -1 || (i > 0 && !/[\s(]/.test(line[i - 1]))) continue
+      const m = /^:(\d+):(\d+)/.exec(line.slice(i + where.length))
+      if (m) return { line: Number(m[1]), column: Number(m[2]) }
+    }
   }
   return null
 }

@@ -45,7 +45,7 @@ export async function measureBaseline(
   const now = Date.now()
   if (hit && (now - hit.measured_at) / 1000 <= opts.ttlSeconds) {
     const age = (now - hit.measured_at) / 1000
-    return { method: 'cached', power_w: hit.power_w, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `cached baseline, ${age.toFixed(0)} s old (TTL ${opts.ttlSeconds} s)` }
+    return { method: 'cached', power_w: hit.power_w, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
   }
   // sample at the timeline interval so counters that wrap are read often enough
   const start = snapshotEnergy(sessions, performance.now())
@@ -69,7 +69,7 @@ export async function measureBaseline(
   } catch {
     /* a read-only cache dir costs a re-measurement next time, nothing else */
   }
-  return { method: 'fresh', power_w: power, cache_age_sec: 0, duration_sec: duration, samples, note: `measured for ${duration.toFixed(1)} s` }
+  return { method: 'fresh', power_w: power, cache_age_sec: 0, duration_sec: duration, samples, note: `measured now over ${duration.toFixed(1)} s, ${samples} samples` }
 }
 
 function readCache(file: string): Record<string, CacheEntry> {

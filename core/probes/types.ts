@@ -40,6 +40,8 @@ export interface ProbeSession {
 
 export interface Probe<Options = Record<string, unknown>> {
   readonly name: string
+  /** strict schema of the probe's options (`probes: { rapl: { root } }`), checked before anything runs */
+  readonly options?: import('zod').ZodType<Options>
   available(options: Options): Promise<ProbeAvailability>
   open(options: Options): Promise<ProbeSession>
 }

@@ -15,7 +15,8 @@ import { closest } from '../config/suggest.js'
 import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
-import { builtinBackends } from '../plugins/builtins.js'
+import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
+import type { Probe } from '../probes/types.js'
 
 export interface RunRequest {
   cwd: string
@@ -78,8 +79,22 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       validateOptions(plugin.options, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
     },
   })
+  const probes: Record<string, Probe<any>> = {}
+  for (const [name, load] of Object.entries(builtinProbes)) probes[name] = await load()
+  for (const x of experiments) if (x.mode === 'run') checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`)
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? req.env.LLEM_CACHE_DIR ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
   return { loaded, runOptions, files, benches, experiments, cacheDir, backends }
+}
+
+function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string): void {
+  for (const [name, options] of Object.entries(config)) {
+    const probe = probes[name]
+    if (!probe) {
+      const guess = closest(name, Object.keys(probes))
+      throw new InputError('PLUGIN_NOT_FOUND', `${where}: unknown probe "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; built-ins: ${Object.keys(probes).join(', ')}`)
+    }
+    if (options !== false && probe.options) validateOptions(probe.options, options, { file: where, prefix: `probes.${name}`, code: 'BENCH_INVALID' })
+  }
 }
 
 /** Benches (full names with files) for the "no match" message, like Vitest lists what exists. */

@@ -111,6 +111,7 @@ export function createCpuEstimateProbe(deps: CpuEstimateDeps = {}): Probe<CpuEst
 
   return {
     name: 'cpu-estimate',
+    options: cpuEstimateOptionsSchema,
 
     async available(options: CpuEstimateOptions): Promise<ProbeAvailability> {
       const { procStat } = resolve(options, cpuCount)

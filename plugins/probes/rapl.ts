@@ -191,6 +191,7 @@ export function createRaplProbe(deps: { now?: () => number } = {}): Probe<RaplOp
   const now = deps.now ?? (() => performance.now())
   return {
     name: 'rapl',
+    options: raplOptionsSchema,
 
     async available(options: RaplOptions): Promise<ProbeAvailability> {
       const root = options.root ?? DEFAULT_POWERCAP_ROOT
