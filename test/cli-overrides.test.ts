@@ -93,7 +93,8 @@ describe('coercion by the schema', () => {
       measurement: { warmup: { maxRequests: 10 } },
       load: { rate: 'inf', requests: null },
       repeat: 3,
-      probes: { rapl: {}, 'cpu-estimate': {} },
+      // a list stays a list until the layers merge: it means exactly that set
+      probes: ['rapl', 'cpu-estimate'],
       generation: { ignoreEos: true, temperature: 0.7 },
       model: './models/m.gguf',
     })
@@ -160,13 +161,13 @@ describe('errors', () => {
 
   it('an env var of the wrong type names the environment and the path', () => {
     const e = overrideError({ LLEM_LOAD__CONCURRENCY: 'many' }, {})
-    expect(e.message).toBe('environment: LLEM_* variables: load.concurrency: expected number, got string ("many")')
+    expect(e.message).toBe('environment: LLEM_LOAD__CONCURRENCY: load.concurrency: expected number, got string ("many")')
   })
 
   it('a run-only key of the wrong type from the environment is an error, not silently kept', () => {
     const e = overrideError({ LLEM_BAIL: 'abc' }, {})
     expect(e.code).toBe('CONFIG_INVALID')
-    expect(e.message).toBe('environment: LLEM_* variables: bail: expected number, got string ("abc")')
+    expect(e.message).toBe('environment: LLEM_BAIL: bail: expected number, got string ("abc")')
   })
 
   it('a run-only key of the wrong value from a flag is an error', () => {

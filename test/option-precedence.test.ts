@@ -124,20 +124,32 @@ describe('normal forms and atomic keys', () => {
   it('backend written as a string normalises to { name }', () => {
     const x = plan({})
     expect(x.config.backend).toEqual({ name: 'llama-cpp' })
-    expect(x.provenance['backend']).toEqual({ value: { name: 'llama-cpp' }, source: 'config', source_detail: 'llem.config.ts' })
+    expect(x.provenance['backend.name']).toEqual({ value: 'llama-cpp', source: 'config', source_detail: 'llem.config.ts' })
   })
 
-  it('a backend object in the bench replaces the config backend as a whole', () => {
+  it('a backend object naming the same backend refines it key by key', () => {
     const x = plan({ config: { backend: { name: 'llama-cpp', threads: 2, batchSize: 64 } }, bench: { backend: { name: 'llama-cpp', threads: 4 } } })
+    expect(x.config.backend).toEqual({ name: 'llama-cpp', threads: 4, batchSize: 64 })
+    expect(x.provenance['backend.threads'].source).toBe('bench')
+    expect(x.provenance['backend.batchSize'].source).toBe('config')
+  })
+
+  it('a backend object naming another backend replaces it as a whole', () => {
+    const x = plan({ config: { backend: { name: 'other', threads: 2, batchSize: 64 } }, bench: { backend: { name: 'llama-cpp', threads: 4 } } })
     expect(x.config.backend).toEqual({ name: 'llama-cpp', threads: 4 })
-    expect(x.provenance['backend'].source).toBe('bench')
-    expect(Object.keys(x.provenance).filter((k) => k.startsWith('backend.'))).toEqual([])
+    expect(Object.keys(x.provenance).filter((k) => k.startsWith('backend.')).sort()).toEqual(['backend.name', 'backend.threads'])
+  })
+
+  it('--backend.threads refines the backend from the files', () => {
+    const x = plan({ bench: { backend: { name: 'llama-cpp', batchSize: 64 } }, flags: { 'backend.threads': '2' } })
+    expect(x.config.backend).toEqual({ name: 'llama-cpp', batchSize: 64, threads: 2 })
+    expect(x.provenance['backend.threads']).toEqual({ value: 2, source: 'cli', source_detail: '--backend.threads' })
   })
 
   it("probes: ['rapl'] normalises to { rapl: {} } and replaces the default probe set", () => {
     const x = plan({ config: { probes: ['rapl'] } })
     expect(x.config.probes).toEqual({ rapl: {} })
-    expect(x.provenance['probes']).toEqual({ value: { rapl: {} }, source: 'config', source_detail: 'llem.config.ts' })
+    expect(x.provenance['probes']).toEqual({ value: ['rapl'], source: 'config', source_detail: 'llem.config.ts' })
   })
 
   it('probes as a record: true means default options, false stays off', () => {
@@ -148,14 +160,19 @@ describe('normal forms and atomic keys', () => {
   it('--probes rapl,cpu-estimate normalises the same way', () => {
     const x = plan({ config: { probes: ['rapl'] }, flags: { probes: 'rapl,cpu-estimate' } })
     expect(x.config.probes).toEqual({ rapl: {}, 'cpu-estimate': {} })
-    expect(x.provenance['probes']).toEqual({ value: { rapl: {}, 'cpu-estimate': {} }, source: 'cli', source_detail: '--probes' })
+    expect(x.provenance['probes']).toEqual({ value: ['rapl', 'cpu-estimate'], source: 'cli', source_detail: '--probes' })
   })
 
   it("a dataset in the bench replaces the describe's dataset: no key of the describe's is merged in", () => {
     const x = plan({ suites: [suite('outer', { dataset: { prompts: ['from describe'], shuffle: true, seed: 3 } }, 3)], bench: { dataset: { file: 'prompts.txt' } } })
     expect(x.config.dataset).toEqual({ file: 'prompts.txt', repeat: 1, shuffle: false, seed: 0 })
-    expect(x.provenance['dataset'].source).toBe('bench')
-    expect(Object.keys(x.provenance).filter((k) => k.startsWith('dataset.'))).toEqual([])
+    expect(x.provenance['dataset.file'].source).toBe('bench')
+    expect(Object.keys(x.provenance).filter((k) => k.startsWith('dataset.'))).toEqual(['dataset.file'])
+  })
+
+  it('--dataset.n refines the dataset from the files', () => {
+    const x = plan({ bench: { dataset: { prompts: ['a', 'b', 'c'] } }, flags: { 'dataset.n': '2' } })
+    expect(x.config.dataset).toMatchObject({ prompts: ['a', 'b', 'c'], n: 2 })
   })
 })
 
@@ -173,7 +190,7 @@ describe('options from a bench file (collectFile -> buildPlan)', () => {
     const x = (await planFixture()).get('outer > inner > inherits')!
     expect(x.config.load.concurrency).toBe(4)
     expect(x.provenance['load.concurrency']).toEqual({ value: 4, source: 'describe', source_detail: 'describe("inner") at test/fixtures/benches/precedence.bench.ts:4' })
-    expect(x.provenance['dataset'].source_detail).toBe('describe("outer") at test/fixtures/benches/precedence.bench.ts:3')
+    expect(x.provenance['dataset.prompts'].source_detail).toBe('describe("outer") at test/fixtures/benches/precedence.bench.ts:3')
     expect(x.bench).toEqual({ file: 'test/fixtures/benches/precedence.bench.ts', name: 'inherits', full_name: 'outer > inner > inherits', location: 'test/fixtures/benches/precedence.bench.ts:5' })
   })
 

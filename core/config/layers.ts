@@ -27,9 +27,24 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 }
 
-/** A key path is a leaf for merging and provenance when its value is not a plain object or the key is atomic. */
+/** A key path is a leaf for merging and provenance when its value is not a plain object, or the key
+ *  holds one opaque value (model, sweep), or it names one probe's options (probes.rapl). */
 function isLeaf(path: string[], value: unknown): boolean {
-  return !isPlainObject(value) || (path.length === 1 && ATOMIC_KEYS.has(path[0]))
+  return !isPlainObject(value) || (path.length === 1 && ATOMIC_KEYS.has(path[0])) || (path.length === 2 && path[0] === 'probes')
+}
+
+const DATASET_SOURCES = ['prompts', 'file', 'synthetic']
+
+/**
+ * When a higher layer's object replaces the lower one instead of merging into it: a backend with a
+ * different name is a different backend; a dataset naming a source is a different dataset. Without
+ * those (`--backend.threads 2`, `--dataset.n 5`, a sweep over `backend.threads`) it refines the lower one.
+ */
+function replacesWhole(path: string[], value: Record<string, unknown>, existing: unknown): boolean {
+  if (path.length !== 1 || !isPlainObject(existing)) return false
+  if (path[0] === 'backend') return typeof value.name === 'string' && value.name !== existing.name
+  if (path[0] === 'dataset') return DATASET_SOURCES.some((k) => k in value)
+  return false
 }
 
 export interface MergedOptions {
@@ -55,17 +70,27 @@ function apply(
     if (value === undefined) continue
     const p = [...path, key]
     const dotted = p.join('.')
-    if (isLeaf(p, value)) {
-      target[key] = structuredClone(value)
+    const dropOld = () => {
       // a replaced subtree loses the provenance of its old leaves
-      for (const k of Object.keys(provenance)) if (k.startsWith(dotted + '.')) delete provenance[k]
+      for (const k of Object.keys(provenance)) if (k === dotted || k.startsWith(dotted + '.')) delete provenance[k]
+    }
+    if (isLeaf(p, value)) {
+      dropOld()
+      target[key] = structuredClone(value)
       provenance[dotted] = { value: target[key], source: layer.source, source_detail: layer.details?.[dotted] ?? layer.detail }
     } else {
-      if (!isPlainObject(target[key])) {
-        target[key] = {}
-        delete provenance[dotted]
+      const obj = value as Record<string, unknown>
+      if (key === 'probes' && path.length === 0 && Array.isArray(target[key])) {
+        // `probes: ['rapl']` below, `--probes.rapl.root x` above: refine the listed set
+        target[key] = Object.fromEntries((target[key] as string[]).map((n) => [n, {}]))
+        dropOld()
+        for (const n of Object.keys(target[key] as object)) provenance[`probes.${n}`] = { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' }
       }
-      apply(target[key] as Record<string, unknown>, value as Record<string, unknown>, p, layer, provenance)
+      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key])) {
+        dropOld()
+        target[key] = {}
+      }
+      apply(target[key] as Record<string, unknown>, obj, p, layer, provenance)
     }
   }
 }

@@ -6,11 +6,11 @@
 import { InputError } from '../errors.js'
 import type { OptionLayer } from './layers.js'
 import { setPath } from './layers.js'
-import { configSchema, experimentOptionsSchema, RUN_ONLY_KEYS } from './schema.js'
+import { configSchema, RUN_ONLY_KEYS } from './schema.js'
 import { closest } from './suggest.js'
 import { declaredLeafPaths, schemasAt } from './zod-walk.js'
 import { normaliseOptions } from './normalise.js'
-import { validateOptions } from './validate.js'
+import { preprocess, validateOptions } from './validate.js'
 
 let leafCache: string[] | undefined
 /** Every option path a flag or env var may name, e.g. 'load.concurrency', 'backend', 'dataset.file'. */
@@ -33,21 +33,36 @@ export function coerceValue(dotted: string, raw: string | boolean): unknown {
     if (configSchema.safeParse(probe).success) return null
   }
   const candidates = schemasAt(configSchema, dotted.split('.'))
-  const attempts: unknown[] = [raw]
-  if (raw === 'Infinity' || raw === 'inf') attempts.push('inf')
+  const attempts: unknown[] = []
+  let json: unknown
   try {
-    attempts.push(JSON.parse(raw))
+    json = JSON.parse(raw)
   } catch {
     /* not JSON: a plain string */
   }
+  // `--model '{"random":"llama-25m"}'` is an object, not a model path; `--model 7b.gguf` stays a string
+  // under a free-form key (backend.threads) the schema is the plugin's: JSON types are the best guess
+  if (candidates.length === 0) return json ?? raw
+  if (/^\s*[[{]/.test(raw) && json !== undefined) attempts.push(json, raw)
+  else attempts.push(raw, ...(json === undefined ? [] : [json]))
+  if (raw === 'Infinity' || raw === 'inf') attempts.push('inf')
   attempts.push(raw.split(',').map((s) => s.trim()).filter(Boolean))
   for (const value of attempts) if (candidates.some((s) => s.safeParse(value).success)) return value
   return raw
 }
 
+/** One flag or env var's value against the schema at its path: the message names where it came from. */
+function checkValue(dotted: string, value: unknown, file: string, label?: string): void {
+  const candidates = schemasAt(configSchema, dotted.split('.'))
+  // deeper than the schema knows (backend.threads): the backend's own schema checks it at plan time
+  if (candidates.length === 0 || value === null) return
+  if (candidates.some((c) => c.safeParse(preprocess(value)).success)) return
+  validateOptions(candidates[0], value, { file, label, prefix: dotted })
+}
+
 function checkPath(dotted: string, what: (p: string) => string, file: string): void {
   const paths = optionPaths()
-  if (paths.includes(dotted)) return
+  if (paths.includes(dotted) || paths.some((p) => p.startsWith(dotted + '.'))) return
   // a deeper path under an atomic or free-form key (backend.threads, probes.rapl.root) is allowed
   if (paths.some((p) => dotted.startsWith(p + '.'))) return
   const guess = closest(dotted, paths)
@@ -71,6 +86,7 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
     const raw = env[name]
     if (raw === undefined || raw === '') continue
     const value = coerceValue(dotted, raw)
+    checkValue(dotted, value, 'environment', name)
     if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(envRun, dotted, value)
     else setPath(envValues, dotted, value)
     envDetails[dotted] = name
@@ -82,16 +98,14 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
   for (const [dotted, raw] of Object.entries(flags)) {
     checkPath(dotted, (p) => `--${p}`, 'command line')
     const value = coerceValue(dotted, raw)
+    checkValue(dotted, value, 'command line')
     if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(cliRun, dotted, value)
     else setPath(cliValues, dotted, value)
     cliDetails[dotted] = `--${dotted}`
     cliOverrides[dotted] = value
   }
-  validateOptions(experimentOptionsSchema, envValues, { file: 'environment', label: 'LLEM_* variables' })
-  validateOptions(experimentOptionsSchema, cliValues, { file: 'command line' })
-  // run-only keys too: LLEM_BAIL=abc must not become a bail of "abc" that silently never triggers
-  validateOptions(configSchema, envRun, { file: 'environment', label: 'LLEM_* variables' })
-  validateOptions(configSchema, cliRun, { file: 'command line' })
+  // every value was checked at its own path above (run-only keys too: LLEM_BAIL=abc must not become a
+  // bail of "abc"); whole layers are not, since `--backend.threads 2` alone is no complete backend
   const run = { ...envRun, ...cliRun }
   return {
     env: { source: 'env', detail: 'environment', values: normaliseOptions(envValues), details: envDetails },

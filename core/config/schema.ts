@@ -125,7 +125,8 @@ export type BackendSpec = z.infer<typeof backendSpecSchema>
 export type ModelSpec = z.infer<typeof modelSpecSchema>
 export type ReporterSpec = z.infer<typeof reporterSpecSchema>
 
-/** Keys whose value is replaced as a whole by a higher layer, never merged key by key. */
-export const ATOMIC_KEYS = new Set(['backend', 'model', 'dataset', 'probes', 'sweep', 'include', 'exclude', 'reporters', 'outputFile'])
+/** Keys whose value is replaced as a whole by a higher layer, never merged key by key (backend and
+ *  dataset merge unless the higher layer names another backend or another source: layers.ts). */
+export const ATOMIC_KEYS = new Set(['model', 'sweep', 'include', 'exclude', 'reporters', 'outputFile'])
 /** Keys of configSchema that are not experiment options: not part of an experiment's effective config. */
 export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail'])

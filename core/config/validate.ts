@@ -49,13 +49,13 @@ export function formatIssues(schema: z.ZodType, input: unknown, issues: readonly
         lines.push(`unknown key "${where}"` + (guess ? ` (did you mean "${[...path, guess].join('.')}"?)` : known.length ? ` (valid keys here: ${known.join(', ')})` : ''))
       }
     } else if (issue.code === 'invalid_type') {
-      const got = getPath(input, path.join('.'))
+      const got = path.length ? getPath(input, path.join('.')) : input
       lines.push(`${at(path) || '(root)'}: expected ${issue.expected}, got ${got === undefined ? 'nothing' : describeValue(got)}`)
     } else if (issue.code === 'invalid_union') {
       // a union failing is best explained by the branch that got furthest
       const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors ?? []
       const best = branches.slice().sort((a, b) => deepest(b) - deepest(a))[0]
-      const got = getPath(input, path.join('.'))
+      const got = path.length ? getPath(input, path.join('.')) : input
       if (best && best.length && deepest(best) > 0) lines.push(...formatIssues(schema, input, best.map((i) => ({ ...i, path: [...path, ...i.path] })), prefix))
       else lines.push(`${at(path) || '(root)'}: ${got === undefined ? 'missing' : `${describeValue(got)} is not valid here`}`)
     } else {

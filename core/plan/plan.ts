@@ -8,7 +8,7 @@ import { effectiveMode, fullName } from '../collect/collect-files.js'
 import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../config/defaults.js'
 import { InputError } from '../errors.js'
 import { getPath, mergeLayers, setPath, type OptionLayer, type ProvenanceEntry } from '../config/layers.js'
-import { normaliseOptions } from '../config/normalise.js'
+import { normaliseOptions, probesRecord } from '../config/normalise.js'
 import { experimentOptionsSchema, RUN_ONLY_KEYS } from '../config/schema.js'
 import { validateOptions } from '../config/validate.js'
 import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
@@ -91,6 +91,9 @@ export function buildPlan(input: PlanInput): Experiment[] {
       // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
       // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash
       const config = validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
+      config.probes = probesRecord(config.probes)
+      if (config.load.rate !== null && merged.provenance['load.concurrency']?.source === 'default')
+        warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight; set load.concurrency to the cap you want`)
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
       const hash = taskHash(config as unknown as Record<string, unknown>)
       for (let r = 1; r <= repeat; r++) {

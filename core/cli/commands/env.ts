@@ -5,7 +5,7 @@ import path from 'node:path'
 import pc from 'picocolors'
 import { collectMachineInfo } from '../../env/machine.js'
 import { loadConfig } from '../../config/load-config.js'
-import { normaliseOptions } from '../../config/normalise.js'
+import { normaliseOptions, probesRecord } from '../../config/normalise.js'
 import { builtinProbes } from '../../plugins/builtins.js'
 import type { CommonFlags } from '../main.js'
 import { VERSION } from '../version.js'
@@ -31,7 +31,7 @@ function packageVersion(name: string): string | null {
 
 export async function envCommand(flags: CommonFlags): Promise<number> {
   const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config }).catch(() => null)
-  const configured = (normaliseOptions((loaded?.config ?? {}) as Record<string, unknown>).probes ?? {}) as Record<string, unknown>
+  const configured = probesRecord(normaliseOptions((loaded?.config ?? {}) as Record<string, unknown>).probes) as Record<string, unknown>
   const machine = await collectMachineInfo()
   const probes: Record<string, { available: boolean; reason: string }> = {}
   for (const [name, load] of Object.entries(builtinProbes)) {
