@@ -7,4 +7,7 @@ if (!existsSync(entry)) {
   process.exit(1)
 }
 const { main } = await import(entry.href)
-process.exit(await main(process.argv.slice(2)))
+const code = await main(process.argv.slice(2))
+// exit only once stdout and stderr are flushed: a pipe (`llem schema | jq`) would otherwise be cut short
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))))
+process.exit(code)

@@ -6,7 +6,7 @@
 export { describe, bench, defineBench } from './api/collector.js'
 export type { BenchDefinition, DescribeFn, BenchFn } from './api/collector.js'
 export type { LlemConfig, ExperimentOptions, ModelSpec, BackendSpec, ReporterSpec } from './config/schema.js'
-export type { Reporter, ReporterContext, ExperimentInfo, RunSummary } from './reporters/types.js'
+export type { Reporter, ReporterContext, ExperimentInfo, ExperimentProgress, RunSummary } from './reporters/types.js'
 export type { Backend, BackendSession, BackendContext, GenerateRequest, TokenSink } from './backends/types.js'
 export type { Probe, ProbeSession, ProbeAvailability, EnergyDomainReading } from './probes/types.js'
 export type { RawProcessResult, AggregatedResult } from './results/schema.js'

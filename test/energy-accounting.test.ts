@@ -9,7 +9,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { measureBaseline } from '../core/measure/baseline.js'
 import { carbonIntensity, emissionsKg, WORLD_AVERAGE_G_PER_KWH } from '../core/measure/emissions.js'
-import { estimateFlops, matmulWeights, requestFlops } from '../core/measure/flops.js'
+import { bodyWeights, estimateFlops, requestFlops } from '../core/measure/flops.js'
 import { energyBetween, interpolateSnapshot, snapshotEnergy } from '../core/measure/probe-set.js'
 import type { ProbeSession } from '../core/probes/types.js'
 
@@ -77,10 +77,10 @@ describe('energy accounting', () => {
 
   it('FLOPs: the architecture formula when the shape is known, else 2 x params x tokens', () => {
     const shape = { layers: 2, hidden: 8, heads: 2, headsKv: 1, ff: 16, vocab: 10, context: 64 }
-    // q,o: 8x8 each; k,v: 8x4 each; ffn 3x8x16; per layer 128+64+384 = 576; x2 layers + output 80
-    expect(matmulWeights(shape)).toBe(2 * 576 + 80)
-    // 3 positions: 2w*3 + 4*layers*hidden*(1+2+3)
-    expect(requestFlops(shape, 2, 1)).toBe(2 * 1232 * 3 + 4 * 2 * 8 * 6)
+    // q,o: 8x8 each; k,v: 8x4 each; ffn 3x8x16; per layer 128+64+384 = 576; x2 layers
+    expect(bodyWeights(shape)).toBe(2 * 576)
+    // 2 prompt tokens + 3 generated: 4 evaluated positions, 3 sampled tokens (logits 8x10 each)
+    expect(requestFlops(shape, 2, 3)).toBe(2 * 1152 * 4 + 2 * 80 * 3 + 4 * 2 * 8 * (1 + 2 + 3 + 4))
     const model = { name: 'm', path: null, file_size_mb: null, parameters: 100, architecture: null, shape: null, precision: null }
     expect(estimateFlops(model, [{ input: 3, output: 2 }])).toEqual({ total: 1000, method: 'parameter', confidence: 'low' })
     expect(estimateFlops({ ...model, parameters: null }, [{ input: 3, output: 2 }]).method).toBe('none')

@@ -64,6 +64,9 @@ export interface Backend<Options = Record<string, unknown>> {
   readonly name: string
   /** strict schema of the options beside `name` in `backend: { name, ... }` */
   readonly options: z.ZodType<Options>
+  /** one-time work before the timed model load (generating a random model file, a download):
+   *  kept out of load_time_ms so that measures loading, not preparing */
+  prepare?(ctx: BackendContext<Options>): Promise<void>
   start(ctx: BackendContext<Options>): Promise<BackendSession>
   /** cheap checks in the main process before anything runs (model file exists and is the right
    *  format): bad input fails the whole run with exit code 2 instead of failing each experiment */

@@ -3,7 +3,7 @@
  * dotted path (`--measurement.warmup.maxRequests 10`, `--repeat 3`) and becomes the CLI layer.
  * One list of CLI flags, typed, so the CLI and the config schema cannot drift apart silently.
  */
-export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'testNamePattern', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v', 'run'] as const
+export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v'] as const
 const BOOLEAN_FLAGS = new Set(['dry-run', 'dryRun', 'verbose', 'json', 'help', 'h', 'version', 'v'])
 const KNOWN = new Set<string>(CLI_FLAGS)
 
@@ -14,7 +14,11 @@ export interface SplitArgv {
   options: Record<string, string | boolean>
 }
 
-export function splitArgv(argv: string[]): SplitArgv {
+/**
+ * `isBoolean(path)` says whether an option only takes true/false: then `--generation.ignoreEos tiny`
+ * is a bare flag followed by the filter `tiny`, not ignoreEos = "tiny".
+ */
+export function splitArgv(argv: string[], isBoolean: (path: string) => boolean = () => false): SplitArgv {
   const cli: string[] = []
   const options: Record<string, string | boolean> = {}
   for (let i = 0; i < argv.length; i++) {
@@ -36,7 +40,7 @@ export function splitArgv(argv: string[]): SplitArgv {
       continue
     }
     if (m[2] !== undefined) options[name] = m[2]
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) options[name] = argv[++i]
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--') && (!isBoolean(name) || /^(true|false)$/.test(argv[i + 1]))) options[name] = argv[++i]
     else options[name] = true
   }
   return { cli, options }

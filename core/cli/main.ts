@@ -4,7 +4,7 @@
  */
 import { cac } from 'cac'
 import { isLlemError } from '../errors.js'
-import { splitArgv } from './argv.js'
+import { CLI_FLAGS, splitArgv } from './argv.js'
 import { VERSION } from './version.js'
 
 export interface CommonFlags {
@@ -21,7 +21,10 @@ export interface CommonFlags {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { cli: cliArgs, options } = splitArgv(argv)
+  // the option schema is only needed when a config option is given as a flag: keep --help light
+  const hasOptionFlags = argv.some((a) => /^--[^=]+/.test(a) && !(CLI_FLAGS as readonly string[]).includes(a.slice(2).split('=')[0]))
+  const isBoolean = hasOptionFlags ? (await import('../config/overrides.js')).isBooleanOption : undefined
+  const { cli: cliArgs, options } = splitArgv(argv, isBoolean)
   const cli = cac('llem')
   let action: Promise<number> | undefined
   const common = (cmd: ReturnType<typeof cli.command>) =>

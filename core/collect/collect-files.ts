@@ -27,7 +27,7 @@ export async function collectFile(file: string, rootDir: string): Promise<Collec
   for (const b of benches) {
     const line = b.location.slice(file.length)
     for (const suite of b.suites)
-      validateOptions(experimentOptionsSchema, suite.options, { file: `${rel}${suite.location.slice(file.length)}`, label: `describe("${suite.name}")`, code: 'BENCH_INVALID' })
+      suite.options = validateOptions(experimentOptionsSchema, suite.options, { file: `${rel}${suite.location.slice(file.length)}`, label: `describe("${suite.name}")`, code: 'BENCH_INVALID' })
     const { name: _n, skip: _s, only: _o, ...opts } = b.options as BenchDefinition
     b.options = validateOptions(experimentOptionsSchema, opts, { file: `${rel}${line}`, label: `${b.kind}("${b.name}")`, code: 'BENCH_INVALID' })
   }

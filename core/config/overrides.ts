@@ -114,3 +114,9 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
     cliOverrides,
   }
 }
+
+/** Whether the option at `dotted` takes only true/false (a bare flag then means true). */
+export function isBooleanOption(dotted: string): boolean {
+  const candidates = schemasAt(configSchema, dotted.split('.'))
+  return candidates.length > 0 && candidates.every((c) => c.safeParse(true).success && !c.safeParse('x').success && !c.safeParse(1).success)
+}

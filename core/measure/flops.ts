@@ -1,7 +1,7 @@
 /**
- * FLOPs of the measured requests. With the model's shape (always known for GGUF): the forward pass of a
- * llama-style decoder per token at context position c is 2 x (matmul weights) + 4 x layers x c x hidden
- * (QK^T and attention x V), summed over the prompt and every generated token. Without a shape:
+ * FLOPs of the measured requests. With the model's shape (always known for GGUF): a llama-style decoder
+ * costs 2 x (attention + FFN weights) per evaluated position, 4 x layers x c x hidden for attention at
+ * context position c, and 2 x hidden x vocab for each sampled token's logits. Without a shape:
  * 2 x parameters x tokens. Method and confidence go into the result.
  */
 import type { ModelInfo } from '../backends/types.js'
@@ -12,26 +12,31 @@ export interface FlopsEstimate {
   confidence: 'high' | 'medium' | 'low' | 'none'
 }
 
-export function matmulWeights(s: NonNullable<ModelInfo['shape']>): number {
+/** Weights multiplied once per evaluated position: attention and FFN of every layer. */
+export function bodyWeights(s: NonNullable<ModelInfo['shape']>): number {
   const headDim = s.hidden / s.heads
   const kv = headDim * s.headsKv
   const attention = s.hidden * s.hidden * 2 + s.hidden * kv * 2 // q, o and k, v
   const ffn = 3 * s.hidden * s.ff // gate, up, down
-  return s.layers * (attention + ffn) + s.hidden * s.vocab // + output projection
+  return s.layers * (attention + ffn)
 }
 
-/** FLOPs for one request: `input` prompt tokens then `output` generated tokens. */
+/**
+ * FLOPs for one request: `input` prompt tokens, then `output` generated tokens. llama.cpp evaluates the
+ * prompt and every generated token but the last (input + output - 1 positions) and computes logits
+ * (the output projection, hidden x vocab) only where a token is sampled: `output` times.
+ */
 export function requestFlops(s: NonNullable<ModelInfo['shape']>, input: number, output: number): number {
-  const w = matmulWeights(s)
-  const n = input + output
-  // sum over positions c = 1..n of (2w + 4 * layers * c * hidden)
-  return 2 * w * n + 4 * s.layers * s.hidden * ((n * (n + 1)) / 2)
+  const positions = input + Math.max(0, output - 1)
+  const attentionScores = 4 * s.layers * s.hidden * ((positions * (positions + 1)) / 2) // QK^T and AV over c = 1..positions
+  return 2 * bodyWeights(s) * positions + 2 * s.hidden * s.vocab * output + attentionScores
 }
 
 export function estimateFlops(model: ModelInfo, requests: { input: number; output: number }[]): FlopsEstimate {
   if (model.shape) {
     const total = requests.reduce((acc, r) => acc + requestFlops(model.shape!, r.input, r.output), 0)
-    return { total, method: 'architecture', confidence: 'high' }
+    // matmuls and attention only (norms, RoPE, softmax left out): a close lower bound
+    return { total, method: 'architecture', confidence: 'medium' }
   }
   if (model.parameters) {
     const tokens = requests.reduce((acc, r) => acc + r.input + r.output, 0)

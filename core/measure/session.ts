@@ -53,9 +53,11 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const backend: Backend = await builtinBackends[backendName]()
     const { name: _name, ...rawOptions } = cfg.backend!
     const options = backend.options.parse(rawOptions) as Record<string, unknown>
+    const ctx = { options, model: cfg.model!, generation: cfg.generation, concurrency: cfg.load.concurrency, cacheDir: task.cacheDir, baseDir: task.rootDir, log }
+    await backend.prepare?.(ctx)
     const rssBefore = process.memoryUsage.rss()
     const loadStart = performance.now()
-    backendSession = await backend.start({ options, model: cfg.model!, generation: cfg.generation, concurrency: cfg.load.concurrency, cacheDir: task.cacheDir, baseDir: task.rootDir, log })
+    backendSession = await backend.start(ctx)
     const loadMs = performance.now() - loadStart
     const modelMemoryMb = (process.memoryUsage.rss() - rssBefore) / 1048576
     const m = backendSession.model

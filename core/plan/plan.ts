@@ -48,7 +48,12 @@ export interface PlanInput {
 
 export function buildPlan(input: PlanInput): Experiment[] {
   const anyOnly = input.benches.some((b) => b.mode === 'only' || b.suites.some((s) => s.mode === 'only'))
-  const pattern = input.namePattern ? new RegExp(input.namePattern, 'i') : null
+  let pattern: RegExp | null = null
+  try {
+    pattern = input.namePattern ? new RegExp(input.namePattern, 'i') : null
+  } catch (e) {
+    throw new InputError('CONFIG_INVALID', `command line: -t ${JSON.stringify(input.namePattern)}: not a valid regular expression (${(e as Error).message})`)
+  }
   const configValues = normaliseOptions(Object.fromEntries(Object.entries(input.config).filter(([k]) => !RUN_ONLY_KEYS.has(k))))
   const configDetail = input.configFile ? path.relative(input.rootDir, input.configFile) || input.configFile : 'config'
   const experiments: Experiment[] = []

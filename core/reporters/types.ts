@@ -30,7 +30,7 @@ export interface ReporterContext {
 }
 
 export interface ExperimentProgress {
-  phase: 'starting' | 'baseline' | 'model_load' | 'warmup' | 'measure' | 'done'
+  phase: 'baseline' | 'model_load' | 'warmup' | 'measure'
   done: number
   total: number | null
   elapsedMs: number

@@ -41,9 +41,11 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const version = llemVersion()
   const rootDir = run.loaded.rootDir
   const runId = newRunId()
-  const store = await RunStore.create(path.resolve(rootDir, run.runOptions.resultsDir), runId)
-  const base = { runId, runDir: store.runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose }
+  const runDir = path.join(path.resolve(rootDir, run.runOptions.resultsDir), runId)
+  const base = { runId, runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose }
   const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+  // reporters load first: a bad reporter spec is bad input and must leave no empty run directory
+  const store = await RunStore.create(path.dirname(runDir), runId)
   const dispatcher = createDispatcher(reporters)
   // each loaded reporter receives its own context (options, outputFile); `base` only reaches others
   await dispatcher.emit('onInit', { ...base, options: {}, outputFile: null })
@@ -77,6 +79,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
         const agg = aggregate([raw])
         await store.writeAggregated(agg)
         results.push(agg)
+        // file reporters list every planned experiment, the ones never started included
+        await dispatcher.emit('onExperimentEnd', info, agg)
         continue
       }
       await dispatcher.emit('onExperimentStart', info)

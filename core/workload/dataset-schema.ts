@@ -22,7 +22,7 @@ export const syntheticDatasetSchema = z
 export const datasetOptionsSchema = z
   .object({
     prompts: z.array(z.string()).optional().describe('inline prompts'),
-    file: z.string().min(1).optional().describe('prompt file, relative to the bench file'),
+    file: z.string().min(1).optional().describe('prompt file, relative to the project root (the directory of the config file)'),
     format: z
       .enum(datasetFormats)
       .optional()

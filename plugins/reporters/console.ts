@@ -18,7 +18,8 @@ const CURSOR_UP = '\x1b[1A'
 interface Running {
   info: ExperimentInfo
   startedAt: number
-  phase: ExperimentProgress['phase']
+  /** 'starting' until the worker reports its first phase */
+  phase: ExperimentProgress['phase'] | 'starting'
   done: number
   total: number | null
 }
@@ -106,7 +107,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
         // one line per phase change, nothing per request
         const prev = running.get(info.id)
         running.set(info.id, { info, startedAt: startedAt.get(info.id) ?? Date.now(), ...progress })
-        if (prev?.phase !== progress.phase && progress.phase !== 'starting' && progress.phase !== 'done') print(pc.dim(`  ${info.name}: ${progress.phase.replace('_', ' ')}`))
+        if (prev?.phase !== progress.phase ) print(pc.dim(`  ${info.name}: ${progress.phase.replace('_', ' ')}`))
         return
       }
       const r = running.get(info.id)

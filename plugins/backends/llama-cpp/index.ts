@@ -85,6 +85,9 @@ export const llamaCppBackend: Backend<LlamaCppOptions> = {
       throw e
     }
   },
+  async prepare(ctx) {
+    await resolveModelPath(ctx.model, ctx.cacheDir, ctx.baseDir)
+  },
   async start(ctx): Promise<BackendSession> {
     const { path: modelPath, name } = await resolveModelPath(ctx.model, ctx.cacheDir, ctx.baseDir)
     const info = await readGgufInfo(modelPath) // throws InputError for a missing or non-GGUF file
