@@ -205,3 +205,17 @@ describe('env and CLI over a sweep', () => {
     expect(xs.map((x) => x.config_warnings)).toEqual([[], []])
   })
 })
+
+describe('sweeps over keys inside the backend', () => {
+  it('a sweep over backend.threads refines the bench backend per point', async () => {
+    const { buildPlan } = await import('../core/plan/plan.js')
+    const { buildOverrideLayers } = await import('../core/config/overrides.js')
+    const o = buildOverrideLayers({}, {})
+    const bench = { file: '/p/a.bench.ts', name: 'b', suites: [], mode: 'run' as const, location: '/p/a.bench.ts:1', kind: 'bench' as const,
+      options: { backend: { name: 'llama-cpp', batchSize: 64 }, dataset: { prompts: ['x'] }, sweep: { 'backend.threads': [1, 2] } } }
+    const xs = buildPlan({ benches: [bench], rootDir: '/p', configFile: null, config: {}, env: o.env, cli: o.cli, cliOverrides: {} })
+    expect(xs.map((x) => x.config.backend)).toEqual([{ name: 'llama-cpp', batchSize: 64, threads: 1 }, { name: 'llama-cpp', batchSize: 64, threads: 2 }])
+    expect(xs[0].task_hash).not.toBe(xs[1].task_hash)
+    expect(xs[1].provenance['backend.threads'].source).toBe('sweep')
+  })
+})
