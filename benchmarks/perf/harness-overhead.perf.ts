@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { BIN, median, project, REPO, run } from './util.js'
 
-export async function harnessOverhead(rounds = 5, requests = 24, maxTokens = 64) {
+export async function harnessOverhead(rounds = 7, requests = 32, maxTokens = 64) {
   const dir = project({
     'llem.config.json': JSON.stringify({
       measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 4 } },
