@@ -20,7 +20,7 @@ describe('llem commands', () => {
       expect(env.probes[name].reason.length).toBeGreaterThan(5)
     }
     const text = await runCli(makeProject({}), ['env'])
-    expect(text.stdout).toMatch(/probes\n\s+[✓✗] rapl: /)
+    expect(text.stdout).toMatch(/probes\n\s+[✓✗] nvml: .*\n\s+[✓✗] rapl: /)
   })
 
   it('env honours a probe root from the config (a fake powercap tree)', async () => {

@@ -26,7 +26,10 @@ export interface ResolvedExperimentOptions {
   measurement: {
     warmup: { mode: 'cv' | 'fixed'; requests: number; cvThreshold: number; window: number; minRequests: number; maxRequests: number }
     sampleIntervalMs: number
-    baseline: { enabled: boolean; seconds: number; ttlSeconds: number }
+    headlineWindow: 'auto' | 'total' | 'steady_state'
+    steadyStateMinSeconds: number
+    energyAgreementPct: number
+    baseline: { enabled: boolean; seconds: number; ttlSeconds: number; idleUtilisationPct: number }
     carbon: { country: string | null; intensity: number | null }
   }
   probes: ResolvedProbes
@@ -55,11 +58,15 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
   measurement: {
     warmup: { mode: 'cv', requests: 5, cvThreshold: 0.05, window: 5, minRequests: 5, maxRequests: 50 },
     sampleIntervalMs: 100,
-    baseline: { enabled: true, seconds: 30, ttlSeconds: 3600 },
+    // ML.ENERGY calls a run unstable when its steady state is under 20 s
+    headlineWindow: 'auto',
+    steadyStateMinSeconds: 20,
+    energyAgreementPct: 10,
+    baseline: { enabled: true, seconds: 30, ttlSeconds: 3600, idleUtilisationPct: 5 },
     carbon: { country: null, intensity: null },
   },
-  // nvml joins when the GPU probe lands; what is unavailable is reported, never faked
-  probes: { rapl: {}, 'cpu-estimate': {} },
+  // what is unavailable is reported, never faked
+  probes: { nvml: {}, rapl: {}, 'cpu-estimate': {} },
   sweep: {},
   sweepMode: 'grid',
   repeat: 1,

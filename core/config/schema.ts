@@ -60,11 +60,18 @@ export const measurementSchema = z.strictObject({
   warmup: warmupSchema.optional(),
   /** probe timeline sampling interval */
   sampleIntervalMs: z.int().min(10).optional(),
+  /** which window headline numbers (J/token) use; 'auto': steady_state when it lasts steadyStateMinSeconds, else total */
+  headlineWindow: z.enum(['auto', 'total', 'steady_state']).optional(),
+  steadyStateMinSeconds: z.number().min(0).optional(),
+  /** warn when counter energy and integrated instant power differ by more than this many percent */
+  energyAgreementPct: z.number().positive().optional(),
   baseline: z
     .strictObject({
       enabled: z.boolean().optional(),
       seconds: z.number().min(0).optional(),
       ttlSeconds: z.number().min(0).optional(),
+      /** a device busier than this (utilisation %) is not idle: no baseline is measured on it */
+      idleUtilisationPct: z.number().min(0).max(100).optional(),
     })
     .optional(),
   carbon: z

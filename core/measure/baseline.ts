@@ -1,7 +1,8 @@
 /**
  * Idle baseline: the power drawn with nothing running, measured before the model loads and cached per
- * machine and probe set with a TTL, so `adjusted = raw - baseline_power x duration` isolates what the
- * workload cost. The cache is a small JSON file; a stale or foreign entry is simply re-measured.
+ * machine and energy domain (a GPU by its UUID) with a TTL, so `adjusted = raw - baseline_power x
+ * duration` isolates what the workload cost. A device that is busy is not idle: then no baseline is
+ * measured (a busy baseline would subtract someone else's work). A stale or foreign entry is re-measured.
  */
 import { mkdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
@@ -13,7 +14,9 @@ import { energyBetween, snapshotEnergy } from './probe-set.js'
 
 export interface BaselineResult {
   method: 'fresh' | 'cached' | 'unavailable' | 'disabled'
+  /** the sum over counted domains */
   power_w: number | null
+  per_domain_w: Record<string, number>
   cache_age_sec: number | null
   duration_sec: number | null
   samples: number | null
@@ -22,31 +25,39 @@ export interface BaselineResult {
 
 interface CacheEntry {
   power_w: number
+  per_domain_w: Record<string, number>
   measured_at: number
   duration_sec: number
   samples: number
 }
 
+/** Host name plus every counted domain (GPU UUIDs included): a different device set is a different key. */
 export function baselineKey(sessions: ProbeSession[]): string {
   const domains = sessions.flatMap((s) => s.readEnergy().filter((d) => !d.contained_in).map((d) => `${s.probe}:${d.domain}`))
   return `${os.hostname()}|${domains.sort().join(',')}`
 }
 
+const none = (method: BaselineResult['method'], note: string, extra: Partial<BaselineResult> = {}): BaselineResult => ({
+  method, power_w: null, per_domain_w: {}, cache_age_sec: null, duration_sec: null, samples: null, note, ...extra,
+})
+
 export async function measureBaseline(
   sessions: ProbeSession[],
-  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number },
+  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number },
   cacheFile: string,
 ): Promise<BaselineResult> {
-  if (!opts.enabled || opts.seconds <= 0) return { method: 'disabled', power_w: null, cache_age_sec: null, duration_sec: null, samples: null, note: 'baseline disabled' }
-  if (sessions.length === 0) return { method: 'unavailable', power_w: null, cache_age_sec: null, duration_sec: null, samples: null, note: 'no energy probe available' }
+  if (!opts.enabled || opts.seconds <= 0) return none('disabled', 'baseline disabled')
+  if (sessions.length === 0) return none('unavailable', 'no energy probe available')
   const key = baselineKey(sessions)
   const cache = readCache(cacheFile)
   const hit = cache[key]
   const now = Date.now()
   if (hit && (now - hit.measured_at) / 1000 <= opts.ttlSeconds) {
     const age = (now - hit.measured_at) / 1000
-    return { method: 'cached', power_w: hit.power_w, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
+    return { method: 'cached', power_w: hit.power_w, per_domain_w: hit.per_domain_w ?? {}, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
   }
+  const busy = sessions.map((s) => s.busy?.(opts.idleUtilisationPct ?? 5) ?? null).find((b) => b !== null)
+  if (busy) return none('unavailable', `not idle: ${busy}`)
   // sample at the timeline interval so counters that wrap are read often enough
   const start = snapshotEnergy(sessions, performance.now())
   let samples = 0
@@ -59,17 +70,20 @@ export async function measureBaseline(
   }
   const stop = snapshotEnergy(sessions, performance.now())
   const duration = (stop.t - start.t) / 1000
-  const energy = energyBetween(start, stop).total
-  if (energy === null || duration <= 0) return { method: 'unavailable', power_w: null, cache_age_sec: null, duration_sec: duration, samples, note: 'probes report no energy domains' }
-  const power = energy / duration
-  cache[key] = { power_w: power, measured_at: now, duration_sec: duration, samples }
+  const delta = energyBetween(start, stop)
+  if (delta.total === null || duration <= 0) return none('unavailable', 'probes report no energy domains', { duration_sec: duration, samples })
+  const busyAfter = sessions.map((s) => s.busy?.(opts.idleUtilisationPct ?? 5) ?? null).find((b) => b !== null)
+  if (busyAfter) return none('unavailable', `not idle during the baseline: ${busyAfter}`, { duration_sec: duration, samples })
+  const perDomain = Object.fromEntries(Object.entries(delta.perDomain).filter(([k]) => stop.domains[k]?.counted).map(([k, j]) => [k, j / duration]))
+  const power = delta.total / duration
+  cache[key] = { power_w: power, per_domain_w: perDomain, measured_at: now, duration_sec: duration, samples }
   try {
     mkdirSync(path.dirname(cacheFile), { recursive: true })
     await writeFileAtomic(cacheFile, JSON.stringify(cache, null, 2))
   } catch {
     /* a read-only cache dir costs a re-measurement next time, nothing else */
   }
-  return { method: 'fresh', power_w: power, cache_age_sec: 0, duration_sec: duration, samples, note: `measured now over ${duration.toFixed(1)} s, ${samples} samples` }
+  return { method: 'fresh', power_w: power, per_domain_w: perDomain, cache_age_sec: 0, duration_sec: duration, samples, note: `measured now over ${duration.toFixed(1)} s, ${samples} samples` }
 }
 
 function readCache(file: string): Record<string, CacheEntry> {

@@ -5,7 +5,6 @@
 import type { ResolvedExperimentOptions } from '../config/defaults.js'
 import { isLlemError } from '../errors.js'
 import type { Experiment } from '../plan/plan.js'
-import type { ProbeSession } from '../probes/types.js'
 import { SCHEMA_VERSION, type ErrorInfo, type RawProcessResult } from '../results/schema.js'
 import type { BaselineResult } from './baseline.js'
 import type { WarmupResult } from './types.js'
@@ -71,6 +70,8 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
     per_request_latencies_ms: [],
     requests: [],
     gpu_utilisation_samples: [],
+    devices: [],
+    energy_validation: null,
     environment: null,
     thermal_throttle: null,
     warmup_result: null,
@@ -87,26 +88,31 @@ export function errorInfo(e: unknown, phase: string, logs: string[]): ErrorInfo 
 
 export function methodology(a: {
   cfg: ResolvedExperimentOptions
-  weakest: ProbeSession | undefined
-  energySessions: ProbeSession[]
+  energy: NonNullable<RawProcessResult['energy_metrics']>
   probes: { unavailable: Record<string, string> }
-  latencyMode: RawProcessResult['inference_metrics'] extends infer I ? (I extends { latency_measurements: { measurement_mode: infer M } } ? M : never) : never
+  latencyMode: NonNullable<RawProcessResult['measurement_methodology']>['latency_mode']
   samples: number
   warm: WarmupResult
   baseline: BaselineResult
   steady: boolean
+  headline: { window: 'total' | 'steady_state'; reason: string }
 }): NonNullable<RawProcessResult['measurement_methodology']> {
   const w = a.cfg.measurement.warmup
   const notes: string[] = []
-  if (a.weakest?.method === 'estimate') notes.push('CPU energy is a model (utilisation x per-core power), not a measurement: compare estimates only with estimates')
-  if (a.energySessions.some((s) => s.method === 'counter')) notes.push('energy from hardware counters read at the window boundaries; timeline sampled beside them')
+  const components = Object.entries(a.energy.component_methods)
+  for (const [kind, c] of components) notes.push(`${kind}: ${c.method} from ${c.probe} (${c.confidence} confidence)`)
+  if (components.some(([, c]) => c.method === 'estimate')) notes.push('an estimate is a model (utilisation x per-core power), not a measurement: compare estimates only with estimates')
+  if (components.some(([, c]) => c.method === 'counter')) notes.push('counter energy is read at the window boundaries; the instant-power timeline is sampled beside it and cross-checked')
+  notes.push(`headline J/token from the ${a.headline.window} window: ${a.headline.reason}`)
   notes.push('energy per token = window energy / output tokens (as ML.ENERGY); adjusted energy subtracts idle baseline power x duration')
   return {
-    energy_method: a.weakest?.method ?? 'none',
-    energy_confidence: a.weakest?.confidence ?? 'none',
-    energy_probes: a.energySessions.map((s) => s.probe),
+    energy_method: a.energy.method,
+    energy_confidence: a.energy.confidence,
+    energy_probes: a.energy.probes,
     unavailable_probes: a.probes.unavailable,
     windows: a.steady ? ['total', 'steady_state'] : ['total'],
+    headline_window: a.headline.window,
+    headline_reason: a.headline.reason,
     latency_mode: a.latencyMode,
     sample_interval_ms: a.cfg.measurement.sampleIntervalMs,
     timeline_samples: a.samples,

@@ -77,6 +77,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
 
     phase = 'measure'
     hooks.onProgress?.('measure', 0, requests)
+    const othersBefore = sessions.flatMap((s) => s.otherProcesses?.() ?? [])
     const timeline = new Timeline(sessions)
     const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
     const outcome = await runLoad(
@@ -92,21 +93,23 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (outcome.requests.length > 0 && outcome.requests.every((r) => !r.ok)) throw new LlemError('BACKEND_FAILED', `all ${outcome.requests.length} measured requests failed; the first: ${firstError}`)
 
     phase = 'results'
-    const energySessions = sessions.filter((s) => s.readEnergy().length > 0)
-    const order = { counter: 3, integrated_power: 2, estimate: 1 } as const
-    const weakest = energySessions.slice().sort((a, b) => order[a.method] - order[b.method])[0]
+    if (timeline.error) throw new LlemError('PROBE_FAILED', `a probe failed during the measured window: ${timeline.error}`)
+    const devices = sessions.flatMap((s) => (s.devices?.() ?? []).map((d) => ({ ...d, probe: s.probe })))
     const carbon = carbonIntensity(cfg.measurement.carbon) ?? { g_per_kwh: 475, source: `unknown country ${cfg.measurement.carbon.country}: world average used` }
     const metrics = buildMetrics({
-      outcome, latencyMode: backendSession.latencyMode, warmupRequests: warm.requests, energyStart: e0, energyEnd: e1, timeline: timeline.energy,
-      method: weakest?.method ?? 'none', confidence: weakest?.confidence ?? 'none', probes: energySessions.map((s) => s.probe), baseline, carbon,
-      model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
+      outcome, latencyMode: backendSession.latencyMode, warmupRequests: warm.requests, energyStart: e0, energyEnd: e1, timeline: timeline.energy, rows: timeline.rows,
+      sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
+      headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, agreementPct: cfg.measurement.energyAgreementPct,
     })
+    const measuredBy = metrics.energy.method
     const warnings = [...result.measurement_warnings, ...metrics.warnings, ...sessions.flatMap((s) => s.warnings())]
     if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
     if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
     if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
-    if (energySessions.length === 0) warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
+    if (measuredBy === 'none') warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
     if (carbon.source.startsWith('unknown country')) warnings.push(carbon.source)
+    for (const p of [...othersBefore, ...sessions.flatMap((s) => s.otherProcesses?.() ?? [])].filter((p, i, all) => all.findIndex((q) => q.pid === p.pid && q.device === p.device) === i))
+      warnings.push(`another process (pid ${p.pid}${p.used_memory_mb !== null ? `, ${p.used_memory_mb.toFixed(0)} MB` : ''}) was using ${p.device} during the run: its energy is in this measurement`)
 
     const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
     await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
@@ -122,12 +125,21 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       extended_metrics: metrics.extended,
       steady_state_window: metrics.steady,
       measurement_warnings: warnings,
-      energy_tracking_failed: energySessions.length === 0,
-      energy_measurement_warning: energySessions.length === 0 ? 'no energy probe available' : weakest?.method === 'estimate' ? 'energy is estimated from CPU utilisation, not measured' : null,
+      energy_tracking_failed: measuredBy === 'none',
+      energy_measurement_warning: measuredBy === 'none' ? 'no energy probe available' : measuredBy === 'estimate' ? 'part of the energy is estimated (see energy_metrics.component_methods), not measured' : null,
+      devices: devices.map((d) => ({ domain: d.domain, probe: d.probe, index: d.index, driver_index: d.driver_index, uuid: d.uuid, name: d.name, is_mig: d.is_mig, mig_profile: d.mig_profile, counter_update_period_ms: d.counter_update_period_ms })),
+      gpu_id: devices[0]?.index ?? null,
+      gpu_name: devices[0]?.name ?? null,
+      gpu_is_mig: devices.some((d) => d.is_mig),
+      gpu_mig_profile: devices.find((d) => d.is_mig)?.mig_profile ?? null,
+      device: devices.length ? devices.map((d) => `cuda:${d.index}`).join(',') : 'cpu',
+      energy_validation: metrics.validation,
+      thermal_throttle: metrics.thermal,
+      gpu_utilisation_samples: metrics.gpuUtilSamples,
       per_request_latencies_ms: metrics.perRequestLatencies,
       requests: metrics.requests,
       timeseries_path: tsRel,
-      measurement_methodology: methodology({ cfg, weakest, energySessions, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, warm, baseline, steady: metrics.steady !== null }),
+      measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
     } satisfies Partial<RawProcessResult>)
   } catch (e) {
     result.status = hooks.signal?.aborted ? 'interrupted' : 'failed'

@@ -16,10 +16,23 @@ export class Timeline {
   readonly rows: TimelineRow[] = []
   private timer: NodeJS.Timeout | undefined
   peakRssMb = 0
+  /** the first probe failure (a GPU lost mid-run): sampling stops, the session fails the experiment */
+  error: string | null = null
 
   constructor(private readonly sessions: ProbeSession[]) {}
 
-  tick(): EnergySnapshot {
+  tick(): EnergySnapshot | null {
+    if (this.error) return null
+    try {
+      return this.read()
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e)
+      clearInterval(this.timer)
+      return null
+    }
+  }
+
+  private read(): EnergySnapshot {
     const t = performance.now()
     const snap = snapshotEnergy(this.sessions, t)
     const values: Record<string, number> = {}
@@ -33,15 +46,16 @@ export class Timeline {
   }
 
   start(intervalMs: number): EnergySnapshot {
-    const first = this.tick()
+    const first = this.read()
     this.timer = setInterval(() => this.tick(), intervalMs)
     this.timer.unref?.()
     return first
   }
 
+  /** the closing snapshot; the last good one when a probe failed (the session then fails anyway) */
   stop(): EnergySnapshot {
     clearInterval(this.timer)
-    return this.tick()
+    return this.tick() ?? this.energy[this.energy.length - 1]
   }
 
   /** CSV with t relative to `origin` (seconds), cumulative energy per domain and instant readings. */

@@ -12,6 +12,7 @@ export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
 }
 
 export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
+  nvml: async () => (await import('../../plugins/probes/nvml/index.js')).nvmlProbe,
   rapl: async () => (await import('../../plugins/probes/rapl.js')).raplProbe,
   'cpu-estimate': async () => (await import('../../plugins/probes/cpu-estimate.js')).cpuEstimateProbe,
 }

@@ -21,6 +21,35 @@ export interface EnergyDomainReading {
   /** set when this domain's energy is already inside another domain (RAPL core/uncore inside the
    *  package): reported per device, never added again to the totals */
   contained_in?: string
+  /** how this domain's energy is obtained when it differs from the session's (a pre-Volta GPU
+   *  integrates instant power while newer ones read the counter) */
+  method?: EnergyMethod
+}
+
+/** Timeline columns (keys of sample()) that belong to one accelerator. */
+export interface DeviceColumns {
+  power_w?: string
+  temp_c?: string
+  sm_util_pct?: string
+  mem_util_pct?: string
+  mem_used_mb?: string
+  clocks_event_reasons?: string
+}
+
+/** An accelerator a session measures, named as a result must name it. */
+export interface ProbeDevice {
+  /** the energy domain this device's readings use */
+  domain: string
+  /** index as the workload sees it (position in CUDA_VISIBLE_DEVICES), and as the driver numbers it */
+  index: number
+  driver_index: number | null
+  uuid: string
+  name: string
+  is_mig: boolean
+  mig_profile: string | null
+  columns: DeviceColumns
+  /** how often the energy counter changes, measured when the session opened (null: no counter) */
+  counter_update_period_ms: number | null
 }
 
 export interface ProbeSession {
@@ -35,6 +64,12 @@ export interface ProbeSession {
   describe(): Record<string, unknown>
   /** caveats about this measurement, recorded in the result's warnings */
   warnings(): string[]
+  /** accelerators measured by this session (GPU probes) */
+  devices?(): ProbeDevice[]
+  /** why the measured devices are not idle right now (utilisation over `utilisationPct`), or null */
+  busy?(utilisationPct: number): string | null
+  /** other processes using the measured devices right now (they would be billed to the experiment) */
+  otherProcesses?(): { device: string; pid: number; used_memory_mb: number | null }[] | null
   close(): void | Promise<void>
 }
 
@@ -44,4 +79,6 @@ export interface Probe<Options = Record<string, unknown>> {
   readonly options?: import('zod').ZodType<Options>
   available(options: Options): Promise<ProbeAvailability>
   open(options: Options): Promise<ProbeSession>
+  /** a table of what the probe sees, for `llem env` (GPUs with their UUIDs, limits, MIG mode...) */
+  inventory?(options: Options): Promise<Record<string, unknown>[]>
 }

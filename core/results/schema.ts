@@ -46,6 +46,8 @@ export const requestRecordSchema = z.object({
   ttft_ms: nnum,
   e2e_ms: nnum,
   tpot_ms: nnum,
+  /** llem: this request's share of energy, steady-state J/token x its output tokens (ML.ENERGY's rule) */
+  energy_j: nnum,
 })
 
 export const inferenceMetricsSchema = z.object({
@@ -80,6 +82,8 @@ export const energyMetricsSchema = z.object({
   method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
   confidence: z.enum(['high', 'medium', 'low', 'none']),
   probes: z.array(z.string()),
+  /** llem: per component, how its energy was obtained (a GPU counter, a RAPL counter, a CPU estimate) */
+  component_methods: z.record(z.string(), z.object({ probe: z.string(), method: z.enum(['counter', 'integrated_power', 'estimate']), confidence: z.enum(['high', 'medium', 'low']) })),
   carbon_intensity_g_per_kwh: num,
   carbon_intensity_source: z.string(),
 })
@@ -92,6 +96,8 @@ export const energyBreakdownSchema = z.object({
   baseline_cache_age_sec: nnum,
   baseline_duration_sec: nnum,
   baseline_samples: z.int().nullable(),
+  /** llem: per energy domain (a GPU by UUID, a RAPL package) */
+  baseline_power_per_domain_w: z.record(z.string(), num),
 })
 
 export const computeMetricsSchema = z.object({
@@ -110,7 +116,7 @@ export const summarySchema = z.object({ count: z.int(), mean: num, median: num, 
 export const extendedMetricsSchema = z.object({
   tpot_ms: nnum,
   token_efficiency_index: nnum,
-  memory: z.object({ peak_memory_mb: nnum, model_memory_mb: nnum, tokens_per_gb: nnum, rss_peak_mb: nnum }),
+  memory: z.object({ peak_memory_mb: nnum, model_memory_mb: nnum, tokens_per_gb: nnum, rss_peak_mb: nnum, gpu_memory_peak_mb: nnum }),
   gpu_utilisation: z.object({ sm_utilisation_mean: nnum, memory_bandwidth_utilisation: nnum }),
   batch: z.object({ effective_batch_size: nnum, target_concurrency: z.int().nullable(), padding_overhead: nnum }),
   kv_cache: z.object({ prefix_cache_hit_rate: nnum, kv_cache_usage_mean: nnum }),
@@ -150,12 +156,46 @@ export const modelLoadSchema = z.object({
   shape: z.record(z.string(), z.number()).nullable(),
 })
 
+export const deviceSchema = z.object({
+  domain: z.string(),
+  probe: z.string(),
+  index: z.int(),
+  driver_index: z.int().nullable(),
+  uuid: z.string(),
+  name: z.string(),
+  is_mig: z.boolean(),
+  mig_profile: z.string().nullable(),
+  counter_update_period_ms: nnum,
+})
+
+export const energyValidationSchema = z.object({
+  threshold_pct: num,
+  checks: z.array(z.object({ domain: z.string(), uuid: z.string(), counter_j: num, integrated_j: num, difference_pct: num, agrees: z.boolean() })),
+})
+
+export const thermalThrottleSchema = z.object({
+  throttled: z.boolean(),
+  devices: z.array(
+    z.object({
+      domain: z.string(),
+      uuid: z.string(),
+      max_temperature_c: nnum,
+      start_temperature_c: nnum,
+      end_temperature_c: nnum,
+      reasons: z.array(z.object({ reason: z.string(), bit: z.int(), duration_sec: num, first_at_sec: num, last_at_sec: num })),
+    }),
+  ),
+})
+
 export const methodologySchema = z.object({
   energy_method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
   energy_confidence: z.enum(['high', 'medium', 'low', 'none']),
   energy_probes: z.array(z.string()),
   unavailable_probes: z.record(z.string(), z.string()),
   windows: z.array(z.enum(['total', 'steady_state'])),
+  /** the window the headline J/token comes from, and why */
+  headline_window: z.enum(['total', 'steady_state']),
+  headline_reason: z.string(),
   latency_mode: latencyModeSchema,
   sample_interval_ms: z.int(),
   timeline_samples: z.int(),
@@ -216,8 +256,11 @@ export const rawProcessResultSchema = z.object({
   per_request_latencies_ms: z.array(num),
   requests: z.array(requestRecordSchema),
   gpu_utilisation_samples: z.array(num),
+  /** llem: every accelerator measured, by index, UUID and name */
+  devices: z.array(deviceSchema),
+  energy_validation: energyValidationSchema.nullable(),
   environment: z.record(z.string(), z.unknown()).nullable(),
-  thermal_throttle: z.record(z.string(), z.unknown()).nullable(),
+  thermal_throttle: thermalThrottleSchema.nullable(),
   warmup_result: warmupResultSchema.nullable(),
   model_load: modelLoadSchema.nullable(),
   timeseries_path: z.string().nullable(),
@@ -250,6 +293,7 @@ export const aggregatedResultSchema = z.object({
   total_inference_time_sec: num,
   avg_tokens_per_second: num,
   output_tokens_per_second: num,
+  /** headline J/token: from the window measurement_methodology.headline_window names */
   avg_energy_per_token_j: nnum,
   energy_per_request_j: nnum,
   total_flops: nnum,
@@ -264,7 +308,7 @@ export const aggregatedResultSchema = z.object({
   extended_metrics: extendedMetricsSchema.nullable(),
   environment: z.record(z.string(), z.unknown()).nullable(),
   energy_breakdown: energyBreakdownSchema.nullable(),
-  thermal_throttle: z.record(z.string(), z.unknown()).nullable(),
+  thermal_throttle: thermalThrottleSchema.nullable(),
   steady_state_window: windowSchema.nullable(),
   measurement_methodology: methodologySchema.nullable(),
   measurement_warnings: z.array(z.string()),

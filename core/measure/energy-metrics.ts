@@ -1,0 +1,184 @@
+/**
+ * Energy of the measured window: totals per component (GPU, CPU, RAM, each by its own method), the
+ * steady-state window, the headline window, the counter cross-check, throttling and device summaries.
+ * Pure: runs after the window has closed.
+ */
+import type { Confidence, EnergyMethod, ProbeDevice, ProbeSession } from '../probes/types.js'
+import type { RawProcessResult } from '../results/schema.js'
+import type { BaselineResult } from './baseline.js'
+import { columnValues, crossCheckDevices, thermalInfo } from './device-method.js'
+import { emissionsKg, type CarbonIntensity } from './emissions.js'
+import type { LoadOutcome } from './load-runner.js'
+import { energyBetween, interpolateSnapshot, type EnergySnapshot } from './probe-set.js'
+import { steadyStateWindow } from './steady-state.js'
+import type { TimelineRow } from './timeline.js'
+
+type Energy = NonNullable<RawProcessResult['energy_metrics']>
+type Component = Energy['component_methods'][string]
+export type MeasuredDevice = ProbeDevice & { probe: string }
+
+const METHOD_RANK: Record<EnergyMethod, number> = { estimate: 1, integrated_power: 2, counter: 3 }
+const CONF_RANK: Record<Confidence, number> = { low: 1, medium: 2, high: 3 }
+const KIND_NAME: Record<string, string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
+
+export function componentMethods(sessions: ProbeSession[]): Record<string, Component> {
+  const out: Record<string, Component> = {}
+  for (const s of sessions)
+    for (const d of s.readEnergy()) {
+      const kind = KIND_NAME[d.kind]
+      if (!kind || d.contained_in) continue
+      const method = d.method ?? s.method
+      const confidence: Confidence = method === s.method ? s.confidence : method === 'integrated_power' ? 'medium' : s.confidence
+      const prev = out[kind]
+      // a component measured by several domains is only as good as its weakest one
+      if (!prev || METHOD_RANK[method] < METHOD_RANK[prev.method]) out[kind] = { probe: s.probe, method, confidence }
+    }
+  return out
+}
+
+export function weakest(components: Record<string, Component>): { method: Energy['method']; confidence: Energy['confidence'] } {
+  const list = Object.values(components)
+  if (list.length === 0) return { method: 'none', confidence: 'none' }
+  const m = list.reduce((a, b) => (METHOD_RANK[b.method] < METHOD_RANK[a.method] ? b : a)).method
+  const c = list.reduce((a, b) => (CONF_RANK[b.confidence] < CONF_RANK[a.confidence] ? b : a)).confidence
+  return { method: m, confidence: c }
+}
+
+export interface EnergyInput {
+  outcome: LoadOutcome
+  energyStart: EnergySnapshot
+  energyEnd: EnergySnapshot
+  timeline: EnergySnapshot[]
+  rows: TimelineRow[]
+  sessions: ProbeSession[]
+  devices: MeasuredDevice[]
+  baseline: BaselineResult
+  carbon: CarbonIntensity
+  concurrency: number
+  outputTokens: number
+  okRequests: number
+  headline: { mode: 'auto' | 'total' | 'steady_state'; minSeconds: number }
+  agreementPct: number
+}
+
+export function buildEnergy(input: EnergyInput) {
+  const { outcome } = input
+  const warnings: string[] = []
+  const t0 = outcome.windowStart
+  const t1 = outcome.windowEnd
+  const durationSec = (t1 - t0) / 1000
+  const components = componentMethods(input.sessions)
+  const { method, confidence } = weakest(components)
+  const delta = energyBetween(input.energyStart, input.energyEnd)
+  const measured = method !== 'none' && delta.total !== null
+  const total = measured ? delta.total : null
+  const perToken = (e: number | null, tokens: number) => (e !== null && tokens > 0 ? e / tokens : null)
+  const power = (e: number | null) => (e !== null && durationSec > 0 ? e / durationSec : null)
+  const adjusted = total !== null && input.baseline.power_w !== null ? total - input.baseline.power_w * durationSec : null
+  if (adjusted !== null && adjusted < 0) warnings.push(`baseline-adjusted energy is negative (${adjusted.toFixed(3)} J): the idle baseline was higher than the load; the baseline is stale or the machine is busy`)
+
+  // steady state: the load at its target concurrency
+  const target = Math.min(input.concurrency, outcome.requests.length)
+  const ss = steadyStateWindow(outcome.requests, target)
+  let steady: RawProcessResult['steady_state_window'] = null
+  if (ss) {
+    const a = interpolateSnapshot(input.timeline, ss.start)
+    const b = interpolateSnapshot(input.timeline, ss.end)
+    const e = measured && a && b ? energyBetween(a, b).total : null
+    const tokens = outcome.requests.reduce((acc, r) => acc + r.chunkTimes.reduce((n, t, i) => n + (t >= ss.start && t <= ss.end ? r.chunkCounts[i] : 0), 0), 0)
+    steady = { start_sec: (ss.start - t0) / 1000, end_sec: (ss.end - t0) / 1000, duration_sec: (ss.end - ss.start) / 1000, energy_j: e, output_tokens: tokens, energy_per_token_j: perToken(e, tokens), target_concurrency: target }
+  } else if (outcome.requests.length) warnings.push(`the load never held ${target} requests in flight: no steady-state window`)
+
+  // the headline window
+  let window: 'total' | 'steady_state' = 'total'
+  let reason: string
+  const mode = input.headline.mode
+  if (mode === 'total') reason = 'configured: measurement.headlineWindow = total'
+  else if (!steady) {
+    reason = 'no steady-state window: total used'
+    if (mode === 'steady_state') warnings.push('measurement.headlineWindow is steady_state but there is no steady-state window: headline numbers use the total window')
+  } else if (mode === 'steady_state') {
+    window = 'steady_state'
+    reason = 'configured: measurement.headlineWindow = steady_state'
+  } else if (steady.duration_sec >= input.headline.minSeconds) {
+    window = 'steady_state'
+    reason = `steady state lasted ${steady.duration_sec.toFixed(1)} s (>= ${input.headline.minSeconds} s)`
+  } else {
+    reason = `steady state lasted ${steady.duration_sec.toFixed(1)} s (< ${input.headline.minSeconds} s): total window used`
+    if (measured) warnings.push(`steady state lasted only ${steady.duration_sec.toFixed(1)} s (< ${input.headline.minSeconds} s): headline J/token uses the total window, which includes ramp-up and drain; measure more requests for a steady-state figure`)
+  }
+  const headlinePerToken = window === 'steady_state' ? steady!.energy_per_token_j : perToken(total, input.outputTokens)
+  // ML.ENERGY's rule: a request's energy is the steady-state J/token times its output tokens
+  const requestRate = steady?.energy_per_token_j ?? perToken(total, input.outputTokens)
+
+  // accelerators: counter vs integrated instant power, short windows, throttling, utilisation, memory
+  const counterJ: Record<string, number> = {}
+  for (const d of input.devices) {
+    const v = delta.perDomain[`${d.probe}:${d.domain}`]
+    if (v !== undefined) counterJ[d.domain] = v
+  }
+  const check = crossCheckDevices(input.devices, counterJ, input.rows, t0, t1, input.agreementPct)
+  warnings.push(...check.warnings)
+  for (const d of input.devices) {
+    if (d.counter_update_period_ms !== null && t1 - t0 < 10 * d.counter_update_period_ms) {
+      const integrated = check.checks.find((c) => c.domain === d.domain)?.integrated_j
+      warnings.push(`${d.name} (${d.uuid}): the window (${durationSec.toFixed(3)} s) is shorter than 10 energy-counter updates (period ${d.counter_update_period_ms.toFixed(0)} ms): counter energy is coarse${integrated !== undefined ? `; integrated instant power gives ${integrated.toFixed(3)} J` : ''}`)
+    }
+    if (d.is_mig) warnings.push(`${d.name} (${d.uuid}) is a MIG slice${d.mig_profile ? ` (${d.mig_profile})` : ''}: NVML cannot meter a MIG slice; the energy of the whole GPU is reported`)
+  }
+  const thermal = thermalInfo(input.devices, input.rows, t0, t1)
+  for (const d of thermal?.devices ?? []) {
+    if (d.reasons.length) warnings.push(`GPU ${d.uuid} was throttled: ${d.reasons.map((r) => `${r.reason} for ${r.duration_sec.toFixed(2)} s`).join(', ')}`)
+    if (d.max_temperature_c !== null) {
+      const temps = columnValues(input.rows, input.devices.find((x) => x.domain === d.domain)?.columns.temp_c, t0, t1)
+      const drift = Math.max(...temps) - Math.min(...temps)
+      if (drift > 10) warnings.push(`GPU ${d.uuid} temperature drifted ${drift.toFixed(0)} C during the window (${Math.min(...temps)}-${Math.max(...temps)} C): power depends on temperature; consider a cool-down between experiments`)
+    }
+  }
+  const util = input.devices.flatMap((d) => columnValues(input.rows, d.columns.sm_util_pct, t0, t1))
+  const memUsed = input.devices.flatMap((d) => columnValues(input.rows, d.columns.mem_used_mb, t0, t1))
+
+  const energy: Energy = {
+    total_energy_j: total,
+    gpu_energy_j: measured ? delta.gpu : null,
+    cpu_energy_j: measured ? delta.cpu : null,
+    ram_energy_j: measured ? delta.dram : null,
+    gpu_power_w: measured ? power(delta.gpu) : null,
+    cpu_power_w: measured ? power(delta.cpu) : null,
+    ram_power_w: measured ? power(delta.dram) : null,
+    duration_sec: durationSec,
+    emissions_kg_co2: total !== null ? emissionsKg(total, input.carbon.g_per_kwh) : null,
+    energy_per_token_j: perToken(total, input.outputTokens),
+    energy_per_request_j: total !== null && input.okRequests ? total / input.okRequests : null,
+    method: measured ? method : 'none',
+    confidence: measured ? confidence : 'none',
+    probes: [...new Set(Object.values(components).map((c) => c.probe))],
+    component_methods: components,
+    carbon_intensity_g_per_kwh: input.carbon.g_per_kwh,
+    carbon_intensity_source: input.carbon.source,
+  }
+  return {
+    warnings,
+    energy,
+    total,
+    steady,
+    ss,
+    perDevice: measured ? delta.perDomain : {},
+    breakdown: {
+      raw_j: total,
+      adjusted_j: adjusted,
+      baseline_power_w: input.baseline.power_w,
+      baseline_method: input.baseline.method,
+      baseline_cache_age_sec: input.baseline.cache_age_sec,
+      baseline_duration_sec: input.baseline.duration_sec,
+      baseline_samples: input.baseline.samples,
+      baseline_power_per_domain_w: input.baseline.per_domain_w,
+    } satisfies NonNullable<RawProcessResult['energy_breakdown']>,
+    headline: { window, reason, energy_per_token_j: measured ? headlinePerToken : null },
+    requestEnergy: (outputTokens: number) => (measured && requestRate !== null ? requestRate * outputTokens : null),
+    validation: input.devices.length ? { threshold_pct: input.agreementPct, checks: check.checks } : null,
+    thermal,
+    gpuUtilSamples: util,
+    gpuMemoryPeakMb: memUsed.length ? Math.max(...memUsed) : null,
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The `nvml` probe: GPU energy from NVML's total-energy counter (Volta and later), read at window
+ * boundaries, with a timeline of instant power, temperature, utilisation, memory, clocks and
+ * clocks-event reasons beside it. Pre-Volta GPUs integrate instant power instead, labelled as such.
+ */
+import { performance } from 'node:perf_hooks'
+import { z } from 'zod'
+import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../../../core/probes/types.js'
+import { resolveVisibleDevices, type VisibleDevice } from './devices.js'
+import { Nvml, NvmlError, NvmlLoadError, NVML_ARCH, NVML_RETURN } from './nvml.js'
+
+export const nvmlOptionsSchema = z.strictObject({
+  /** a library name or path instead of libnvidia-ml.so.1 from the system loader */
+  library: z.string().min(1).optional(),
+})
+export type NvmlOptions = z.infer<typeof nvmlOptionsSchema>
+
+const ARCH_NAMES = Object.fromEntries(Object.entries(NVML_ARCH).map(([k, v]) => [v, k.toLowerCase()]))
+
+function openNvml(options: NvmlOptions): Nvml {
+  return Nvml.open(options.library)
+}
+
+function whyUnavailable(e: unknown): string {
+  if (e instanceof NvmlLoadError) return e.message
+  if (e instanceof NvmlError && e.code === NVML_RETURN.DRIVER_NOT_LOADED) return 'NVML is installed but the NVIDIA kernel driver is not loaded'
+  return e instanceof Error ? e.message : String(e)
+}
+
+/** Poll the counter until it changes twice: the time between the changes is its update period. */
+function counterPeriodMs(nvml: Nvml, d: VisibleDevice, budgetMs = 400): number | null {
+  const end = performance.now() + budgetMs
+  let last = nvml.totalEnergyMj(d.handle)
+  const changes: number[] = []
+  while (performance.now() < end && changes.length < 2) {
+    const v = nvml.totalEnergyMj(d.handle)
+    if (v !== last) {
+      changes.push(performance.now())
+      last = v
+    }
+  }
+  return changes.length === 2 ? changes[1] - changes[0] : null
+}
+
+function counterWorks(nvml: Nvml, d: VisibleDevice): boolean {
+  try {
+    nvml.totalEnergyMj(d.handle)
+    return true
+  } catch (e) {
+    if (e instanceof NvmlError && e.code === NVML_RETURN.NOT_SUPPORTED) return false
+    throw e
+  }
+}
+
+export const nvmlProbe: Probe<NvmlOptions> = {
+  name: 'nvml',
+  options: nvmlOptionsSchema,
+
+  async available(options) {
+    let nvml: Nvml | undefined
+    try {
+      nvml = openNvml(options)
+      const n = nvml.deviceCount()
+      if (n === 0) return { available: false, reason: 'NVML loaded, but it sees no GPU' }
+      const names = Array.from({ length: n }, (_, i) => nvml!.name(nvml!.handleByIndex(i)))
+      return { available: true, reason: `${n} GPU${n > 1 ? 's' : ''}: ${[...new Set(names)].join(', ')} (driver ${nvml.driverVersion() ?? 'unknown'})` }
+    } catch (e) {
+      return { available: false, reason: whyUnavailable(e) }
+    } finally {
+      nvml?.shutdown()
+    }
+  },
+
+  async inventory(options) {
+    const nvml = openNvml(options)
+    try {
+      return Array.from({ length: nvml.deviceCount() }, (_, i) => {
+        const h = nvml.handleByIndex(i)
+        const mem = nvml.memoryInfo(h)
+        const mig = nvml.migMode(h)
+        const limit = nvml.powerLimitMw(h)
+        let counter: string
+        try {
+          nvml.totalEnergyMj(h)
+          counter = 'works'
+        } catch (e) {
+          counter = e instanceof NvmlError ? `not available (${e.codeName})` : String(e)
+        }
+        return { index: i, uuid: nvml.uuid(h), name: nvml.name(h), memory_mb: mem ? Math.round(mem.total / 1048576) : null, power_limit_w: limit === null ? null : limit / 1000, mig_mode: mig === null ? null : mig.current, energy_counter: counter }
+      })
+    } finally {
+      nvml.shutdown()
+    }
+  },
+
+  async open(options): Promise<ProbeSession> {
+    const nvml = openNvml(options)
+    const { devices: visible, warnings: mapWarnings } = resolveVisibleDevices(nvml, process.env.CUDA_VISIBLE_DEVICES, process.env.CUDA_DEVICE_ORDER)
+    const warnings = [...mapWarnings]
+    const state = visible.map((d) => {
+      const counter = counterWorks(nvml, d)
+      const arch = nvml.architecture(d.handle)
+      if (!counter) warnings.push(`${d.name} (${d.uuid}) has no energy counter${arch !== null && arch < NVML_ARCH.VOLTA ? ' (older than Volta)' : ''}: its energy integrates instant power, which misses short phases`)
+      const start = counter ? nvml.totalEnergyMj(d.handle) : 0
+      return { d, counter, arch, start, last: start, offsetMj: 0, resets: 0, integratedJ: 0, lastPower: null as null | { t: number; w: number } }
+    })
+    const period = new Map(state.map((s) => [s.d.uuid, s.counter ? counterPeriodMs(nvml, s.d) : null]))
+    const col = (d: VisibleDevice, name: string) => `gpu${d.index}_${name}`
+    const powerW = (d: VisibleDevice) => {
+      const mw = nvml.instantPowerMw(d.handle) ?? nvml.powerUsageMw(d.handle)
+      return mw === null ? null : mw / 1000
+    }
+    const snapshot = state.map(({ d, arch }) => {
+      const mem = nvml.memoryInfo(d.handle)
+      const cc = nvml.computeCapability(d.handle)
+      const pcie = nvml.pcie(d.handle)
+      const limit = nvml.powerLimitMw(d.handle)
+      const def = nvml.defaultPowerLimitMw(d.handle)
+      const persistence = nvml.persistenceMode(d.handle)
+      if (persistence === false) warnings.push(`${d.name} (${d.uuid}): persistence mode is off: the driver may reinitialise the GPU between runs, adding latency and power transients`)
+      if (limit !== null && def !== null && limit < def) warnings.push(`${d.name} (${d.uuid}): power limit ${limit / 1000} W is below its default ${def / 1000} W: results are not comparable with a stock GPU`)
+      return {
+        index: d.index, driver_index: d.driverIndex, uuid: d.uuid, name: d.name,
+        vram_total_mb: mem ? Math.round(mem.total / 1048576) : null,
+        compute_capability: cc ? `${cc.major}.${cc.minor}` : null,
+        architecture: arch === null ? null : (ARCH_NAMES[arch] ?? `arch_${arch}`),
+        power_limit_w: limit === null ? null : limit / 1000,
+        default_power_limit_w: def === null ? null : def / 1000,
+        persistence_mode: persistence,
+        mig_mode: nvml.migMode(d.handle),
+        pcie: pcie ? { generation: pcie.generation, width: pcie.width } : null,
+        temperature_c_at_start: nvml.temperatureC(d.handle),
+        energy_counter: state.find((s) => s.d === d)!.counter,
+        counter_update_period_ms: period.get(d.uuid) ?? null,
+      }
+    })
+    const described = { driver_version: nvml.driverVersion(), cuda_driver_version: nvml.cudaDriverVersion(), gpus: snapshot }
+
+    return {
+      probe: 'nvml',
+      method: 'counter',
+      confidence: 'high',
+      readEnergy(): EnergyDomainReading[] {
+        return state.map((s) => {
+          if (!s.counter) {
+            // no counter: trapezoid of instant power between reads (the timeline reads every interval)
+            const t = performance.now()
+            const w = powerW(s.d)
+            if (w !== null && s.lastPower) s.integratedJ += ((w + s.lastPower.w) / 2) * ((t - s.lastPower.t) / 1000)
+            if (w !== null) s.lastPower = { t, w }
+            return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: s.integratedJ, method: 'integrated_power' as const }
+          }
+          const v = nvml.totalEnergyMj(s.d.handle)
+          if (v < s.last) {
+            // the counter restarted (driver reload): keep what was counted before it
+            s.offsetMj += s.last
+            s.resets++
+          }
+          s.last = v
+          return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: (v + s.offsetMj - s.start) / 1000 }
+        })
+      },
+      sample() {
+        const out: Record<string, number> = {}
+        for (const { d } of state) {
+          const put = (k: string, v: number | null | undefined) => {
+            if (v !== null && v !== undefined) out[col(d, k)] = v
+          }
+          put('power_w', powerW(d))
+          put('temp_c', nvml.temperatureC(d.handle))
+          const u = nvml.utilization(d.handle)
+          put('sm_util_pct', u?.gpu)
+          put('mem_util_pct', u?.memory)
+          const m = nvml.memoryInfo(d.handle)
+          put('mem_used_mb', m ? m.used / 1048576 : null)
+          put('sm_clock_mhz', nvml.clockMhz(d.handle, 'sm'))
+          put('mem_clock_mhz', nvml.clockMhz(d.handle, 'mem'))
+          put('clocks_event_reasons', nvml.clocksEventReasons(d.handle))
+        }
+        return out
+      },
+      describe: () => described,
+      warnings() {
+        const w = [...warnings]
+        for (const s of state) if (s.resets) w.push(`${s.d.name} (${s.d.uuid}): the energy counter went backwards ${s.resets} time(s) (driver reload?): energy before each reset was kept, but a reset inside an update period loses up to one period`)
+        return w
+      },
+      devices(): ProbeDevice[] {
+        return state.map(({ d }) => ({
+          domain: d.uuid, index: d.index, driver_index: d.driverIndex, uuid: d.uuid, name: d.name, is_mig: d.isMig, mig_profile: d.migProfile,
+          columns: { power_w: col(d, 'power_w'), temp_c: col(d, 'temp_c'), sm_util_pct: col(d, 'sm_util_pct'), mem_util_pct: col(d, 'mem_util_pct'), mem_used_mb: col(d, 'mem_used_mb'), clocks_event_reasons: col(d, 'clocks_event_reasons') },
+          counter_update_period_ms: period.get(d.uuid) ?? null,
+        }))
+      },
+      busy(utilisationPct) {
+        for (const { d } of state) {
+          const u = nvml.utilization(d.handle)
+          if (u && u.gpu > utilisationPct) return `${d.name} (${d.uuid}) is ${u.gpu}% utilised (idle means under ${utilisationPct}%)`
+        }
+        return null
+      },
+      otherProcesses() {
+        const out: { device: string; pid: number; used_memory_mb: number | null }[] = []
+        for (const { d } of state)
+          for (const p of nvml.computeProcesses(d.handle) ?? [])
+            if (p.pid !== process.pid) out.push({ device: `${d.name} (${d.uuid})`, pid: p.pid, used_memory_mb: p.usedMemoryBytes === null ? null : p.usedMemoryBytes / 1048576 })
+        return out
+      },
+      close() {
+        nvml.shutdown()
+      },
+    }
+  },
+}
