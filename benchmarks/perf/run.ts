@@ -4,6 +4,7 @@
  */
 import { harnessOverhead } from './harness-overhead.perf.js'
 import { helpLatency, listLatency } from './cli-startup.perf.js'
+import { nvmlCosts } from './nvml-sampling.perf.js'
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -25,6 +26,12 @@ if (want('overhead')) {
   results.overhead = r
   console.log(`harness overhead       llem ${fmt(r.median_llem)} tok/s vs bare ${fmt(r.median_bare)} tok/s, ratio ${r.ratio.toFixed(3)} (target >= ${r.target})  ${r.pass ? 'PASS' : 'FAIL'}`)
   console.log(`  llem samples ${r.llem_tok_s.map(fmt).join(', ')}; bare samples ${r.bare_tok_s.map(fmt).join(', ')}`)
+}
+for (const gpus of want('nvml') ? [1, 8] : []) {
+  const r = await nvmlCosts(gpus)
+  results[`nvml_${gpus}`] = r
+  console.log(`nvml (fake driver)     counter read median ${r.counter_read_median_us.toFixed(3)} us (target < 2 us)  ${r.counter_read_median_us < 2 ? 'PASS' : 'FAIL'}`)
+  console.log(`  sampling ${r.devices} GPUs every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with nvml ${r.timeline_with_nvml_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2))
 process.exit(Object.values(results).every((r) => r.pass) ? 0 : 1)

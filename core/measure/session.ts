@@ -78,22 +78,25 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     phase = 'measure'
     hooks.onProgress?.('measure', 0, requests)
     const othersBefore = sessions.flatMap((s) => s.otherProcesses?.() ?? [])
-    const timeline = new Timeline(sessions)
+    // a probe failing mid-window (a GPU lost) stops the load: nothing measured after it would be valid
+    const stopLoad = new AbortController()
+    hooks.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true })
+    const timeline = new Timeline(sessions, () => stopLoad.abort())
     const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
     const outcome = await runLoad(
       backendSession,
       prompts,
       { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens },
-      { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: hooks.signal },
+      { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
     )
     const e1 = timeline.stop()
     const endedAt = new Date()
     const firstError = outcome.requests.find((r) => !r.ok)?.error
+    if (timeline.error) throw new LlemError('PROBE_FAILED', `a probe failed during the measured window: ${timeline.error}`)
     if (hooks.signal?.aborted) throw new LlemError('INTERRUPTED', 'interrupted during the measured window')
     if (outcome.requests.length > 0 && outcome.requests.every((r) => !r.ok)) throw new LlemError('BACKEND_FAILED', `all ${outcome.requests.length} measured requests failed; the first: ${firstError}`)
 
     phase = 'results'
-    if (timeline.error) throw new LlemError('PROBE_FAILED', `a probe failed during the measured window: ${timeline.error}`)
     const devices = sessions.flatMap((s) => (s.devices?.() ?? []).map((d) => ({ ...d, probe: s.probe })))
     const carbon = carbonIntensity(cfg.measurement.carbon) ?? { g_per_kwh: 475, source: `unknown country ${cfg.measurement.carbon.country}: world average used` }
     const metrics = buildMetrics({
@@ -106,6 +109,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
     if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
     if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
+    for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)
     if (measuredBy === 'none') warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
     if (carbon.source.startsWith('unknown country')) warnings.push(carbon.source)
     for (const p of [...othersBefore, ...sessions.flatMap((s) => s.otherProcesses?.() ?? [])].filter((p, i, all) => all.findIndex((q) => q.pid === p.pid && q.device === p.device) === i))

@@ -19,7 +19,10 @@ export class Timeline {
   /** the first probe failure (a GPU lost mid-run): sampling stops, the session fails the experiment */
   error: string | null = null
 
-  constructor(private readonly sessions: ProbeSession[]) {}
+  constructor(
+    private readonly sessions: ProbeSession[],
+    private readonly onError: (message: string) => void = () => {},
+  ) {}
 
   tick(): EnergySnapshot | null {
     if (this.error) return null
@@ -28,6 +31,7 @@ export class Timeline {
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e)
       clearInterval(this.timer)
+      this.onError(this.error)
       return null
     }
   }

@@ -33,11 +33,13 @@ export async function envCommand(flags: CommonFlags): Promise<number> {
   const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config }).catch(() => null)
   const configured = probesRecord(normaliseOptions((loaded?.config ?? {}) as Record<string, unknown>).probes) as Record<string, unknown>
   const machine = await collectMachineInfo()
-  const probes: Record<string, { available: boolean; reason: string }> = {}
+  const probes: Record<string, { available: boolean; reason: string; devices?: Record<string, unknown>[] }> = {}
   for (const [name, load] of Object.entries(builtinProbes)) {
     const options = configured[name] && typeof configured[name] === 'object' ? configured[name] : {}
     try {
-      probes[name] = await (await load()).available(options)
+      const probe = await load()
+      probes[name] = await probe.available(options)
+      if (probes[name].available && probe.inventory) probes[name].devices = await probe.inventory(options)
     } catch (e) {
       probes[name] = { available: false, reason: `probe failed: ${e instanceof Error ? e.message : String(e)}` }
     }
@@ -56,7 +58,10 @@ export async function envCommand(flags: CommonFlags): Promise<number> {
   out.push(pc.bold('software'))
   for (const [k, v] of Object.entries(software)) out.push(`  ${k} ${v ?? pc.dim('not installed')}`)
   out.push(pc.bold('probes'))
-  for (const [k, v] of Object.entries(probes)) out.push(`  ${v.available ? pc.green('✓') : pc.red('✗')} ${k}: ${v.reason}`)
+  for (const [k, v] of Object.entries(probes)) {
+    out.push(`  ${v.available ? pc.green('✓') : pc.red('✗')} ${k}: ${v.reason}`)
+    for (const d of v.devices ?? []) out.push(`      ${Object.entries(d).map(([key, val]) => `${key} ${typeof val === 'object' ? JSON.stringify(val) : String(val)}`).join(', ')}`)
+  }
   out.push(pc.bold('backends'))
   for (const [k, v] of Object.entries(backends)) out.push(`  ${k}: ${v}`)
   process.stdout.write(out.join('\n') + '\n')
