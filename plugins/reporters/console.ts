@@ -146,7 +146,7 @@ function endLine(name: string, r: AggregatedResult, elapsedMs: number | null): s
     const why = r.error ? `${r.error.code}: ${r.error.message}` : r.status
     return `${pc.red('✗')} ${name}  ${pc.red(r.status === 'interrupted' ? `interrupted (${why})` : why)}${took}`
   }
-  const how = r.energy_method === 'none' ? 'none' : `${r.energy_method.replace('_', ' ')}, ${r.energy_confidence}`
+  const how = methodLabel(r)
   const energy = r.avg_energy_per_token_j === null ? `energy: ${how}` : `${formatEnergy(r.avg_energy_per_token_j)} (${how})`
   return `${pc.green('✓')} ${name}  ${formatSig(r.output_tokens_per_second)} tok/s  ${energy}${took}`
 }
@@ -214,8 +214,12 @@ function experimentPart(r: AggregatedResult): string {
   return rest || '-'
 }
 
+/** 'gpu counter + cpu estimate': each component by its own method when there are several */
 function methodLabel(r: AggregatedResult): string {
-  return r.energy_method === 'none' ? 'none' : `${r.energy_method.replace('_', ' ')} (${r.energy_confidence})`
+  if (r.energy_method === 'none') return 'none'
+  const parts = Object.entries(r.process_results[0]?.energy_metrics?.component_methods ?? {})
+  if (parts.length > 1) return parts.map(([kind, c]) => `${kind} ${c.method.replace('_', ' ')}`).join(' + ')
+  return `${r.energy_method.replace('_', ' ')} (${r.energy_confidence})`
 }
 
 /** 3 significant digits, never exponent notation for the magnitudes we show; null is an em dash */
