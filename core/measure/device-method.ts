@@ -87,10 +87,12 @@ export function thermalInfo(devices: ProbeDevice[], rows: TimelineRow[], t0: num
         let duration = 0
         let first: number | null = null
         let last: number | null = null
-        inWindow.forEach((r, i) => {
+        // slow readings are not in every row: each reading holds until the next one (or the window end)
+        const readings = inWindow.filter((r) => Number.isFinite(r.values[col]))
+        readings.forEach((r, i) => {
           const v = r.values[col]
-          if (!Number.isFinite(v) || (v & bit) === 0) return
-          const next = inWindow[i + 1]?.t ?? r.t
+          if ((v & bit) === 0) return
+          const next = readings[i + 1]?.t ?? t1
           duration += (next - r.t) / 1000
           first ??= (r.t - t0) / 1000
           last = (r.t - t0) / 1000
