@@ -10,7 +10,7 @@ function infoFor(r: AggregatedResult): ExperimentInfo {
 }
 
 function summaryOf(results: AggregatedResult[], extra: Partial<RunSummary> = {}): RunSummary {
-  return { runId: 'run-1', runDir: '/tmp/llem/runs/run-1', results, skipped: [], durationMs: 12_345, status: results.every((r) => r.status === 'completed') ? 'passed' : 'failed', ...extra }
+  return { runId: 'run-1', runDir: '/tmp/llem/runs/run-1', results, skipped: [], durationMs: 12_345, repeats: [], status: results.every((r) => r.status === 'completed') ? 'passed' : 'failed', ...extra }
 }
 
 /** start, a burst of progress, end for each result, then run end */

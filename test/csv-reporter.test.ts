@@ -37,7 +37,7 @@ function parseCsv(text: string): string[][] {
 async function writeCsv(results: AggregatedResult[], outputFile: string | null = null): Promise<string> {
   const reporter = createCsv(makeContext({ runDir: dir, outputFile }))
   for (const r of results) await reporter.onExperimentEnd?.({ id: r.experiment_id, name: r.experiment_name } as ExperimentInfo, r)
-  await reporter.onRunEnd?.({ runId: 'run-1', runDir: dir, results, skipped: [], durationMs: 1, status: 'failed' } satisfies RunSummary)
+  await reporter.onRunEnd?.({ runId: 'run-1', runDir: dir, results, skipped: [], durationMs: 1, status: 'failed', repeats: [] } satisfies RunSummary)
   return readFileSync(outputFile ?? join(dir, 'results.csv'), 'utf8')
 }
 

@@ -18,7 +18,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 const info = (r: AggregatedResult) => ({ id: r.experiment_id, name: r.experiment_name }) as ExperimentInfo
-const summary = (results: AggregatedResult[]): RunSummary => ({ runId: 'run-42', runDir: dir, results, skipped: [], durationMs: 4321, status: 'failed' })
+const summary = (results: AggregatedResult[]): RunSummary => ({ runId: 'run-42', runDir: dir, results, skipped: [], durationMs: 4321, status: 'failed', repeats: [] })
 
 async function run(reporter: Reporter, results: AggregatedResult[]) {
   for (const r of results) await reporter.onExperimentEnd?.(info(r), r)

@@ -10,7 +10,7 @@ import { captureStream } from './fixtures/reporter-context.js'
 const rootDir = path.resolve(import.meta.dirname, 'fixtures')
 const base = { runId: 'run-1', runDir: '/tmp/llem-run-1', rootDir, configFile: null, stdout: captureStream().stream, isTTY: false, verbose: false }
 const load = (specs: unknown[], outputFile: string | Record<string, string> | null = null) => loadReporters(specs, base, { outputFile, builtins: builtinReporters })
-const summary: RunSummary = { runId: 'run-1', runDir: '/tmp/llem-run-1', results: [], skipped: [], durationMs: 1, status: 'passed' }
+const summary: RunSummary = { runId: 'run-1', runDir: '/tmp/llem-run-1', results: [], skipped: [], durationMs: 1, status: 'passed', repeats: [] }
 
 async function loadError(specs: unknown[]): Promise<InputError> {
   const e = await load(specs).catch((err: unknown) => err)

@@ -37,6 +37,8 @@ export interface ResolvedExperimentOptions {
   sweepMode: 'grid' | 'zip'
   repeat: number
   timeout: number
+  gpus: number | null
+  parallel: { data: number }
 }
 
 export interface ResolvedRunOptions {
@@ -47,6 +49,11 @@ export interface ResolvedRunOptions {
   resultsDir: string
   cacheDir: string | null
   bail: number
+  devices: 'all' | (number | string)[]
+  maxParallel: number | null
+  order: 'grouped' | 'interleaved' | 'shuffled'
+  orderSeed: number
+  cooldown: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }
 }
 
 export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
@@ -71,6 +78,8 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
   sweepMode: 'grid',
   repeat: 1,
   timeout: 600_000,
+  gpus: null,
+  parallel: { data: 1 },
 }
 
 export const RUN_DEFAULTS: ResolvedRunOptions = {
@@ -81,4 +90,9 @@ export const RUN_DEFAULTS: ResolvedRunOptions = {
   resultsDir: 'llem-results',
   cacheDir: null,
   bail: 0,
+  devices: 'all',
+  maxParallel: null,
+  order: 'grouped',
+  orderSeed: 0,
+  cooldown: { seconds: 0, temperatureMarginC: null, maxSeconds: 120 },
 }

@@ -105,6 +105,10 @@ export const experimentOptionsSchema = z.strictObject({
   repeat: posInt().optional(),
   /** per-experiment time limit in ms (model load and warmup included) */
   timeout: posInt().optional(),
+  /** GPUs one process of this experiment needs (null: 1 when the machine has GPUs, else 0) */
+  gpus: z.int().min(0).nullable().optional(),
+  /** data parallel: the requests are sharded over this many processes, each on its own GPUs */
+  parallel: z.strictObject({ data: posInt().optional() }).optional(),
 })
 
 export const reporterSpecSchema = z.union([
@@ -124,6 +128,18 @@ export const configSchema = experimentOptionsSchema.extend({
   cacheDir: z.string().min(1).optional(),
   /** stop after this many failed experiments (0: never) */
   bail: z.int().min(0).optional(),
+  /** which GPUs llem may use: 'all', or indices / GPU-UUIDs (CLI: --gpus 0,1) */
+  devices: z.union([z.literal('all'), z.array(z.union([z.int().min(0), z.string().min(1)]))]).optional(),
+  /** experiments running at once (default: as many as the GPU slots allow; 1 on a CPU-only machine) */
+  maxParallel: posInt().optional(),
+  /** the order of experiments and their repeats: grouped (a, a, b, b), interleaved (a, b, a, b), shuffled (seeded) */
+  order: z.enum(['grouped', 'interleaved', 'shuffled']).optional(),
+  orderSeed: z.int().min(0).optional(),
+  /** a pause between experiments on the same GPUs: fixed seconds, and/or until every GPU is within
+   *  `temperatureMarginC` of its idle temperature (at most maxSeconds) */
+  cooldown: z
+    .strictObject({ seconds: z.number().min(0).optional(), temperatureMarginC: z.number().positive().optional(), maxSeconds: z.number().positive().optional() })
+    .optional(),
 })
 
 export type ExperimentOptions = z.input<typeof experimentOptionsSchema>
@@ -134,6 +150,6 @@ export type ReporterSpec = z.infer<typeof reporterSpecSchema>
 
 /** Keys whose value is replaced as a whole by a higher layer, never merged key by key (backend and
  *  dataset merge unless the higher layer names another backend or another source: layers.ts). */
-export const ATOMIC_KEYS = new Set(['model', 'sweep', 'include', 'exclude', 'reporters', 'outputFile'])
+export const ATOMIC_KEYS = new Set(['model', 'sweep', 'include', 'exclude', 'reporters', 'outputFile', 'devices'])
 /** Keys of configSchema that are not experiment options: not part of an experiment's effective config. */
-export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail'])
+export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail', 'devices', 'maxParallel', 'order', 'orderSeed', 'cooldown'])

@@ -34,6 +34,8 @@ export interface LoadPlan {
   durationMs: number | null
   seed: number
   maxTokens: number
+  /** data parallel: this process sends requests shard.index, shard.index + shard.count, ... */
+  shard?: { index: number; count: number }
 }
 
 export interface LoadOutcome {
@@ -51,10 +53,13 @@ export async function runLoad(
   const results: RequestTiming[] = []
   const windowStart = performance.now()
   const deadline = plan.durationMs === null ? Infinity : windowStart + plan.durationMs
-  let next = 0
+  const shard = plan.shard ?? { index: 0, count: 1 }
+  let next = shard.index
   const take = (): number | null => {
     if (next >= plan.requests || performance.now() >= deadline || hooks.signal?.aborted) return null
-    return next++
+    const i = next
+    next += shard.count
+    return i
   }
   const runOne = async (index: number): Promise<void> => {
     const prompt = prompts[index % prompts.length]
@@ -91,7 +96,9 @@ export async function runLoad(
     await Promise.all(Array.from({ length: Math.max(1, plan.concurrency) }, lane))
   } else {
     const rate = plan.rate === 'inf' ? Infinity : plan.rate
-    const offsets = arrivalOffsetsMs(plan.requests, { rate, burstiness: plan.burstiness, seed: plan.seed })
+    // each shard draws its own arrivals at its share of the rate
+    const mine = Math.ceil((plan.requests - shard.index) / shard.count)
+    const offsets = arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index })
     let inFlight = 0
     const waiters: (() => void)[] = []
     const release = () => {

@@ -17,6 +17,8 @@ export interface SessionTask {
   llemVersion: string
   experiment: Experiment
   processIndex: number
+  /** data parallel: how many processes share this experiment's requests */
+  numProcesses: number
 }
 
 export function modelLabel(model: ResolvedExperimentOptions['model']): string {
@@ -71,6 +73,7 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
     requests: [],
     gpu_utilisation_samples: [],
     devices: [],
+    shared_energy: null,
     energy_validation: null,
     environment: null,
     thermal_throttle: null,

@@ -86,7 +86,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const outcome = await runLoad(
       backendSession,
       prompts,
-      { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens },
+      { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
       { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
     )
     const e1 = timeline.stop()

@@ -78,6 +78,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     energy_method: method,
     energy_confidence: confidence,
     energy_per_device_j: perDevice,
+    shared_energy: raws.find((r) => r.shared_energy)?.shared_energy ?? null,
     start_time: new Date(Math.min(...starts)).toISOString(),
     end_time: new Date(Math.max(...ends)).toISOString(),
     effective_config: first.effective_config,

@@ -258,6 +258,8 @@ export const rawProcessResultSchema = z.object({
   gpu_utilisation_samples: z.array(num),
   /** llem: every accelerator measured, by index, UUID and name */
   devices: z.array(deviceSchema),
+  /** llem: set when other experiments ran at the same time: CPU package and RAM energy cannot be split */
+  shared_energy: z.object({ components: z.array(z.string()), with_experiments: z.array(z.string()) }).nullable(),
   energy_validation: energyValidationSchema.nullable(),
   environment: z.record(z.string(), z.unknown()).nullable(),
   thermal_throttle: thermalThrottleSchema.nullable(),
@@ -301,6 +303,7 @@ export const aggregatedResultSchema = z.object({
   energy_method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
   energy_confidence: z.enum(['high', 'medium', 'low', 'none']),
   energy_per_device_j: z.record(z.string(), num),
+  shared_energy: z.object({ components: z.array(z.string()), with_experiments: z.array(z.string()) }).nullable(),
   start_time: z.string(),
   end_time: z.string(),
   ...provenance,

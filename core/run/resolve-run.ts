@@ -52,9 +52,16 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     resultsDir: c.resultsDir ?? RUN_DEFAULTS.resultsDir,
     cacheDir: c.cacheDir ?? RUN_DEFAULTS.cacheDir,
     bail: c.bail ?? RUN_DEFAULTS.bail,
+    devices: c.devices ?? RUN_DEFAULTS.devices,
+    maxParallel: c.maxParallel ?? RUN_DEFAULTS.maxParallel,
+    order: c.order ?? RUN_DEFAULTS.order,
+    orderSeed: c.orderSeed ?? RUN_DEFAULTS.orderSeed,
+    cooldown: { ...RUN_DEFAULTS.cooldown, ...c.cooldown },
     ...(overrides.run as Partial<ResolvedRunOptions>),
     ...Object.fromEntries(Object.entries(req.run).filter(([, v]) => v !== undefined)),
   }
+  // a flag for one cooldown key refines the configured cooldown instead of replacing it
+  runOptions.cooldown = { ...RUN_DEFAULTS.cooldown, ...c.cooldown, ...(overrides.run.cooldown as object | undefined) }
   const rootDir = loaded.rootDir
   const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
   const benches = await collectFiles(files, rootDir)

@@ -1,12 +1,12 @@
 /**
- * Steps 5-8 on one CPU slot: each experiment in its own worker process, its raw result stored the
- * moment it arrives, aggregated, and handed to every reporter. A worker crash, a timeout or Ctrl-C is
- * recorded in the results, and the run goes on (or stops, with --bail / on interrupt).
+ * Steps 5-8: experiments (in the configured order) onto GPU slots or the CPU slot, each raw result
+ * stored the moment it arrives, aggregated, handed to every reporter; repeats summarised with
+ * bootstrap CIs at the end. A worker crash, a timeout or Ctrl-C is recorded in the results.
  */
 import path from 'node:path'
 import { readFileSync } from 'node:fs'
 import { collectMachineInfo } from '../env/machine.js'
-import { emptyResult, type SessionTask } from '../measure/result-shell.js'
+import type { SessionTask } from '../measure/result-shell.js'
 import type { Experiment } from '../plan/plan.js'
 import { packageRoot } from '../package-root.js'
 import { builtinReporters } from '../reporters/builtin-reporters.js'
@@ -14,10 +14,15 @@ import { createDispatcher } from '../reporters/dispatch.js'
 import { loadReporters } from '../reporters/load-reporters.js'
 import type { ExperimentInfo, RunSummary } from '../reporters/types.js'
 import { aggregate } from '../results/aggregate.js'
+import { writeFileAtomic } from '../results/atomic-write.js'
+import { summariseRepeats } from '../results/repeat-stats.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from '../results/schema.js'
 import { newRunId, RunStore } from '../results/store.js'
-import { SlotPool } from './pool.js'
+import { createRng } from '../workload/random.js'
+import { recordIdleTemperatures, waitForCooldown } from './cooldown.js'
+import { executeExperiments, gpusPerProcess } from './execute.js'
 import type { ResolvedRun } from './resolve-run.js'
+import { discoverGpuSlots } from './slots.js'
 
 export function llemVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
@@ -27,6 +32,19 @@ export function experimentInfo(x: Experiment): ExperimentInfo {
   return { id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, repeat_index: x.repeat_index, mode: x.mode, effective_config: x.config as unknown as Record<string, unknown> }
 }
 
+/** grouped: as planned (a#1 a#2 b#1 b#2); interleaved: by repeat (a#1 b#1 a#2 b#2); shuffled: seeded. */
+export function orderExperiments(xs: Experiment[], order: 'grouped' | 'interleaved' | 'shuffled', seed: number): Experiment[] {
+  if (order === 'grouped') return [...xs]
+  if (order === 'interleaved') return xs.map((x, i) => ({ x, i })).sort((a, b) => a.x.repeat_index - b.x.repeat_index || a.i - b.i).map((e) => e.x)
+  const out = [...xs]
+  const rng = createRng(seed)
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
 export interface BenchRunOptions {
   argv: string[]
   verbose: boolean
@@ -34,13 +52,15 @@ export interface BenchRunOptions {
   isTTY: boolean
   /** aborted on SIGINT / SIGTERM */
   interrupt: AbortSignal
+  /** continue an earlier run: its directory, and the experiments already completed there */
+  resume?: { runId: string; done: Set<string> }
 }
 
 export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise<RunSummary> {
   const started = Date.now()
   const version = llemVersion()
   const rootDir = run.loaded.rootDir
-  const runId = newRunId()
+  const runId = opts.resume?.runId ?? newRunId()
   const runDir = path.join(path.resolve(rootDir, run.runOptions.resultsDir), runId)
   const base = { runId, runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose }
   const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
@@ -49,6 +69,9 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const dispatcher = createDispatcher(reporters)
   // each loaded reporter receives its own context (options, outputFile); `base` only reaches others
   await dispatcher.emit('onInit', { ...base, options: {}, outputFile: null })
+  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env)
+  if (run.runOptions.cooldown.temperatureMarginC !== null) await recordIdleTemperatures(slots.map((g) => g.uuid))
+  const toRun = orderExperiments(run.experiments.filter((x) => x.mode === 'run' && !opts.resume?.done.has(x.id)), run.runOptions.order, run.runOptions.orderSeed)
   const infos = run.experiments.map(experimentInfo)
   await store.writeManifest({
     schema_version: SCHEMA_VERSION,
@@ -58,48 +81,54 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     root_dir: rootDir,
     config_file: run.loaded.file,
     argv: opts.argv,
-    environment: { machine: await collectMachineInfo(), node: process.version },
+    environment: { machine: await collectMachineInfo(), node: process.version, gpu_slots: slots, slots_note: slotNote },
     experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, mode: x.mode, effective_config: x.config as unknown as Record<string, unknown> })),
   })
   await dispatcher.emit('onPlan', infos)
 
-  const pool = new SlotPool({ id: 'cpu', env: {} })
   const results: AggregatedResult[] = []
-  let failures = 0
-  let interrupted = false
-  try {
-    for (const x of run.experiments) {
-      if (x.mode === 'skip') continue
-      const info = experimentInfo(x)
-      const task: SessionTask = { runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex: 0 }
-      if (opts.interrupt.aborted) {
-        interrupted = true
-        const raw = failedRaw(task, 'interrupted', 'INTERRUPTED', 'the run was interrupted before this experiment started', 'plan')
-        await store.writeRaw(raw)
-        const agg = aggregate([raw])
-        await store.writeAggregated(agg)
-        results.push(agg)
-        // file reporters list every planned experiment, the ones never started included
-        await dispatcher.emit('onExperimentEnd', info, agg)
-        continue
-      }
-      await dispatcher.emit('onExperimentStart', info)
-      const t0 = Date.now()
-      const raw = await runOne(pool, task, x.config.timeout, opts.interrupt, (m) =>
-        dispatcher.emit('onExperimentProgress', info, { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 }),
-      )
-      await store.writeRaw(raw)
-      const agg = aggregate([raw])
-      await store.writeAggregated(agg)
-      results.push(agg)
-      await dispatcher.emit('onExperimentEnd', info, agg)
-      if (agg.status === 'interrupted') interrupted = true
-      else if (agg.status !== 'completed') failures++
-      if (run.runOptions.bail > 0 && failures >= run.runOptions.bail) break
-    }
-  } finally {
-    await pool.destroy()
+  const task = (x: Experiment, processIndex: number, numProcesses: number): SessionTask => ({ runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses })
+  const finish = async (x: Experiment, raws: RawProcessResult[]) => {
+    for (const raw of raws) await store.writeRaw(raw)
+    const agg = aggregate(raws)
+    await store.writeAggregated(agg)
+    results.push(agg)
+    await dispatcher.emit('onExperimentEnd', experimentInfo(x), agg)
+    return agg
   }
+  const lastGpus = new Map<string, number>()
+  const { failures, interrupted } = await executeExperiments(toRun, {
+    slots,
+    maxParallel: run.runOptions.maxParallel ?? Math.max(1, slots.length),
+    bail: run.runOptions.bail,
+    interrupt: opts.interrupt,
+    task,
+    async onStart(x, gpus) {
+      // cool-down only where the same GPUs (or the CPU) just ran another experiment
+      const used = gpus.flat().map((g) => g.uuid)
+      if ((used.length ? used : ['cpu']).some((u) => lastGpus.has(u))) await waitForCooldown(run.runOptions.cooldown, used, opts.interrupt)
+      await dispatcher.emit('onExperimentStart', experimentInfo(x))
+    },
+    onProgress(x, m, t0) {
+      void dispatcher.emit('onExperimentProgress', experimentInfo(x), { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 })
+    },
+    async onEnd(x, raws, overlapped) {
+      for (const u of raws.flatMap((r) => r.devices.map((d) => d.uuid)).concat(gpusPerProcess(x, slots) === 0 ? ['cpu'] : [])) lastGpus.set(u, Date.now())
+      if (overlapped.length) {
+        const names = overlapped.map((o) => o.name)
+        for (const r of raws) {
+          r.shared_energy = { components: ['cpu', 'ram'], with_experiments: names }
+          r.measurement_warnings.push(`ran at the same time as ${names.join(', ')}: CPU package and RAM energy cannot be split between experiments that overlap in time; cpu_energy_j and ram_energy_j are shared, not this experiment's alone`)
+        }
+      }
+      return (await finish(x, raws)).status
+    },
+    async onNotRun(x, raw) {
+      await finish(x, [raw])
+    },
+  })
+  const repeats = summariseRepeats(results)
+  if (repeats.length) await writeFileAtomic(path.join(store.runDir, 'repeats.json'), JSON.stringify(repeats, null, 2) + '\n')
   const summary: RunSummary = {
     runId,
     runDir: store.runDir,
@@ -107,46 +136,9 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     skipped: infos.filter((i) => i.mode === 'skip'),
     durationMs: Date.now() - started,
     status: interrupted ? 'interrupted' : failures > 0 ? 'failed' : 'passed',
+    repeats,
   }
   await dispatcher.emit('onRunEnd', summary)
   if (dispatcher.errors().length > 0 && summary.status === 'passed') summary.status = 'failed'
   return summary
-}
-
-async function runOne(
-  pool: SlotPool,
-  task: SessionTask,
-  timeoutMs: number,
-  interrupt: AbortSignal,
-  onProgress: Parameters<SlotPool['run']>[1]['onProgress'],
-): Promise<RawProcessResult> {
-  const controller = new AbortController()
-  let reason: 'timeout' | 'interrupt' | null = null
-  const timer = setTimeout(() => {
-    reason = 'timeout'
-    controller.abort()
-  }, timeoutMs)
-  const onInterrupt = () => {
-    reason ??= 'interrupt'
-    controller.abort()
-  }
-  interrupt.addEventListener('abort', onInterrupt, { once: true })
-  try {
-    return await pool.run(task, { signal: controller.signal, onProgress })
-  } catch (e) {
-    if (reason === 'timeout') return failedRaw(task, 'failed', 'TIMEOUT', `experiment exceeded its timeout of ${timeoutMs} ms; the worker was killed`, 'worker')
-    if (reason === 'interrupt') return failedRaw(task, 'interrupted', 'INTERRUPTED', 'interrupted (SIGINT/SIGTERM); the worker was killed', 'worker')
-    const message = e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e)
-    return failedRaw(task, 'failed', 'WORKER_FAILED', `worker process failed: ${message}`, 'worker')
-  } finally {
-    clearTimeout(timer)
-    interrupt.removeEventListener('abort', onInterrupt)
-  }
-}
-
-function failedRaw(task: SessionTask, status: 'failed' | 'interrupted', code: string, message: string, phase: string): RawProcessResult {
-  const raw = emptyResult(task, new Date())
-  raw.status = status
-  raw.error = { code, message, phase }
-  return raw
 }

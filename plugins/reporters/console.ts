@@ -155,6 +155,7 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
   const results = summary.results
   const lines: string[] = ['']
   if (results.length > 0) lines.push(...resultsTable(results), '')
+  if (summary.repeats?.length) lines.push(...repeatsTable(summary.repeats), '')
   const passed = results.filter((r) => r.status === 'completed').length
   const failed = results.length - passed
   // parsed by CI tooling: keep it exactly "N passed, N failed[, N skipped]", uncoloured, alone on its line
@@ -170,6 +171,24 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
   if (results.some((r) => r.energy_method === 'estimate'))
     lines.push(pc.dim('Note: "estimate" energy is computed from a model of the hardware, not measured; compare it only with other estimates.'))
   return lines.join('\n') + '\n'
+}
+
+/** Repeats of one configuration: mean and bootstrap 95% CI of each headline number. */
+function repeatsTable(repeats: RunSummary['repeats']): string[] {
+  const ci = (m: RunSummary['repeats'][number]['metrics'][string & keyof RunSummary['repeats'][number]['metrics']], f: (n: number) => string) =>
+    m ? `${f(m.mean)} [${f(m.ci_lower)}, ${f(m.ci_upper)}]` : '—'
+  const rows = repeats.map((r) => [
+    r.name,
+    `${r.completed}/${r.repeats}`,
+    ci(r.metrics.output_tokens_per_second, formatSig),
+    ci(r.metrics.ttft_median_ms, formatSig),
+    ci(r.metrics.itl_median_ms, formatSig),
+    ci(r.metrics.energy_per_token_j, (n) => formatSig(n * 1000)),
+  ])
+  const header = ['repeats of', 'n', 'output tok/s', 'TTFT p50 (ms)', 'ITL p50 (ms)', 'mJ/token']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  return [pc.bold('Repeats: mean [bootstrap 95% CI]'), line(header), ...rows.map(line)]
 }
 
 interface Column {

@@ -1,0 +1,49 @@
+/**
+ * The pause between experiments on the same GPUs: a fixed number of seconds, and/or until every GPU
+ * used is back within a margin of the temperature it had when the run started (bounded). A GPU that
+ * is still hot draws more power for the same work, which would bias whichever experiment comes next.
+ */
+import { builtinProbes } from '../plugins/builtins.js'
+
+const idleTemps = new Map<string, number>()
+
+async function temperatures(uuids: string[]): Promise<Map<string, number>> {
+  const probe = await builtinProbes.nvml()
+  const out = new Map<string, number>()
+  if (!probe.inventory || uuids.length === 0) return out
+  try {
+    const { Nvml } = await import('../../plugins/probes/nvml/nvml.js')
+    const nvml = Nvml.open()
+    try {
+      for (let i = 0; i < nvml.deviceCount(); i++) {
+        const h = nvml.handleByIndex(i)
+        const uuid = nvml.uuid(h)
+        const t = uuids.includes(uuid) ? nvml.temperatureC(h) : null
+        if (t !== null) out.set(uuid, t)
+      }
+    } finally {
+      nvml.shutdown()
+    }
+  } catch {
+    /* no NVML: nothing to wait for */
+  }
+  return out
+}
+
+/** Remember each GPU's temperature before anything ran: the reference the margin is measured from. */
+export async function recordIdleTemperatures(uuids: string[]): Promise<void> {
+  for (const [u, t] of await temperatures(uuids)) if (!idleTemps.has(u)) idleTemps.set(u, t)
+}
+
+export async function waitForCooldown(c: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }, uuids: string[], signal: AbortSignal): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  const deadline = Date.now() + c.maxSeconds * 1000
+  if (c.seconds > 0) await sleep(Math.min(c.seconds * 1000, c.maxSeconds * 1000))
+  if (c.temperatureMarginC === null || uuids.length === 0) return
+  while (Date.now() < deadline && !signal.aborted) {
+    const now = await temperatures(uuids)
+    const hot = [...now].filter(([u, t]) => idleTemps.has(u) && t > idleTemps.get(u)! + c.temperatureMarginC!)
+    if (hot.length === 0) return
+    await sleep(1000)
+  }
+}

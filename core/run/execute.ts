@@ -1,0 +1,132 @@
+/**
+ * Step 5, scheduling: experiments in their planned order onto free GPU slots (first fit), each process
+ * in its own worker pinned by CUDA_VISIBLE_DEVICES (UUIDs) with CUDA_DEVICE_ORDER=PCI_BUS_ID; data-
+ * parallel experiments take one slot group per process and are aggregated as one. Experiments on
+ * disjoint GPUs overlap in time: CPU and RAM energy cannot be split between them, and each result says so.
+ */
+import type { Experiment } from '../plan/plan.js'
+import { emptyResult, type SessionTask } from '../measure/result-shell.js'
+import type { RawProcessResult } from '../results/schema.js'
+import { SlotPool } from './pool.js'
+import type { ProgressMessage } from './worker.js'
+import { SlotTable, type GpuSlot } from './slots.js'
+
+export interface ExecuteOptions {
+  slots: GpuSlot[]
+  maxParallel: number
+  bail: number
+  interrupt: AbortSignal
+  task: (x: Experiment, processIndex: number, numProcesses: number) => SessionTask
+  onStart: (x: Experiment, gpus: GpuSlot[][]) => Promise<void>
+  onProgress: (x: Experiment, m: ProgressMessage, startedAt: number) => void
+  /** raws of one experiment, with the experiments that ran at the same time */
+  onEnd: (x: Experiment, raws: RawProcessResult[], overlapped: Experiment[]) => Promise<'completed' | 'failed' | 'interrupted'>
+  /** an experiment that never started (interrupt, no slot can ever hold it) */
+  onNotRun: (x: Experiment, raw: RawProcessResult) => Promise<void>
+}
+
+interface Running {
+  x: Experiment
+  start: number
+  end: number | null
+  done: Promise<void>
+}
+
+/** GPUs one process of `x` needs: its `gpus`, or 1 on a machine with GPUs and 0 on one without. */
+export function gpusPerProcess(x: Experiment, slots: GpuSlot[]): number {
+  return x.config.gpus ?? (slots.length > 0 ? 1 : 0)
+}
+
+export async function executeExperiments(queue: Experiment[], o: ExecuteOptions): Promise<{ failures: number; interrupted: boolean }> {
+  const table = new SlotTable(o.slots)
+  const history: Running[] = []
+  const active = new Set<Running>()
+  let failures = 0
+  let interrupted = false
+  const pending = [...queue]
+
+  const launch = (x: Experiment, gpus: GpuSlot[][]): Running => {
+    const r: Running = { x, start: Date.now(), end: null, done: Promise.resolve() }
+    r.done = (async () => {
+      await o.onStart(x, gpus)
+      const raws = await Promise.all(gpus.map((g, i) => runProcess(o.task(x, i, gpus.length), g, x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
+      r.end = Date.now()
+      table.release(gpus)
+      // every experiment whose time span touched this one's, finished or still running
+      const overlapped = history.filter((h) => h !== r && h.start < r.end! && (h.end === null || h.end > r.start)).map((h) => h.x)
+      const status = await o.onEnd(x, raws, overlapped)
+      if (status === 'interrupted') interrupted = true
+      else if (status === 'failed') failures++
+    })()
+    history.push(r)
+    return r
+  }
+
+  while (pending.length > 0 || active.size > 0) {
+    const stop = o.interrupt.aborted || (o.bail > 0 && failures >= o.bail)
+    for (let i = 0; !stop && i < pending.length && active.size < o.maxParallel; ) {
+      const x = pending[i]
+      const per = gpusPerProcess(x, o.slots)
+      const processes = x.config.parallel.data
+      if (per * processes > o.slots.length && per > 0) {
+        pending.splice(i, 1)
+        failures++
+        await o.onNotRun(x, notRun(o.task(x, 0, processes), 'failed', 'NO_SLOT', `needs ${processes} x ${per} GPUs, but llem may use ${o.slots.length}`))
+        continue
+      }
+      const gpus = table.place(processes, per)
+      if (!gpus) {
+        i++
+        continue
+      }
+      pending.splice(i, 1)
+      const r = launch(x, gpus)
+      active.add(r)
+      void r.done.finally(() => active.delete(r))
+    }
+    if (stop && active.size === 0) break
+    if (active.size === 0 && pending.length > 0) continue
+    if (active.size > 0) await Promise.race([...active].map((r) => r.done))
+  }
+  if (o.interrupt.aborted) {
+    interrupted = true
+    for (const x of pending) await o.onNotRun(x, notRun(o.task(x, 0, x.config.parallel.data), 'interrupted', 'INTERRUPTED', 'the run was interrupted before this experiment started'))
+  }
+  return { failures, interrupted }
+}
+
+async function runProcess(task: SessionTask, gpus: GpuSlot[], timeoutMs: number, interrupt: AbortSignal, onProgress: (m: ProgressMessage) => void): Promise<RawProcessResult> {
+  const env: Record<string, string> = gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.map((g) => g.uuid).join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : {}
+  const pool = new SlotPool({ id: gpus.map((g) => g.uuid).join(',') || 'cpu', env })
+  const controller = new AbortController()
+  let reason: 'timeout' | 'interrupt' | null = null
+  const timer = setTimeout(() => {
+    reason = 'timeout'
+    controller.abort()
+  }, timeoutMs)
+  const onInterrupt = () => {
+    reason ??= 'interrupt'
+    controller.abort()
+  }
+  if (interrupt.aborted) onInterrupt()
+  interrupt.addEventListener('abort', onInterrupt, { once: true })
+  try {
+    return await pool.run(task, { signal: controller.signal, onProgress })
+  } catch (e) {
+    if (reason === 'timeout') return notRun(task, 'failed', 'TIMEOUT', `experiment exceeded its timeout of ${timeoutMs} ms; the worker was killed`, 'worker')
+    if (reason === 'interrupt') return notRun(task, 'interrupted', 'INTERRUPTED', 'interrupted (SIGINT/SIGTERM); the worker was killed', 'worker')
+    const message = e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e)
+    return notRun(task, 'failed', 'WORKER_FAILED', `worker process failed: ${message}`, 'worker')
+  } finally {
+    clearTimeout(timer)
+    interrupt.removeEventListener('abort', onInterrupt)
+    await pool.destroy().catch(() => {})
+  }
+}
+
+export function notRun(task: SessionTask, status: 'failed' | 'interrupted', code: string, message: string, phase = 'plan'): RawProcessResult {
+  const raw = emptyResult(task, new Date())
+  raw.status = status
+  raw.error = { code, message, phase }
+  return raw
+}
