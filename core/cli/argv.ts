@@ -3,8 +3,10 @@
  * dotted path (`--measurement.warmup.maxRequests 10`, `--repeat 3`) and becomes the CLI layer.
  * One list of CLI flags, typed, so the CLI and the config schema cannot drift apart silently.
  */
-export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v'] as const
+export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v', 'resume', 'gpus', 'max-parallel', 'maxParallel', 'run'] as const
 const BOOLEAN_FLAGS = new Set(['dry-run', 'dryRun', 'verbose', 'json', 'help', 'h', 'version', 'v'])
+// `--resume` takes an optional run id: it is kept with the flag only when it looks like one
+const OPTIONAL_VALUE = new Set(['resume', 'bail'])
 const KNOWN = new Set<string>(CLI_FLAGS)
 
 export interface SplitArgv {
@@ -36,7 +38,9 @@ export function splitArgv(argv: string[], isBoolean: (path: string) => boolean =
     if (KNOWN.has(name)) {
       cli.push(arg)
       // keep a known flag's value with it, so `--config x` is never taken for a positional
-      if (m[2] === undefined && !BOOLEAN_FLAGS.has(name) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) cli.push(argv[++i])
+      const next = argv[i + 1]
+      const takesNext = m[2] === undefined && !BOOLEAN_FLAGS.has(name) && next !== undefined && !next.startsWith('-')
+      if (takesNext && (!OPTIONAL_VALUE.has(name) || /^(latest|\d[\w.-]*)$/.test(next))) cli.push(argv[++i])
       continue
     }
     if (m[2] !== undefined) options[name] = m[2]

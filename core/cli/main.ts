@@ -18,6 +18,9 @@ export interface CommonFlags {
   verbose?: boolean
   json?: boolean
   run?: string
+  resume?: string | boolean
+  gpus?: string | number
+  maxParallel?: number
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,6 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('-t <pattern>', 'only benches whose full name matches this regular expression')
     .option('--dry-run', 'resolve config and plan, print the experiments, run nothing')
     .option('--bail [n]', 'stop after n failed experiments (default 1)')
+    .option('--resume [run-id]', 'rerun only the experiments of an earlier run (default: latest) without a completed result')
+    .option('--gpus <list>', "GPUs llem may use: 'all', or indices / GPU-UUIDs, comma-separated")
+    .option('--max-parallel <n>', 'experiments running at once (default: one per GPU slot)')
     .example('llem bench tiny --measurement.warmup.maxRequests 10 --load.concurrency 2')
     .action((filters: string[], flags: CommonFlags) => {
       action = import('./commands/bench.js').then((m) => m.benchCommand(filters, flags, options, argv))
@@ -46,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   common(cli.command('list [...filters]', 'list bench files, benches and the expanded experiments without running'))
     .option('-t <pattern>', 'only benches whose full name matches')
     .option('--json', 'machine-readable output')
+    .option('--run <run-id>', "with an earlier run's results: which experiments are done, failed or missing ('latest' works)")
     .action((filters: string[], flags: CommonFlags) => {
       action = import('./commands/list.js').then((m) => m.listCommand(filters, flags, options))
     })

@@ -18,7 +18,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const ends = raws.map((r) => Date.parse(r.timestamps.end))
   const overlap = raws.length === 1 || Math.max(...starts) < Math.min(...ends)
   if (!overlap) warnings.push('process windows do not overlap in time: throughput over the union of windows understates the parallel rate')
-  const devices = raws.map((r) => r.gpu_id).filter((g) => g !== null)
+  // by UUID: each worker sees its own GPUs from index 0, so indices repeat across processes
+  const devices = raws.flatMap((r) => r.devices.map((d) => d.uuid))
   const attributionOk = new Set(devices).size === devices.length
   if (!attributionOk) warnings.push('a device appears in more than one process: its energy would be counted twice')
 
@@ -27,7 +28,15 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const outputTokens = inf.reduce((a, m) => a + m.output_tokens, 0)
   const inputTokens = inf.reduce((a, m) => a + m.input_tokens, 0)
   const time = Math.max(0, ...inf.map((m) => m.inference_time_sec))
-  const totalEnergy = done.length ? sum(energy.map((e) => e.total_energy_j)) : null
+  // GPU energy adds up (distinct devices, checked above); CPU and RAM probes see the whole host, so
+  // processes running side by side on one host each measured the same joules: count them once
+  const present = (xs: (number | null)[]) => xs.filter((v): v is number => v !== null)
+  const gpuJ = present(energy.map((e) => e.gpu_energy_j))
+  const hostJ = (k: 'cpu_energy_j' | 'ram_energy_j') => (present(energy.map((e) => e[k])).length ? Math.max(...present(energy.map((e) => e[k]))) : null)
+  const parts = [gpuJ.length ? gpuJ.reduce((a, b) => a + b, 0) : null, hostJ('cpu_energy_j'), hostJ('ram_energy_j')].filter((v): v is number => v !== null)
+  const totalEnergy = done.length && energy.some((e) => e.total_energy_j !== null) ? parts.reduce((a, b) => a + b, 0) : null
+  if (done.length > 1 && (hostJ('cpu_energy_j') !== null || hostJ('ram_energy_j') !== null))
+    warnings.push('CPU and RAM energy are host-wide: with several processes on one host they are counted once (the largest reading), not summed')
   const requests = inf.reduce((a, m) => a + m.latency_measurements.request_count, 0)
   const lat = inf.map((m) => m.latency_measurements)
   const stats = done.length

@@ -1,5 +1,7 @@
 /** `llem bench [filters]`: resolve, plan, run, report; exit 0 / 1 / 2 / 130. */
+import path from 'node:path'
 import { InputError } from '../../errors.js'
+import { acquireLock, findRun, readRun } from '../../results/run-dir.js'
 import { listBenchNames, resolveRun, type RunRequest } from '../../run/resolve-run.js'
 import { runBench } from '../../run/run-bench.js'
 import type { CommonFlags } from '../main.js'
@@ -9,11 +11,14 @@ export function runRequest(filters: string[], flags: CommonFlags, options: Recor
   const reporters = flags.reporter === undefined ? undefined : Array.isArray(flags.reporter) ? flags.reporter : [flags.reporter]
   const bail = flags.bail === undefined ? undefined : flags.bail === true ? 1 : Number(flags.bail)
   if (bail !== undefined && (!Number.isInteger(bail) || bail < 0)) throw new InputError('CONFIG_INVALID', `command line: --bail: expected a non-negative integer, got ${String(flags.bail)}`)
+  const maxParallel = flags.maxParallel === undefined ? undefined : Number(flags.maxParallel)
+  if (maxParallel !== undefined && (!Number.isInteger(maxParallel) || maxParallel < 1)) throw new InputError('CONFIG_INVALID', `command line: --max-parallel: expected a positive integer, got ${String(flags.maxParallel)}`)
+  const devices = flags.gpus === undefined ? undefined : String(flags.gpus) === 'all' ? ('all' as const) : String(flags.gpus).split(',').map((e) => (/^\d+$/.test(e.trim()) ? Number(e.trim()) : e.trim())).filter((e) => e !== '')
   return {
     cwd: process.cwd(),
     configPath: flags.config,
     flags: options,
-    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail },
+    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail, maxParallel, devices },
     filters: filters.map(String),
     namePattern: flags.t === undefined ? undefined : String(flags.t),
     env: process.env,
@@ -50,20 +55,35 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     printPlan(run, false)
     return 0
   }
+  const resultsDir = path.resolve(run.loaded.rootDir, run.runOptions.resultsDir)
+  const lock = await acquireLock(resultsDir)
+  if (lock.recovered) process.stderr.write(`llem: ${lock.recovered}\n`)
+  let resume: { runId: string; done: Set<string> } | undefined
+  if (flags.resume !== undefined) {
+    const prior = readRun(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)))
+    for (const p of prior.problems) process.stderr.write(`llem: ${p}: its experiment runs again\n`)
+    const done = new Set(run.experiments.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
+    resume = { runId: path.basename(prior.runDir), done }
+    process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)
+  }
   const interrupt = new AbortController()
   let signals = 0
   const onSignal = (sig: NodeJS.Signals) => {
     signals++
-    if (signals > 1) process.exit(130)
+    if (signals > 1) {
+      lock.release()
+      process.exit(130)
+    }
     process.stderr.write(`\nllem: ${sig} received, stopping (press Ctrl-C again to quit at once)\n`)
     interrupt.abort()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal })
+    const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal, resume })
     return summary.status === 'interrupted' ? 130 : summary.status === 'failed' ? 1 : 0
   } finally {
+    lock.release()
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -1,13 +1,37 @@
 /** `llem list`: bench files, benches and the expanded experiments, without running anything. */
 import path from 'node:path'
 import pc from 'picocolors'
+import { findRun, readRun } from '../../results/run-dir.js'
 import { resolveRun, type ResolvedRun } from '../../run/resolve-run.js'
 import type { CommonFlags } from '../main.js'
 import { runRequest } from './bench.js'
 
 export async function listCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {
   const run = await resolveRun(runRequest(filters, flags, options))
+  if (flags.run !== undefined) return printRunStatus(run, String(flags.run), !!flags.json)
   printPlan(run, !!flags.json)
+  return 0
+}
+
+/** The current plan against an earlier run's results: done, failed, interrupted, stale or missing. */
+function printRunStatus(run: ResolvedRun, which: string, json: boolean): number {
+  const prior = readRun(findRun(path.resolve(run.loaded.rootDir, run.runOptions.resultsDir), which))
+  const rows = run.experiments.filter((x) => x.mode === 'run').map((x) => {
+    const r = prior.results.get(x.id)
+    const state = !r ? 'missing' : r.task_hash !== x.task_hash ? 'stale' : r.status === 'completed' ? 'done' : r.status
+    return { id: x.id, name: x.name, state, error: r?.error?.message ?? null }
+  })
+  if (json) {
+    process.stdout.write(JSON.stringify({ run: path.basename(prior.runDir), experiments: rows, problems: prior.problems }, null, 2) + '\n')
+    return 0
+  }
+  const paint: Record<string, (s: string) => string> = { done: pc.green, failed: pc.red, interrupted: pc.yellow, stale: pc.yellow, missing: pc.dim }
+  const lines = [`${pc.bold('run')} ${path.basename(prior.runDir)}`]
+  for (const r of rows) lines.push(`  ${paint[r.state](r.state.padEnd(11))} ${r.name}${r.error ? pc.dim(`  (${r.error})`) : ''}`)
+  for (const p of prior.problems) lines.push(pc.red(`  ! ${p}`))
+  const count = (s: string) => rows.filter((r) => r.state === s).length
+  lines.push(`${count('done')} done, ${count('failed') + count('interrupted')} failed or interrupted, ${count('missing') + count('stale')} missing`)
+  process.stdout.write(lines.join('\n') + '\n')
   return 0
 }
 
