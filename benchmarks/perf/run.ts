@@ -5,6 +5,7 @@
 import { harnessOverhead } from './harness-overhead.perf.js'
 import { helpLatency, listLatency } from './cli-startup.perf.js'
 import { nvmlCosts } from './nvml-sampling.perf.js'
+import { schedulingOverhead, soak } from './scheduling.perf.js'
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -32,6 +33,17 @@ for (const gpus of want('nvml') ? [1, 8] : []) {
   results[`nvml_${gpus}`] = r
   console.log(`nvml (fake driver)     counter read median ${r.counter_read_median_us.toFixed(3)} us (target < 2 us)  ${r.counter_read_median_us < 2 ? 'PASS' : 'FAIL'}`)
   console.log(`  sampling ${r.devices} GPUs every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with nvml ${r.timeline_with_nvml_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
+}
+if (want('scheduling')) {
+  const r = schedulingOverhead()
+  results.scheduling = r
+  console.log(`scheduling overhead    median ${fmt(r.median_overhead_ms)} ms per experiment (target < ${r.target_ms} ms; wall ${fmt(r.median_wall_ms)} ms, session ${fmt(r.median_session_ms)} ms, ${r.experiments} trivial experiments)  ${r.pass ? 'PASS' : 'FAIL'}`)
+}
+// the soak takes minutes: only when asked for by name
+if (only.includes('soak')) {
+  const r = soak()
+  results.soak = r
+  console.log(`soak                   ${r.completed}/${r.experiments} experiments in ${r.minutes.toFixed(1)} min; main RSS ${fmt(r.rss_mb_at_20)} -> ${fmt(r.rss_mb_at_end)} MB (+${fmt(r.rss_growth_mb)} MB, target < 50); fds ${r.fds_at_20} -> ${r.fds_at_end}  ${r.pass ? 'PASS' : 'FAIL'}`)
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2))
 process.exit(Object.values(results).every((r) => r.pass) ? 0 : 1)

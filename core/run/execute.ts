@@ -39,6 +39,17 @@ export function gpusPerProcess(x: Experiment, slots: GpuSlot[]): number {
 
 export async function executeExperiments(queue: Experiment[], o: ExecuteOptions): Promise<{ failures: number; interrupted: boolean }> {
   const table = new SlotTable(o.slots)
+  // one pool per GPU set (or the CPU), kept for the whole run: its warm worker starts the next experiment
+  const pools = new Map<string, SlotPool>()
+  const poolFor = (gpus: GpuSlot[]) => {
+    const key = gpus.map((g) => g.uuid).join(',') || 'cpu'
+    let pool = pools.get(key)
+    if (!pool) {
+      pool = new SlotPool({ id: key, env: gpus.length ? { CUDA_VISIBLE_DEVICES: key, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : {} })
+      pools.set(key, pool)
+    }
+    return pool
+  }
   const history: Running[] = []
   const active = new Set<Running>()
   let failures = 0
@@ -49,7 +60,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
     const r: Running = { x, start: Date.now(), end: null, done: Promise.resolve() }
     r.done = (async () => {
       await o.onStart(x, gpus)
-      const raws = await Promise.all(gpus.map((g, i) => runProcess(o.task(x, i, gpus.length), g, x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
+      const raws = await Promise.all(gpus.map((g, i) => runProcess(poolFor(g), o.task(x, i, gpus.length), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
       r.end = Date.now()
       table.release(gpus)
       // every experiment whose time span touched this one's, finished or still running
@@ -62,31 +73,35 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
     return r
   }
 
-  while (pending.length > 0 || active.size > 0) {
-    const stop = o.interrupt.aborted || (o.bail > 0 && failures >= o.bail)
-    for (let i = 0; !stop && i < pending.length && active.size < o.maxParallel; ) {
-      const x = pending[i]
-      const per = gpusPerProcess(x, o.slots)
-      const processes = x.config.parallel.data
-      if (per * processes > o.slots.length && per > 0) {
+  try {
+    while (pending.length > 0 || active.size > 0) {
+      const stop = o.interrupt.aborted || (o.bail > 0 && failures >= o.bail)
+      for (let i = 0; !stop && i < pending.length && active.size < o.maxParallel; ) {
+        const x = pending[i]
+        const per = gpusPerProcess(x, o.slots)
+        const processes = x.config.parallel.data
+        if (per * processes > o.slots.length && per > 0) {
+          pending.splice(i, 1)
+          failures++
+          await o.onNotRun(x, notRun(o.task(x, 0, processes), 'failed', 'NO_SLOT', `needs ${processes} x ${per} GPUs, but llem may use ${o.slots.length}`))
+          continue
+        }
+        const gpus = table.place(processes, per)
+        if (!gpus) {
+          i++
+          continue
+        }
         pending.splice(i, 1)
-        failures++
-        await o.onNotRun(x, notRun(o.task(x, 0, processes), 'failed', 'NO_SLOT', `needs ${processes} x ${per} GPUs, but llem may use ${o.slots.length}`))
-        continue
+        const r = launch(x, gpus)
+        active.add(r)
+        void r.done.finally(() => active.delete(r))
       }
-      const gpus = table.place(processes, per)
-      if (!gpus) {
-        i++
-        continue
-      }
-      pending.splice(i, 1)
-      const r = launch(x, gpus)
-      active.add(r)
-      void r.done.finally(() => active.delete(r))
+      if (stop && active.size === 0) break
+      if (active.size === 0 && pending.length > 0) continue
+      if (active.size > 0) await Promise.race([...active].map((r) => r.done))
     }
-    if (stop && active.size === 0) break
-    if (active.size === 0 && pending.length > 0) continue
-    if (active.size > 0) await Promise.race([...active].map((r) => r.done))
+  } finally {
+    await Promise.all([...pools.values()].map((p) => p.destroy().catch(() => {})))
   }
   if (o.interrupt.aborted) {
     interrupted = true
@@ -95,9 +110,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   return { failures, interrupted }
 }
 
-async function runProcess(task: SessionTask, gpus: GpuSlot[], timeoutMs: number, interrupt: AbortSignal, onProgress: (m: ProgressMessage) => void): Promise<RawProcessResult> {
-  const env: Record<string, string> = gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.map((g) => g.uuid).join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : {}
-  const pool = new SlotPool({ id: gpus.map((g) => g.uuid).join(',') || 'cpu', env })
+async function runProcess(pool: SlotPool, task: SessionTask, timeoutMs: number, interrupt: AbortSignal, onProgress: (m: ProgressMessage) => void): Promise<RawProcessResult> {
   const controller = new AbortController()
   let reason: 'timeout' | 'interrupt' | null = null
   const timer = setTimeout(() => {
@@ -120,7 +133,6 @@ async function runProcess(task: SessionTask, gpus: GpuSlot[], timeoutMs: number,
   } finally {
     clearTimeout(timer)
     interrupt.removeEventListener('abort', onInterrupt)
-    await pool.destroy().catch(() => {})
   }
 }
 

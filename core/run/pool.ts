@@ -1,6 +1,6 @@
 /**
- * The worker pool seam: one tinypool `child_process` pool per slot (one CPU slot for now), a fresh
- * process per experiment (isolateWorkers) so model memory and native state never leak between
+ * The worker pool seam: one tinypool `child_process` pool per slot group (a set of GPUs, or the CPU),
+ * a fresh process per experiment (isolateWorkers) so model memory and native state never leak between
  * experiments. The environment is spread explicitly: with child_process, `env` replaces it whole.
  */
 import { existsSync } from 'node:fs'
@@ -31,7 +31,9 @@ export class SlotPool {
     this.pool = new Tinypool({
       filename: workerFile(),
       runtime: 'child_process',
-      minThreads: 0,
+      // one warm worker: with isolateWorkers a fresh process replaces each finished one right away,
+      // so the next experiment on this slot does not wait for a process start and module load
+      minThreads: 1,
       maxThreads: 1,
       isolateWorkers: true,
       env: { ...(process.env as Record<string, string>), ...slot.env },
