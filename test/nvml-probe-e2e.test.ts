@@ -72,6 +72,13 @@ describe('nvml probe end to end (fake driver)', () => {
     expect(aggs[0].avg_energy_per_token_j).toBeCloseTo(e.energy_per_token_j, 9)
   })
 
+  it('headline J/token comes from the window measurement_methodology names', async () => {
+    const { aggs, raw } = await run(`${H100}\npower 0 0 inf 300\n`, { config: CONFIG(", headlineWindow: 'steady_state'") })
+    expect(raw.measurement_methodology.headline_window).toBe('steady_state')
+    expect(raw.measurement_methodology.headline_energy_per_token_j).toBeCloseTo(raw.steady_state_window.energy_per_token_j, 12)
+    expect(aggs[0].avg_energy_per_token_j).toBeCloseTo(raw.steady_state_window.energy_per_token_j, 12)
+  })
+
   it('warns when the counter and integrated instant power disagree, with both numbers', async () => {
     const { raw } = await run(`${H100}\npower 0 0 inf 300\ninstant_scale 0 0.5\n`)
     const check = raw.energy_validation.checks[0]

@@ -25,7 +25,7 @@ describe('RAPL counters end to end', () => {
       fake.setEnergy('intel-rapl:0:1', Math.round(100_000 + 2e6 * s))
     }, 5)
     const dir = makeProject({
-      'llem.config.ts': QUICK_CONFIG.replace('export default {', `export default {\n  probes: { rapl: { root: ${JSON.stringify(fake.root)} }, 'cpu-estimate': {} },`),
+      'llem.config.ts': QUICK_CONFIG.replace('export default {', `export default {\n  probes: { nvml: false, rapl: { root: ${JSON.stringify(fake.root)} }, 'cpu-estimate': {} },`),
       'benchmarks/a.bench.ts': "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['Hello'] }, load: { requests: 30 } })\n",
     })
     const r = await runCli(dir, ['bench'])

@@ -48,7 +48,8 @@ export function buildMetrics(input: MetricsInput) {
 
   const flops = estimateFlops(input.model, ok.map((r) => ({ input: r.inputTokens, output: r.outputTokens })))
   const outTps = durationSec > 0 ? outputTokens / durationSec : 0
-  const peakMemory = e.gpuMemoryPeakMb ?? input.peakRssMb
+  // GPU memory when the workload put something on a GPU; else this process's RSS (a CPU backend)
+  const peakMemory = e.gpuMemoryPeakMb !== null && e.gpuMemoryPeakMb > 0 ? e.gpuMemoryPeakMb : input.peakRssMb
   return {
     warnings,
     requests,

@@ -124,7 +124,6 @@ export function buildEnergy(input: EnergyInput) {
       const integrated = check.checks.find((c) => c.domain === d.domain)?.integrated_j
       warnings.push(`${d.name} (${d.uuid}): the window (${durationSec.toFixed(3)} s) is shorter than 10 energy-counter updates (period ${d.counter_update_period_ms.toFixed(0)} ms): counter energy is coarse${integrated !== undefined ? `; integrated instant power gives ${integrated.toFixed(3)} J` : ''}`)
     }
-    if (d.is_mig) warnings.push(`${d.name} (${d.uuid}) is a MIG slice${d.mig_profile ? ` (${d.mig_profile})` : ''}: NVML cannot meter a MIG slice; the energy of the whole GPU is reported`)
   }
   const thermal = thermalInfo(input.devices, input.rows, t0, t1)
   for (const d of thermal?.devices ?? []) {

@@ -84,7 +84,9 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
 }
 
 export function errorInfo(e: unknown, phase: string, logs: string[]): ErrorInfo {
-  const code = isLlemError(e) ? e.code : 'BACKEND_FAILED'
+  // a probe's own error (NVML: a GPU lost while the baseline was measured) is the probe's failure
+  const probeError = e instanceof Error && /^Nvml/.test(e.name)
+  const code = isLlemError(e) ? e.code : probeError || phase === 'probes' || phase === 'baseline' ? 'PROBE_FAILED' : 'BACKEND_FAILED'
   const message = e instanceof Error ? e.message : String(e)
   return { code, message, phase, log_tail: logs.slice(-20) }
 }
@@ -98,7 +100,7 @@ export function methodology(a: {
   warm: WarmupResult
   baseline: BaselineResult
   steady: boolean
-  headline: { window: 'total' | 'steady_state'; reason: string }
+  headline: { window: 'total' | 'steady_state'; reason: string; energy_per_token_j: number | null }
 }): NonNullable<RawProcessResult['measurement_methodology']> {
   const w = a.cfg.measurement.warmup
   const notes: string[] = []
@@ -116,6 +118,7 @@ export function methodology(a: {
     windows: a.steady ? ['total', 'steady_state'] : ['total'],
     headline_window: a.headline.window,
     headline_reason: a.headline.reason,
+    headline_energy_per_token_j: a.headline.energy_per_token_j,
     latency_mode: a.latencyMode,
     sample_interval_ms: a.cfg.measurement.sampleIntervalMs,
     timeline_samples: a.samples,

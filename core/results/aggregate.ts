@@ -80,7 +80,11 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     total_inference_time_sec: time,
     avg_tokens_per_second: time > 0 ? (inputTokens + outputTokens) / time : 0,
     output_tokens_per_second: time > 0 ? outputTokens / time : 0,
-    avg_energy_per_token_j: totalEnergy !== null && outputTokens > 0 ? totalEnergy / outputTokens : null,
+    // one process: its headline window (steady state when long enough); several: the total window
+    avg_energy_per_token_j:
+      raws.length === 1 && done.length === 1 && done[0].measurement_methodology
+        ? done[0].measurement_methodology.headline_energy_per_token_j
+        : totalEnergy !== null && outputTokens > 0 ? totalEnergy / outputTokens : null,
     energy_per_request_j: totalEnergy !== null && requests > 0 ? totalEnergy / requests : null,
     total_flops: done.length ? sum(done.map((r) => r.compute_metrics?.flops_total)) : null,
     emissions_kg_co2: done.length ? sum(energy.map((e) => e.emissions_kg_co2)) : null,

@@ -196,6 +196,8 @@ export const methodologySchema = z.object({
   /** the window the headline J/token comes from, and why */
   headline_window: z.enum(['total', 'steady_state']),
   headline_reason: z.string(),
+  /** J/token of the headline window: the number to quote */
+  headline_energy_per_token_j: nnum,
   latency_mode: latencyModeSchema,
   sample_interval_ms: z.int(),
   timeline_samples: z.int(),

@@ -45,7 +45,8 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
     const key = gpus.map((g) => g.uuid).join(',') || 'cpu'
     let pool = pools.get(key)
     if (!pool) {
-      pool = new SlotPool({ id: key, env: gpus.length ? { CUDA_VISIBLE_DEVICES: key, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : {} })
+      // an experiment given no GPU sees none: it must not measure (or use) GPUs other experiments hold
+      pool = new SlotPool({ id: key, env: gpus.length ? { CUDA_VISIBLE_DEVICES: key, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : o.slots.length ? { CUDA_VISIBLE_DEVICES: '' } : {} })
       pools.set(key, pool)
     }
     return pool

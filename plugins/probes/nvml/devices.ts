@@ -34,7 +34,7 @@ export function resolveVisibleDevices(nvml: Nvml, env: string | undefined, order
         warnings.push(`CUDA_VISIBLE_DEVICES names GPU ${entry} but NVML sees ${count}; the rest of the list is ignored, as CUDA does`)
         break
       }
-      if (env !== undefined && count > 1 && order !== 'PCI_BUS_ID')
+      if (env !== undefined && count > 1 && order !== 'PCI_BUS_ID' && !warnings.some((w) => w.includes('CUDA_DEVICE_ORDER')))
         warnings.push('CUDA_VISIBLE_DEVICES uses indices but CUDA_DEVICE_ORDER is not PCI_BUS_ID: CUDA may number GPUs differently from NVML; use GPU UUIDs or set CUDA_DEVICE_ORDER=PCI_BUS_ID')
     } else if (entry.startsWith('MIG-')) {
       warnings.push(`CUDA_VISIBLE_DEVICES entry ${entry} is a MIG slice: NVML cannot meter the energy of a MIG slice; it is not measured`)
