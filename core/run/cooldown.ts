@@ -36,7 +36,12 @@ export async function recordIdleTemperatures(uuids: string[]): Promise<void> {
 }
 
 export async function waitForCooldown(c: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }, uuids: string[], signal: AbortSignal): Promise<void> {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  // an interrupt cuts the pause short
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms)
+      signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
+    })
   const deadline = Date.now() + c.maxSeconds * 1000
   if (c.seconds > 0) await sleep(Math.min(c.seconds * 1000, c.maxSeconds * 1000))
   if (c.temperatureMarginC === null || uuids.length === 0) return
