@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'PROBE_FAILED'
   | 'WORKER_FAILED'
   | 'INTERRUPTED'
+  | 'TIMEOUT'
+  | 'NO_SLOT'
 
 export class LlemError extends Error {
   readonly code: ErrorCode

@@ -87,7 +87,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
         : totalEnergy !== null && outputTokens > 0 ? totalEnergy / outputTokens : null,
     energy_per_request_j: totalEnergy !== null && requests > 0 ? totalEnergy / requests : null,
     total_flops: done.length ? sum(done.map((r) => r.compute_metrics?.flops_total)) : null,
-    emissions_kg_co2: done.length ? sum(energy.map((e) => e.emissions_kg_co2)) : null,
+    // from the aggregated energy, so host-wide CPU/RAM joules are not counted once per process
+    emissions_kg_co2: totalEnergy !== null && energy[0] ? (totalEnergy / 3.6e6) * energy[0].carbon_intensity_g_per_kwh / 1000 : null,
     energy_method: method,
     energy_confidence: confidence,
     energy_per_device_j: perDevice,

@@ -43,8 +43,10 @@ export async function acquireLock(resultsDir: string): Promise<Lock> {
       } catch {
         /* unreadable: treat as stale */
       }
-      if (holder.pid && (holder.host === undefined || holder.host === os.hostname()) && alive(holder.pid))
-        throw new InputError('RESULTS_LOCKED', `${resultsDir} is in use by another llem (pid ${holder.pid}, since ${holder.since ?? 'unknown'}); wait for it, or use --results-dir (lock file: ${file})`, { file })
+      // a lock held on another host (a shared filesystem) cannot be checked from here: it is live
+      const otherHost = holder.host !== undefined && holder.host !== os.hostname()
+      if (holder.pid && (otherHost || alive(holder.pid)))
+        throw new InputError('RESULTS_LOCKED', `${resultsDir} is in use by another llem (pid ${holder.pid}${otherHost ? ` on ${holder.host}` : ''}, since ${holder.since ?? 'unknown'}); wait for it, or use --results-dir (lock file: ${file})`, { file })
       recovered = `took over a stale lock of pid ${holder.pid ?? 'unknown'} (no such process)`
       rmSync(file, { force: true })
     }

@@ -330,6 +330,8 @@ export const manifestSchema = z.object({
   config_file: z.string().nullable(),
   argv: z.array(z.string()),
   environment: z.record(z.string(), z.unknown()),
+  /** how the run was scheduled: devices, maxParallel, order, cooldown, bail... */
+  run_options: z.record(z.string(), z.unknown()),
   experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()) })),
 })
 

@@ -9,7 +9,7 @@ import { emptyResult, type SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { SlotPool } from './pool.js'
 import type { ProgressMessage } from './worker.js'
-import { SlotTable, type GpuSlot } from './slots.js'
+import { SlotTable, type GpuSlot, type ProcessPlace } from './slots.js'
 
 export interface ExecuteOptions {
   slots: GpuSlot[]
@@ -41,12 +41,11 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   const table = new SlotTable(o.slots)
   // one pool per GPU set (or the CPU), kept for the whole run: its warm worker starts the next experiment
   const pools = new Map<string, SlotPool>()
-  const poolFor = (gpus: GpuSlot[]) => {
-    const key = gpus.map((g) => g.uuid).join(',') || 'cpu'
+  const poolFor = ({ key, gpus }: ProcessPlace) => {
     let pool = pools.get(key)
     if (!pool) {
       // an experiment given no GPU sees none: it must not measure (or use) GPUs other experiments hold
-      pool = new SlotPool({ id: key, env: gpus.length ? { CUDA_VISIBLE_DEVICES: key, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : o.slots.length ? { CUDA_VISIBLE_DEVICES: '' } : {} })
+      pool = new SlotPool({ id: key, env: gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.map((g) => g.uuid).join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : o.slots.length ? { CUDA_VISIBLE_DEVICES: '' } : {} })
       pools.set(key, pool)
     }
     return pool
@@ -57,13 +56,13 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   let interrupted = false
   const pending = [...queue]
 
-  const launch = (x: Experiment, gpus: GpuSlot[][]): Running => {
+  const launch = (x: Experiment, places: ProcessPlace[]): Running => {
     const r: Running = { x, start: Date.now(), end: null, done: Promise.resolve() }
     r.done = (async () => {
-      await o.onStart(x, gpus)
-      const raws = await Promise.all(gpus.map((g, i) => runProcess(poolFor(g), o.task(x, i, gpus.length), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
+      await o.onStart(x, places.map((p) => p.gpus))
+      const raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
       r.end = Date.now()
-      table.release(gpus)
+      table.release(places)
       // every experiment whose time span touched this one's, finished or still running
       const overlapped = history.filter((h) => h !== r && h.start < r.end! && (h.end === null || h.end > r.start)).map((h) => h.x)
       const status = await o.onEnd(x, raws, overlapped)

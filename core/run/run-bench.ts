@@ -19,6 +19,7 @@ import { summariseRepeats } from '../results/repeat-stats.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from '../results/schema.js'
 import { newRunId, RunStore } from '../results/store.js'
 import { createRng } from '../workload/random.js'
+import { probesRecord } from '../config/normalise.js'
 import { recordIdleTemperatures, waitForCooldown } from './cooldown.js'
 import { executeExperiments, gpusPerProcess } from './execute.js'
 import type { ResolvedRun } from './resolve-run.js'
@@ -69,7 +70,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const dispatcher = createDispatcher(reporters)
   // each loaded reporter receives its own context (options, outputFile); `base` only reaches others
   await dispatcher.emit('onInit', { ...base, options: {}, outputFile: null })
-  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env)
+  const nvmlOptions = probesRecord(run.loaded.config.probes).nvml
+  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env, nvmlOptions ? nvmlOptions : {})
   if (run.runOptions.cooldown.temperatureMarginC !== null) await recordIdleTemperatures(slots.map((g) => g.uuid))
   const toRun = orderExperiments(run.experiments.filter((x) => x.mode === 'run' && !opts.resume?.done.has(x.id)), run.runOptions.order, run.runOptions.orderSeed)
   const infos = run.experiments.map(experimentInfo)
@@ -82,6 +84,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     config_file: run.loaded.file,
     argv: opts.argv,
     environment: { machine: await collectMachineInfo(), node: process.version, gpu_slots: slots, slots_note: slotNote },
+    run_options: { ...run.runOptions, resumed: opts.resume !== undefined },
     experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, mode: x.mode, effective_config: x.config as unknown as Record<string, unknown> })),
   })
   await dispatcher.emit('onPlan', infos)

@@ -58,14 +58,6 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   const resultsDir = path.resolve(run.loaded.rootDir, run.runOptions.resultsDir)
   const lock = await acquireLock(resultsDir)
   if (lock.recovered) process.stderr.write(`llem: ${lock.recovered}\n`)
-  let resume: { runId: string; done: Set<string> } | undefined
-  if (flags.resume !== undefined) {
-    const prior = readRun(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)))
-    for (const p of prior.problems) process.stderr.write(`llem: ${p}: its experiment runs again\n`)
-    const done = new Set(run.experiments.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
-    resume = { runId: path.basename(prior.runDir), done }
-    process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)
-  }
   const interrupt = new AbortController()
   let signals = 0
   const onSignal = (sig: NodeJS.Signals) => {
@@ -80,6 +72,14 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
+    let resume: { runId: string; done: Set<string> } | undefined
+    if (flags.resume !== undefined) {
+      const prior = readRun(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)))
+      for (const p of prior.problems) process.stderr.write(`llem: ${p}: its experiment runs again\n`)
+      const done = new Set(run.experiments.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
+      resume = { runId: path.basename(prior.runDir), done }
+      process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)
+    }
     const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal, resume })
     return summary.status === 'interrupted' ? 130 : summary.status === 'failed' ? 1 : 0
   } finally {

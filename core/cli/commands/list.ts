@@ -17,7 +17,8 @@ export async function listCommand(filters: string[], flags: CommonFlags, options
 function printRunStatus(run: ResolvedRun, which: string, json: boolean): number {
   const prior = readRun(findRun(path.resolve(run.loaded.rootDir, run.runOptions.resultsDir), which))
   const rows = run.experiments.filter((x) => x.mode === 'run').map((x) => {
-    const r = prior.results.get(x.id)
+    // ids carry the task hash: a changed config is found by its name, and is stale
+    const r = prior.results.get(x.id) ?? [...prior.results.values()].find((p) => p.experiment_name === x.name)
     const state = !r ? 'missing' : r.task_hash !== x.task_hash ? 'stale' : r.status === 'completed' ? 'done' : r.status
     return { id: x.id, name: x.name, state, error: r?.error?.message ?? null }
   })
