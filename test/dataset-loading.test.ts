@@ -220,11 +220,11 @@ describe('synthetic datasets', () => {
     const base = whitespaceTokenizer()
     const BOS = -1
     const withBos: DatasetTokenizer = {
-      tokenize: (text) => [BOS, ...base.tokenize(text)],
-      detokenize: (tokens) => tokens.map((t) => (t === BOS ? '<s>' : base.detokenize([t]))).join(' '),
+      tokenize: async (text) => [BOS, ...(await base.tokenize(text))],
+      detokenize: async (tokens) => (await Promise.all(tokens.map(async (t) => (t === BOS ? '<s>' : base.detokenize([t]))))).join(' '),
     }
     const [p] = await loadDataset({ synthetic: { inputTokens: 12 } }, { baseDir, tokenizer: withBos })
-    expect(withBos.tokenize(p.text)).toHaveLength(12)
+    expect(await withBos.tokenize(p.text)).toHaveLength(12)
   })
 
   it('defaults the count to the top-level n', async () => {

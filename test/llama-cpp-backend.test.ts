@@ -43,7 +43,7 @@ describe('llama-cpp backend', () => {
     expect(times).toHaveLength(24)
     for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1])
     // BOS + the prompt's tokens
-    expect(r.inputTokens).toBe(session.tokenizer.tokenize('Tell me a story').length)
+    expect(r.inputTokens).toBe((await session.tokenizer.tokenize('Tell me a story')).length)
     expect(r.finishReason).toBe('length')
   })
 

@@ -55,7 +55,7 @@ export interface BackendSession {
   readonly software: Record<string, string | null>
   /** settings the backend resolved itself (threads picked for this machine, actual context size) */
   readonly settings: Record<string, unknown>
-  tokenizer: { tokenize(text: string): number[]; detokenize(tokens: number[]): string }
+  tokenizer: { tokenize(text: string): number[] | Promise<number[]>; detokenize(tokens: number[]): string | Promise<string> }
   generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
   close(): Promise<void>
 }

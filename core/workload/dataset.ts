@@ -19,8 +19,9 @@ export interface DatasetPrompt {
 }
 
 export interface DatasetTokenizer {
-  tokenize(text: string): number[]
-  detokenize(tokens: number[]): string
+  // a served model tokenizes over HTTP: either form works
+  tokenize(text: string): number[] | Promise<number[]>
+  detokenize(tokens: number[]): string | Promise<string>
 }
 
 export interface DatasetContext {
@@ -54,7 +55,7 @@ export async function loadDataset(options: DatasetOptionsInput, ctx: DatasetCont
     prompts = await loadFile(opts.file, opts.format ?? inferDatasetFormat(opts.file), opts.field ?? 'prompt', ctx.baseDir)
   } else {
     const synthetic = opts.synthetic!
-    prompts = synthesise(synthetic.inputTokens, synthetic.n ?? opts.n ?? 1, opts.seed, ctx.tokenizer)
+    prompts = await synthesise(synthetic.inputTokens, synthetic.n ?? opts.n ?? 1, opts.seed, ctx.tokenizer)
   }
 
   if (opts.shuffle) shuffleInPlace(prompts, createRng(opts.seed))
@@ -180,7 +181,7 @@ const WORDS = (
  * across the cut), so the cut point is nudged by the observed error a few times; if it
  * never lands exactly, the closest text is used.
  */
-function synthesise(inputTokens: number, count: number, seed: number, tokenizer: DatasetTokenizer | undefined): DatasetPrompt[] {
+async function synthesise(inputTokens: number, count: number, seed: number, tokenizer: DatasetTokenizer | undefined): Promise<DatasetPrompt[]> {
   if (tokenizer === undefined) {
     throw new LlemError('DATASET_INVALID', 'a synthetic dataset needs the model tokenizer, and none was provided')
   }
@@ -191,7 +192,7 @@ function synthesise(inputTokens: number, count: number, seed: number, tokenizer:
     // would otherwise make repeats look cheaper); tiny lengths may still collide.
     let text = ''
     for (let attempt = 0; attempt < 8; attempt++) {
-      text = synthesiseOne(inputTokens, createRng(deriveSeed(seed, id, attempt)), tokenizer)
+      text = await synthesiseOne(inputTokens, createRng(deriveSeed(seed, id, attempt)), tokenizer)
       if (!seen.has(text)) break
     }
     seen.add(text)
@@ -200,13 +201,13 @@ function synthesise(inputTokens: number, count: number, seed: number, tokenizer:
   return prompts
 }
 
-function synthesiseOne(target: number, rng: Rng, tokenizer: DatasetTokenizer): string {
+async function synthesiseOne(target: number, rng: Rng, tokenizer: DatasetTokenizer): Promise<string> {
   const words: string[] = []
   let wordCount = target + 8
   let tokens: number[]
   for (;;) {
     while (words.length < wordCount) words.push(WORDS[Math.floor(rng() * WORDS.length)])
-    tokens = tokenizer.tokenize(words.join(' '))
+    tokens = await tokenizer.tokenize(words.join(' '))
     if (tokens.length >= target) break
     if (wordCount > target * 16 + 1024) {
       throw new LlemError('DATASET_INVALID', `synthetic dataset: the tokenizer gave only ${tokens.length} tokens for ${wordCount} words, cannot reach ${target}`)
@@ -219,8 +220,8 @@ function synthesiseOne(target: number, rng: Rng, tokenizer: DatasetTokenizer): s
   const tried = new Set<number>()
   while (!tried.has(cut)) {
     tried.add(cut)
-    const text = tokenizer.detokenize(tokens.slice(0, cut))
-    const length = tokenizer.tokenize(text).length
+    const text = await tokenizer.detokenize(tokens.slice(0, cut))
+    const length = (await tokenizer.tokenize(text)).length
     if (length === target) return text
     if (Math.abs(length - target) < best.error) best = { text, error: Math.abs(length - target) }
     cut = Math.min(tokens.length, Math.max(1, cut + target - length))
