@@ -39,6 +39,7 @@ export interface ResolvedExperimentOptions {
   timeout: number
   gpus: number | null
   parallel: { data: number }
+  slo: { ttftMs: number | null; tpotMs: number | null; e2eMs: number | null }
 }
 
 export interface ResolvedRunOptions {
@@ -80,6 +81,7 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
   timeout: 600_000,
   gpus: null,
   parallel: { data: 1 },
+  slo: { ttftMs: null, tpotMs: null, e2eMs: null },
 }
 
 export const RUN_DEFAULTS: ResolvedRunOptions = {

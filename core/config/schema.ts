@@ -105,6 +105,8 @@ export const experimentOptionsSchema = z.strictObject({
   repeat: posInt().optional(),
   /** per-experiment time limit in ms (model load and warmup included) */
   timeout: posInt().optional(),
+  /** service-level targets: goodput is the share of requests meeting every target that is set */
+  slo: z.strictObject({ ttftMs: z.number().positive().nullable().optional(), tpotMs: z.number().positive().nullable().optional(), e2eMs: z.number().positive().nullable().optional() }).optional(),
   /** GPUs one process of this experiment needs (null: 1 when the machine has GPUs, else 0) */
   gpus: z.int().min(0).nullable().optional(),
   /** data parallel: the requests are sharded over this many processes, each on its own GPUs */

@@ -15,6 +15,18 @@ export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequ
   model: ModelInfo
   peakRssMb: number
   modelMemoryMb: number | null
+  slo?: { ttftMs: number | null; tpotMs: number | null; e2eMs: number | null }
+}
+
+/** Goodput as vLLM defines it: the share of requests meeting every target that is set (failed ones do not). */
+export function goodput(requests: RequestRecord[], slo: MetricsInput['slo']): number | null {
+  if (!slo || (slo.ttftMs === null && slo.tpotMs === null && slo.e2eMs === null) || requests.length === 0) return null
+  const meets = (r: RequestRecord) =>
+    r.ok &&
+    (slo.ttftMs === null || (r.ttft_ms !== null && r.ttft_ms <= slo.ttftMs)) &&
+    (slo.tpotMs === null || r.tpot_ms === null || r.tpot_ms <= slo.tpotMs) &&
+    (slo.e2eMs === null || (r.e2e_ms !== null && r.e2e_ms <= slo.e2eMs))
+  return requests.filter(meets).length / requests.length
 }
 
 export function buildMetrics(input: MetricsInput) {
@@ -28,6 +40,8 @@ export function buildMetrics(input: MetricsInput) {
   const multi = lat.reduce((a, l) => a + l.multiTokenChunks, 0)
   if (multi > 0) warnings.push(`${multi} chunks carried several tokens: their gap was spread evenly over the tokens (ITL smoothing)`)
   const failed = outcome.requests.length - ok.length
+  const chunked = outcome.requests.filter((r) => r.ok && r.outputTokens > r.chunkCounts.reduce((a, b) => a + b, 0)).length
+  if (chunked > 0) warnings.push(`${chunked} requests: the server's usage counted more tokens than chunks arrived (several tokens per chunk): output tokens come from usage, ITL is per chunk`)
   if (failed > 0) warnings.push(`${failed} of ${outcome.requests.length} requests failed: ${[...new Set(outcome.requests.filter((r) => !r.ok).map((r) => r.error))].slice(0, 3).join('; ')}`)
 
   const e = buildEnergy({ ...input, outputTokens, okRequests: ok.length })
@@ -103,7 +117,7 @@ export function buildMetrics(input: MetricsInput) {
       gpu_utilisation: { sm_utilisation_mean: summarise(e.gpuUtilSamples)?.mean ?? null, memory_bandwidth_utilisation: null },
       batch: { effective_batch_size: e.ss ? meanInFlight(outcome, e.ss) : null, target_concurrency: Math.min(input.concurrency, outcome.requests.length), padding_overhead: null },
       kv_cache: { prefix_cache_hit_rate: null, kv_cache_usage_mean: null },
-      request_latency: { e2e_ms: summarise(e2e), goodput: null },
+      request_latency: { e2e_ms: summarise(e2e), goodput: goodput(requests, input.slo) },
     } satisfies NonNullable<RawProcessResult['extended_metrics']>,
     perRequestLatencies: e2e,
   }

@@ -102,6 +102,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const metrics = buildMetrics({
       outcome, latencyMode: backendSession.latencyMode, warmupRequests: warm.requests, energyStart: e0, energyEnd: e1, timeline: timeline.energy, rows: timeline.rows,
       sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
+      slo: cfg.slo,
       headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method

@@ -9,6 +9,8 @@ type Lazy<T> = () => Promise<T>
 
 export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
   'llama-cpp': async () => (await import('../../plugins/backends/llama-cpp/index.js')).llamaCppBackend,
+  openai: async () => (await import('../../plugins/backends/openai/index.js')).openaiBackend,
+  server: async () => (await import('../../plugins/backends/server/index.js')).serverBackend,
 }
 
 export const builtinProbes: Record<string, Lazy<Probe<any>>> = {

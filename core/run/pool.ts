@@ -40,15 +40,32 @@ export class SlotPool {
     })
   }
 
-  run(task: SessionTask, opts: { signal: AbortSignal; onProgress: (m: ProgressMessage) => void }): Promise<RawProcessResult> {
-    return this.pool.run(task, {
-      signal: opts.signal,
-      channel: {
-        postMessage: (m: unknown) => {
-          if (m && typeof m === 'object' && (m as ProgressMessage).llem === 'progress') opts.onProgress(m as ProgressMessage)
+  /**
+   * Runs one experiment. Process groups the worker started (a managed server) are killed once the task
+   * settles, however it settled: a worker killed with SIGKILL cannot clean up after itself.
+   */
+  async run(task: SessionTask, opts: { signal: AbortSignal; onProgress: (m: ProgressMessage) => void }): Promise<RawProcessResult> {
+    const spawned = new Set<number>()
+    try {
+      return (await this.pool.run(task, {
+        signal: opts.signal,
+        channel: {
+          postMessage: (m: unknown) => {
+            const msg = m as { llem?: string; pid?: number }
+            if (msg?.llem === 'progress') opts.onProgress(m as ProgressMessage)
+            else if (msg?.llem === 'spawned' && typeof msg.pid === 'number') spawned.add(msg.pid)
+          },
         },
-      },
-    }) as Promise<RawProcessResult>
+      })) as RawProcessResult
+    } finally {
+      for (const pid of spawned) {
+        try {
+          process.kill(-pid, 'SIGKILL')
+        } catch {
+          /* already gone: the worker stopped it */
+        }
+      }
+    }
   }
 
   async destroy(): Promise<void> {

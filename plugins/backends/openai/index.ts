@@ -1,0 +1,99 @@
+/**
+ * The `openai` backend: any OpenAI-compatible server (vLLM, TensorRT-LLM, SGLang, TGI, llama.cpp's
+ * server), driven through /v1/completions or /v1/chat/completions with true per-token streaming. The
+ * served model name is the shared `model` field; the API key is read from the environment variable
+ * named by `apiKeyEnv` and never written anywhere.
+ */
+import { z } from 'zod'
+import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
+import { InputError, LlemError } from '../../../core/errors.js'
+import { streamCompletion } from './sse-stream.js'
+
+export const openaiOptionsSchema = z.strictObject({
+  baseURL: z.string().url(),
+  endpoint: z.enum(['completions', 'chat']).optional(),
+  /** the name of the environment variable that holds the API key (the key itself never goes in config) */
+  apiKeyEnv: z.string().min(1).optional(),
+  requestTimeoutMs: z.int().positive().optional(),
+  /** extra fields for every request body, e.g. { ignore_eos: true, min_tokens: 64, cache_prompt: false } */
+  extraBody: z.record(z.string(), z.unknown()).optional(),
+})
+export type OpenAIOptions = z.infer<typeof openaiOptionsSchema>
+
+async function json(url: string, init?: RequestInit): Promise<unknown | null> {
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })
+    return res.ok ? await res.json() : null
+  } catch {
+    return null
+  }
+}
+
+/** A session against a running server; `managed` backends reuse it once their server is up. */
+export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendContext, 'generation' | 'log'> & { model: unknown }, extra: Partial<BackendSession> = {}): Promise<BackendSession> {
+  const model = typeof ctx.model === 'string' ? ctx.model : null
+  if (model === null) throw new InputError('BENCH_INVALID', 'the openai backend needs `model`: the served model name (a string)')
+  const base = options.baseURL.replace(/\/+$/, '')
+  const origin = new URL(base).origin
+  const chat = options.endpoint === 'chat'
+  const headers: Record<string, string> = {}
+  if (options.apiKeyEnv) {
+    const key = process.env[options.apiKeyEnv]
+    if (!key) throw new LlemError('BACKEND_FAILED', `apiKeyEnv names ${options.apiKeyEnv}, but that environment variable is not set`)
+    headers.authorization = `Bearer ${key}`
+  }
+  const models = (await json(`${base}/models`, { headers })) as { data?: { id: string }[] } | null
+  if (models === null) throw new LlemError('BACKEND_FAILED', `no OpenAI-compatible server answers at ${base}/models`)
+  if (models.data && !models.data.some((m) => m.id === model)) ctx.log(`model "${model}" is not in ${base}/models (${models.data.map((m) => m.id).join(', ')}): the server may still accept it`)
+  // engines name their version in different places: vLLM /version, llama.cpp /props
+  const version = ((await json(`${origin}/version`)) as { version?: string } | null)?.version ?? ((await json(`${origin}/props`)) as { build_info?: string } | null)?.build_info ?? null
+  const g = ctx.generation
+  const sampling = { max_tokens: 0, temperature: g.temperature, ...(g.topP < 1 ? { top_p: g.topP } : {}), ...(g.topK > 0 ? { top_k: g.topK } : {}), seed: g.seed, ...(g.ignoreEos ? { ignore_eos: true } : {}) }
+  const tokenizer = {
+    // vLLM and llama.cpp's server both offer these (fields differ; both are sent)
+    async tokenize(text: string): Promise<number[]> {
+      const r = (await json(`${origin}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, prompt: text, content: text }) })) as { tokens?: number[] } | null
+      if (!r?.tokens) throw new LlemError('BACKEND_FAILED', `${origin}/tokenize is not available: synthetic datasets and input token counts without usage need it`)
+      return r.tokens
+    },
+    async detokenize(tokens: number[]): Promise<string> {
+      const r = (await json(`${origin}/detokenize`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, tokens }) })) as { prompt?: string; content?: string } | null
+      const text = r?.prompt ?? r?.content
+      if (typeof text !== 'string') throw new LlemError('BACKEND_FAILED', `${origin}/detokenize is not available`)
+      return text
+    },
+  }
+  return {
+    backendVersion: version,
+    model: { name: model, path: null, file_size_mb: null, parameters: null, architecture: null, shape: null, precision: null },
+    latencyMode: 'TRUE_STREAMING',
+    software: { server: version },
+    settings: { base_url: base, endpoint: chat ? 'chat' : 'completions', request_timeout_ms: options.requestTimeoutMs ?? 120_000, extra_body: options.extraBody ?? {} },
+    tokenizer,
+    async generate(request, sink) {
+      const body = {
+        model,
+        ...(chat ? { messages: [{ role: 'user', content: request.prompt }] } : { prompt: request.prompt }),
+        ...sampling,
+        max_tokens: request.maxTokens,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...options.extraBody,
+      }
+      const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat }, sink)
+      const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length
+      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason }
+    },
+    async close() {},
+    ...extra,
+  }
+}
+
+export const openaiBackend: Backend<OpenAIOptions> = {
+  name: 'openai',
+  options: openaiOptionsSchema,
+  async validate({ model, where }) {
+    if (typeof model !== 'string') throw new InputError('BENCH_INVALID', `${where}: the openai backend needs \`model\`: the served model name (a string)`)
+  },
+  start: (ctx) => openaiSession(ctx.options, ctx),
+}

@@ -1,0 +1,149 @@
+/**
+ * The `server` backend: any engine started from a command template, then measured through the openai
+ * client. llem picks a free loopback port, starts the command in its own process group, waits for the
+ * health path (bounded; the log tail goes into the error), and stops the whole group at the end, on a
+ * crash, a timeout or Ctrl-C. The main process is told the group's pid, so even a worker killed with
+ * SIGKILL leaves no server behind.
+ */
+import { spawn } from 'node:child_process'
+import net from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { z } from 'zod'
+import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
+import { LlemError } from '../../../core/errors.js'
+import { openaiSession } from '../openai/index.js'
+
+export const serverOptionsSchema = z.strictObject({
+  /** argv with placeholders {port}, {host} and {model}, e.g. ['llama-server', '-m', '{model}', '--port', '{port}'] */
+  command: z.array(z.string().min(1)).min(1),
+  healthPath: z.string().optional(),
+  /** a Prometheus endpoint scraped during the run (recorded in the server log for now) */
+  metricsPath: z.string().nullable().optional(),
+  startupTimeoutMs: z.int().positive().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  endpoint: z.enum(['completions', 'chat']).optional(),
+  apiKeyEnv: z.string().min(1).optional(),
+  requestTimeoutMs: z.int().positive().optional(),
+  extraBody: z.record(z.string(), z.unknown()).optional(),
+  /** the model name the server serves, when it differs from `model` (a path the server loads) */
+  servedModelName: z.string().optional(),
+})
+export type ServerOptions = z.infer<typeof serverOptionsSchema>
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export interface ManagedProcess {
+  pid: number
+  logTail(): string[]
+  exited(): { code: number | null; signal: string | null } | null
+  stop(): Promise<void>
+}
+
+/** Start argv in its own process group; its output is kept (last 200 lines) and mirrored to log. */
+export function startProcess(argv: string[], env: Record<string, string>, log: (line: string) => void): ManagedProcess {
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(process.env as Record<string, string>), ...env } })
+  const tail: string[] = []
+  let exit: { code: number | null; signal: string | null } | null = null
+  let spawnError: string | null = null
+  const take = (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) {
+      tail.push(line)
+      if (tail.length > 200) tail.shift()
+      log(line)
+    }
+  }
+  child.stdout!.on('data', take)
+  child.stderr!.on('data', take)
+  child.on('error', (e) => {
+    spawnError = e.message
+    exit = { code: 127, signal: null }
+  })
+  child.on('exit', (code, signal) => (exit ??= { code, signal }))
+  const pid = child.pid ?? -1
+  // the main process kills this group if the worker dies without doing it (see core/run/execute.ts)
+  if (pid > 0) process.send?.({ llem: 'spawned', pid })
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig)
+    } catch {
+      /* already gone */
+    }
+  }
+  process.once('exit', () => killGroup('SIGKILL'))
+  return {
+    pid,
+    logTail: () => (spawnError ? [`cannot start ${argv[0]}: ${spawnError}`, ...tail] : [...tail]),
+    exited: () => exit,
+    async stop() {
+      if (exit === null) {
+        killGroup('SIGTERM')
+        const deadline = performance.now() + 5000
+        while (exit === null && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      }
+      killGroup('SIGKILL')
+    },
+  }
+}
+
+export async function waitForHealth(url: string, proc: ManagedProcess, timeoutMs: number): Promise<number> {
+  const t0 = performance.now()
+  while (performance.now() - t0 < timeoutMs) {
+    const gone = proc.exited()
+    if (gone) throw new LlemError('BACKEND_FAILED', `the server exited (${gone.signal ?? `code ${gone.code}`}) before ${url} answered; last output:\n${proc.logTail().slice(-15).join('\n')}`)
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+      if (res.ok) return performance.now() - t0
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new LlemError('BACKEND_FAILED', `the server did not answer ${url} within ${timeoutMs} ms; last output:\n${proc.logTail().slice(-15).join('\n')}`)
+}
+
+/** Start a server from argv, wait for health, and measure it through the openai client. */
+export async function managedSession(argv: string[], o: ServerOptions & { port: number }, ctx: BackendContext<unknown>, describe: { software?: Record<string, string | null> } = {}): Promise<BackendSession> {
+  const proc = startProcess(argv, o.env ?? {}, (line) => ctx.log(`[server] ${line}`))
+  try {
+    const healthMs = await waitForHealth(`http://127.0.0.1:${o.port}${o.healthPath ?? '/health'}`, proc, o.startupTimeoutMs ?? 120_000)
+    const served = o.servedModelName ?? (typeof ctx.model === 'string' ? ctx.model : null)
+    const session = await openaiSession({ baseURL: `http://127.0.0.1:${o.port}/v1`, endpoint: o.endpoint, apiKeyEnv: o.apiKeyEnv, requestTimeoutMs: o.requestTimeoutMs, extraBody: o.extraBody }, { ...ctx, model: served })
+    return {
+      ...session,
+      software: { ...session.software, ...describe.software },
+      settings: { ...session.settings, command: argv, port: o.port, server_pid: proc.pid, startup_ms: healthMs },
+      async generate(request, sink) {
+        const gone = proc.exited()
+        if (gone) throw new LlemError('BACKEND_FAILED', `the server died mid-run (${gone.signal ?? `code ${gone.code}`}); last output: ${proc.logTail().slice(-5).join(' | ')}`)
+        return session.generate(request, sink)
+      },
+      async close() {
+        await proc.stop()
+      },
+    }
+  } catch (e) {
+    await proc.stop()
+    throw e
+  }
+}
+
+export const serverBackend: Backend<ServerOptions> = {
+  name: 'server',
+  options: serverOptionsSchema,
+  async start(ctx) {
+    const port = await freePort()
+    const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? ctx.model.path : ''
+    const argv = ctx.options.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1').replaceAll('{model}', model))
+    return managedSession(argv, { ...ctx.options, port }, ctx)
+  },
+}
