@@ -27,11 +27,14 @@ export type ErrorCode =
 export class LlemError extends Error {
   readonly code: ErrorCode
   readonly exitCode: number
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; exitCode?: number }) {
+  /** for a backend error during the load: nothing after it can succeed (the server died) */
+  readonly fatal: boolean
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; exitCode?: number; fatal?: boolean }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'LlemError'
     this.code = code
     this.exitCode = options?.exitCode ?? 1
+    this.fatal = options?.fatal ?? false
   }
 }
 

@@ -36,7 +36,7 @@ describe('openai streaming client', () => {
   })
 
   it('chat endpoint: messages in, delta content out', async () => {
-    const s = await session({ tokens: 3 }, { endpoint: 'chat' })
+    const s = await session({ tokens: 3, gapMs: 10 }, { endpoint: 'chat' })
     const { calls, sink } = collect()
     const r = await s.generate({ prompt: 'hi', maxTokens: 3 }, sink)
     expect(r.outputTokens).toBe(3)
@@ -45,7 +45,7 @@ describe('openai streaming client', () => {
   })
 
   it('a chunk carrying several tokens counts as several (continuous usage)', async () => {
-    const s = await session({ tokens: 8, tokensPerChunk: 4, continuousUsage: true })
+    const s = await session({ tokens: 8, tokensPerChunk: 4, continuousUsage: true, gapMs: 10 })
     const { calls, sink } = collect()
     const r = await s.generate({ prompt: 'x', maxTokens: 8 }, sink)
     expect(calls.map((c) => c[0])).toEqual([4, 4])
@@ -53,11 +53,19 @@ describe('openai streaming client', () => {
   })
 
   it('without per-chunk usage, the final usage wins over the chunk count', async () => {
-    const s = await session({ tokens: 8, tokensPerChunk: 4 })
+    const s = await session({ tokens: 8, tokensPerChunk: 4, gapMs: 10 })
     const { calls, sink } = collect()
     const r = await s.generate({ prompt: 'x', maxTokens: 8 }, sink)
     expect(calls.map((c) => c[0])).toEqual([1, 1])
     expect(r.outputTokens).toBe(8)
+  })
+
+  it('events that arrive in one read are one chunk carrying all their tokens', async () => {
+    const s = await session({ tokens: 6, batch: 3, gapMs: 20 })
+    const { calls, sink } = collect()
+    const r = await s.generate({ prompt: 'x', maxTokens: 6 }, sink)
+    expect(calls.map((c) => c[0])).toEqual([3, 3])
+    expect(r.outputTokens).toBe(6)
   })
 
   it('without any usage, tokens are counted from chunks and the prompt through /tokenize', async () => {

@@ -55,8 +55,10 @@ export async function runLoad(
   const deadline = plan.durationMs === null ? Infinity : windowStart + plan.durationMs
   const shard = plan.shard ?? { index: 0, count: 1 }
   let next = shard.index
+  // a backend error marked fatal (its server died) ends the load: later requests could only fail
+  let fatal: unknown = null
   const take = (): number | null => {
-    if (next >= plan.requests || performance.now() >= deadline || hooks.signal?.aborted) return null
+    if (fatal !== null || next >= plan.requests || performance.now() >= deadline || hooks.signal?.aborted) return null
     const i = next
     next += shard.count
     return i
@@ -79,6 +81,7 @@ export async function runLoad(
         timing.error = 'aborted'
       }
     } catch (e) {
+      if ((e as { fatal?: boolean })?.fatal) fatal ??= e
       timing.ok = false
       timing.error = e instanceof Error ? e.message : String(e)
       timing.outputTokens = timing.chunkCounts.reduce((a, b) => a + b, 0)
@@ -117,6 +120,7 @@ export async function runLoad(
     }
     await Promise.all(running)
   }
+  if (fatal !== null) throw fatal
   results.sort((a, b) => a.index - b.index)
   return { requests: results, windowStart, windowEnd: performance.now() }
 }

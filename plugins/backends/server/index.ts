@@ -124,8 +124,16 @@ export async function managedSession(argv: string[], o: ServerOptions & { port: 
       settings: { ...session.settings, command: argv, port: o.port, server_pid: proc.pid, startup_ms: healthMs },
       async generate(request, sink) {
         const gone = proc.exited()
-        if (gone) throw new LlemError('BACKEND_FAILED', `the server died mid-run (${gone.signal ?? `code ${gone.code}`}); last output: ${proc.logTail().slice(-5).join(' | ')}`)
-        return session.generate(request, sink)
+        if (gone) throw new LlemError('BACKEND_FAILED', `the server died mid-run (${gone.signal ?? `code ${gone.code}`}); last output: ${proc.logTail().slice(-5).join(' | ')}`, { fatal: true })
+        try {
+          return await session.generate(request, sink)
+        } catch (e) {
+          // a request cut off because the server went away: say so, and end the run
+          await new Promise((r) => setTimeout(r, 50))
+          const died = proc.exited()
+          if (died) throw new LlemError('BACKEND_FAILED', `the server died mid-run (${died.signal ?? `code ${died.code}`}): ${e instanceof Error ? e.message : String(e)}`, { fatal: true })
+          throw e
+        }
       },
       async close() {
         await proc.stop()
