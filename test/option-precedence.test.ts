@@ -115,7 +115,7 @@ describe('each layer overrides the one below it, with provenance', () => {
 
   it('run-only keys of the config file are not part of the experiment', () => {
     const x = plan({ config: { resultsDir: 'out', reporters: ['json'], bail: 1, include: ['x/**'] } })
-    expect(Object.keys(x.config).sort()).toEqual(['backend', 'dataset', 'generation', 'gpus', 'load', 'measurement', 'model', 'parallel', 'probes', 'repeat', 'sweep', 'sweepMode', 'timeout'])
+    expect(Object.keys(x.config).sort()).toEqual(['backend', 'dataset', 'generation', 'gpus', 'load', 'measurement', 'model', 'parallel', 'probes', 'repeat', 'slo', 'sweep', 'sweepMode', 'timeout'])
     expect(Object.keys(x.provenance).filter((k) => /^(resultsDir|reporters|bail|include)/.test(k))).toEqual([])
   })
 })
