@@ -6,6 +6,7 @@ import { harnessOverhead } from './harness-overhead.perf.js'
 import { helpLatency, listLatency } from './cli-startup.perf.js'
 import { nvmlCosts } from './nvml-sampling.perf.js'
 import { schedulingOverhead, soak } from './scheduling.perf.js'
+import { sseClientCapacity } from './sse-client.perf.js'
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const want = (name: string) => only.length === 0 || only.includes(name)
@@ -38,6 +39,12 @@ if (want('scheduling')) {
   const r = schedulingOverhead()
   results.scheduling = r
   console.log(`scheduling overhead    median ${fmt(r.median_overhead_ms)} ms per experiment (target < ${r.target_ms} ms; wall ${fmt(r.median_wall_ms)} ms, session ${fmt(r.median_session_ms)} ms, ${r.experiments} trivial experiments)  ${r.pass ? 'PASS' : 'FAIL'}`)
+}
+if (want('sse')) {
+  const r = await sseClientCapacity()
+  results.sse = r
+  console.log(`sse client             ${r.capacity.map((c) => `${c.streams} streams ${fmt(c.chunks_per_sec)} chunks/s`).join(', ')} (target >= 170k at 256)`)
+  console.log(`  64 streams x 5 ms: lag p99 ${r.cadence.lag_p99_ms.toFixed(2)} ms (target < 1), ITL p99 ${r.cadence.itl_p99_ms.toFixed(2)} ms vs server gap p99 ${r.cadence.server_gap_p99_ms.toFixed(2)} ms (target within 1 ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
 }
 // the soak takes minutes: only when asked for by name
 if (only.includes('soak')) {
