@@ -6,18 +6,19 @@
  * SIGKILL leaves no server behind.
  */
 import { spawn } from 'node:child_process'
+import path from 'node:path'
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
-import { LlemError } from '../../../core/errors.js'
+import { InputError, LlemError } from '../../../core/errors.js'
 import { openaiSession } from '../openai/index.js'
 
 export const serverOptionsSchema = z.strictObject({
   /** argv with placeholders {port}, {host} and {model}, e.g. ['llama-server', '-m', '{model}', '--port', '{port}'] */
   command: z.array(z.string().min(1)).min(1),
   healthPath: z.string().optional(),
-  /** a Prometheus endpoint scraped during the run (recorded in the server log for now) */
+  /** a Prometheus endpoint; accepted for the managed engines to come, not scraped yet */
   metricsPath: z.string().nullable().optional(),
   startupTimeoutMs: z.int().positive().optional(),
   env: z.record(z.string(), z.string()).optional(),
@@ -70,7 +71,7 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
   })
   child.on('exit', (code, signal) => (exit ??= { code, signal }))
   const pid = child.pid ?? -1
-  // the main process kills this group if the worker dies without doing it (see core/run/execute.ts)
+  // the main process kills this group if the worker dies without doing it (see core/run/pool.ts)
   if (pid > 0) process.send?.({ llem: 'spawned', pid })
   const killGroup = (sig: NodeJS.Signals) => {
     try {
@@ -148,9 +149,14 @@ export async function managedSession(argv: string[], o: ServerOptions & { port: 
 export const serverBackend: Backend<ServerOptions> = {
   name: 'server',
   options: serverOptionsSchema,
+  async validate({ options, model, where }) {
+    if (typeof model !== 'string' && !options.servedModelName)
+      throw new InputError('BENCH_INVALID', `${where}: the server backend needs the served model name: a string \`model\`, or \`servedModelName\` beside a model path`)
+  },
   async start(ctx) {
     const port = await freePort()
-    const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? ctx.model.path : ''
+    // a model path resolves against the project root, as for every backend; a name passes through
+    const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? path.resolve(ctx.baseDir, ctx.model.path) : ''
     const argv = ctx.options.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1').replaceAll('{model}', model))
     return managedSession(argv, { ...ctx.options, port }, ctx)
   },

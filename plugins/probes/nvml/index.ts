@@ -3,6 +3,7 @@
  * boundaries, with a timeline of instant power, temperature, utilisation, memory, clocks and
  * clocks-event reasons beside it. Pre-Volta GPUs integrate instant power instead, labelled as such.
  */
+import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../../../core/probes/types.js'
@@ -17,6 +18,20 @@ export type NvmlOptions = z.infer<typeof nvmlOptionsSchema>
 
 /** temperature, utilisation, memory, clocks and throttle reasons change slowly: read them this often at most */
 const SLOW_READ_MS = 50
+
+/** Whether pid is this process or one it started (a managed server): not "another process". */
+function isOurs(pid: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (p === process.pid) return true
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    } catch {
+      return false
+    }
+  }
+  return false
+}
 
 const ARCH_NAMES = Object.fromEntries(Object.entries(NVML_ARCH).map(([k, v]) => [v, k.toLowerCase()]))
 
@@ -227,7 +242,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         const out: { device: string; pid: number; used_memory_mb: number | null }[] = []
         for (const { d } of state)
           for (const p of nvml.computeProcesses(d.handle) ?? [])
-            if (p.pid !== process.pid) out.push({ device: `${d.name} (${d.uuid})`, pid: p.pid, used_memory_mb: p.usedMemoryBytes === null ? null : p.usedMemoryBytes / 1048576 })
+            if (!isOurs(p.pid)) out.push({ device: `${d.name} (${d.uuid})`, pid: p.pid, used_memory_mb: p.usedMemoryBytes === null ? null : p.usedMemoryBytes / 1048576 })
         return out
       },
       close() {
