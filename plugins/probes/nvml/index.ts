@@ -45,13 +45,13 @@ function whyUnavailable(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
-/** Poll the counter through a few changes: the shortest gap between changes is its update period
- *  (a poll can only see a change late, never early). */
+/** Poll the counter through a few changes: the median gap between changes is its update period
+ *  (robust to a poll delayed by the scheduler, which makes one gap long and the next short). */
 function counterPeriodMs(nvml: Nvml, d: VisibleDevice, budgetMs = 600): number | null {
   const end = performance.now() + budgetMs
   let last = nvml.totalEnergyMj(d.handle)
   const changes: number[] = []
-  while (performance.now() < end && changes.length < 4) {
+  while (performance.now() < end && changes.length < 6) {
     const v = nvml.totalEnergyMj(d.handle)
     if (v !== last) {
       changes.push(performance.now())
@@ -59,7 +59,8 @@ function counterPeriodMs(nvml: Nvml, d: VisibleDevice, budgetMs = 600): number |
     }
   }
   if (changes.length < 2) return null
-  return Math.min(...changes.slice(1).map((t, i) => t - changes[i]))
+  const gaps = changes.slice(1).map((t, i) => t - changes[i]).sort((a, b) => a - b)
+  return gaps[Math.floor(gaps.length / 2)]
 }
 
 function counterWorks(nvml: Nvml, d: VisibleDevice): boolean {
