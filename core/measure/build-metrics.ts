@@ -56,7 +56,7 @@ export function buildMetrics(input: MetricsInput) {
     const l = requestLatency(r)
     return {
       index: r.index, prompt_id: r.promptId, ok: r.ok, error: r.error, input_tokens: r.inputTokens, output_tokens: r.outputTokens,
-      start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: l.tpotMs, energy_j: e.requestEnergy(r.outputTokens),
+      start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: r.ok ? l.tpotMs : null, energy_j: e.requestEnergy(r.outputTokens),
     }
   })
 

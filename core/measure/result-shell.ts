@@ -6,6 +6,7 @@ import type { ResolvedExperimentOptions } from '../config/defaults.js'
 import { isLlemError } from '../errors.js'
 import type { Experiment } from '../plan/plan.js'
 import { SCHEMA_VERSION, type ErrorInfo, type RawProcessResult } from '../results/schema.js'
+import { redactProvenance, redactSecrets } from '../results/redact.js'
 import type { BaselineResult } from './baseline.js'
 import type { WarmupResult } from './types.js'
 
@@ -64,10 +65,10 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
     measurement_methodology: null,
     steady_state_window: null,
     measurement_warnings: [...x.config_warnings],
-    effective_config: x.config as unknown as Record<string, unknown>,
-    cli_overrides: x.cli_overrides,
+    effective_config: redactSecrets(x.config as unknown as Record<string, unknown>),
+    cli_overrides: redactSecrets(x.cli_overrides),
     config_warnings: x.config_warnings,
-    parameter_provenance: x.provenance,
+    parameter_provenance: redactProvenance(x.provenance),
     preset_chain: [],
     per_request_latencies_ms: [],
     requests: [],

@@ -83,13 +83,19 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     hooks.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true })
     const timeline = new Timeline(sessions, () => stopLoad.abort())
     const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
-    const outcome = await runLoad(
-      backendSession,
-      prompts,
-      { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
-      { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
-    )
-    const e1 = timeline.stop()
+    let outcome: Awaited<ReturnType<typeof runLoad>>
+    let e1: ReturnType<Timeline['stop']>
+    try {
+      outcome = await runLoad(
+        backendSession,
+        prompts,
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
+        { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
+      )
+    } finally {
+      // a backend error mid-load must not leave the sampler reading probes that are being closed
+      e1 = timeline.stop()
+    }
     const endedAt = new Date()
     const firstError = outcome.requests.find((r) => !r.ok)?.error
     if (timeline.error) throw new LlemError('PROBE_FAILED', `a probe failed during the measured window: ${timeline.error}`)

@@ -39,8 +39,12 @@ export async function waitForCooldown(c: { seconds: number; temperatureMarginC: 
   // an interrupt cuts the pause short
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
-      const t = setTimeout(r, ms)
-      signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true })
+      const onAbort = () => (clearTimeout(t), r())
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort)
+        r()
+      }, ms)
+      signal.addEventListener('abort', onAbort, { once: true })
     })
   const deadline = Date.now() + c.maxSeconds * 1000
   if (c.seconds > 0) await sleep(Math.min(c.seconds * 1000, c.maxSeconds * 1000))

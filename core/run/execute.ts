@@ -59,13 +59,23 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   const launch = (x: Experiment, places: ProcessPlace[]): Running => {
     const r: Running = { x, start: Date.now(), end: null, done: Promise.resolve() }
     r.done = (async () => {
-      await o.onStart(x, places.map((p) => p.gpus))
-      const raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
-      r.end = Date.now()
-      table.release(places)
+      let raws: RawProcessResult[]
+      try {
+        await o.onStart(x, places.map((p) => p.gpus))
+        raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
+      } catch (e) {
+        // llem's own failure around the worker (a cool-down, a reporter hook): the experiment fails, the run goes on
+        raws = [notRun(o.task(x, 0, places.length), 'failed', 'WORKER_FAILED', `could not run: ${e instanceof Error ? e.message : String(e)}`, 'worker')]
+      } finally {
+        r.end = Date.now()
+        table.release(places)
+      }
       // every experiment whose time span touched this one's, finished or still running
       const overlapped = history.filter((h) => h !== r && h.start < r.end! && (h.end === null || h.end > r.start)).map((h) => h.x)
-      const status = await o.onEnd(x, raws, overlapped)
+      const status = await o.onEnd(x, raws, overlapped).catch((e) => {
+        process.stderr.write(`llem: storing the result of ${x.name} failed: ${e instanceof Error ? e.message : String(e)}\n`)
+        return 'failed' as const
+      })
       if (status === 'interrupted') interrupted = true
       else if (status === 'failed') failures++
     })()
@@ -94,11 +104,11 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
         pending.splice(i, 1)
         const r = launch(x, gpus)
         active.add(r)
-        void r.done.finally(() => active.delete(r))
+        void r.done.catch(() => {}).finally(() => active.delete(r))
       }
       if (stop && active.size === 0) break
       if (active.size === 0 && pending.length > 0) continue
-      if (active.size > 0) await Promise.race([...active].map((r) => r.done))
+      if (active.size > 0) await Promise.race([...active].map((r) => r.done.catch(() => {})))
     }
   } finally {
     await Promise.all([...pools.values()].map((p) => p.destroy().catch(() => {})))

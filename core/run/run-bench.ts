@@ -20,6 +20,7 @@ import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from '..
 import { newRunId, RunStore } from '../results/store.js'
 import { createRng } from '../workload/random.js'
 import { probesRecord } from '../config/normalise.js'
+import { redactArgv, redactSecrets } from '../results/redact.js'
 import { recordIdleTemperatures, waitForCooldown } from './cooldown.js'
 import { executeExperiments, gpusPerProcess } from './execute.js'
 import type { ResolvedRun } from './resolve-run.js'
@@ -30,7 +31,7 @@ export function llemVersion(): string {
 }
 
 export function experimentInfo(x: Experiment): ExperimentInfo {
-  return { id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, repeat_index: x.repeat_index, mode: x.mode, effective_config: x.config as unknown as Record<string, unknown> }
+  return { id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, repeat_index: x.repeat_index, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) }
 }
 
 /** grouped: as planned (a#1 a#2 b#1 b#2); interleaved: by repeat (a#1 b#1 a#2 b#2); shuffled: seeded. */
@@ -82,10 +83,10 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     created_at: new Date(started).toISOString(),
     root_dir: rootDir,
     config_file: run.loaded.file,
-    argv: opts.argv,
+    argv: redactArgv(opts.argv),
     environment: { machine: await collectMachineInfo(), node: process.version, gpu_slots: slots, slots_note: slotNote },
-    run_options: { ...run.runOptions, resumed: opts.resume !== undefined },
-    experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, mode: x.mode, effective_config: x.config as unknown as Record<string, unknown> })),
+    run_options: redactSecrets({ ...run.runOptions, resumed: opts.resume !== undefined }),
+    experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) })),
   })
   await dispatcher.emit('onPlan', infos)
 
@@ -100,6 +101,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     return agg
   }
   const lastGpus = new Map<string, number>()
+  const placedOn = new Map<string, string[]>()
   const { failures, interrupted } = await executeExperiments(toRun, {
     slots,
     maxParallel: run.runOptions.maxParallel ?? Math.max(1, slots.length),
@@ -110,13 +112,15 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
       // cool-down only where the same GPUs (or the CPU) just ran another experiment
       const used = gpus.flat().map((g) => g.uuid)
       if ((used.length ? used : ['cpu']).some((u) => lastGpus.has(u))) await waitForCooldown(run.runOptions.cooldown, used, opts.interrupt)
+      placedOn.set(x.id, used.length ? used : ['cpu'])
       await dispatcher.emit('onExperimentStart', experimentInfo(x))
     },
     onProgress(x, m, t0) {
       void dispatcher.emit('onExperimentProgress', experimentInfo(x), { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 })
     },
     async onEnd(x, raws, overlapped) {
-      for (const u of raws.flatMap((r) => r.devices.map((d) => d.uuid)).concat(gpusPerProcess(x, slots) === 0 ? ['cpu'] : [])) lastGpus.set(u, Date.now())
+      // the slots it was placed on, whether or not its probes measured them (a failed run heats a GPU too)
+      for (const u of placedOn.get(x.id) ?? []) lastGpus.set(u, Date.now())
       if (overlapped.length) {
         const names = overlapped.map((o) => o.name)
         for (const r of raws) {
