@@ -34,6 +34,8 @@ export interface GenerateResult {
   inputTokens: number
   outputTokens: number
   finishReason: 'length' | 'stop' | 'aborted'
+  /** performance.now() when the response ended, when work after it (counting tokens) is not the request's */
+  endMs?: number
 }
 
 export interface ModelInfo {

@@ -43,7 +43,7 @@ const none = (method: BaselineResult['method'], note: string, extra: Partial<Bas
 
 export async function measureBaseline(
   sessions: ProbeSession[],
-  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number },
+  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number; othersRunning?: boolean },
   cacheFile: string,
 ): Promise<BaselineResult> {
   if (!opts.enabled || opts.seconds <= 0) return none('disabled', 'baseline disabled')
@@ -56,6 +56,8 @@ export async function measureBaseline(
     const age = (now - hit.measured_at) / 1000
     return { method: 'cached', power_w: hit.power_w, per_domain_w: hit.per_domain_w ?? {}, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
   }
+  // another experiment on this host heats the CPU package and RAM: no idle baseline now (and none cached)
+  if (opts.othersRunning) return none('unavailable', 'other experiments are running on this machine: an idle baseline cannot be taken now')
   const busy = sessions.map((s) => s.busy?.(opts.idleUtilisationPct ?? 5) ?? null).find((b) => b !== null)
   if (busy) return none('unavailable', `not idle: ${busy}`)
   // sample at the timeline interval so counters that wrap are read often enough

@@ -74,6 +74,7 @@ export async function runLoad(
     }
     try {
       const r = await session.generate({ prompt: prompt.text, maxTokens: plan.maxTokens, signal: hooks.signal }, sink)
+      if (r.endMs !== undefined) timing.end = r.endMs
       timing.inputTokens = r.inputTokens
       timing.outputTokens = r.outputTokens
       if (r.finishReason === 'aborted') {
@@ -86,7 +87,7 @@ export async function runLoad(
       timing.error = e instanceof Error ? e.message : String(e)
       timing.outputTokens = timing.chunkCounts.reduce((a, b) => a + b, 0)
     }
-    timing.end = performance.now()
+    if (timing.end === 0) timing.end = performance.now()
     results.push(timing)
     hooks.onRequestDone?.(results.length)
   }

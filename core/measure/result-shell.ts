@@ -20,6 +20,8 @@ export interface SessionTask {
   processIndex: number
   /** data parallel: how many processes share this experiment's requests */
   numProcesses: number
+  /** other experiments were running when this one started: the machine is not idle */
+  othersRunning?: boolean
 }
 
 export function modelLabel(model: ResolvedExperimentOptions['model']): string {

@@ -45,7 +45,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
 
     phase = 'baseline'
     hooks.onProgress?.('baseline', 0, null)
-    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs }, path.join(task.cacheDir, 'baseline.json'))
+    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: task.othersRunning }, path.join(task.cacheDir, 'baseline.json'))
 
     phase = 'model_load'
     hooks.onProgress?.('model_load', 0, null)

@@ -3,6 +3,7 @@
  * Counts and energies add up; latency statistics come from the concatenated raw samples, never from
  * averaging percentiles. With one process this is a faithful copy plus the statistics.
  */
+import { emissionsKg } from '../measure/emissions.js'
 import { latencyStatistics } from '../measure/latency.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from './schema.js'
 
@@ -34,7 +35,11 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const gpuJ = present(energy.map((e) => e.gpu_energy_j))
   const hostJ = (k: 'cpu_energy_j' | 'ram_energy_j') => (present(energy.map((e) => e[k])).length ? Math.max(...present(energy.map((e) => e[k]))) : null)
   const parts = [gpuJ.length ? gpuJ.reduce((a, b) => a + b, 0) : null, hostJ('cpu_energy_j'), hostJ('ram_energy_j')].filter((v): v is number => v !== null)
-  const totalEnergy = done.length && energy.some((e) => e.total_energy_j !== null) ? parts.reduce((a, b) => a + b, 0) : null
+  // every process must have measured the same components, or a sum would pass off part as whole
+  const kinds = (e: (typeof energy)[number]) => Object.keys(e.component_methods).sort().join(',')
+  const consistent = energy.every((e) => e.total_energy_j !== null && kinds(e) === kinds(energy[0]))
+  if (done.length > 1 && !consistent) warnings.push(`processes measured different energy components (${[...new Set(energy.map(kinds))].join(' / ') || 'none'}): no total energy is reported`)
+  const totalEnergy = done.length && consistent ? parts.reduce((a, b) => a + b, 0) : null
   if (done.length > 1 && (hostJ('cpu_energy_j') !== null || hostJ('ram_energy_j') !== null))
     warnings.push('CPU and RAM energy are host-wide: with several processes on one host they are counted once (the largest reading), not summed')
   const requests = inf.reduce((a, m) => a + m.latency_measurements.request_count, 0)
@@ -88,7 +93,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     energy_per_request_j: totalEnergy !== null && requests > 0 ? totalEnergy / requests : null,
     total_flops: done.length ? sum(done.map((r) => r.compute_metrics?.flops_total)) : null,
     // from the aggregated energy, so host-wide CPU/RAM joules are not counted once per process
-    emissions_kg_co2: totalEnergy !== null && energy[0] ? (totalEnergy / 3.6e6) * energy[0].carbon_intensity_g_per_kwh / 1000 : null,
+    emissions_kg_co2: totalEnergy !== null && energy[0] ? emissionsKg(totalEnergy, energy[0].carbon_intensity_g_per_kwh) : null,
     energy_method: method,
     energy_confidence: confidence,
     energy_per_device_j: perDevice,

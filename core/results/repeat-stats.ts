@@ -26,9 +26,11 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 export function summariseRepeats(results: AggregatedResult[], opts: { resamples?: number; seed?: number } = {}): RepeatSummary[] {
   const groups = new Map<string, AggregatedResult[]>()
-  for (const r of results) groups.set(r.task_hash, [...(groups.get(r.task_hash) ?? []), r])
+  // the same config in two different benches is not a repeat of one another
+  for (const r of results) groups.set(`${r.bench.full_name}|${r.task_hash}`, [...(groups.get(`${r.bench.full_name}|${r.task_hash}`) ?? []), r])
   const out: RepeatSummary[] = []
-  for (const [hash, rs] of groups) {
+  for (const [, rs] of groups) {
+    const hash = rs[0].task_hash
     if (rs.length < 2) continue
     const done = rs.filter((r) => r.status === 'completed')
     const metric = (pick: (r: AggregatedResult) => number | null | undefined): RepeatMetric | null => {
@@ -43,7 +45,9 @@ export function summariseRepeats(results: AggregatedResult[], opts: { resamples?
       repeats: rs.length,
       completed: done.length,
       metrics: {
-        energy_per_token_j: metric((r) => r.avg_energy_per_token_j),
+        // the total window for every repeat: headline windows can differ between repeats (steady state
+        // just over or under its minimum), and a CI over a mix of windows would mean nothing
+        energy_per_token_j: metric((r) => (r.total_energy_j !== null && r.total_output_tokens > 0 ? r.total_energy_j / r.total_output_tokens : null)),
         output_tokens_per_second: metric((r) => r.output_tokens_per_second),
         ttft_median_ms: metric((r) => r.latency_stats?.ttft_median_ms),
         itl_median_ms: metric((r) => r.latency_stats?.itl_median_ms),

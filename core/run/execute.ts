@@ -16,7 +16,7 @@ export interface ExecuteOptions {
   maxParallel: number
   bail: number
   interrupt: AbortSignal
-  task: (x: Experiment, processIndex: number, numProcesses: number) => SessionTask
+  task: (x: Experiment, processIndex: number, numProcesses: number, othersRunning?: boolean) => SessionTask
   onStart: (x: Experiment, gpus: GpuSlot[][]) => Promise<void>
   onProgress: (x: Experiment, m: ProgressMessage, startedAt: number) => void
   /** raws of one experiment, with the experiments that ran at the same time */
@@ -62,7 +62,8 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
       let raws: RawProcessResult[]
       try {
         await o.onStart(x, places.map((p) => p.gpus))
-        raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
+        const others = [...active].some((a) => a !== r) || places.length > 1
+        raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length, others), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
       } catch (e) {
         // llem's own failure around the worker (a cool-down, a reporter hook): the experiment fails, the run goes on
         raws = [notRun(o.task(x, 0, places.length), 'failed', 'WORKER_FAILED', `could not run: ${e instanceof Error ? e.message : String(e)}`, 'worker')]

@@ -91,7 +91,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   await dispatcher.emit('onPlan', infos)
 
   const results: AggregatedResult[] = []
-  const task = (x: Experiment, processIndex: number, numProcesses: number): SessionTask => ({ runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses })
+  const task = (x: Experiment, processIndex: number, numProcesses: number, othersRunning = false): SessionTask => ({ runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses, othersRunning })
   const finish = async (x: Experiment, raws: RawProcessResult[]) => {
     for (const raw of raws) await store.writeRaw(raw)
     const agg = aggregate(raws)

@@ -4,6 +4,7 @@
  * served model name is the shared `model` field; the API key is read from the environment variable
  * named by `apiKeyEnv` and never written anywhere.
  */
+import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
 import { InputError, LlemError } from '../../../core/errors.js'
@@ -81,8 +82,10 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
         ...options.extraBody,
       }
       const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat }, sink)
+      const endMs = performance.now()
+      // without usage, the prompt is counted after the response ended: not part of its latency
       const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length
-      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason }
+      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs }
     },
     async close() {},
     ...extra,
