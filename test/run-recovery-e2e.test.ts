@@ -66,11 +66,14 @@ describe('run recovery', () => {
     const listed = await runCli(dir, ['list', '--run', 'latest'])
     expect(listed.stdout).toMatch(new RegExp(`${before.length} done, 0 failed or interrupted, ${4 - before.length} missing`))
 
-    const r = await runCli(dir, ['bench', '--resume'])
+    const r = await runCli(dir, ['bench', '--resume', '--reporter', 'console', '--reporter', 'json'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain('took over a stale lock')
     expect(r.stderr).toContain(`already completed`)
-    expect(r.stdout).toMatch(new RegExp(`^${4 - before.length} passed, 0 failed$`, 'm'))
+    // only the missing ones ran; the run's summary counts all four
+    expect(r.stdout.match(/^✓ /gm)).toHaveLength(4 - before.length)
+    expect(r.stdout).toMatch(/^4 passed, 0 failed$/m)
+    expect(JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8')).results).toHaveLength(4)
     expect(runDirOf(dir)).toBe(runDir)
     const after = await runCli(dir, ['list', '--run', path.basename(runDir), '--json'])
     expect(JSON.parse(after.stdout).experiments.map((x: { state: string }) => x.state)).toEqual(['done', 'done', 'done', 'done'])
@@ -88,7 +91,8 @@ describe('run recovery', () => {
     expect(listed.stdout).toContain('notes.json: not a llem result')
     const r = await runCli(dir, ['bench', '--resume', 'latest'])
     expect(r.stderr).toContain(`${victim}: corrupt`)
-    expect(r.stdout).toMatch(/^1 passed, 0 failed$/m)
+    expect(r.stdout.match(/^✓ /gm)).toHaveLength(1)
+    expect(r.stdout).toMatch(/^2 passed, 0 failed$/m)
     expect(JSON.parse(readFileSync(victim, 'utf8')).status).toBe('completed')
   })
 

@@ -55,7 +55,7 @@ export interface BenchRunOptions {
   /** aborted on SIGINT / SIGTERM */
   interrupt: AbortSignal
   /** continue an earlier run: its directory, and the experiments already completed there */
-  resume?: { runId: string; done: Set<string> }
+  resume?: { runId: string; done: Set<string>; prior: AggregatedResult[] }
 }
 
 export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise<RunSummary> {
@@ -90,7 +90,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   })
   await dispatcher.emit('onPlan', infos)
 
-  const results: AggregatedResult[] = []
+  // after --resume the run's results are the earlier completed ones plus what runs now
+  const results: AggregatedResult[] = [...(opts.resume?.prior ?? [])]
   const task = (x: Experiment, processIndex: number, numProcesses: number, othersRunning = false): SessionTask => ({ runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses, othersRunning })
   const finish = async (x: Experiment, raws: RawProcessResult[]) => {
     for (const raw of raws) await store.writeRaw(raw)

@@ -17,6 +17,9 @@ export interface ProgressMessage {
 // Ctrl-C in a terminal signals the whole process group: the main process decides what an interrupt
 // means (record, stop, kill this worker), so the worker must not die of the same SIGINT first
 process.on('SIGINT', () => {})
+// the main process is gone (a second Ctrl-C exits at once): stop, so nothing llem started outlives it;
+// 'exit' handlers (a managed server's process group) still run
+process.on('disconnect', () => process.exit(1))
 
 export default async function runExperiment(task: SessionTask): Promise<RawProcessResult> {
   let last = 0

@@ -56,8 +56,9 @@ export function createCsvReporter(ctx: ReporterContext): Reporter {
     onExperimentEnd(_info, result) {
       results.push(result)
     },
-    async onRunEnd() {
-      await writeFileAtomic(file, toCsv(results))
+    async onRunEnd(summary) {
+      // the run's own list, which after --resume also holds the experiments completed before
+      await writeFileAtomic(file, toCsv(summary.results.length >= results.length ? summary.results : results))
       if (ctx.outputFile !== null) ctx.stdout.write(`CSV report written to ${file}\n`)
     },
   }

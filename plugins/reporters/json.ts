@@ -26,13 +26,15 @@ export function createJsonReporter(ctx: ReporterContext): Reporter {
       results.push(result)
     },
     async onRunEnd(summary) {
+      // the run's own list, which after --resume also holds the experiments completed before
+      const all = summary.results.length >= results.length ? summary.results : results
       const report: JsonReport = {
         schema_version: results[0]?.schema_version ?? SCHEMA_VERSION,
         llem_version: results[0]?.llem_version ?? 'unknown',
         run_id: summary.runId,
         status: summary.status,
         duration_ms: summary.durationMs,
-        results,
+        results: all,
       }
       await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n')
       // the default location is inside the run dir the console reporter already names; a chosen one is news

@@ -1,6 +1,7 @@
 /** `llem bench [filters]`: resolve, plan, run, report; exit 0 / 1 / 2 / 130. */
 import path from 'node:path'
 import { InputError } from '../../errors.js'
+import type { AggregatedResult } from '../../results/schema.js'
 import { acquireLock, findRun, readRun } from '../../results/run-dir.js'
 import { listBenchNames, resolveRun, type RunRequest } from '../../run/resolve-run.js'
 import { runBench } from '../../run/run-bench.js'
@@ -72,12 +73,12 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    let resume: { runId: string; done: Set<string> } | undefined
+    let resume: { runId: string; done: Set<string>; prior: AggregatedResult[] } | undefined
     if (flags.resume !== undefined) {
       const prior = readRun(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)))
       for (const p of prior.problems) process.stderr.write(`llem: ${p}: its experiment runs again\n`)
       const done = new Set(run.experiments.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
-      resume = { runId: path.basename(prior.runDir), done }
+      resume = { runId: path.basename(prior.runDir), done, prior: [...done].map((id) => prior.results.get(id)!) }
       process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)
     }
     const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal, resume })
