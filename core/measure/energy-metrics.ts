@@ -17,8 +17,9 @@ type Energy = NonNullable<RawProcessResult['energy_metrics']>
 type Component = Energy['component_methods'][string]
 export type MeasuredDevice = ProbeDevice & { probe: string }
 
-const METHOD_RANK: Record<EnergyMethod, number> = { estimate: 1, integrated_power: 2, counter: 3 }
-const CONF_RANK: Record<Confidence, number> = { low: 1, medium: 2, high: 3 }
+/** Weakest first: a result is only as good as the weakest way any of its energy was obtained. */
+export const METHOD_RANK: Record<EnergyMethod | 'none', number> = { none: 0, estimate: 1, integrated_power: 2, counter: 3 }
+export const CONF_RANK: Record<Confidence | 'none', number> = { none: 0, low: 1, medium: 2, high: 3 }
 const KIND_NAME: Record<string, string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
 
 export function componentMethods(sessions: ProbeSession[]): Record<string, Component> {

@@ -4,6 +4,7 @@
  * averaging percentiles. With one process this is a faithful copy plus the statistics.
  */
 import { emissionsKg } from '../measure/emissions.js'
+import { CONF_RANK, METHOD_RANK } from '../measure/energy-metrics.js'
 import { latencyStatistics } from '../measure/latency.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from './schema.js'
 
@@ -58,8 +59,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     : null
   const perDevice: Record<string, number> = {}
   for (const r of done) for (const [k, v] of Object.entries(r.energy_per_device_j)) perDevice[raws.length > 1 ? `process_${r.process_index}:${k}` : k] = v
-  const method = done.length ? (energy.map((e) => e.method).sort((a, b) => rank(a) - rank(b))[0] ?? 'none') : 'none'
-  const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => crank(a) - crank(b))[0] ?? 'none') : 'none'
+  const method = done.length ? (energy.map((e) => e.method).sort((a, b) => METHOD_RANK[a] - METHOD_RANK[b])[0] ?? 'none') : 'none'
+  const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => CONF_RANK[a] - CONF_RANK[b])[0] ?? 'none') : 'none'
 
   return {
     schema_version: SCHEMA_VERSION,
@@ -118,9 +119,3 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   }
 }
 
-function rank(m: string): number {
-  return { none: 0, estimate: 1, integrated_power: 2, counter: 3 }[m] ?? 0
-}
-function crank(c: string): number {
-  return { none: 0, low: 1, medium: 2, high: 3 }[c] ?? 0
-}

@@ -89,7 +89,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   const probes: Record<string, Probe<any>> = {}
   for (const [name, load] of Object.entries(builtinProbes)) probes[name] = await load()
   for (const x of experiments) if (x.mode === 'run') checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`)
-  const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? req.env.LLEM_CACHE_DIR ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
+  const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
   return { loaded, runOptions, files, benches, experiments, cacheDir, backends }
 }
 

@@ -8,7 +8,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { InputError } from '../../../core/errors.js'
@@ -250,12 +249,6 @@ function buildFile(s: RandomModelShape, name: string): GgufFile {
 }
 
 // ---- cache --------------------------------------------------------------------------------
-
-/** `$LLEM_CACHE_DIR/models`, else `$XDG_CACHE_HOME/llem/models`, else `~/.cache/llem/models`. */
-export function defaultModelCacheDir(): string {
-  if (process.env.LLEM_CACHE_DIR) return join(process.env.LLEM_CACHE_DIR, 'models')
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'llem', 'models')
-}
 
 function fileNameFor(spec: RandomModelSpec, s: RandomModelShape): string {
   const keys: (keyof RandomModelShape)[] = ['layers', 'hidden', 'heads', 'headsKv', 'ff', 'vocab', 'context', 'seed']
