@@ -54,6 +54,23 @@ describe('llama-server through the server and openai backends', () => {
     expect(all.map((a) => a.effective_config.backend.endpoint).filter(Boolean).sort()).toEqual(['chat', 'completions'])
   })
 
+  it('a Prometheus path is scraped through the window: llama.cpp\'s own running count is the batch', async () => {
+    const dir = makeProject({
+      'llem.config.ts': QUICK_CONFIG,
+      'benchmarks/m.bench.ts': `import { bench } from 'llem'\nbench('scraped', { backend: { name: 'server', command: ${JSON.stringify([...llamaServerCommand('BIN'), '--metrics'])}.map((a) => a === 'BIN' ? process.env.LLAMA_SERVER_BIN : a), servedModelName: 'tiny', metricsPath: '/metrics', metricsIntervalMs: 100, extraBody: { cache_prompt: false } }, model: { path: process.env.TINY_MODEL }, dataset: { prompts: ['Hello there'] }, load: { concurrency: 4, requests: 60 }, generation: { maxTokens: 64 } })\n`,
+    })
+    const r = await runCli(dir, ['bench'], env())
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    const raw = results(dir)[0].process_results[0]
+    const server = raw.extended_metrics.server
+    expect(server.metrics_format, JSON.stringify(server)).toBe('prometheus')
+    expect(server.scrapes).toBeGreaterThanOrEqual(3)
+    // llama-server runs 2 slots (-np 2): it never reports more than 2 processing, whatever llem sends
+    expect(server.running_requests_max).toBeLessThanOrEqual(2)
+    expect(server.running_requests_max).toBeGreaterThan(0)
+    expect(raw.extended_metrics.batch.effective_batch_size).toBeLessThanOrEqual(2.0001)
+  })
+
   it('the openai backend against a server started elsewhere', async () => {
     const port = 18000 + Math.floor(Math.random() * 1000)
     const server = spawn(bin, llamaServerCommand(bin).slice(1).map((a) => a.replace('{model}', model).replace('{host}', '127.0.0.1').replace('{port}', String(port))), { stdio: 'ignore' })

@@ -1,6 +1,6 @@
 /** The load runner: closed loop holds N in flight, open loop caps at concurrency, limits stop it. */
 import { describe, expect, it } from 'vitest'
-import { runLoad, type LoadPlan } from '../core/measure/load-runner.js'
+import { rampArrivals, runLoad, type LoadPlan } from '../core/measure/load-runner.js'
 import { scriptedSession } from './fixtures/scripted-session.js'
 
 const prompts = [
@@ -57,5 +57,36 @@ describe('load patterns', () => {
     const failed = out.requests.filter((r) => !r.ok)
     expect(failed).toHaveLength(2)
     expect(failed[0].error).toBe('scripted failure')
+  })
+
+  it('ramp-up, closed loop: lanes join one by one over the ramp, then all N stay in flight', async () => {
+    const { session, stats } = scriptedSession({ gapMs: 5 })
+    const out = await runLoad(session, prompts, plan({ concurrency: 4, requests: 40, rampUpMs: 300 }))
+    // in flight at time t (ms from the window start): lane k joins at k/4 of the ramp
+    const at = (t: number) => out.requests.filter((r) => r.start - out.windowStart <= t && r.end - out.windowStart > t).length
+    expect(Math.max(...[10, 40, 60].map(at))).toBe(1)
+    expect(Math.max(...[90, 120, 140].map(at))).toBeLessThanOrEqual(2)
+    expect(Math.max(...[165, 200, 215].map(at))).toBeLessThanOrEqual(3)
+    expect(at(320)).toBe(4)
+    expect(stats().maxInFlight).toBe(4)
+    expect(out.requests).toHaveLength(40)
+  })
+
+  it('ramp-up, open loop: the arrival rate rises linearly, then holds', () => {
+    // full-rate offsets every 10 ms; with a 1000 ms ramp, arrivals bunch up later in the ramp
+    const full = Array.from({ length: 200 }, (_, i) => i * 10)
+    const ramped = rampArrivals(full, 1000)
+    const inFirstHalf = ramped.filter((t) => t < 500).length
+    const inSecondHalf = ramped.filter((t) => t >= 500 && t < 1000).length
+    // expected arrivals by t: rate*t^2/(2*ramp): 12.5 in the first half, 37.5 in the second at 100/s
+    expect(inFirstHalf).toBeGreaterThanOrEqual(12)
+    expect(inFirstHalf).toBeLessThanOrEqual(14)
+    expect(inSecondHalf).toBeGreaterThanOrEqual(36)
+    expect(inSecondHalf).toBeLessThanOrEqual(39)
+    // after the ramp the gaps are the full-rate ones again
+    const after = ramped.filter((t) => t > 1100)
+    expect(after[1] - after[0]).toBeCloseTo(10)
+    expect(ramped).toEqual([...ramped].sort((a, b) => a - b))
+    expect(rampArrivals(full, 0)).toBe(full)
   })
 })

@@ -49,6 +49,27 @@ export interface ModelInfo {
   precision: string | null
 }
 
+/**
+ * What the backend itself saw over the measured window (a serving engine's /metrics, a Python worker's
+ * batch shapes and torch memory). Each field fills the matching part of extended_metrics; a field left
+ * out keeps the harness's own figure.
+ */
+export interface WindowObservations {
+  batch?: { effective_batch_size?: number | null; padding_overhead?: number | null }
+  kv_cache?: { prefix_cache_hit_rate: number | null; kv_cache_usage_mean: number | null }
+  /** memory as the backend's process sees it (torch CUDA allocator, the worker's RSS); `source` says which */
+  memory?: { peak_memory_mb: number | null; model_memory_mb: number | null; source: string }
+  /** engine-specific figures kept as they are (scrape count, waiting queue, server log path) */
+  server?: Record<string, unknown>
+  /** the engine's own count of running requests over time (performance.now() ms of this process) */
+  running?: { t: number; value: number }[]
+  warnings?: string[]
+}
+
+export interface WindowObserver {
+  stop(): Promise<WindowObservations>
+}
+
 export interface BackendSession {
   readonly backendVersion: string | null
   readonly model: ModelInfo
@@ -59,6 +80,8 @@ export interface BackendSession {
   readonly settings: Record<string, unknown>
   tokenizer: { tokenize(text: string): number[] | Promise<number[]>; detokenize(tokens: number[]): string | Promise<string> }
   generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
+  /** called just before the measured window opens; stop() just after it closes */
+  observeWindow?(): WindowObserver
   close(): Promise<void>
 }
 

@@ -22,6 +22,7 @@ export interface ResolvedExperimentOptions {
     requests: number | null
     duration: number | null
     seed: number
+    rampUp: number
   }
   measurement: {
     warmup: { mode: 'cv' | 'fixed'; requests: number; cvThreshold: number; window: number; minRequests: number; maxRequests: number }
@@ -62,7 +63,7 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
   model: null,
   dataset: null,
   generation: { maxTokens: 64, temperature: 0, topP: 1, topK: 0, seed: 0, ignoreEos: true },
-  load: { concurrency: 1, rate: null, burstiness: 1, requests: null, duration: null, seed: 0 },
+  load: { concurrency: 1, rate: null, burstiness: 1, requests: null, duration: null, seed: 0, rampUp: 0 },
   measurement: {
     warmup: { mode: 'cv', requests: 5, cvThreshold: 0.05, window: 5, minRequests: 5, maxRequests: 50 },
     sampleIntervalMs: 100,

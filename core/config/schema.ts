@@ -43,6 +43,9 @@ export const loadSchema = z.strictObject({
   /** stop sending after this many seconds (null: no limit) */
   duration: z.number().positive().nullable().optional(),
   seed: z.int().min(0).optional(),
+  /** seconds over which the load ramps up linearly: lanes start one by one (closed loop) or the rate
+   *  rises from 0 to `rate` (open loop); the steady-state window starts once the target is reached */
+  rampUp: z.number().min(0).optional(),
 })
 
 export const warmupSchema = z.strictObject({

@@ -2,7 +2,7 @@
  * From the measured window (token timings, energy snapshots, the timeline) to the metric blocks of a
  * RawProcessResult. Pure functions: everything here runs after the window has closed.
  */
-import type { ModelInfo } from '../backends/types.js'
+import type { ModelInfo, WindowObservations } from '../backends/types.js'
 import type { RawProcessResult, RequestRecord } from '../results/schema.js'
 import { summarise } from '../stats/summary.js'
 import { buildEnergy, type EnergyInput } from './energy-metrics.js'
@@ -16,6 +16,8 @@ export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequ
   peakRssMb: number
   modelMemoryMb: number | null
   slo?: { ttftMs: number | null; tpotMs: number | null; e2eMs: number | null }
+  /** the backend's own view of the window (engine metrics, worker memory): preferred where present */
+  observed?: WindowObservations | null
 }
 
 /** Goodput as vLLM defines it: the share of requests meeting every target that is set (failed ones do not). */
@@ -63,7 +65,15 @@ export function buildMetrics(input: MetricsInput) {
   const flops = estimateFlops(input.model, ok.map((r) => ({ input: r.inputTokens, output: r.outputTokens })))
   const outTps = durationSec > 0 ? outputTokens / durationSec : 0
   // GPU memory when the workload put something on a GPU; else this process's RSS (a CPU backend)
-  const peakMemory = e.gpuMemoryPeakMb !== null && e.gpuMemoryPeakMb > 0 ? e.gpuMemoryPeakMb : input.peakRssMb
+  const obs = input.observed ?? null
+  const obsMem = obs?.memory ?? null
+  // the backend's own process (a Python worker, a server) holds the model: its figures beat this process's RSS
+  const peakMemory = e.gpuMemoryPeakMb !== null && e.gpuMemoryPeakMb > 0 ? e.gpuMemoryPeakMb : (obsMem?.peak_memory_mb ?? input.peakRssMb)
+  const modelMemory = obsMem?.model_memory_mb ?? input.modelMemoryMb
+  if (obs?.warnings) warnings.push(...obs.warnings)
+  // the engine's running count is the true batch; the client's in-flight count includes queueing
+  const clientBatch = e.ss ? meanInFlight(outcome, e.ss) : null
+  const engineBatch = obs?.running?.length ? stepMean(obs.running, e.ss ?? { start: outcome.windowStart, end: outcome.windowEnd }) : null
   return {
     warnings,
     requests,
@@ -104,7 +114,7 @@ export function buildMetrics(input: MetricsInput) {
       flops_per_token: flops.total !== null && outputTokens > 0 ? flops.total / (inputTokens + outputTokens) : null,
       flops_per_second: flops.total !== null && durationSec > 0 ? flops.total / durationSec : null,
       peak_memory_mb: peakMemory,
-      model_memory_mb: input.modelMemoryMb,
+      model_memory_mb: modelMemory,
       flops_method: flops.method,
       flops_confidence: flops.confidence,
       compute_precision: input.model.precision,
@@ -113,11 +123,12 @@ export function buildMetrics(input: MetricsInput) {
       tpot_ms: summarise(tpot)?.mean ?? null,
       // throughput x tokens per joule: higher is better on both axes at once (LLenergyMeasure's index, precision factor 1)
       token_efficiency_index: e.total !== null && e.total > 0 ? outTps * (outputTokens / e.total) : null,
-      memory: { peak_memory_mb: peakMemory, model_memory_mb: input.modelMemoryMb, tokens_per_gb: peakMemory > 0 ? outputTokens / (peakMemory / 1024) : null, rss_peak_mb: input.peakRssMb, gpu_memory_peak_mb: e.gpuMemoryPeakMb },
+      memory: { peak_memory_mb: peakMemory, model_memory_mb: modelMemory, tokens_per_gb: peakMemory > 0 ? outputTokens / (peakMemory / 1024) : null, rss_peak_mb: input.peakRssMb, gpu_memory_peak_mb: e.gpuMemoryPeakMb, source: e.gpuMemoryPeakMb !== null && e.gpuMemoryPeakMb > 0 ? 'gpu probe' : (obsMem?.source ?? 'llem process rss') },
       gpu_utilisation: { sm_utilisation_mean: summarise(e.gpuUtilSamples)?.mean ?? null, memory_bandwidth_utilisation: null },
-      batch: { effective_batch_size: e.ss ? meanInFlight(outcome, e.ss) : null, target_concurrency: Math.min(input.concurrency, outcome.requests.length), padding_overhead: null },
-      kv_cache: { prefix_cache_hit_rate: null, kv_cache_usage_mean: null },
+      batch: { effective_batch_size: obs?.batch?.effective_batch_size ?? engineBatch ?? clientBatch, target_concurrency: Math.min(input.concurrency, outcome.requests.length), padding_overhead: obs?.batch?.padding_overhead ?? null },
+      kv_cache: obs?.kv_cache ?? { prefix_cache_hit_rate: null, kv_cache_usage_mean: null },
       request_latency: { e2e_ms: summarise(e2e), goodput: goodput(requests, input.slo) },
+      server: obs?.server || engineBatch !== null ? { ...obs?.server, ...(engineBatch !== null ? { avg_running_requests: engineBatch, client_in_flight_mean: clientBatch } : {}) } : null,
     } satisfies NonNullable<RawProcessResult['extended_metrics']>,
     perRequestLatencies: e2e,
   }
@@ -130,4 +141,19 @@ function meanInFlight(outcome: MetricsInput['outcome'], w: { start: number; end:
   let busy = 0
   for (const r of outcome.requests) busy += Math.max(0, Math.min(r.end, w.end) - Math.max(r.start, w.start))
   return busy / span
+}
+
+/** Time-weighted mean of a sampled step series (each value holds until the next sample) inside the window. */
+export function stepMean(series: { t: number; value: number }[], w: { start: number; end: number }): number | null {
+  let area = 0
+  let span = 0
+  for (let i = 0; i < series.length; i++) {
+    const from = Math.max(series[i].t, w.start)
+    const to = Math.min(series[i + 1]?.t ?? w.end, w.end)
+    if (to > from) {
+      area += series[i].value * (to - from)
+      span += to - from
+    }
+  }
+  return span > 0 ? area / span : null
 }

@@ -33,6 +33,8 @@ export interface LoadPlan {
   /** stop sending after this many ms (null: no limit) */
   durationMs: number | null
   seed: number
+  /** linear ramp-up (ms): lanes start one after another, or the arrival rate rises from 0 */
+  rampUpMs?: number
   maxTokens: number
   /** data parallel: this process sends requests shard.index, shard.index + shard.count, ... */
   shard?: { index: number; count: number }
@@ -97,12 +99,15 @@ export async function runLoad(
     const lane = async () => {
       for (let i = take(); i !== null; i = take()) await runOne(i)
     }
-    await Promise.all(Array.from({ length: Math.max(1, plan.concurrency) }, lane))
+    const lanes = Math.max(1, plan.concurrency)
+    const ramp = plan.rampUpMs ?? 0
+    // with a ramp-up, lane k joins at k/lanes of the ramp: in flight grows 1, 2, ... N over rampUpMs
+    await Promise.all(Array.from({ length: lanes }, (_, k) => (ramp > 0 && k > 0 ? sleep((ramp * k) / lanes).then(lane) : lane())))
   } else {
     const rate = plan.rate === 'inf' ? Infinity : plan.rate
     // each shard draws its own arrivals at its share of the rate
     const mine = Math.ceil((plan.requests - shard.index) / shard.count)
-    const offsets = arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index })
+    const offsets = rampArrivals(arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index }), plan.rampUpMs ?? 0)
     let inFlight = 0
     const waiters: (() => void)[] = []
     const release = () => {
@@ -128,4 +133,14 @@ export async function runLoad(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
+}
+
+/**
+ * Warp arrival offsets drawn at the full rate so the rate rises linearly from 0 over `rampMs`: the
+ * expected arrivals by time t are then integral of rate*s/ramp = rate*t^2/(2*ramp) inside the ramp
+ * and rate*(t - ramp/2) after it; invert that for each offset. Infinite rates (offsets all 0) stay.
+ */
+export function rampArrivals(offsets: number[], rampMs: number): number[] {
+  if (rampMs <= 0) return offsets
+  return offsets.map((tau) => (tau < rampMs / 2 ? Math.sqrt(2 * rampMs * tau) : tau + rampMs / 2))
 }

@@ -16,7 +16,7 @@ import { measureBaseline } from './baseline.js'
 import { buildMetrics } from './build-metrics.js'
 import { carbonIntensity } from './emissions.js'
 import { runLoad } from './load-runner.js'
-import { openProbes } from './probe-set.js'
+import { energyBetween, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
 import { Timeline } from './timeline.js'
 import { runWarmup } from './warmup.js'
@@ -57,13 +57,16 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     await backend.prepare?.(ctx)
     const rssBefore = process.memoryUsage.rss()
     const loadStart = performance.now()
+    // model load (a server starting, weights moving to the GPU) is measured apart from the run
+    const loadE0 = snapshotEnergy(sessions, loadStart)
     backendSession = await backend.start(ctx)
     const loadMs = performance.now() - loadStart
+    const loadEnergy = energyBetween(loadE0, snapshotEnergy(sessions, performance.now()))
     const modelMemoryMb = (process.memoryUsage.rss() - rssBefore) / 1048576
     const m = backendSession.model
     result.backend_version = backendSession.backendVersion
     result.model_name = m.name
-    result.model_load = { load_time_ms: loadMs, rss_delta_mb: modelMemoryMb, model_file_size_mb: m.file_size_mb, model_path: m.path, parameters: m.parameters, architecture: m.architecture, shape: m.shape }
+    result.model_load = { load_time_ms: loadMs, rss_delta_mb: modelMemoryMb, model_file_size_mb: m.file_size_mb, model_path: m.path, parameters: m.parameters, architecture: m.architecture, shape: m.shape, energy_j: loadEnergy.total, energy_per_domain_j: loadEnergy.perDomain }
     Object.assign(result.environment.software as object, backendSession.software)
     result.environment.backend_settings = backendSession.settings
 
@@ -82,6 +85,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const stopLoad = new AbortController()
     hooks.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true })
     const timeline = new Timeline(sessions, () => stopLoad.abort())
+    const observer = backendSession.observeWindow?.()
     const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
     let outcome: Awaited<ReturnType<typeof runLoad>>
     let e1: ReturnType<Timeline['stop']>
@@ -89,13 +93,14 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       outcome = await runLoad(
         backendSession,
         prompts,
-        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
         { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
       )
     } finally {
       // a backend error mid-load must not leave the sampler reading probes that are being closed
       e1 = timeline.stop()
     }
+    const observed = await observer?.stop().catch((e) => ({ warnings: [`the backend's own metrics could not be read: ${e instanceof Error ? e.message : String(e)}`] }))
     const endedAt = new Date()
     const firstError = outcome.requests.find((r) => !r.ok)?.error
     if (timeline.error) throw new LlemError('PROBE_FAILED', `a probe failed during the measured window: ${timeline.error}`)
@@ -109,6 +114,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       outcome, latencyMode: backendSession.latencyMode, warmupRequests: warm.requests, energyStart: e0, energyEnd: e1, timeline: timeline.energy, rows: timeline.rows,
       sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
       slo: cfg.slo,
+      observed,
       headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method
@@ -159,6 +165,16 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   } finally {
     await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
     for (const s of probes?.sessions ?? []) await Promise.resolve(s.close()).catch(() => {})
+  }
+  if (logs.length > 0) {
+    // the whole backend log (a server's output, a worker's stderr) stays with the result
+    const rel = path.join('logs', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.log`)
+    try {
+      await writeFileAtomic(path.join(task.runDir, rel), logs.join('\n') + '\n')
+      result.log_path = rel
+    } catch {
+      /* the log tail is in the error already */
+    }
   }
   if (result.status !== 'completed') {
     const end = new Date()

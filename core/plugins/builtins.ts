@@ -11,6 +11,8 @@ export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
   'llama-cpp': async () => (await import('../../plugins/backends/llama-cpp/index.js')).llamaCppBackend,
   openai: async () => (await import('../../plugins/backends/openai/index.js')).openaiBackend,
   server: async () => (await import('../../plugins/backends/server/index.js')).serverBackend,
+  vllm: async () => (await import('../../plugins/backends/vllm/index.js')).vllmBackend,
+  trtllm: async () => (await import('../../plugins/backends/trtllm/index.js')).trtllmBackend,
 }
 
 export const builtinProbes: Record<string, Lazy<Probe<any>>> = {

@@ -116,11 +116,13 @@ export const summarySchema = z.object({ count: z.int(), mean: num, median: num, 
 export const extendedMetricsSchema = z.object({
   tpot_ms: nnum,
   token_efficiency_index: nnum,
-  memory: z.object({ peak_memory_mb: nnum, model_memory_mb: nnum, tokens_per_gb: nnum, rss_peak_mb: nnum, gpu_memory_peak_mb: nnum }),
+  memory: z.object({ peak_memory_mb: nnum, model_memory_mb: nnum, tokens_per_gb: nnum, rss_peak_mb: nnum, gpu_memory_peak_mb: nnum, source: z.string().optional() }),
   gpu_utilisation: z.object({ sm_utilisation_mean: nnum, memory_bandwidth_utilisation: nnum }),
   batch: z.object({ effective_batch_size: nnum, target_concurrency: z.int().nullable(), padding_overhead: nnum }),
   kv_cache: z.object({ prefix_cache_hit_rate: nnum, kv_cache_usage_mean: nnum }),
   request_latency: z.object({ e2e_ms: summarySchema.nullable(), goodput: nnum }),
+  /** llem: what a serving engine or backend worker reported itself (/metrics scrapes, server log) */
+  server: z.record(z.string(), z.unknown()).nullable().optional(),
 })
 
 export const windowSchema = z.object({
@@ -154,6 +156,9 @@ export const modelLoadSchema = z.object({
   parameters: z.int().nullable(),
   architecture: z.string().nullable(),
   shape: z.record(z.string(), z.number()).nullable(),
+  /** llem: energy spent loading (a managed server's start-up included), kept out of the run's figures */
+  energy_j: nnum.optional(),
+  energy_per_domain_j: z.record(z.string(), num).optional(),
 })
 
 export const deviceSchema = z.object({
@@ -268,6 +273,8 @@ export const rawProcessResultSchema = z.object({
   warmup_result: warmupResultSchema.nullable(),
   model_load: modelLoadSchema.nullable(),
   timeseries_path: z.string().nullable(),
+  /** llem: everything the backend wrote (a managed server's log, a worker's stderr), relative to the run dir */
+  log_path: z.string().nullable().optional(),
 })
 
 export const latencyStatisticsSchema = z.object({

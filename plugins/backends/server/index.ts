@@ -12,14 +12,17 @@ import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
 import { InputError, LlemError } from '../../../core/errors.js'
+import { readKnownPrometheus } from '../managed/engine-metrics.js'
+import { scrapeWindow, type ScrapeTarget } from '../managed/metrics-scraper.js'
 import { openaiSession } from '../openai/index.js'
 
 export const serverOptionsSchema = z.strictObject({
   /** argv with placeholders {port}, {host} and {model}, e.g. ['llama-server', '-m', '{model}', '--port', '{port}'] */
   command: z.array(z.string().min(1)).min(1),
   healthPath: z.string().optional(),
-  /** a Prometheus endpoint; accepted for the managed engines to come, not scraped yet */
+  /** a Prometheus endpoint scraped through the measured window (vLLM, SGLang, TGI and llama.cpp names are known) */
   metricsPath: z.string().nullable().optional(),
+  metricsIntervalMs: z.int().min(100).optional(),
   startupTimeoutMs: z.int().positive().optional(),
   env: z.record(z.string(), z.string()).optional(),
   endpoint: z.enum(['completions', 'chat']).optional(),
@@ -56,15 +59,25 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
   const tail: string[] = []
   let exit: { code: number | null; signal: string | null } | null = null
   let spawnError: string | null = null
-  const take = (d: Buffer) => {
-    for (const line of d.toString().split('\n').filter(Boolean)) {
-      tail.push(line)
-      if (tail.length > 200) tail.shift()
-      log(line)
-    }
+  const keep = (line: string) => {
+    if (line === '') return
+    tail.push(line)
+    if (tail.length > 200) tail.shift()
+    log(line)
   }
-  child.stdout!.on('data', take)
-  child.stderr!.on('data', take)
+  // a read may end mid-line: each stream keeps its unfinished line until the rest arrives
+  const lines = (stream: NodeJS.ReadableStream) => {
+    let rest = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (d: string) => {
+      const parts = (rest + d).split('\n')
+      rest = parts.pop()!
+      parts.forEach(keep)
+    })
+    stream.on('end', () => keep(rest))
+  }
+  lines(child.stdout!)
+  lines(child.stderr!)
   child.on('error', (e) => {
     spawnError = e.message
     exit = { code: 127, signal: null }
@@ -113,7 +126,12 @@ export async function waitForHealth(url: string, proc: ManagedProcess, timeoutMs
 }
 
 /** Start a server from argv, wait for health, and measure it through the openai client. */
-export async function managedSession(argv: string[], o: ServerOptions & { port: number }, ctx: BackendContext<unknown>, describe: { software?: Record<string, string | null> } = {}): Promise<BackendSession> {
+export async function managedSession(
+  argv: string[],
+  o: ServerOptions & { port: number },
+  ctx: BackendContext<unknown>,
+  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string } } = {},
+): Promise<BackendSession> {
   const proc = startProcess(argv, o.env ?? {}, (line) => ctx.log(`[server] ${line}`))
   try {
     const healthMs = await waitForHealth(`http://127.0.0.1:${o.port}${o.healthPath ?? '/health'}`, proc, o.startupTimeoutMs ?? 120_000)
@@ -122,7 +140,8 @@ export async function managedSession(argv: string[], o: ServerOptions & { port: 
     return {
       ...session,
       software: { ...session.software, ...describe.software },
-      settings: { ...session.settings, command: argv, port: o.port, server_pid: proc.pid, startup_ms: healthMs },
+      settings: { ...session.settings, ...describe.settings, command: argv, port: o.port, server_pid: proc.pid, startup_ms: healthMs },
+      observeWindow: describe.metrics ? () => scrapeWindow({ ...describe.metrics!, url: `http://127.0.0.1:${o.port}${describe.metrics!.path}` }, ctx.log) : undefined,
       async generate(request, sink) {
         const gone = proc.exited()
         if (gone) throw new LlemError('BACKEND_FAILED', `the server died mid-run (${gone.signal ?? `code ${gone.code}`}); last output: ${proc.logTail().slice(-5).join(' | ')}`, { fatal: true })
@@ -158,6 +177,7 @@ export const serverBackend: Backend<ServerOptions> = {
     // a model path resolves against the project root, as for every backend; a name passes through
     const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? path.resolve(ctx.baseDir, ctx.model.path) : ''
     const argv = ctx.options.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1').replaceAll('{model}', model))
-    return managedSession(argv, { ...ctx.options, port }, ctx)
+    const metricsPath = ctx.options.metricsPath
+    return managedSession(argv, { ...ctx.options, port }, ctx, metricsPath ? { metrics: { path: metricsPath, reader: readKnownPrometheus, format: 'prometheus', intervalMs: ctx.options.metricsIntervalMs } } : {})
   },
 }

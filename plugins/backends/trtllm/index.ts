@@ -1,0 +1,93 @@
+/**
+ * The `trtllm` backend: `trtllm-serve <model>` with TensorRT-LLM's own flags, started, health-checked,
+ * measured and stopped like the vllm backend. Its /metrics is not Prometheus: it returns the executor's
+ * iteration stats since the previous call, and only when `enable_iter_perf_stats` is set in the extra
+ * LLM API options, so llem always sets it (in a YAML file it writes next to the options you give).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+import type { Backend } from '../../../core/backends/types.js'
+import { readTrtllm } from '../managed/engine-metrics.js'
+import { checkParallelism, managedCommonOptions, modelArgument, validateModel } from '../managed/common.js'
+import { freePort, managedSession } from '../server/index.js'
+
+export const trtllmOptionsSchema = z.strictObject({
+  ...managedCommonOptions,
+  /** TensorRT-LLM's runtime: the PyTorch flow, a built TensorRT engine, or AutoDeploy */
+  backend: z.enum(['pytorch', 'tensorrt', '_autodeploy']).optional(),
+  tokenizer: z.string().min(1).optional(),
+  maxBatchSize: z.int().positive().optional(),
+  maxNumTokens: z.int().positive().optional(),
+  maxSeqLen: z.int().positive().optional(),
+  tpSize: z.int().positive().optional(),
+  ppSize: z.int().positive().optional(),
+  epSize: z.int().positive().optional(),
+  /** fraction of the GPU memory left after weights that the KV cache takes */
+  kvCacheFreeGpuMemoryFraction: z.number().gt(0).max(1).optional(),
+  trustRemoteCode: z.boolean().optional(),
+  /** the extra LLM API options (TorchLlmArgs fields), written to the YAML file trtllm-serve reads */
+  extraLlmApiOptions: z.record(z.string(), z.unknown()).optional(),
+})
+export type TrtllmOptions = z.infer<typeof trtllmOptionsSchema>
+
+export function trtllmArgs(model: string, port: number, o: TrtllmOptions, optionsFile: string): string[] {
+  const a = [o.executable ?? 'trtllm-serve', model, '--host', '127.0.0.1', '--port', String(port)]
+  const value = (flag: string, v: string | number | undefined) => {
+    if (v !== undefined) a.push(flag, String(v))
+  }
+  value('--backend', o.backend)
+  value('--tokenizer', o.tokenizer)
+  value('--served_model_name', o.servedModelName)
+  value('--max_batch_size', o.maxBatchSize)
+  value('--max_num_tokens', o.maxNumTokens)
+  value('--max_seq_len', o.maxSeqLen)
+  value('--tp_size', o.tpSize)
+  value('--pp_size', o.ppSize)
+  value('--ep_size', o.epSize)
+  value('--kv_cache_free_gpu_memory_fraction', o.kvCacheFreeGpuMemoryFraction)
+  if (o.trustRemoteCode) a.push('--trust_remote_code')
+  a.push('--extra_llm_api_options', optionsFile)
+  return [...a, ...(o.extraArgs ?? [])]
+}
+
+/** JSON is valid YAML, so the options file needs no YAML writer; iteration stats are always on. */
+export function extraOptionsYaml(o: TrtllmOptions): string {
+  return JSON.stringify({ ...o.extraLlmApiOptions, enable_iter_perf_stats: true }, null, 2) + '\n'
+}
+
+export const trtllmBackend: Backend<TrtllmOptions> = {
+  name: 'trtllm',
+  options: trtllmOptionsSchema,
+  async validate({ model, where }) {
+    validateModel('trtllm', model, where)
+  },
+  async start(ctx) {
+    const o = ctx.options
+    checkParallelism('trtllm-serve', (o.tpSize ?? 1) * (o.ppSize ?? 1), ctx)
+    const model = modelArgument(ctx.model, ctx.baseDir)!
+    const port = await freePort()
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'llem-trtllm-'))
+    const optionsFile = path.join(dir, 'extra-llm-api-options.yaml')
+    writeFileSync(optionsFile, extraOptionsYaml(o))
+    const argv = trtllmArgs(model, port, o, optionsFile)
+    try {
+      const session = await managedSession(argv, { ...o, command: argv, port, healthPath: '/health', servedModelName: o.servedModelName ?? model }, ctx, {
+        settings: { engine: 'trtllm-serve', extra_llm_api_options: JSON.parse(extraOptionsYaml(o)) },
+        metrics: { path: '/metrics', reader: readTrtllm, format: 'trtllm iteration stats', intervalMs: o.metricsIntervalMs },
+      })
+      return {
+        ...session,
+        software: { ...session.software, tensorrt_llm: session.backendVersion },
+        async close() {
+          await session.close()
+          rmSync(dir, { recursive: true, force: true })
+        },
+      }
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true })
+      throw e
+    }
+  },
+}
