@@ -23,6 +23,10 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'TIMEOUT'
   | 'NO_SLOT'
+  | 'SLURM_UNAVAILABLE'
+  | 'SLURM_REJECTED'
+  | 'SLURM_FAILED'
+  | 'SLURM_TASK_FAILED'
 
 export class LlemError extends Error {
   readonly code: ErrorCode

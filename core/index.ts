@@ -9,7 +9,8 @@ export type { LlemConfig, ExperimentOptions, ModelSpec, BackendSpec, ReporterSpe
 export type { Reporter, ReporterContext, ExperimentInfo, ExperimentProgress, RunSummary } from './reporters/types.js'
 export type { Backend, BackendSession, BackendContext, GenerateRequest, TokenSink } from './backends/types.js'
 export type { Probe, ProbeSession, ProbeAvailability, EnergyDomainReading } from './probes/types.js'
-export type { RawProcessResult, AggregatedResult } from './results/schema.js'
+export type { RawProcessResult, AggregatedResult, RequestRecord, LatencyStatistics } from './results/schema.js'
+export type { RepeatSummary, RepeatMetric } from './results/repeat-stats.js'
 
 import type { LlemConfig } from './config/schema.js'
 

@@ -61,15 +61,16 @@ describe('load patterns', () => {
 
   it('ramp-up, closed loop: lanes join one by one over the ramp, then all N stay in flight', async () => {
     const { session, stats } = scriptedSession({ gapMs: 5 })
-    const out = await runLoad(session, prompts, plan({ concurrency: 4, requests: 40, rampUpMs: 300 }))
+    const out = await runLoad(session, prompts, plan({ concurrency: 4, requests: 120, rampUpMs: 300 }))
     // in flight at time t (ms from the window start): lane k joins at k/4 of the ramp
     const at = (t: number) => out.requests.filter((r) => r.start - out.windowStart <= t && r.end - out.windowStart > t).length
     expect(Math.max(...[10, 40, 60].map(at))).toBe(1)
     expect(Math.max(...[90, 120, 140].map(at))).toBeLessThanOrEqual(2)
     expect(Math.max(...[165, 200, 215].map(at))).toBeLessThanOrEqual(3)
-    expect(at(320)).toBe(4)
+    // lanes can only join late, never early: after the ramp all four are in flight (sampled, for a busy machine)
+    expect(Math.max(...[330, 360, 400, 450, 500].map(at))).toBe(4)
     expect(stats().maxInFlight).toBe(4)
-    expect(out.requests).toHaveLength(40)
+    expect(out.requests).toHaveLength(120)
   })
 
   it('ramp-up, open loop: the arrival rate rises linearly, then holds', () => {

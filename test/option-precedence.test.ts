@@ -99,7 +99,7 @@ describe('each layer overrides the one below it, with provenance', () => {
       flags: { 'generation.topK': '40' },
     })
     expect(x.config.generation).toEqual({ maxTokens: 16, temperature: 0.7, topP: 1, topK: 40, seed: 0, ignoreEos: true })
-    expect(x.config.load).toEqual({ concurrency: 2, rate: null, burstiness: 2, requests: null, duration: null, seed: 0 })
+    expect(x.config.load).toEqual({ concurrency: 2, rate: null, burstiness: 2, requests: null, duration: null, seed: 0, rampUp: 0 })
     expect(x.provenance['generation.maxTokens']).toEqual({ value: 16, source: 'config', source_detail: 'llem.config.ts' })
     expect(x.provenance['generation.temperature']).toEqual({ value: 0.7, source: 'describe', source_detail: 'describe("outer") at benchmarks/p.bench.ts:3' })
     expect(x.provenance['generation.topK']).toEqual({ value: 40, source: 'cli', source_detail: '--generation.topK' })

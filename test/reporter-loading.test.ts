@@ -48,6 +48,13 @@ describe('loading reporters', () => {
     expect(r.ctx.outputFile).toBe(path.join(rootDir, 'factory.out'))
   })
 
+  it('a factory that refuses its options is bad input naming the reporter, not an internal error', async () => {
+    const file = path.join(rootDir, 'reporters/factory-reporter.mjs')
+    const e = await loadError([[file, { label: 'abs', refuse: 'needs a budget' }]])
+    expect(e.code).toBe('CONFIG_INVALID')
+    expect(e.message).toBe(`reporter "${file}": creating it failed: needs a budget`)
+  })
+
   it('uses an inline object as is', async () => {
     const inline: Reporter = { name: 'inline', onRunEnd() {} }
     const [r] = await load([inline], { inline: '/abs/inline.out', json: 'j.json' })
@@ -58,7 +65,8 @@ describe('loading reporters', () => {
   it('rejects an unknown name with the built-ins and a suggestion', async () => {
     const e = await loadError(['jsno'])
     expect(e.code).toBe('PLUGIN_NOT_FOUND')
-    expect(e.message).toBe('unknown reporter "jsno" (built-ins: console, json, csv); did you mean "json"?')
+    expect(e.message).toMatch(/^unknown reporter "jsno" \(built-ins: console, json, csv, [a-z, -]+\); did you mean "json"\?$/)
+    for (const name of ['lm-eval', 'mlenergy', 'zeus-csv', 'codecarbon', 'parquet', 'markdown', 'github-actions', 'html']) expect(e.message).toContain(name)
     expect((await loadError(['junit-xml'])).message).not.toContain('did you mean')
   })
 

@@ -1,13 +1,35 @@
 /**
  * `npm run perf`: llem's own performance benchmarks. Prints medians, ratios and pass/fail against the
  * targets; exits 1 if a target is missed. Numbers are machine-dependent: compare runs on one machine.
+ * `npx jiti benchmarks/perf/run.ts [names...] [--json]`; `--help` lists the names.
  */
 import { harnessOverhead } from './harness-overhead.perf.js'
 import { helpLatency, listLatency } from './cli-startup.perf.js'
 import { nvmlCosts } from './nvml-sampling.perf.js'
 import { schedulingOverhead, soak } from './scheduling.perf.js'
 import { sseClientCapacity } from './sse-client.perf.js'
+import { reportFormats } from './report-formats.perf.js'
+import { transformersOverhead } from './transformers-overhead.perf.js'
 
+const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no name: all but soak)
+  help        llem --help latency
+  list        llem list latency on a project of many bench files
+  overhead    harness overhead: llem vs a bare node-llama-cpp loop, tokens/s
+  nvml        NVML counter read cost and 10 ms sampling CPU (fake driver, 1 and 8 GPUs)
+  scheduling  per-experiment scheduling overhead in the main process
+  sse         the openai backend's SSE client against a C peer (cc needed), client on core 0, peer
+              on core 1 (taskset): the peer alone (raw reader), client chunks/s at 1/64/256 streams
+              (median of 5 runs; >= 170k at 256), and at 64 streams x 5 ms the lag send -> stamp
+              (p99 < 1 ms) and ITL p99 vs the peer's own send-gap p99 (within 1 ms), median of 7
+              rounds, beside a bare C reader's lag (the machine's floor). Other work on the machine,
+              or on the host under a VM, lowers these: the load average is printed with them
+  formats     every peer report format for 1,000 experiments x 100 requests: time and peak RSS
+  transformers  the transformers worker's overhead per request (fake model)
+  soak        minutes of tiny experiments: main-process RSS and fds (only when named)`
+if (process.argv.includes('--help')) {
+  console.log(HELP)
+  process.exit(0)
+}
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const want = (name: string) => only.length === 0 || only.includes(name)
 const results: Record<string, { pass: boolean } & Record<string, unknown>> = {}
@@ -45,6 +67,17 @@ if (want('sse')) {
   results.sse = r
   console.log(`sse client             ${r.capacity.map((c) => `${c.streams} streams ${fmt(c.chunks_per_sec)} chunks/s`).join(', ')} (target >= 170k at 256)`)
   console.log(`  64 streams x 5 ms: lag p99 ${r.cadence.lag_p99_ms.toFixed(2)} ms (target < 1), ITL p99 ${r.cadence.itl_p99_ms.toFixed(2)} ms vs server gap p99 ${r.cadence.server_gap_p99_ms.toFixed(2)} ms (target within 1 ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
+}
+if (want('formats')) {
+  const r = reportFormats()
+  results.formats = r
+  console.log(`report formats         ${r.experiments} experiments x ${r.requests} requests, every peer format: ${fmt(r.total_ms)} ms (target < 5000 ms; CPU ${fmt(r.cpu_ms)} ms), peak RSS ${fmt(r.peak_rss_mb)} MB (target < 500 MB)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  ${Object.entries(r.per_format_ms).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', ')}; ${fmt(r.output_mb)} MB written; RSS with the inputs built ${fmt(r.inputs_rss_mb)} MB; load average ${r.load_average.toFixed(2)}`)
+}
+if (want('transformers')) {
+  const r = await transformersOverhead()
+  results.transformers = r
+  console.log(`transformers worker    overhead per request (protocol + timing, fake model): median ${r.median_ms.toFixed(3)} ms, p90 ${r.p90_ms.toFixed(3)} ms over ${r.requests} requests (target < ${r.target_ms} ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
 }
 // the soak takes minutes: only when asked for by name
 if (only.includes('soak')) {

@@ -1,5 +1,5 @@
 /**
- * `llem`: bench (default), list, env, schema. Heavy modules load inside the command that needs them,
+ * `llem`: bench (default), list, env, schema, report, compare, status, worker. Heavy modules load inside the command that needs them,
  * so `llem --help` stays fast. Exit codes: 0 passed, 1 an experiment failed, 2 bad input, 130 interrupted.
  */
 import { cac } from 'cac'
@@ -21,6 +21,16 @@ export interface CommonFlags {
   resume?: string | boolean
   gpus?: string | number
   maxParallel?: number
+  /** bench: a baseline run to compare the new results against */
+  compare?: string
+  /** bench --compare and compare: metric=limit[,metric=limit...] (repeatable) */
+  threshold?: string | string[]
+  markdown?: boolean
+  /** bench: 'local' or 'slurm' (its settings: --executor.partition ... or config `executor`) */
+  executor?: string
+  /** bench with the slurm executor: submit and exit */
+  detach?: boolean
+  task?: string
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -45,7 +55,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--resume [run-id]', 'rerun only the experiments of an earlier run (default: latest) without a completed result')
     .option('--gpus <list>', "GPUs llem may use: 'all', or indices / GPU-UUIDs, comma-separated")
     .option('--max-parallel <n>', 'experiments running at once (default: one per GPU slot)')
+    .option('--compare <baseline>', 'after the run, compare with a baseline run (directory, results.json or run id); exit 1 on a regression')
+    .option('--threshold <metric=limit>', 'with --compare: e.g. energy_per_token_j=5%,ttft_ms_p50=10% (repeatable)')
+    .option('--executor <name>', "where experiments run: local (default) or slurm (settings: --executor.partition, --executor.gpusPerTask, ... or config `executor`)")
+    .option('--detach', 'slurm: submit the jobs and exit (then llem status / llem report <run-dir>)')
     .example('llem bench tiny --measurement.warmup.maxRequests 10 --load.concurrency 2')
+    .example('llem bench --executor slurm --executor.partition gpu --executor.gpusPerTask 1')
     .action((filters: string[], flags: CommonFlags) => {
       action = import('./commands/bench.js').then((m) => m.benchCommand(filters, flags, options, argv))
     })
@@ -60,6 +75,34 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action((flags: CommonFlags) => {
       action = import('./commands/env.js').then((m) => m.envCommand(flags))
+    })
+  common(cli.command('report <run>', "rebuild reports from a stored run's raw results (a run directory, a run id or 'latest')"))
+    .option('--reporter <name>', 'reporter: a built-in name or a path (repeatable; default: the configured reporters)')
+    .option('--outputFile <path>', 'where file reporters write (--outputFile.<reporter> <path> per reporter)')
+    .option('--results-dir <dir>', 'where a run id is looked up (default: the configured resultsDir)')
+    .example('llem report latest --reporter json --outputFile.json out/results.json')
+    .action((run: string, flags: CommonFlags) => {
+      action = import('./commands/report.js').then((m) => m.reportCommand(run, flags, options))
+    })
+  common(cli.command('compare <baseline> <current>', 'compare two runs (directories, results.json files or run ids); exit 1 when a metric regresses past its threshold'))
+    .option('--threshold <metric=limit>', 'how much worse a metric may get: 5% (relative) or an amount in its unit; comma-separated, repeatable')
+    .option('--json', 'machine-readable output')
+    .option('--markdown', 'a markdown table (for a job summary or a pull-request comment)')
+    .option('--results-dir <dir>', 'where run ids are looked up (default: the configured resultsDir)')
+    .example('llem compare baseline/results.json latest --threshold energy_per_token_j=5%,ttft_ms_p50=10%')
+    .action((baseline: string, current: string, flags: CommonFlags) => {
+      action = import('./commands/compare.js').then((m) => (Object.keys(options).length ? m.rejectOptions(options) : m.compareCommand(baseline, current, flags)))
+    })
+  common(cli.command('status <run-dir>', 'a run submitted to Slurm: the state of each task; collects what has finished'))
+    .option('--json', 'machine-readable output')
+    .action((runDir: string, flags: CommonFlags) => {
+      action = import('./commands/status.js').then((m) => m.statusCommand(runDir, flags))
+    })
+  cli.command('worker', 'run one task of a planned run (started by an executor on a compute node)')
+    .option('--run <run-dir>', 'the run directory, on a filesystem the nodes share')
+    .option('--task <index>', 'the task index (slurm/tasks/<index>.json)')
+    .action((flags: CommonFlags) => {
+      action = import('./commands/worker.js').then((m) => m.workerCommand(flags))
     })
   cli.command('schema [name]', 'JSON Schema of the result files (raw, aggregated, manifest; default: all)').action((name: string | undefined) => {
     action = import('./commands/schema.js').then((m) => m.schemaCommand(name))

@@ -4,6 +4,7 @@
  * one (warmup CV 0.05 over 5 requests, 5-50 requests; baseline 30 s, TTL 3600 s; sampling 100 ms).
  */
 import type { z } from 'zod'
+import type { SlurmExecutorOptions } from '../slurm/job-script.js'
 import type { datasetOptionsSchema } from '../workload/dataset-schema.js'
 
 export interface ResolvedBackend { name: string; [option: string]: unknown }
@@ -56,6 +57,7 @@ export interface ResolvedRunOptions {
   order: 'grouped' | 'interleaved' | 'shuffled'
   orderSeed: number
   cooldown: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }
+  executor: { name: 'local' } | SlurmExecutorOptions
 }
 
 export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
@@ -98,4 +100,5 @@ export const RUN_DEFAULTS: ResolvedRunOptions = {
   order: 'grouped',
   orderSeed: 0,
   cooldown: { seconds: 0, temperatureMarginC: null, maxSeconds: 120 },
+  executor: { name: 'local' },
 }

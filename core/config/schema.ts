@@ -116,6 +116,31 @@ export const experimentOptionsSchema = z.strictObject({
   parallel: z.strictObject({ data: posInt().optional() }).optional(),
 })
 
+/** Where experiments run: `local` (tinypool workers on this machine's GPU slots) or `slurm` (array jobs). */
+export const slurmExecutorSchema = z.strictObject({
+  name: z.literal('slurm'),
+  partition: z.string().min(1).optional(),
+  /** GPUs per task (gres gpu:N) for experiments that do not set `gpus`; default 1 */
+  gpusPerTask: z.int().min(0).optional(),
+  cpusPerTask: posInt().optional(),
+  /** --mem, as Slurm writes it: '16G' */
+  mem: z.string().min(1).optional(),
+  /** --time, as Slurm writes it: '02:00:00'; default the longest experiment timeout plus 5 minutes */
+  time: z.string().min(1).optional(),
+  account: z.string().min(1).optional(),
+  qos: z.string().min(1).optional(),
+  constraint: z.string().min(1).optional(),
+  /** more #SBATCH lines, as written: ['--exclusive', '--reservation=bench'] */
+  sbatchArgs: z.array(z.string().min(1)).optional(),
+  /** shell lines before llem starts on the node: ['module load cuda/12.4', 'source ~/venv/bin/activate'] */
+  setup: z.array(z.string()).optional(),
+  /** how often the submitting llem asks Slurm about the tasks (default 2000 ms) */
+  pollIntervalMs: z.int().min(100).optional(),
+  /** how a node starts llem (default: this Node binary and this llem's bin/llem.js, which must be on the shared filesystem) */
+  command: z.array(z.string().min(1)).min(1).optional(),
+})
+export const executorSchema = z.union([z.enum(['local', 'slurm']), z.strictObject({ name: z.literal('local') }), slurmExecutorSchema])
+
 export const reporterSpecSchema = z.union([
   z.string().min(1),
   z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
@@ -145,6 +170,8 @@ export const configSchema = experimentOptionsSchema.extend({
   cooldown: z
     .strictObject({ seconds: z.number().min(0).optional(), temperatureMarginC: z.number().positive().optional(), maxSeconds: z.number().positive().optional() })
     .optional(),
+  /** where experiments run: 'local' (default) or 'slurm' / { name: 'slurm', partition, ... } */
+  executor: executorSchema.optional(),
 })
 
 export type ExperimentOptions = z.input<typeof experimentOptionsSchema>
@@ -157,4 +184,4 @@ export type ReporterSpec = z.infer<typeof reporterSpecSchema>
  *  dataset merge unless the higher layer names another backend or another source: layers.ts). */
 export const ATOMIC_KEYS = new Set(['model', 'sweep', 'include', 'exclude', 'reporters', 'outputFile', 'devices'])
 /** Keys of configSchema that are not experiment options: not part of an experiment's effective config. */
-export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail', 'devices', 'maxParallel', 'order', 'orderSeed', 'cooldown'])
+export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail', 'devices', 'maxParallel', 'order', 'orderSeed', 'cooldown', 'executor'])

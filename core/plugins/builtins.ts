@@ -11,6 +11,7 @@ export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
   'llama-cpp': async () => (await import('../../plugins/backends/llama-cpp/index.js')).llamaCppBackend,
   openai: async () => (await import('../../plugins/backends/openai/index.js')).openaiBackend,
   server: async () => (await import('../../plugins/backends/server/index.js')).serverBackend,
+  transformers: async () => (await import('../../plugins/backends/transformers/index.js')).transformersBackend,
   vllm: async () => (await import('../../plugins/backends/vllm/index.js')).vllmBackend,
   trtllm: async () => (await import('../../plugins/backends/trtllm/index.js')).trtllmBackend,
 }

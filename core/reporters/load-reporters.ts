@@ -111,7 +111,13 @@ async function importFile(spec: string, rootDir: string): Promise<unknown> {
 /** A default export that is a class is constructed, any other function is a factory, an object is the reporter. */
 function instantiate(exported: unknown, ctx: ReporterContext, what: string): Reporter {
   if (typeof exported === 'function') {
-    const made = isClass(exported) ? new (exported as ReporterClass)(ctx) : (exported as ReporterFactory)(ctx)
+    let made: unknown
+    try {
+      made = isClass(exported) ? new (exported as ReporterClass)(ctx) : (exported as ReporterFactory)(ctx)
+    } catch (e) {
+      // a factory refusing its options (a budget reporter without a budget) is the user's input to fix
+      throw new InputError('CONFIG_INVALID', `${what}: creating it failed: ${e instanceof Error ? e.message : String(e)}`, { where: 'reporters', cause: e })
+    }
     return checkReporter(made, `${what} (the object its default export returned)`)
   }
   const reporter = checkReporter(exported, what)

@@ -9,6 +9,7 @@ import type { CollectedBench } from '../api/collector.js'
 import { collectFiles, fullName } from '../collect/collect-files.js'
 import { discoverBenchFiles } from '../collect/discover.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
+import { executorSchema } from '../config/schema.js'
 import { loadConfig, type LoadedConfig } from '../config/load-config.js'
 import { buildOverrideLayers } from '../config/overrides.js'
 import { closest } from '../config/suggest.js'
@@ -57,11 +58,14 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     order: c.order ?? RUN_DEFAULTS.order,
     orderSeed: c.orderSeed ?? RUN_DEFAULTS.orderSeed,
     cooldown: { ...RUN_DEFAULTS.cooldown, ...c.cooldown },
+    executor: RUN_DEFAULTS.executor,
     ...(overrides.run as Partial<ResolvedRunOptions>),
     ...Object.fromEntries(Object.entries(req.run).filter(([, v]) => v !== undefined)),
   }
   // a flag for one cooldown key refines the configured cooldown instead of replacing it
   runOptions.cooldown = { ...RUN_DEFAULTS.cooldown, ...c.cooldown, ...(overrides.run.cooldown as object | undefined) }
+  // the executor named on the command line first, then its dotted settings (--executor.partition)
+  runOptions.executor = validateOptions(executorSchema, resolveExecutor(c.executor, req.run.executor, overrides.run.executor), { file: loaded.file ?? 'command line', prefix: 'executor', code: 'CONFIG_INVALID' }) as ResolvedRunOptions['executor']
   const rootDir = loaded.rootDir
   const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
   const benches = await collectFiles(files, rootDir)
@@ -107,4 +111,19 @@ function checkProbes(config: Record<string, unknown>, probes: Record<string, Pro
 /** Benches (full names with files) for the "no match" message, like Vitest lists what exists. */
 export function listBenchNames(benches: CollectedBench[], rootDir: string): string[] {
   return benches.map((b) => `${path.relative(rootDir, b.file)} > ${fullName(b)}`)
+}
+
+/**
+ * 'slurm' and { name: 'slurm', ... } alike; a higher layer naming the same executor refines the
+ * lower one key by key (`--executor.partition gpu` keeps the config's account), another name replaces it.
+ */
+export function resolveExecutor(...layers: unknown[]): ResolvedRunOptions['executor'] {
+  let out: Record<string, unknown> = { name: 'local' }
+  for (const layer of layers) {
+    if (layer === undefined || layer === null) continue
+    const spec = typeof layer === 'string' ? { name: layer } : (layer as Record<string, unknown>)
+    const name = spec.name ?? out.name
+    out = name === out.name ? { ...out, ...spec, name } : { ...spec, name }
+  }
+  return out as ResolvedRunOptions['executor']
 }

@@ -56,9 +56,14 @@ export interface BenchRunOptions {
   interrupt: AbortSignal
   /** continue an earlier run: its directory, and the experiments already completed there */
   resume?: { runId: string; done: Set<string>; prior: AggregatedResult[] }
+  /** slurm executor: submit and return without following the jobs */
+  detach?: boolean
 }
 
-export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise<RunSummary> {
+/** A run handed to Slurm with --detach: submitted, not yet run. */
+export type BenchOutcome = RunSummary & { detached?: { jobIds: string[] } }
+
+export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise<BenchOutcome> {
   const started = Date.now()
   const version = llemVersion()
   const rootDir = run.loaded.rootDir
@@ -103,38 +108,62 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   }
   const lastGpus = new Map<string, number>()
   const placedOn = new Map<string, string[]>()
-  const { failures, interrupted } = await executeExperiments(toRun, {
-    slots,
-    maxParallel: run.runOptions.maxParallel ?? Math.max(1, slots.length),
-    bail: run.runOptions.bail,
-    interrupt: opts.interrupt,
-    task,
-    async onStart(x, gpus) {
-      // cool-down only where the same GPUs (or the CPU) just ran another experiment
-      const used = gpus.flat().map((g) => g.uuid)
-      if ((used.length ? used : ['cpu']).some((u) => lastGpus.has(u))) await waitForCooldown(run.runOptions.cooldown, used, opts.interrupt)
-      placedOn.set(x.id, used.length ? used : ['cpu'])
-      await dispatcher.emit('onExperimentStart', experimentInfo(x))
-    },
-    onProgress(x, m, t0) {
-      void dispatcher.emit('onExperimentProgress', experimentInfo(x), { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 })
-    },
-    async onEnd(x, raws, overlapped) {
-      // the slots it was placed on, whether or not its probes measured them (a failed run heats a GPU too)
-      for (const u of placedOn.get(x.id) ?? []) lastGpus.set(u, Date.now())
-      if (overlapped.length) {
-        const names = overlapped.map((o) => o.name)
-        for (const r of raws) {
-          r.shared_energy = { components: ['cpu', 'ram'], with_experiments: names }
-          r.measurement_warnings.push(`ran at the same time as ${names.join(', ')}: CPU package and RAM energy cannot be split between experiments that overlap in time; cpu_energy_j and ram_energy_j are shared, not this experiment's alone`)
-        }
+  const onEnd = async (x: Experiment, raws: RawProcessResult[], overlapped: Experiment[]) => {
+    // the slots it was placed on, whether or not its probes measured them (a failed run heats a GPU too)
+    for (const u of placedOn.get(x.id) ?? []) lastGpus.set(u, Date.now())
+    if (overlapped.length) {
+      const names = overlapped.map((o) => o.name)
+      for (const r of raws) {
+        r.shared_energy = { components: ['cpu', 'ram'], with_experiments: names }
+        r.measurement_warnings.push(`ran at the same time as ${names.join(', ')}: CPU package and RAM energy cannot be split between experiments that overlap in time; cpu_energy_j and ram_energy_j are shared, not this experiment's alone`)
       }
-      return (await finish(x, raws)).status
-    },
-    async onNotRun(x, raw) {
-      await finish(x, [raw])
-    },
-  })
+    }
+    return (await finish(x, raws)).status
+  }
+  const executor = run.runOptions.executor
+  let outcome: { failures: number; interrupted: boolean }
+  if (executor.name === 'slurm') {
+    const { executeOnSlurm } = await import('../slurm/slurm-executor.js')
+    const r = await executeOnSlurm(toRun, {
+      options: executor,
+      runId,
+      runDir: store.runDir,
+      rootDir,
+      maxParallel: run.runOptions.maxParallel,
+      interrupt: opts.interrupt,
+      detach: opts.detach ?? false,
+      llemCommand: executor.command ?? [process.execPath, path.join(packageRoot(), 'bin', 'llem.js')],
+      task,
+      onStart: (x) => dispatcher.emit('onExperimentStart', experimentInfo(x)),
+      onEnd,
+      log: (line) => process.stderr.write(`llem: ${line}\n`),
+    })
+    if (r.detached) return { runId, runDir: store.runDir, results, skipped: infos.filter((i) => i.mode === 'skip'), durationMs: Date.now() - started, status: 'passed', repeats: [], detached: { jobIds: r.jobIds } }
+    outcome = r
+  } else {
+    outcome = await executeExperiments(toRun, {
+      slots,
+      maxParallel: run.runOptions.maxParallel ?? Math.max(1, slots.length),
+      bail: run.runOptions.bail,
+      interrupt: opts.interrupt,
+      task,
+      async onStart(x, gpus) {
+        // cool-down only where the same GPUs (or the CPU) just ran another experiment
+        const used = gpus.flat().map((g) => g.uuid)
+        if ((used.length ? used : ['cpu']).some((u) => lastGpus.has(u))) await waitForCooldown(run.runOptions.cooldown, used, opts.interrupt)
+        placedOn.set(x.id, used.length ? used : ['cpu'])
+        await dispatcher.emit('onExperimentStart', experimentInfo(x))
+      },
+      onProgress(x, m, t0) {
+        void dispatcher.emit('onExperimentProgress', experimentInfo(x), { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 })
+      },
+      onEnd,
+      async onNotRun(x, raw) {
+        await finish(x, [raw])
+      },
+    })
+  }
+  const { failures, interrupted } = outcome
   const repeats = summariseRepeats(results)
   if (repeats.length) await writeFileAtomic(path.join(store.runDir, 'repeats.json'), JSON.stringify(repeats, null, 2) + '\n')
   const summary: RunSummary = {

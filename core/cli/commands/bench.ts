@@ -1,10 +1,12 @@
 /** `llem bench [filters]`: resolve, plan, run, report; exit 0 / 1 / 2 / 130. */
 import path from 'node:path'
+import type { ResolvedRunOptions } from '../../config/defaults.js'
 import { InputError } from '../../errors.js'
 import type { AggregatedResult } from '../../results/schema.js'
 import { acquireLock, findRun, readRun } from '../../results/run-dir.js'
 import { listBenchNames, resolveRun, type RunRequest } from '../../run/resolve-run.js'
 import { runBench } from '../../run/run-bench.js'
+import type { StoredRun } from '../../compare/stored-run.js'
 import type { CommonFlags } from '../main.js'
 import { printPlan } from './list.js'
 
@@ -14,21 +16,34 @@ export function runRequest(filters: string[], flags: CommonFlags, options: Recor
   if (bail !== undefined && (!Number.isInteger(bail) || bail < 0)) throw new InputError('CONFIG_INVALID', `command line: --bail: expected a non-negative integer, got ${String(flags.bail)}`)
   const maxParallel = flags.maxParallel === undefined ? undefined : Number(flags.maxParallel)
   if (maxParallel !== undefined && (!Number.isInteger(maxParallel) || maxParallel < 1)) throw new InputError('CONFIG_INVALID', `command line: --max-parallel: expected a positive integer, got ${String(flags.maxParallel)}`)
+  if (flags.executor !== undefined && !['local', 'slurm'].includes(String(flags.executor))) throw new InputError('CONFIG_INVALID', `command line: --executor: expected local or slurm, got ${String(flags.executor)}`)
   const devices = flags.gpus === undefined ? undefined : String(flags.gpus) === 'all' ? ('all' as const) : String(flags.gpus).split(',').map((e) => (/^\d+$/.test(e.trim()) ? Number(e.trim()) : e.trim())).filter((e) => e !== '')
   return {
     cwd: process.cwd(),
     configPath: flags.config,
     flags: options,
-    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail, maxParallel, devices },
+    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail, maxParallel, devices, executor: flags.executor === undefined ? undefined : ({ name: flags.executor } as ResolvedRunOptions['executor']) },
     filters: filters.map(String),
     namePattern: flags.t === undefined ? undefined : String(flags.t),
     env: process.env,
   }
 }
 
+async function loadBaseline(flags: CommonFlags, resultsDir: string): Promise<StoredRun | undefined> {
+  if (flags.compare === undefined) {
+    if (flags.threshold !== undefined) throw new InputError('CONFIG_INVALID', 'command line: --threshold needs --compare <baseline> (or use llem compare)')
+    return undefined
+  }
+  const { parseThresholds } = await import('../../compare/thresholds.js')
+  parseThresholds(flags.threshold)
+  const { loadStoredRun } = await import('../../compare/stored-run.js')
+  return loadStoredRun(String(flags.compare), process.cwd(), async () => resultsDir)
+}
+
 export async function benchCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>, argv: string[]): Promise<number> {
   const req = runRequest(filters, flags, options)
   const run = await resolveRun(req)
+  if (flags.detach && run.runOptions.executor.name !== 'slurm') throw new InputError('CONFIG_INVALID', 'command line: --detach needs the slurm executor (--executor slurm): a local run ends when llem does')
   const runnable = run.experiments.filter((x) => x.mode === 'run')
   if (run.experiments.length === 0) {
     const all = filters.length || req.namePattern ? await resolveRun({ ...req, filters: [], namePattern: undefined }) : run
@@ -52,11 +67,13 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   for (const x of runnable)
     if (carbonIntensity(x.config.measurement.carbon) === null)
       throw new InputError('CONFIG_INVALID', `${x.bench.location}: measurement.carbon.country: unknown ISO 3166 alpha-3 code "${x.config.measurement.carbon.country}" (e.g. ${knownCountries().slice(0, 5).join(', ')}, ...)`)
+  const resultsDir = path.resolve(run.loaded.rootDir, run.runOptions.resultsDir)
+  // the baseline and the thresholds are input like any other: a typo must cost nothing, not a whole run
+  const baseline = await loadBaseline(flags, resultsDir)
   if (flags.dryRun) {
     printPlan(run, false)
     return 0
   }
-  const resultsDir = path.resolve(run.loaded.rootDir, run.runOptions.resultsDir)
   const lock = await acquireLock(resultsDir)
   if (lock.recovered) process.stderr.write(`llem: ${lock.recovered}\n`)
   const interrupt = new AbortController()
@@ -81,8 +98,21 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
       resume = { runId: path.basename(prior.runDir), done, prior: [...done].map((id) => prior.results.get(id)!) }
       process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)
     }
-    const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal, resume })
-    return summary.status === 'interrupted' ? 130 : summary.status === 'failed' ? 1 : 0
+    const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal, resume, detach: !!flags.detach })
+    if (summary.detached) {
+      const rel = path.relative(process.cwd(), summary.runDir) || '.'
+      process.stdout.write(`submitted to Slurm as job ${summary.detached.jobIds.join(', ')}; results go to ${rel}\n  llem status ${rel}    where each task stands\n  llem report ${rel}    the reports, once the tasks have ended\n`)
+      return 0
+    }
+    const code = summary.status === 'interrupted' ? 130 : summary.status === 'failed' ? 1 : 0
+    // an interrupted run has nothing whole to compare; a failed one keeps its own exit code
+    if (!baseline || summary.status === 'interrupted') return code
+    const { compareAgainst, describeRunDir } = await import('./compare.js')
+    const cwd = process.cwd()
+    process.stdout.write('\n')
+    const o = { json: false, markdown: false, stdout: process.stdout, env: process.env, rootDir: run.loaded.rootDir }
+    const compared = await compareAgainst(baseline, summary.results, describeRunDir(summary.runDir, summary.results.length, cwd), flags, o, cwd)
+    return code || compared
   } finally {
     lock.release()
     process.off('SIGINT', onSignal)

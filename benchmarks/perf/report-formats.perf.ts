@@ -1,0 +1,116 @@
+/**
+ * Writing the peer formats (lm-eval, mlenergy, zeus-csv, codecarbon, markdown, github-actions) for a
+ * large run: 1,000 experiments x 100 requests, each with its power timeline on disk, as `llem report`
+ * or the end of `llem bench` would. Targets: all formats in under 5 s together, peak RSS under 500 MB.
+ *
+ * It runs in a child process of its own (this file again, through jiti), so the peak RSS is that of
+ * the results plus the writers, not of whatever else `npm run perf` loaded before it. Building the
+ * synthetic results and their timelines is setup and not timed; the peak RSS covers everything.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import type { Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
+import { REPO } from './util.js'
+
+const CHILD_ENV = 'LLEM_PERF_FORMATS_DIR'
+const FORMATS = ['lm-eval', 'mlenergy', 'zeus-csv', 'codecarbon', 'markdown', 'github-actions'] as const
+export const TARGET_MS = 5000
+export const TARGET_RSS_MB = 500
+
+// a type, not an interface: run.ts keeps every result in a Record<string, unknown>
+export type ReportFormatsResult = {
+  experiments: number
+  requests: number
+  total_ms: number
+  per_format_ms: Record<string, number>
+  /** CPU time (user + system) of the writing, less sensitive than wall time to other load on the machine */
+  cpu_ms: number
+  /** RSS once the synthetic results were built, before any format was written */
+  inputs_rss_mb: number
+  peak_rss_mb: number
+  output_mb: number
+  /** the machine's 1-minute load average when the writing ended: other work slows the figures down */
+  load_average: number
+  pass: boolean
+}
+
+export function reportFormats(experiments = 1000, requests = 100): ReportFormatsResult {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'llem-perf-formats-'))
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'jiti/register', fileURLToPath(import.meta.url), String(experiments), String(requests)], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, [CHILD_ENV]: dir },
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    if (r.status !== 0) throw new Error(`report-formats child exited ${r.status}: ${r.stderr}`)
+    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<ReportFormatsResult, 'pass'>
+    return { ...result, pass: result.total_ms < TARGET_MS && result.peak_rss_mb < TARGET_RSS_MB }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** A stdout that only counts: the annotations are measured being made, not being printed. */
+function sink(): NodeJS.WritableStream & { bytes: number } {
+  const s = { bytes: 0, write: (chunk: string) => ((s.bytes += chunk.length), true) }
+  return s as unknown as NodeJS.WritableStream & { bytes: number }
+}
+
+function duSync(dir: string): number {
+  const r = spawnSync('du', ['-sk', dir], { encoding: 'utf8' })
+  return r.status === 0 ? Number(r.stdout.split('\t')[0]) / 1024 : NaN
+}
+
+async function child(dir: string, experiments: number, requests: number, only: readonly string[]): Promise<void> {
+  const { builtinReporters } = await import('../../core/reporters/builtin-reporters.js')
+  const { gpuTimelineCsv, syntheticRun } = await import('../../test/fixtures/format-results.js')
+  // load every writer (and the dataset reader lm-eval and mlenergy import lazily) before the clock
+  // starts: module loading is the CLI's start-up cost, not the formats'
+  const factories = await Promise.all(FORMATS.filter((f) => only.length === 0 || only.includes(f)).map(async (f) => [f, (await builtinReporters[f]()).default] as const))
+  await import('../../core/workload/dataset.js')
+  const runDir = path.join(dir, 'run')
+  const results = syntheticRun(experiments, requests)
+  mkdirSync(path.join(runDir, 'timeseries'), { recursive: true })
+  const timeline = gpuTimelineCsv()
+  for (const r of results) writeFileSync(path.join(runDir, r.timeseries_path!), timeline)
+  const inputsRss = process.memoryUsage.rss() / 1048576
+  const summary: RunSummary = { runId: 'perf', runDir, results, skipped: [], durationMs: 1, status: 'passed', repeats: [] }
+  const perFormat: Record<string, number> = {}
+  const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
+  for (const [name, factory] of factories) {
+    const ctx: ReporterContext = { runId: 'perf', runDir, rootDir: dir, configFile: null, options: {}, outputFile: path.join(dir, 'out', name), stdout: sink(), isTTY: false, verbose: false }
+    const reporter = (typeof factory === 'function' ? factory(ctx) : factory) as Reporter
+    const t = performance.now()
+    await reporter.onRunEnd?.(summary)
+    perFormat[name] = performance.now() - t
+  }
+  const total = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const out: Omit<ReportFormatsResult, 'pass'> = {
+    experiments,
+    requests,
+    total_ms: total,
+    per_format_ms: perFormat,
+    cpu_ms: (cpu.user + cpu.system) / 1000,
+    inputs_rss_mb: inputsRss,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    output_mb: duSync(path.join(dir, 'out')),
+    load_average: os.loadavg()[0],
+  }
+  process.stdout.write(JSON.stringify(out) + '\n')
+}
+
+const childDir = process.env[CHILD_ENV]
+if (childDir && process.argv[1] === fileURLToPath(import.meta.url)) {
+  // argv: experiments, requests, and optionally a comma-separated list of formats (to profile one)
+  child(childDir, Number(process.argv[2] ?? 1000), Number(process.argv[3] ?? 100), (process.argv[4] ?? '').split(',').filter(Boolean)).catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`)
+    process.exit(1)
+  })
+}

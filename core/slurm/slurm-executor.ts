@@ -1,0 +1,177 @@
+/**
+ * The slurm executor: the plan made here, run by the cluster's scheduler. Each process of each
+ * experiment becomes one array task (`llem worker --run <dir> --task <i>`) that writes its raw result
+ * into the shared run directory; this process follows the arrays through scontrol (or sacct), hands
+ * each finished experiment to the same onEnd as the local executor, and records a task that ended
+ * without a result with its Slurm state, exit code and log. Ctrl-C cancels the arrays.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { writeFile, mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { Experiment } from '../plan/plan.js'
+import type { SessionTask } from '../measure/result-shell.js'
+import type { RawProcessResult } from '../results/schema.js'
+import { notRun } from '../run/execute.js'
+import { jobScript, type ArraySpec, type SlurmExecutorOptions } from './job-script.js'
+import { checkPartition, runCommand, sbatch, scancel, taskStates, TERMINAL, type Runner, type TaskState } from './slurm-commands.js'
+import { readJobs, taskLog, writeJobs, writeTask, type SlurmJobsFile } from './task-files.js'
+
+export interface SlurmExecuteOptions {
+  options: SlurmExecutorOptions
+  runId: string
+  runDir: string
+  rootDir: string
+  maxParallel: number | null
+  interrupt: AbortSignal
+  detach: boolean
+  llemCommand: string[]
+  task: (x: Experiment, processIndex: number, numProcesses: number) => SessionTask
+  onStart: (x: Experiment) => Promise<void>
+  onEnd: (x: Experiment, raws: RawProcessResult[], overlapped: Experiment[]) => Promise<'completed' | 'failed' | 'interrupted'>
+  log: (line: string) => void
+  runner?: Runner
+}
+
+interface Pending {
+  index: number
+  x: Experiment
+  processIndex: number
+  jobId: string
+  arrayTask: number
+  raw: RawProcessResult | null
+}
+
+export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions): Promise<{ failures: number; interrupted: boolean; detached: boolean; jobIds: string[] }> {
+  const run = o.runner ?? runCommand
+  if (o.options.partition) await checkPartition(run, o.options.partition)
+  const prior = readJobs(o.runDir)
+  let next = prior ? Math.max(-1, ...prior.tasks.map((t) => t.index)) + 1 : 0
+  const tasks: SlurmJobsFile['tasks'] = []
+  const arrays = new Map<number, ArraySpec>()
+  for (const x of queue) {
+    // a resubmitted experiment starts clean: its earlier raw files must not be read as this run's
+    rmSync(path.join(o.runDir, 'raw', x.id), { recursive: true, force: true })
+    const gpus = x.config.gpus ?? o.options.gpusPerTask ?? 1
+    for (let p = 0; p < x.config.parallel.data; p++) {
+      const index = next++
+      await writeTask(o.runDir, index, o.task(x, p, x.config.parallel.data))
+      tasks.push({ index, experiment_id: x.id, process_index: p, num_processes: x.config.parallel.data })
+      const a = arrays.get(gpus) ?? { tasks: [], gpus, timeoutMs: 0 }
+      a.tasks.push(index)
+      a.timeoutMs = Math.max(a.timeoutMs, x.config.timeout)
+      arrays.set(gpus, a)
+    }
+  }
+  await mkdir(path.join(o.runDir, 'slurm', 'logs'), { recursive: true })
+  const jobs: SlurmJobsFile['jobs'] = []
+  try {
+    for (const [k, array] of [...arrays.values()].entries()) {
+      const script = path.join(o.runDir, 'slurm', `job-${prior ? prior.jobs.length + k : k}.sh`)
+      await writeFile(script, jobScript({ runId: o.runId, runDir: o.runDir, rootDir: o.rootDir, array, index: k, options: o.options, maxParallel: o.maxParallel, llemCommand: o.llemCommand }), { mode: 0o755 })
+      const jobId = await sbatch(run, script)
+      jobs.push({ job_id: jobId, script, tasks: array.tasks, gpus: array.gpus })
+      o.log(`submitted Slurm job ${jobId}: ${array.tasks.length} task(s) with ${array.gpus} GPU(s) each (${path.relative(o.rootDir, script)})`)
+    }
+  } catch (e) {
+    // all arrays or none: an array left queued after a rejected one would run half the plan
+    await scancel(run, jobs.map((j) => j.job_id)).catch(() => {})
+    throw e
+  }
+  await writeJobs(o.runDir, { submitted_at: new Date().toISOString(), jobs: [...(prior?.jobs ?? []), ...jobs], tasks: [...(prior?.tasks ?? []), ...tasks] })
+  const jobIds = jobs.map((j) => j.job_id)
+  if (o.detach) return { failures: 0, interrupted: false, detached: true, jobIds }
+  const { failures, interrupted } = await follow(queue, tasks, jobs, o, run)
+  return { failures, interrupted, detached: false, jobIds }
+}
+
+async function follow(queue: Experiment[], tasks: SlurmJobsFile['tasks'], jobs: SlurmJobsFile['jobs'], o: SlurmExecuteOptions, run: Runner) {
+  const byId = new Map(queue.map((x) => [x.id, x]))
+  const pending = new Map<string, Pending>()
+  for (const j of jobs)
+    for (const [arrayTask, index] of j.tasks.entries()) {
+      const t = tasks.find((t) => t.index === index)!
+      pending.set(`${j.job_id}_${arrayTask}`, { index, x: byId.get(t.experiment_id)!, processIndex: t.process_index, jobId: j.job_id, arrayTask, raw: null })
+    }
+  const started = new Set<string>()
+  const done = new Map<string, RawProcessResult[]>()
+  const finished: { x: Experiment; host: string; start: number; end: number }[] = []
+  let failures = 0
+  let cancelledAt: number | null = null
+  const interval = o.options.pollIntervalMs ?? 2000
+
+  const settle = async (p: Pending, s: TaskState | null) => {
+    p.raw = taskResult(o.runDir, p, s, o.task(p.x, p.processIndex, p.x.config.parallel.data))
+    const raws = [...(done.get(p.x.id) ?? []), p.raw]
+    done.set(p.x.id, raws)
+    if (raws.length < p.x.config.parallel.data) return
+    raws.sort((a, b) => a.process_index - b.process_index)
+    const host = s?.node ?? 'unknown'
+    const span = { start: Math.min(...raws.map((r) => Date.parse(r.timestamps.start))), end: Math.max(...raws.map((r) => Date.parse(r.timestamps.end))) }
+    // experiments on the same node at the same time share its CPU packages and RAM
+    const overlapped = finished.filter((f) => f.host === host && f.start < span.end && f.end > span.start).map((f) => f.x)
+    finished.push({ x: p.x, host, ...span })
+    const status = await o.onEnd(p.x, raws, overlapped)
+    if (status === 'failed') failures++
+  }
+
+  while (pending.size > 0) {
+    if (o.interrupt.aborted && cancelledAt === null) {
+      cancelledAt = Date.now()
+      o.log(`cancelling Slurm job(s) ${jobs.map((j) => j.job_id).join(', ')}`)
+      await scancel(run, jobs.map((j) => j.job_id)).catch(() => {})
+    }
+    for (const j of jobs) {
+      const states = await taskStates(run, j.job_id)
+      for (const [arrayTask] of j.tasks.entries()) {
+        const key = `${j.job_id}_${arrayTask}`
+        const p = pending.get(key)
+        if (!p) continue
+        const s = states?.tasks.find((t) => t.taskId === arrayTask) ?? null
+        if (s && s.state === 'RUNNING' && !started.has(p.x.id)) {
+          started.add(p.x.id)
+          await o.onStart(p.x)
+        }
+        // forgotten by both scontrol and sacct: what the run directory holds is all there is
+        if ((s && TERMINAL.has(s.state)) || states === null || (cancelledAt !== null && Date.now() - cancelledAt > 30_000)) {
+          pending.delete(key)
+          await settle(p, s)
+        }
+      }
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, interval))
+  }
+  return { failures, interrupted: cancelledAt !== null }
+}
+
+/**
+ * The raw result of a task that Slurm says has ended: the one the task wrote, else a failed (or, when
+ * cancelled, interrupted) result naming Slurm's state, exit code and log. Either way it says where it ran.
+ */
+export function taskResult(runDir: string, p: Omit<Pending, 'raw' | 'index'>, s: TaskState | null, task: SessionTask): RawProcessResult {
+  const cancelled = s?.state === 'CANCELLED'
+  const raw = readRaw(runDir, p) ?? notRun(task, cancelled ? 'interrupted' : 'failed', cancelled ? 'INTERRUPTED' : s?.state === 'TIMEOUT' ? 'TIMEOUT' : 'SLURM_TASK_FAILED', missingMessage(p, s, runDir), 'slurm')
+  if (s && s.state !== 'COMPLETED' && raw.status === 'completed') raw.measurement_warnings.push(`the Slurm task ended ${s.state} (exit ${s.exitCode}) after writing its result`)
+  if (s?.state === 'TIMEOUT' && raw.status !== 'completed') {
+    raw.status = 'failed'
+    raw.error = { ...(raw.error ?? { phase: 'slurm' }), code: 'TIMEOUT', message: `the Slurm task hit its time limit (--time) and was killed: ${raw.error?.message ?? ''}`.trim() }
+  }
+  raw.environment = { ...(raw.environment ?? {}), slurm: { job_id: p.jobId, array_task_id: p.arrayTask, task: `${p.jobId}_${p.arrayTask}`, state: s?.state ?? 'UNKNOWN', exit_code: s?.exitCode ?? null, node: s?.node ?? null, log_path: path.relative(runDir, taskLog(runDir, p.jobId, p.arrayTask)) } }
+  return raw
+}
+
+function readRaw(runDir: string, p: Pick<Pending, 'x' | 'processIndex'>): RawProcessResult | null {
+  const f = path.join(runDir, 'raw', p.x.id, `process_${p.processIndex}.json`)
+  if (!existsSync(f)) return null
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as RawProcessResult
+  } catch {
+    return null
+  }
+}
+
+function missingMessage(p: Pick<Pending, 'jobId' | 'arrayTask'>, s: TaskState | null, runDir: string): string {
+  const log = taskLog(runDir, p.jobId, p.arrayTask)
+  const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ') : 'no log file'
+  const where = s ? `Slurm task ${p.jobId}_${p.arrayTask} ended ${s.state} (exit code ${s.exitCode}${s.node ? ` on ${s.node}` : ''})` : `Slurm no longer knows task ${p.jobId}_${p.arrayTask} (it ended more than MinJobAge ago and the site has no accounting)`
+  return `${where} without writing a result; log ${log}: ${tail}`
+}

@@ -1,0 +1,66 @@
+/**
+ * Zeus's log CSV (ZeusMonitor's log_file): `start_time,window_name,elapsed_time,gpu{i}_energy...`,
+ * a row each time a measurement window ends, in Unix seconds, seconds and joules. Here a window is an
+ * experiment's measured window, named by its experiment id. GPUs are numbered by their driver index,
+ * so a column is the same physical GPU in every row whichever slot ran the experiment; a GPU the
+ * experiment did not use is an empty cell. Experiments without a measured window (failed before or
+ * during it) have no row: Zeus writes a row only when a window ends.
+ */
+import path from 'node:path'
+import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
+import { writeFileAtomic } from '../../core/results/atomic-write.js'
+import type { AggregatedResult } from '../../core/results/schema.js'
+import { csvField } from './csv.js'
+
+/**
+ * Unix seconds at which the measured window opened. A result stamps the moment its window closed
+ * (timestamps.end, taken right after the last request) and the window's length; the earliest
+ * process's opening is the experiment's.
+ */
+export function windowStartUnix(r: AggregatedResult): number | null {
+  const starts = r.process_results
+    .filter((p) => p.inference_metrics !== null)
+    .map((p) => Date.parse(p.timestamps.end) / 1000 - p.inference_metrics!.inference_time_sec)
+    .filter(Number.isFinite)
+  return starts.length ? Math.min(...starts) : null
+}
+
+/** Joules per GPU (by driver index) over the experiment's processes; null for a GPU whose energy was not measured. */
+export function gpuEnergies(r: AggregatedResult): Map<number, number | null> {
+  const out = new Map<number, number | null>()
+  for (const p of r.process_results)
+    for (const d of p.devices) {
+      const index = d.driver_index ?? d.index
+      const j = p.energy_per_device_j[`${d.probe}:${d.domain}`]
+      const before = out.get(index)
+      out.set(index, j === undefined || before === null ? null : (before ?? 0) + j)
+    }
+  return out
+}
+
+export function toZeusCsv(results: readonly AggregatedResult[]): string {
+  const rows = results.filter((r) => r.status === 'completed' && windowStartUnix(r) !== null)
+  const energies = rows.map(gpuEnergies)
+  const gpus = [...new Set(energies.flatMap((e) => [...e.keys()]))].sort((a, b) => a - b)
+  const header = ['start_time', 'window_name', 'elapsed_time', ...gpus.map((i) => `gpu${i}_energy`)]
+  const lines = rows.map((r, k) => [windowStartUnix(r), r.experiment_id, r.total_inference_time_sec, ...gpus.map((i) => energies[k].get(i) ?? null)].map(csvField).join(','))
+  // Zeus writes '\n' line ends
+  return [header.join(','), ...lines].join('\n') + '\n'
+}
+
+export function createZeusCsvReporter(ctx: ReporterContext): Reporter {
+  const results: AggregatedResult[] = []
+  const file = ctx.outputFile ?? path.join(ctx.runDir, 'zeus.csv')
+  return {
+    name: 'zeus-csv',
+    onExperimentEnd(_info, result) {
+      results.push(result)
+    },
+    async onRunEnd(summary) {
+      await writeFileAtomic(file, toZeusCsv(summary.results.length >= results.length ? summary.results : results))
+      if (ctx.outputFile !== null) ctx.stdout.write(`Zeus CSV written to ${file}\n`)
+    },
+  }
+}
+
+export default (ctx: ReporterContext): Reporter => createZeusCsvReporter(ctx)
