@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { InputError } from '../core/errors.js'
 import { builtinReporters } from '../core/reporters/builtin-reporters.js'
 import { createDispatcher } from '../core/reporters/dispatch.js'
 import { loadReporters } from '../core/reporters/load-reporters.js'
@@ -72,7 +73,8 @@ describe('the energy-budget example reporter', () => {
 
   it('refuses to load without a budget, before anything runs', async () => {
     const e = await runWith({}, []).catch((error: unknown) => error)
-    expect(e).toBeInstanceOf(Error)
-    expect((e as Error).message).toBe('energy-budget: options.maxJPerToken must be a positive number of joules per token, got undefined')
+    // bad input (exit 2) naming the reporter, with the reporter's own reason
+    expect(e).toBeInstanceOf(InputError)
+    expect((e as Error).message).toMatch(/^reporter ".*energy-budget\.ts": creating it failed: energy-budget: options\.maxJPerToken must be a positive number of joules per token, got undefined$/)
   })
 })

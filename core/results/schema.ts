@@ -339,7 +339,7 @@ export const manifestSchema = z.object({
   environment: z.record(z.string(), z.unknown()),
   /** how the run was scheduled: devices, maxParallel, order, cooldown, bail... */
   run_options: z.record(z.string(), z.unknown()),
-  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()) })),
+  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()), bench_file: z.string().optional(), bench_location: z.string().optional(), repeat_index: z.int().optional() })),
 })
 
 export type RawProcessResult = z.infer<typeof rawProcessResultSchema>

@@ -47,7 +47,8 @@ function infoFromResult(r: AggregatedResult, planned: Manifest['experiments'][nu
 function infoFromManifest(x: Manifest['experiments'][number]): ExperimentInfo {
   const parts = x.bench.split(' > ')
   const repeat = /#(\d+)$/.exec(x.name)
-  return { id: x.id, name: x.name, bench: { file: '', name: parts[parts.length - 1], full_name: x.bench, location: '' }, task_hash: x.task_hash, repeat_index: repeat ? Number(repeat[1]) : 1, mode: x.mode, effective_config: x.effective_config }
+  // manifests before bench_file/bench_location were recorded leave them empty
+  return { id: x.id, name: x.name, bench: { file: x.bench_file ?? '', name: parts[parts.length - 1], full_name: x.bench, location: x.bench_location ?? '' }, task_hash: x.task_hash, repeat_index: x.repeat_index ?? (repeat ? Number(repeat[1]) : 1), mode: x.mode, effective_config: x.effective_config }
 }
 
 export function runStatus(results: AggregatedResult[]): RunSummary['status'] {
