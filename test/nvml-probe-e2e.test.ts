@@ -103,8 +103,9 @@ describe('nvml probe end to end (fake driver)', () => {
     })
     const b = raw.energy_breakdown
     expect(b.baseline_method).toBe('fresh')
-    expect(b.baseline_power_per_domain_w['nvml:GPU-base']).toBeGreaterThan(49)
-    expect(b.baseline_power_per_domain_w['nvml:GPU-base']).toBeLessThan(51)
+    // a 5 ms counter over a 0.3 s baseline: one update either way is 1.7%; a loaded machine stamps late
+    expect(b.baseline_power_per_domain_w['nvml:GPU-base']).toBeGreaterThan(48.5)
+    expect(b.baseline_power_per_domain_w['nvml:GPU-base']).toBeLessThan(51.5)
     const e = raw.energy_metrics
     expect(e.gpu_energy_j / e.duration_sec).toBeGreaterThan(249)
     expect(b.adjusted_j).toBeCloseTo(b.raw_j - b.baseline_power_w * e.duration_sec, 6)
