@@ -29,6 +29,7 @@ describe('the trtllm backend', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const raw = runResults(dir)[0].process_results[0]
     const settings = raw.environment.backend_settings
+    expect(raw.inference_metrics.num_failed_requests, JSON.stringify(raw.requests.find((q: any) => !q.ok))).toBe(0)
     const cmd = settings.command.join(' ')
     expect(settings.command[0]).toBe('trtllm-serve')
     expect(cmd).toContain('--backend pytorch --served_model_name tiny --max_batch_size 2 --max_num_tokens 512 --kv_cache_free_gpu_memory_fraction 0.9 --extra_llm_api_options ')

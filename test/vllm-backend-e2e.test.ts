@@ -30,6 +30,7 @@ describe('the vllm backend', () => {
     const [a] = runResults(dir)
     const raw = a.process_results[0]
     const cmd: string[] = raw.environment.backend_settings.command
+    expect(raw.inference_metrics.num_failed_requests, JSON.stringify(raw.requests.find((q: any) => !q.ok))).toBe(0)
     expect(cmd.slice(0, 3)).toEqual(['vllm', 'serve', process.env.TINY_MODEL ?? cmd[2]])
     expect(cmd.join(' ')).toContain('--max-num-seqs 2 --dtype bfloat16 --gpu-memory-utilization 0.8 --enable-prefix-caching --enforce-eager --seed 0')
     expect(raw.environment.software.vllm).toBe('0.11.0+standin')

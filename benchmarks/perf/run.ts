@@ -21,8 +21,9 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no na
               on core 1 (taskset): the peer alone (raw reader), client chunks/s at 1/64/256 streams
               (median of 5 runs; >= 170k at 256), and at 64 streams x 5 ms the lag send -> stamp
               (p99 < 1 ms) and ITL p99 vs the peer's own send-gap p99 (within 1 ms), median of 7
-              rounds, beside a bare C reader's lag (the machine's floor). Other work on the machine,
-              or on the host under a VM, lowers these: the load average is printed with them
+              rounds, beside a bare C reader's lag (the machine's floor) and the time the client
+              was kept off its core per round. Other work on the machine, or on the host under a
+              VM, lowers these: the load average is printed with them
   formats     every peer report format for 1,000 experiments x 100 requests: time and peak RSS
   transformers  the transformers worker's overhead per request (fake model)
   soak        minutes of tiny experiments: main-process RSS and fds (only when named)`
@@ -65,8 +66,16 @@ if (want('scheduling')) {
 if (want('sse')) {
   const r = await sseClientCapacity()
   results.sse = r
-  console.log(`sse client             ${r.capacity.map((c) => `${c.streams} streams ${fmt(c.chunks_per_sec)} chunks/s`).join(', ')} (target >= 170k at 256)`)
-  console.log(`  64 streams x 5 ms: lag p99 ${r.cadence.lag_p99_ms.toFixed(2)} ms (target < 1), ITL p99 ${r.cadence.itl_p99_ms.toFixed(2)} ms vs server gap p99 ${r.cadence.server_gap_p99_ms.toFixed(2)} ms (target within 1 ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  const k = (n: number) => `${(n / 1000).toFixed(0)}k`
+  const at = (xs: { streams: number; chunks_per_sec: number }[]) => xs.map((c) => `${c.streams}: ${k(c.chunks_per_sec)}`).join(', ')
+  console.log(`sse peer alone         chunks/s at ${at(r.server)} streams (C reader; ${r.pinned ? 'peer on core 1, reader on core 0' : 'not pinned'})`)
+  console.log(`sse client             chunks/s at ${at(r.client)} streams (target >= 170k at 256; peer headroom x${r.server_headroom_at_256.toFixed(1)})  ${r.capacity_pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  per CPU-second of the client: ${r.client.map((c) => `${c.streams}: ${k(c.chunks_per_cpu_sec)}`).join(', ')}; client busy ${r.client.map((c) => `${Math.round(c.client_busy * 100)}%`).join(', ')}; runs at 256: ${r.client[2].runs.map(k).join(', ')}`)
+  const c = r.cadence
+  console.log(`  64 streams x 5 ms: lag p50 ${c.lag_p50_ms.toFixed(3)} ms, p99 ${c.lag_p99_ms.toFixed(3)} ms (target < 1; rounds ${c.lag_p99_rounds_ms.map((x, i) => `${x.toFixed(2)}${c.runqueue_wait_rounds_ms[i] === null ? '' : ` [${c.runqueue_wait_rounds_ms[i]!.toFixed(0)}]`}`).join(', ')}), ITL p99 ${c.itl_p99_ms.toFixed(2)} ms vs server gap p99 ${c.server_gap_p99_ms.toFixed(2)} ms (target within 1 ms)  ${r.cadence_pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  [n]: ms in that round the client was runnable but kept off its core by other threads or processes`)
+  console.log(`  the machine's floor, a bare C reader at the same cadence just before and after: lag p50 ${c.c_reader_lag_p50_ms.toFixed(3)} ms, p99 ${c.c_reader_lag_p99_ms.toFixed(3)} ms (rounds ${c.c_reader_lag_p99_rounds_ms.map((x) => x.toFixed(2)).join(', ')})`)
+  console.log(`  load average ${r.load_average.before.toFixed(2)} before, ${r.load_average.after.toFixed(2)} after (other work on the machine lowers these figures)`)
 }
 if (want('formats')) {
   const r = reportFormats()

@@ -1,0 +1,148 @@
+/**
+ * The client side of the SSE benchmark, in its own process so that sse-client.perf.ts can pin it to
+ * one core (taskset -c 0) apart from the server: runs llem's streaming client against the peer and
+ * prints one JSON line. `capacity` ingests as fast as the server streams; `cadence` sets every stamp
+ * against the server's send time (both CLOCK_MONOTONIC, so no clock sync is involved), over every chunk
+ * and over the steady window when all streams run (diagnostic: start and end effects apart).
+ *
+ *   jiti sse-client-driver.ts '{"mode":"capacity","url":...,"streams":256,"tokens":1000,"runs":5}'
+ *   jiti sse-client-driver.ts '{"mode":"cadence","url":...,"streams":64,"tokens":200,"rounds":5}'
+ */
+import { readFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { streamCompletion } from '../../plugins/backends/openai/sse-stream.js'
+import { percentile } from '../../core/stats/summary.js'
+
+interface Args {
+  mode: 'capacity' | 'cadence'
+  url: string
+  streams: number
+  tokens: number
+  runs?: number
+  rounds?: number
+}
+const args = JSON.parse(process.argv[2]) as Args
+
+const request = (tokens: number, headers: Record<string, string> = {}) => ({ url: `${args.url}/completions`, body: { model: 'llem-perf', prompt: 'x', max_tokens: tokens }, headers, timeoutMs: 120_000, chat: false })
+
+/**
+ * One round of `streams` concurrent requests: chunks are tokens (the peer puts one in each SSE chunk
+ * and frame). CPU time is the whole process's, all of it on the one core the process is pinned to.
+ */
+async function ingest(streams: number, tokens: number) {
+  let chunks = 0
+  const sink = { onTokens: (n: number) => void (chunks += n) }
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: streams }, () => streamCompletion(request(tokens), sink)))
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  return { streams, chunks, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, chunks_per_sec: chunks / seconds }
+}
+
+/** CLOCK_MONOTONIC ms minus performance.now(): both come from the same clock in Node on Linux */
+function monotonicOffset(): number {
+  let best = { width: Infinity, offset: 0 }
+  for (let i = 0; i < 20; i++) {
+    const a = performance.now()
+    const h = Number(process.hrtime.bigint()) / 1e6
+    const b = performance.now()
+    if (b - a < best.width) best = { width: b - a, offset: h - (a + b) / 2 }
+  }
+  return best.offset
+}
+
+/**
+ * The main thread's time on the CPU and waiting for it (runnable, while something else ran on its
+ * core), in ms, from the kernel's schedstat; null where the kernel does not keep it.
+ */
+function mainThreadSched(): { run: number; wait: number } | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number)
+    return { run: run / 1e6, wait: wait / 1e6 }
+  } catch {
+    return null
+  }
+}
+
+/** one round at the peer's cadence: every stream's stamps, as CLOCK_MONOTONIC ms, by x-stream-id */
+async function cadenceRound(round: string, streams: number, tokens: number) {
+  const offset = monotonicOffset()
+  const sched0 = mainThreadSched()
+  const stamps = new Map<string, number[]>()
+  await Promise.all(
+    Array.from({ length: streams }, (_, i) => {
+      const id = `${round}-s${i}`
+      const mine: number[] = []
+      stamps.set(id, mine)
+      return streamCompletion(request(tokens, { 'x-stream-id': id }), {
+        onTokens: (n, t) => {
+          for (let k = 0; k < n; k++) mine.push(t + offset)
+        },
+      })
+    }),
+  )
+  const sched1 = mainThreadSched()
+  // how long the client was kept off its core by other threads or processes: what no client can beat
+  const waitMs = sched0 && sched1 ? sched1.wait - sched0.wait : null
+  const runMs = sched0 && sched1 ? sched1.run - sched0.run : null
+  return { stamps, waitMs, runMs }
+}
+
+/**
+ * Lag (stamp - send) and ITL against the peer's gaps between sends, over every chunk and over the
+ * steady window: from the send of the last stream's first chunk (all streams running, every request
+ * issued) to the send of the first stream's last chunk (none finished yet).
+ */
+function cadenceStats({ stamps, waitMs, runMs }: { stamps: Map<string, number[]>; waitMs: number | null; runMs: number | null }, sends: Record<string, number[]>) {
+  const all = { lag: [] as number[], itl: [] as number[], gaps: [] as number[] }
+  const steady = { lag: [] as number[], itl: [] as number[], gaps: [] as number[] }
+  const from = Math.max(...[...stamps.keys()].map((id) => sends[id]?.[0] ?? Infinity))
+  const to = Math.min(...[...stamps.keys()].map((id) => sends[id]?.at(-1) ?? -Infinity))
+  for (const [id, recv] of stamps) {
+    const sent = sends[id] ?? []
+    if (sent.length !== recv.length) throw new Error(`stream ${id}: ${sent.length} chunks sent, ${recv.length} stamped`)
+    for (let i = 0; i < recv.length; i++) {
+      const inWindow = sent[i] >= from && sent[i] < to
+      for (const s of inWindow ? [all, steady] : [all]) s.lag.push(recv[i] - sent[i])
+      if (i === 0) continue
+      for (const s of inWindow && sent[i - 1] >= from ? [all, steady] : [all]) {
+        s.itl.push(recv[i] - recv[i - 1])
+        s.gaps.push(sent[i] - sent[i - 1])
+      }
+    }
+  }
+  const q = (xs: number[], p: number) => percentile(xs, p)
+  return {
+    chunks: all.lag.length,
+    lag_p50_ms: q(all.lag, 50),
+    lag_p99_ms: q(all.lag, 99),
+    lag_max_ms: Math.max(...all.lag),
+    itl_p99_ms: q(all.itl, 99),
+    server_gap_p99_ms: q(all.gaps, 99),
+    steady_chunks: steady.lag.length,
+    steady_lag_p50_ms: q(steady.lag, 50),
+    steady_lag_p99_ms: q(steady.lag, 99),
+    steady_itl_p99_ms: q(steady.itl, 99),
+    steady_server_gap_p99_ms: q(steady.gaps, 99),
+    client_runqueue_wait_ms: waitMs,
+    client_cpu_ms: runMs,
+  }
+}
+
+if (args.mode === 'capacity') {
+  // the first round warms the JIT up and is not counted
+  await ingest(args.streams, Math.min(args.tokens, 2000))
+  const runs = []
+  for (let i = 0; i < (args.runs ?? 5); i++) runs.push(await ingest(args.streams, args.tokens))
+  console.log(JSON.stringify(runs))
+} else {
+  // a full round to warm up: the JIT's background compiles would otherwise share the core with round 1
+  await cadenceRound('warm-up', args.streams, args.tokens)
+  // rounds back to back, all analysis after the last: nothing of the benchmark's own runs between them
+  const rounds = []
+  for (let i = 0; i < (args.rounds ?? 1); i++) rounds.push(await cadenceRound(`r${i}`, args.streams, args.tokens))
+  // the peer hands over (and forgets) the send times of every x-stream-id request it has finished
+  const sends = (await (await fetch(`${args.url.replace(/\/v1$/, '')}/__sendtimes`)).json()) as Record<string, number[]>
+  console.log(JSON.stringify(rounds.map((r) => cadenceStats(r, sends))))
+}
