@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import createJson from '../plugins/reporters/json.js'
+import createJson, { jsonPieces } from '../plugins/reporters/json.js'
 import { builtinReporters } from '../core/reporters/builtin-reporters.js'
 import { createDispatcher } from '../core/reporters/dispatch.js'
 import { loadReporters } from '../core/reporters/load-reporters.js'
@@ -35,6 +35,14 @@ describe('json reporter', () => {
     // default location: nothing to announce; no temp files left behind
     expect(out.text()).toBe('')
     expect(readdirSync(dir)).toEqual(['results.json'])
+  })
+
+  it('writes piece by piece exactly what JSON.stringify(report, null, 2) would, with and without results', () => {
+    const head = { schema_version: '1.0', llem_version: '0.1.0', run_id: 'r', status: 'failed' as const, duration_ms: 5 }
+    for (const results of [[], [completedResult], [completedResult, failedResult, completedResult]]) {
+      const report = { ...head, results }
+      expect([...jsonPieces(report)].join('')).toBe(JSON.stringify(report, null, 2) + '\n')
+    }
   })
 
   it('writes an empty run with llem_version "unknown"', async () => {

@@ -1,5 +1,6 @@
 /**
- * Writing the peer formats (lm-eval, mlenergy, zeus-csv, codecarbon, markdown, github-actions) for a
+ * Writing every file format (json, csv, lm-eval, mlenergy, zeus-csv, codecarbon, parquet, markdown,
+ * github-actions, html) for a
  * large run: 1,000 experiments x 100 requests, each with its power timeline on disk, as `llem report`
  * or the end of `llem bench` would. Targets: all formats in under 5 s together, peak RSS under 500 MB.
  *
@@ -17,7 +18,7 @@ import type { Reporter, ReporterContext, RunSummary } from '../../core/reporters
 import { REPO } from './util.js'
 
 const CHILD_ENV = 'LLEM_PERF_FORMATS_DIR'
-const FORMATS = ['lm-eval', 'mlenergy', 'zeus-csv', 'codecarbon', 'markdown', 'github-actions'] as const
+const FORMATS = ['json', 'csv', 'lm-eval', 'mlenergy', 'zeus-csv', 'codecarbon', 'parquet', 'markdown', 'github-actions', 'html'] as const
 export const TARGET_MS = 5000
 export const TARGET_RSS_MB = 500
 

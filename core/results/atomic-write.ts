@@ -33,6 +33,42 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   await syncDir(dir)
 }
 
+/**
+ * The same, for a file too large to hold as one string (results.json of a large run): the pieces are
+ * written in turn, so memory holds one piece at a time, not the whole file.
+ */
+export async function writeFileAtomicPieces(file: string, pieces: Iterable<string>): Promise<void> {
+  const dir = path.dirname(file)
+  await mkdir(dir, { recursive: true })
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    const fh = await open(tmp, 'w')
+    try {
+      // pieces gathered up to ~1 MB per write: one syscall per result would be slower than one string
+      let batch: string[] = []
+      let size = 0
+      for (const piece of pieces) {
+        batch.push(piece)
+        size += piece.length
+        if (size >= 1 << 20) {
+          await fh.write(batch.join(''))
+          batch = []
+          size = 0
+        }
+      }
+      if (batch.length) await fh.write(batch.join(''))
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, file)
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {})
+    throw e
+  }
+  await syncDir(dir)
+}
+
 async function syncDir(dir: string): Promise<void> {
   try {
     const dh = await open(dir, 'r')

@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
+import { writeFileAtomicPieces } from '../../core/results/atomic-write.js'
 import { SCHEMA_VERSION, type AggregatedResult } from '../../core/results/schema.js'
 
 export interface JsonReport {
@@ -36,11 +36,34 @@ export function createJsonReporter(ctx: ReporterContext): Reporter {
         duration_ms: summary.durationMs,
         results: all,
       }
-      await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n')
+      await writeFileAtomicPieces(file, jsonPieces(report))
       // the default location is inside the run dir the console reporter already names; a chosen one is news
       if (ctx.outputFile !== null) ctx.stdout.write(`JSON report written to ${file}\n`)
     },
   }
+}
+
+/**
+ * JSON.stringify(report, null, 2) + '\n', byte for byte, one result at a time: a run of 1,000
+ * experiments with their per-request data is hundreds of MB as one string.
+ */
+export function* jsonPieces(report: JsonReport): Generator<string> {
+  const { results, ...head } = report
+  const top = JSON.stringify(head, null, 2)
+  if (results.length === 0) {
+    yield `${top.slice(0, -2)},\n  "results": []\n}\n`
+    return
+  }
+  yield `${top.slice(0, -2)},\n  "results": [\n`
+  // each result stringified inside a one-element copy of the envelope, so JSON.stringify itself
+  // indents it as an element of `results`; the envelope's own lines are cut off again
+  const open = '{\n  "results": [\n'.length
+  const close = '\n  ]\n}'.length
+  for (const [i, r] of results.entries()) {
+    const s = JSON.stringify({ results: [r] }, null, 2)
+    yield `${s.slice(open, s.length - close)}${i < results.length - 1 ? ',' : ''}\n`
+  }
+  yield '  ]\n}\n'
 }
 
 export default (ctx: ReporterContext): Reporter => createJsonReporter(ctx)
