@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--verbose', 'stack traces and every measurement warning')
   common(cli.command('[...filters]', 'run benches (default command); filters match bench file paths'))
     .alias('bench')
-    .option('--reporter <name>', 'reporter: console, json, csv, or a path (repeatable)')
+    .option('--reporter <name>', 'reporter: console, json, csv, lm-eval, mlenergy, zeus-csv, codecarbon, parquet, markdown, github-actions, html, or a path (repeatable)')
     .option('--outputFile <path>', 'where file reporters write')
     .option('--results-dir <dir>', 'results directory (default: llem-results)')
     .option('-t <pattern>', 'only benches whose full name matches this regular expression')
