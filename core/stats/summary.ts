@@ -25,7 +25,7 @@ export interface SampleSummary {
  * already-sorted input skips the copy and sort, since summarise calls this repeatedly.
  * Throws on an empty list because there is no honest number to return.
  */
-export function percentile(sortedOrUnsorted: readonly number[], p: number): number {
+export function percentile(sortedOrUnsorted: ArrayLike<number>, p: number): number {
   if (sortedOrUnsorted.length === 0) throw new RangeError('percentile of an empty sample')
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within [0, 100], got ${p}`)
   const xs = isSorted(sortedOrUnsorted) ? sortedOrUnsorted : sortAscending(sortedOrUnsorted)
@@ -116,24 +116,26 @@ export function bootstrapCI(
   }
 }
 
-function meanOf(xs: readonly number[]): number {
+function meanOf(xs: ArrayLike<number>): number {
   let sum = 0
-  for (const x of xs) sum += x
+  for (let i = 0; i < xs.length; i++) sum += xs[i]
   return sum / xs.length
 }
 
-function sampleStd(xs: readonly number[], mean: number): number {
+function sampleStd(xs: ArrayLike<number>, mean: number): number {
   if (xs.length < 2) return 0
   let ss = 0
-  for (const x of xs) ss += (x - mean) * (x - mean)
+  for (let i = 0; i < xs.length; i++) ss += (xs[i] - mean) * (xs[i] - mean)
   return Math.sqrt(ss / (xs.length - 1))
 }
 
-function isSorted(xs: readonly number[]): boolean {
+function isSorted(xs: ArrayLike<number>): boolean {
   for (let i = 1; i < xs.length; i++) if (xs[i - 1] > xs[i]) return false
   return true
 }
 
-function sortAscending(xs: readonly number[]): number[] {
-  return [...xs].sort((a, b) => a - b)
+/** A typed array sorts numbers natively, without a comparator call per comparison: several times
+ *  faster on the thousands of latencies an experiment has (NaN, which no measurement is, sorts last). */
+function sortAscending(xs: ArrayLike<number>): Float64Array {
+  return new Float64Array(xs as ArrayLike<number>).sort()
 }
