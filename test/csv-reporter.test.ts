@@ -7,6 +7,7 @@ import type { ExperimentInfo, RunSummary } from '../core/reporters/types.js'
 import { aggregatedResultSchema, type AggregatedResult } from '../core/results/schema.js'
 import { completedResult, failedResult } from './fixtures/results.js'
 import { makeContext } from './fixtures/reporter-context.js'
+import { parseCsv } from './fixtures/parse-csv.js'
 
 let dir: string
 beforeEach(() => {
@@ -14,25 +15,6 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-/** a small RFC 4180 reader, to check what a spreadsheet would see */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++
-      else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') row.push(field), (field = '')
-    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), i++
-    else field += c
-  }
-  return rows
-}
 
 async function writeCsv(results: AggregatedResult[], outputFile: string | null = null): Promise<string> {
   const reporter = createCsv(makeContext({ runDir: dir, outputFile }))
