@@ -4,13 +4,12 @@
  * own value where llem measured or knows it and is empty where it does not: llem never fills a
  * CodeCarbon column with a guess (no cloud detection, no water model, no Python version).
  */
-import path from 'node:path'
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
 import { carbonIntensity } from '../../core/measure/emissions.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
 import { csvField, type Scalar } from './csv.js'
 import { isRecord, pythonLocalIso } from './lib/files.js'
+import { runFileReporter } from './lib/run-file.js'
 
 export const CODECARBON_COLUMNS = [
   'timestamp', 'project_name', 'run_id', 'experiment_id', 'duration', 'emissions', 'emissions_rate',
@@ -117,19 +116,8 @@ export function toCodeCarbonCsv(results: readonly AggregatedResult[], projectNam
 }
 
 export function createCodeCarbonReporter(ctx: ReporterContext): Reporter {
-  const results: AggregatedResult[] = []
-  const file = ctx.outputFile ?? path.join(ctx.runDir, 'emissions.csv')
   const project = typeof ctx.options.projectName === 'string' ? ctx.options.projectName : 'llem'
-  return {
-    name: 'codecarbon',
-    onExperimentEnd(_info, result) {
-      results.push(result)
-    },
-    async onRunEnd(summary) {
-      await writeFileAtomic(file, toCodeCarbonCsv(summary.results.length >= results.length ? summary.results : results, project))
-      if (ctx.outputFile !== null) ctx.stdout.write(`CodeCarbon emissions.csv written to ${file}\n`)
-    },
-  }
+  return runFileReporter(ctx, { name: 'codecarbon', defaultName: 'emissions.csv', label: 'CodeCarbon emissions.csv', render: (results) => toCodeCarbonCsv(results, project) })
 }
 
 export default (ctx: ReporterContext): Reporter => createCodeCarbonReporter(ctx)

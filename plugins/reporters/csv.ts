@@ -4,10 +4,9 @@
  * lists and the bulky nested records (per-process results, provenance, environment) stay in the JSON,
  * where they have a shape a flat table cannot hold.
  */
-import path from 'node:path'
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
+import { runFileReporter } from './lib/run-file.js'
 
 /** top-level fields left out entirely */
 const EXCLUDED = new Set(['process_results', 'parameter_provenance', 'environment'])
@@ -49,19 +48,7 @@ export function toCsv(results: AggregatedResult[]): string {
 }
 
 export function createCsvReporter(ctx: ReporterContext): Reporter {
-  const results: AggregatedResult[] = []
-  const file = ctx.outputFile ?? path.join(ctx.runDir, 'results.csv')
-  return {
-    name: 'csv',
-    onExperimentEnd(_info, result) {
-      results.push(result)
-    },
-    async onRunEnd(summary) {
-      // the run's own list, which after --resume also holds the experiments completed before
-      await writeFileAtomic(file, toCsv(summary.results.length >= results.length ? summary.results : results))
-      if (ctx.outputFile !== null) ctx.stdout.write(`CSV report written to ${file}\n`)
-    },
-  }
+  return runFileReporter(ctx, { name: 'csv', defaultName: 'results.csv', label: 'CSV report', render: toCsv })
 }
 
 export default (ctx: ReporterContext): Reporter => createCsvReporter(ctx)

@@ -3,10 +3,9 @@
  * small header saying which run and schema they belong to. Written atomically, so a crash mid-write
  * leaves the previous file (or none), never half a JSON document.
  */
-import path from 'node:path'
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomicPieces } from '../../core/results/atomic-write.js'
 import { SCHEMA_VERSION, type AggregatedResult } from '../../core/results/schema.js'
+import { runFileReporter } from './lib/run-file.js'
 
 export interface JsonReport {
   schema_version: string
@@ -18,29 +17,20 @@ export interface JsonReport {
 }
 
 export function createJsonReporter(ctx: ReporterContext): Reporter {
-  const results: AggregatedResult[] = []
-  const file = ctx.outputFile ?? path.join(ctx.runDir, 'results.json')
-  return {
+  return runFileReporter(ctx, {
     name: 'json',
-    onExperimentEnd(_info, result) {
-      results.push(result)
-    },
-    async onRunEnd(summary) {
-      // the run's own list, which after --resume also holds the experiments completed before
-      const all = summary.results.length >= results.length ? summary.results : results
-      const report: JsonReport = {
+    defaultName: 'results.json',
+    label: 'JSON report',
+    render: (results, summary) =>
+      jsonPieces({
         schema_version: results[0]?.schema_version ?? SCHEMA_VERSION,
         llem_version: results[0]?.llem_version ?? 'unknown',
         run_id: summary.runId,
         status: summary.status,
         duration_ms: summary.durationMs,
-        results: all,
-      }
-      await writeFileAtomicPieces(file, jsonPieces(report))
-      // the default location is inside the run dir the console reporter already names; a chosen one is news
-      if (ctx.outputFile !== null) ctx.stdout.write(`JSON report written to ${file}\n`)
-    },
-  }
+        results,
+      }),
+  })
 }
 
 /**

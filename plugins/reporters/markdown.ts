@@ -5,10 +5,9 @@
  * it does inside a GitHub Actions step), appended there too so it shows on the run's summary page.
  */
 import { appendFile } from 'node:fs/promises'
-import path from 'node:path'
 import type { Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
+import { runFileReporter } from './lib/run-file.js'
 
 /** Four significant digits, no trailing zeros; an em dash for what was not measured. */
 export function fmt(v: number | null | undefined, digits = 4): string {
@@ -60,22 +59,17 @@ export function toMarkdown(summary: Pick<RunSummary, 'runId' | 'status' | 'durat
 }
 
 export function createMarkdownReporter(ctx: ReporterContext): Reporter {
-  const results: AggregatedResult[] = []
-  const file = ctx.outputFile ?? path.join(ctx.runDir, 'summary.md')
-  return {
+  return runFileReporter(ctx, {
     name: 'markdown',
-    onExperimentEnd(_info, result) {
-      results.push(result)
-    },
-    async onRunEnd(summary) {
-      const text = toMarkdown(summary, summary.results.length >= results.length ? summary.results : results)
-      await writeFileAtomic(file, text)
-      if (ctx.outputFile !== null) ctx.stdout.write(`Markdown summary written to ${file}\n`)
+    defaultName: 'summary.md',
+    label: 'Markdown summary',
+    render: (results, summary) => toMarkdown(summary, results),
+    async after(text) {
       const step = process.env.GITHUB_STEP_SUMMARY
       // the step summary is shared by every command of the step: append, never replace
-      if (step) await appendFile(step, text + '\n')
+      if (step && text !== null) await appendFile(step, text + '\n')
     },
-  }
+  })
 }
 
 export default (ctx: ReporterContext): Reporter => createMarkdownReporter(ctx)

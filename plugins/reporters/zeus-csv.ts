@@ -6,11 +6,10 @@
  * experiment did not use is an empty cell. Experiments without a measured window (failed before or
  * during it) have no row: Zeus writes a row only when a window ends.
  */
-import path from 'node:path'
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
 import { csvField } from './csv.js'
+import { runFileReporter } from './lib/run-file.js'
 
 /**
  * Unix seconds at which the measured window opened. A result stamps the moment its window closed
@@ -49,18 +48,7 @@ export function toZeusCsv(results: readonly AggregatedResult[]): string {
 }
 
 export function createZeusCsvReporter(ctx: ReporterContext): Reporter {
-  const results: AggregatedResult[] = []
-  const file = ctx.outputFile ?? path.join(ctx.runDir, 'zeus.csv')
-  return {
-    name: 'zeus-csv',
-    onExperimentEnd(_info, result) {
-      results.push(result)
-    },
-    async onRunEnd(summary) {
-      await writeFileAtomic(file, toZeusCsv(summary.results.length >= results.length ? summary.results : results))
-      if (ctx.outputFile !== null) ctx.stdout.write(`Zeus CSV written to ${file}\n`)
-    },
-  }
+  return runFileReporter(ctx, { name: 'zeus-csv', defaultName: 'zeus.csv', label: 'Zeus CSV', render: (results) => toZeusCsv(results) })
 }
 
 export default (ctx: ReporterContext): Reporter => createZeusCsvReporter(ctx)
