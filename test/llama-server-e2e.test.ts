@@ -57,7 +57,7 @@ describe('llama-server through the server and openai backends', () => {
   it('a Prometheus path is scraped through the window: llama.cpp\'s own running count is the batch', async () => {
     const dir = makeProject({
       'llem.config.ts': QUICK_CONFIG,
-      'benchmarks/m.bench.ts': `import { bench } from 'llem'\nbench('scraped', { backend: { name: 'server', command: ${JSON.stringify([...llamaServerCommand('BIN'), '--metrics'])}.map((a) => a === 'BIN' ? process.env.LLAMA_SERVER_BIN : a), servedModelName: 'tiny', metricsPath: '/metrics', metricsIntervalMs: 100, extraBody: { cache_prompt: false } }, model: { path: process.env.TINY_MODEL }, dataset: { prompts: ['Hello there'] }, load: { concurrency: 4, requests: 60 }, generation: { maxTokens: 64 } })\n`,
+      'benchmarks/m.bench.ts': `import { bench } from 'llem'\nbench('scraped', { backend: { name: 'server', command: ${JSON.stringify([...llamaServerCommand('BIN'), '--metrics'])}.map((a) => a === 'BIN' ? process.env.LLAMA_SERVER_BIN : a), servedModelName: 'tiny', metricsPath: '/metrics', metricsIntervalMs: 100, extraBody: { cache_prompt: false } }, model: { path: process.env.TINY_MODEL }, dataset: { prompts: ['Hello there'] }, load: { concurrency: 4, requests: 100000, duration: 1.5 }, generation: { maxTokens: 64 } })\n`,
     })
     const r = await runCli(dir, ['bench'], env())
     expect(r.code, r.stderr + r.stdout).toBe(0)

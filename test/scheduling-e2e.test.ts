@@ -35,7 +35,9 @@ const watts = (raw: { energy_metrics: { gpu_energy_j: number; duration_sec: numb
 
 describe('scheduling on GPU slots', () => {
   it('experiments on disjoint GPUs run at the same time, each measuring its own GPU, CPU energy flagged as shared', async () => {
-    const { r, aggs } = await run(bench('sweep', "load: { requests: 60 }, sweep: { 'load.seed': [1, 2] }"))
+    // duration-based: each window lasts ~1.5 s whatever the machine's speed, so the two overlap and a
+    // 5 ms counter's edges are well under 1% of each window
+    const { r, aggs } = await run(bench('sweep', "load: { requests: 1000000, duration: 1.5 }, sweep: { 'load.seed': [1, 2] }"))
     expect(r.code, r.stderr).toBe(0)
     const [a, b] = aggs.sort((x, y) => x.sweep_point['load.seed'] - y.sweep_point['load.seed'])
     // both started before either ended

@@ -23,7 +23,7 @@ describe('the trtllm backend', () => {
   it('maps options to trtllm-serve flags and reads the batch from its iteration stats', async () => {
     const dir = makeProject({
       'llem.config.ts': QUICK_CONFIG,
-      'benchmarks/t.bench.ts': trtBench('trt', "backend: 'pytorch', maxBatchSize: 2, maxNumTokens: 512, kvCacheFreeGpuMemoryFraction: 0.9, extraLlmApiOptions: { enable_chunked_prefill: true }", 'load: { concurrency: 4, requests: 40 }, generation: { maxTokens: 32 }'),
+      'benchmarks/t.bench.ts': trtBench('trt', "backend: 'pytorch', maxBatchSize: 2, maxNumTokens: 512, kvCacheFreeGpuMemoryFraction: 0.9, extraLlmApiOptions: { enable_chunked_prefill: true }", 'load: { concurrency: 4, requests: 100000, duration: 1.5 }, generation: { maxTokens: 32 }'),
     })
     const r = await runCli(dir, ['bench'], env())
     expect(r.code, r.stderr + r.stdout).toBe(0)

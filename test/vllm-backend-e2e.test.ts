@@ -24,7 +24,7 @@ const vllmBench = (name: string, options: string, extra = '') =>
 
 describe('the vllm backend', () => {
   it('maps options to vLLM flags, scrapes /metrics into extended_metrics and keeps the server log', async () => {
-    const dir = makeProject({ 'llem.config.ts': QUICK_CONFIG, 'benchmarks/v.bench.ts': vllmBench('vllm', 'maxNumSeqs: 2, enablePrefixCaching: true, dtype: "bfloat16", gpuMemoryUtilization: 0.8, enforceEager: true', 'load: { concurrency: 4, requests: 40 }, generation: { maxTokens: 32 }') })
+    const dir = makeProject({ 'llem.config.ts': QUICK_CONFIG, 'benchmarks/v.bench.ts': vllmBench('vllm', 'maxNumSeqs: 2, enablePrefixCaching: true, dtype: "bfloat16", gpuMemoryUtilization: 0.8, enforceEager: true', 'load: { concurrency: 4, requests: 100000, duration: 1.5 }, generation: { maxTokens: 32 }') })
     const r = await runCli(dir, ['bench'], env())
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const [a] = runResults(dir)
