@@ -25,7 +25,8 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no na
               was kept off its core per round. Other work on the machine, or on the host under a
               VM, lowers these: the load average is printed with them
   formats     every peer report format for 1,000 experiments x 100 requests: time and peak RSS
-  transformers  the transformers worker's overhead per request (fake model)
+  transformers  the transformers backend on the real stack (CPU): llem's tok/s vs a bare model.generate()
+              loop in the same Python environment (tf5 of scripts/build-python-envs)
   soak        minutes of tiny experiments: main-process RSS and fds (only when named)`
 if (process.argv.includes('--help')) {
   console.log(HELP)
@@ -86,7 +87,9 @@ if (want('formats')) {
 if (want('transformers')) {
   const r = await transformersOverhead()
   results.transformers = r
-  console.log(`transformers worker    overhead per request (protocol + timing, fake model): median ${r.median_ms.toFixed(3)} ms, p90 ${r.p90_ms.toFixed(3)} ms over ${r.requests} requests (target < ${r.target_ms} ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`transformers overhead  llem's worker ${fmt(r.llem_tok_s)} tok/s vs bare generate() ${fmt(r.bare_tok_s)} tok/s, ratio ${r.ratio.toFixed(3)} (target >= ${r.target})  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  upper quartiles of ${r.rounds} rotated turns of ${r.per_turn} requests x ${r.max_tokens} tokens${r.pinned_cpu === null ? '' : ` on CPU ${r.pinned_cpu}`}; ratio of the totals ${r.totals_ratio.toFixed(3)}; outside generate() ${(r.outside_generate_share * 100).toFixed(2)}% of llem's time`)
+  console.log(`  noise floor, a second bare loop against the first: ${r.aa_ratio.toFixed(3)} (totals ${r.aa_totals_ratio.toFixed(3)})`)
 }
 // the soak takes minutes: only when asked for by name
 if (only.includes('soak')) {

@@ -10,6 +10,7 @@ import { Batcher, type BatchCounters, type BatchReply } from './batcher.js'
 import { resolveModelSpec } from './model-spec.js'
 import { WorkerClient, workerScript, PROTOCOL_VERSION } from './worker-client.js'
 import { explainWorkerError, type FailureContext } from './worker-errors.js'
+import { maxOf } from '../../../core/stats/extent.js'
 
 export const transformersOptionsSchema = z.strictObject({
   /** the interpreter: 'python3' (default), or a venv's /path/to/venv/bin/python */
@@ -57,7 +58,10 @@ export const transformersBackend: Backend<TransformersOptions> = {
       ctx.log(`[transformers] backend.env.CUDA_VISIBLE_DEVICES ignored: llem placed this experiment on ${process.env.CUDA_VISIBLE_DEVICES}`)
       delete env.CUDA_VISIBLE_DEVICES
     }
-    const failure: FailureContext = { python, model: spec.name, phase: 'start', quantization: o.quantization }
+    const failure: FailureContext = {
+      python, model: spec.name, phase: 'start', quantization: o.quantization, attnImplementation: o.attnImplementation,
+      missingLocal: spec.kind === 'pretrained' ? spec.missingLocal : undefined,
+    }
     let client: WorkerClient | undefined
     try {
       const started = await WorkerClient.start({ python, env, cwd: ctx.baseDir, log: ctx.log })
@@ -110,7 +114,7 @@ function makeSession(
       const [g0, g1] = r.gen_ns as [number, number]
       return { rows: r.rows as BatchReply['rows'], stepsMs: (r.steps as number[]).map((ns) => client.toLocalMs(ns)), pads: r.pads as number, slots: r.slots as number, modelMs: (g1 - g0) / 1e6 }
     } catch (e) {
-      throw explainWorkerError(e, { ...failure, phase: 'run', batch: { rows: rows.length, maxTokens: Math.max(...rows.map((x) => x.maxTokens)) } })
+      throw explainWorkerError(e, { ...failure, phase: 'run', batch: { rows: rows.length, maxTokens: maxOf(rows.map((x) => x.maxTokens)) } })
     }
   }
   const batcher = new Batcher(runBatch, size, size > 1 ? s.windowMs : 0)

@@ -17,7 +17,8 @@ export const RANDOM_PRESETS: Record<string, Record<string, unknown>> = {
   },
 }
 
-export type WorkerModelSpec = { kind: 'pretrained'; id: string; name: string } | { kind: 'random'; config: Record<string, unknown>; name: string }
+/** `missingLocal`: the folder a string model would have been, had it existed (for the not-found message) */
+export type WorkerModelSpec = { kind: 'pretrained'; id: string; name: string; missingLocal?: string } | { kind: 'random'; config: Record<string, unknown>; name: string }
 
 const USAGE = "the transformers backend needs `model`: a hub id ('Qwen/Qwen2.5-0.5B'), a local directory, or { random: 'llama-1m' } / { random: { model_type: 'llama', hidden_size: 256, ... } }"
 
@@ -27,7 +28,7 @@ export function resolveModelSpec(model: ResolvedModel | null, baseDir: string, w
     // an existing directory is loaded from disk (relative to the project root, as for every backend);
     // anything else is a hub id that from_pretrained resolves
     const local = path.resolve(baseDir, model)
-    return existsSync(local) ? { kind: 'pretrained', id: local, name: model } : { kind: 'pretrained', id: model, name: model }
+    return existsSync(local) ? { kind: 'pretrained', id: local, name: model } : { kind: 'pretrained', id: model, name: model, missingLocal: local }
   }
   if ('path' in model) {
     const local = path.resolve(baseDir, model.path)

@@ -10,12 +10,16 @@ Timing: a streamer stamps every decoding step with time.perf_counter_ns() (CLOCK
 the stamps of a whole batch travel in its one reply, so the protocol adds nothing per token. llem
 converts them to its own clock with the offset it measured at the handshake (the ping command).
 """
+
+from __future__ import annotations
+
 import json
 import os
 import platform
 import sys
 import time
 import traceback
+from typing import Any
 
 PROTOCOL = 1
 
@@ -25,23 +29,23 @@ class StepClock:
     once per decoding step with that step's new ids, then end(). Only the time of each call is kept:
     reading the ids here would add a device-to-host copy per step that generate() does not already do."""
 
-    def __init__(self):
-        self.prompt_ns = None
-        self.steps = []
-        self.end_ns = None
+    def __init__(self) -> None:
+        self.prompt_ns: int | None = None
+        self.steps: list[int] = []
+        self.end_ns: int | None = None
 
-    def put(self, value):
+    def put(self, value: Any) -> None:
         now = time.perf_counter_ns()
         if self.prompt_ns is None:
             self.prompt_ns = now
         else:
             self.steps.append(now)
 
-    def end(self):
+    def end(self) -> None:
         self.end_ns = time.perf_counter_ns()
 
 
-def run_batch(state, msg):
+def run_batch(state: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
     """One batch: left-padded prompts, one generate() call, per-row token counts that stop at EOS."""
     torch, model, tok = state['torch'], state['model'], state['tokenizer']
     prompts, caps = msg['prompts'], msg['max_tokens']
@@ -51,7 +55,7 @@ def run_batch(state, msg):
     width = len(mask_rows[0])
     inputs = [sum(r) for r in mask_rows]
     max_new = max(caps)
-    kwargs = {'max_new_tokens': max_new, 'do_sample': gen['do_sample']}
+    kwargs: dict[str, Any] = {'max_new_tokens': max_new, 'do_sample': gen['do_sample']}
     if gen['do_sample']:
         kwargs['temperature'] = gen['temperature']
         if gen.get('top_p') is not None:
@@ -72,7 +76,7 @@ def run_batch(state, msg):
     rows = []
     eos = state['eos_ids']
     for i, seq in enumerate(out.tolist()):
-        generated = seq[width:width + caps[i]]
+        generated = seq[width : width + caps[i]]
         count, finish = len(generated), 'length'
         if not gen['ignore_eos']:
             # after its EOS a finished row is filled with padding until the batch ends: none of it counts
@@ -85,7 +89,7 @@ def run_batch(state, msg):
     return {'rows': rows, 'steps': clock.steps, 'gen_ns': [t0, t1], 'slots': slots, 'pads': slots - sum(inputs)}
 
 
-def handle(state, msg, llem_model):
+def handle(state: dict[str, Any], msg: dict[str, Any], llem_model: Any) -> dict[str, Any]:
     kind = msg.get('t')
     if kind == 'ping':
         return {'ns': time.perf_counter_ns()}
@@ -100,7 +104,12 @@ def handle(state, msg, llem_model):
         except Exception as e:
             if llem_model.is_oom(state['torch'], e):
                 llem_model.free_cache(state['torch'])
-                raise llem_model.WorkerError('oom', str(e))
+                raise llem_model.WorkerError('oom', str(e)) from e
+            if llem_model.unsupported_dtype(e):
+                # no kernel for this dtype on this device: every later batch would fail the same way
+                raise llem_model.WorkerError(
+                    'dtype_unsupported', llem_model.first_line(e), dtype=state['dtype'], device=state['device'], torch=state['torch'].__version__
+                ) from e
             raise
     if kind == 'tokenize':
         return {'ids': list(state['tokenizer'](msg['text'])['input_ids'])}
@@ -114,7 +123,7 @@ def handle(state, msg, llem_model):
     raise llem_model.WorkerError('protocol', f'unknown command "{kind}"')
 
 
-def main():
+def main() -> None:
     # fd 1 stays the protocol channel; Python's stdout and anything a native library writes to fd 1
     # go to stderr instead, so a stray print can never corrupt a reply
     proto = os.fdopen(os.dup(1), 'wb', buffering=0)
@@ -123,11 +132,11 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import llem_model
 
-    def send(obj):
+    def send(obj: dict[str, Any]) -> None:
         proto.write((json.dumps(obj, separators=(',', ':')) + '\n').encode())
 
     send({'t': 'hello', 'protocol': PROTOCOL, 'python': platform.python_version(), 'executable': sys.executable, 'pid': os.getpid()})
-    state = {}
+    state: dict[str, Any] = {}
     for raw in sys.stdin.buffer:
         msg = json.loads(raw)
         if msg.get('t') == 'shutdown':
@@ -140,7 +149,14 @@ def main():
             code = e.code if isinstance(e, llem_model.WorkerError) else 'error'
             if code == 'error':
                 traceback.print_exc()
-            reply = {'id': msg.get('id'), 'ok': False, 'code': code, 'message': str(e) or type(e).__name__, 'error_type': type(e).__name__, **getattr(e, 'extra', {})}
+            reply = {
+                'id': msg.get('id'),
+                'ok': False,
+                'code': code,
+                'message': str(e) or type(e).__name__,
+                'error_type': type(e).__name__,
+                **getattr(e, 'extra', {}),
+            }
         send(reply)
 
 
