@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'PLUGIN_NOT_FOUND'
   | 'FILTER_NO_MATCH'
   | 'BACKEND_FAILED'
+  | 'TOO_MANY_FAILED_REQUESTS'
   | 'PROBE_FAILED'
+  /** turning a finished window into metrics failed: llem's own fault, never the backend's */
+  | 'METRICS_FAILED'
   | 'WORKER_FAILED'
   | 'INTERRUPTED'
   | 'TIMEOUT'

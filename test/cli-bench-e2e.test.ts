@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { aggregatedResultSchema, manifestSchema, rawProcessResultSchema } from '../core/results/schema.js'
+import { IDLE_HOST_PROBES } from './fixtures/idle-host.js'
 import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
 
 const BENCH = `import { describe, bench } from 'llem'
@@ -17,7 +18,8 @@ describe('tiny', { backend: 'llama-cpp', model: { random: 'llama-1m' } }, () => 
 `
 
 describe('llem bench end to end', () => {
-  const dir = makeProject({ 'llem.config.ts': `import { defineConfig } from 'llem'\n${QUICK_CONFIG.replace('export default {', 'export default defineConfig({').replace(/}\n$/, '})\n')}`, 'benchmarks/tiny.bench.ts': BENCH })
+  // the host CPUs look idle (a fixed /proc/stat), so the baseline does not depend on the machine's load
+  const dir = makeProject({ 'llem.config.ts': `import { defineConfig } from 'llem'\n${QUICK_CONFIG.replace('export default {', `export default defineConfig({\n  ${IDLE_HOST_PROBES}`).replace(/}\n$/, '})\n')}`, 'benchmarks/tiny.bench.ts': BENCH })
 
   it('runs every experiment, stores valid results and prints the table', async () => {
     const r = await runCli(dir, ['bench', '--reporter', 'console', '--reporter', 'json', '--reporter', 'csv', '--load.seed', '3'])

@@ -132,7 +132,7 @@ describe('llem compare: matching', () => {
 describe('llem compare: repeats and confidence intervals', () => {
   const repeats = (joules: number[]) => joules.map((energyJ) => ({ energyJ }))
 
-  it('separated CIs are significant, overlapping ones are not; the JSON carries both intervals', async () => {
+  it("a change beyond the noise is significant (Welch's t-test), one within it is not; the JSON carries both intervals", async () => {
     const base = writeRunDir([{ ...DECODE, repeats: repeats([2.5, 2.56, 2.62]) }]).runDir
     const apart = writeRunDir([{ ...DECODE, repeats: repeats([3.0, 3.07, 3.1]) }]).runDir
     const r = await compare([base, apart, '--json'])
@@ -141,10 +141,12 @@ describe('llem compare: repeats and confidence intervals', () => {
     const energy = e.metrics.find((m) => m.metric === 'energy_per_token_j')!
     expect(energy.baseline!.n).toBe(3)
     expect(energy.baseline!.value).toBeCloseTo(2.56 / 512, 12)
-    expect(energy.baseline!.ci_lower!).toBeGreaterThanOrEqual(2.5 / 512)
-    expect(energy.baseline!.ci_upper!).toBeLessThanOrEqual(2.62 / 512)
-    expect(energy.baseline!.ci_lower!).toBeLessThan(energy.baseline!.ci_upper!)
+    // Student t: s = 0.06, s/√3 = 0.0346410, t(0.975, 2) = 4.302653 -> 2.56 ± 0.149049 J over 512 tokens
+    expect(energy.baseline!.ci_lower!).toBeCloseTo((2.56 - 0.149049) / 512, 8)
+    expect(energy.baseline!.ci_upper!).toBeCloseTo((2.56 + 0.149049) / 512, 8)
     expect(energy.current!.ci_lower!).toBeGreaterThan(energy.baseline!.ci_upper!)
+    // Welch: t = 0.49667 / √(0.0012 + 0.00087778) = 10.9 on 3.9 df
+    expect(energy.p_value!).toBeLessThan(0.001)
     expect(energy.significant).toBe(true)
     const text = await compare([base, apart])
     expect(text.stdout).toContain('matched by task_hash aaaa1111, 3 vs 3 completed repeats')
@@ -153,6 +155,7 @@ describe('llem compare: repeats and confidence intervals', () => {
     const overlapping = writeRunDir([{ ...DECODE, repeats: repeats([2.4, 2.7, 2.55]) }]).runDir
     const o = json((await compare([base, overlapping, '--json'])).stdout).experiments[0].metrics.find((m) => m.metric === 'energy_per_token_j')!
     expect(o.current!.ci_lower!).toBeLessThan(o.baseline!.ci_upper!)
+    expect(o.p_value!).toBeGreaterThan(0.5)
     expect(o.significant).toBe(false)
   })
 

@@ -50,11 +50,11 @@ describe('console reporter, not a TTY', () => {
     expect(text).toMatch(/^✗ tiny > prefill {2}MODEL_NOT_FOUND: models\/missing\.gguf does not exist/m)
 
     const header = lines.find((l) => l.startsWith('bench'))!
-    expect(header).toMatch(/^bench\s+experiment\s+output tok\/s\s+TTFT p50 \(ms\)\s+ITL p50 \(ms\)\s+mJ\/token\s+energy method\s+status$/)
+    expect(header).toMatch(/^bench\s+experiment\s+output tok\/s\s+TTFT p50 \(ms\)\s+ITL p50 \(ms\)\s+mJ\/token\s+energy method\s+failed\s+status$/)
     const row = lines.find((l) => l.startsWith('tiny > decode '))!
-    expect(row.split(/\s{2,}/)).toEqual(['tiny > decode', '[load.concurrency=2]', '51.2', '40.5', '12.2', '5.00', 'estimate (low)', 'completed'])
+    expect(row.split(/\s{2,}/)).toEqual(['tiny > decode', '[load.concurrency=2]', '51.2', '40.5', '12.2', '5.00', 'estimate (low)', '0/16', 'completed'])
     const failedRow = lines.find((l) => l.startsWith('tiny > prefill '))!
-    expect(failedRow.split(/\s{2,}/)).toEqual(['tiny > prefill', '-', '—', '—', '—', '—', 'none', 'failed'])
+    expect(failedRow.split(/\s{2,}/)).toEqual(['tiny > prefill', '-', '—', '—', '—', '—', 'none', '—', 'failed'])
     // columns line up: every value starts where its header does (left) or ends where it ends (right)
     expect(row.indexOf('[load')).toBe(header.indexOf('experiment'))
     expect(failedRow.indexOf('none')).toBe(header.indexOf('energy method'))

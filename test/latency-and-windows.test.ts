@@ -39,7 +39,8 @@ describe('steady-state window', () => {
   it('from the first moment target requests are in flight to the last drop below it', () => {
     const reqs = [timing(0, [[5, 1]], 50), timing(10, [[15, 1]], 60), timing(50, [[55, 1]], 100), timing(60, [[65, 1]], 90)]
     // in flight: 1 at 0, 2 at 10, back to 2 after swaps at 50 and 60, 1 at 90, 0 at 100
-    expect(steadyStateWindow(reqs, 2)).toEqual({ start: 10, end: 90 })
+    // the swaps at 50 and 60 take no time: the target is held throughout
+    expect(steadyStateWindow(reqs, 2)).toEqual({ start: 10, end: 90, atTargetShare: 1 })
   })
 
   it('null when the target is never reached', () => {
@@ -47,6 +48,6 @@ describe('steady-state window', () => {
   })
 
   it('sequential requests (target 1) span the whole run', () => {
-    expect(steadyStateWindow([timing(0, [[1, 1]], 5), timing(5, [[6, 1]], 9)], 1)).toEqual({ start: 0, end: 9 })
+    expect(steadyStateWindow([timing(0, [[1, 1]], 5), timing(5, [[6, 1]], 9)], 1)).toEqual({ start: 0, end: 9, atTargetShare: 1 })
   })
 })

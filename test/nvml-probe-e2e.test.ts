@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildFakeNvml, writeFakeNvmlConfig } from './fixtures/fake-nvml/build.js'
+import { IDLE_HOST_PROBES } from './fixtures/idle-host.js'
 import { makeProject, runCli } from './fixtures/project.js'
 
 let libCurrent: string
@@ -56,7 +57,7 @@ describe('nvml probe end to end (fake driver)', () => {
     expect(e.gpu_energy_j / e.duration_sec).toBeLessThan(300 * 1.005)
     expect(e.total_energy_j).toBeCloseTo(e.gpu_energy_j + e.cpu_energy_j, 6)
     expect(e.method).toBe('estimate') // the weakest component: the CPU estimate
-    expect(raw.devices).toEqual([{ domain: 'GPU-aaaaaaaa-1111', probe: 'nvml', index: 0, driver_index: 0, uuid: 'GPU-aaaaaaaa-1111', name: 'NVIDIA H100 80GB HBM3', is_mig: false, mig_profile: null, counter_update_period_ms: expect.any(Number) }])
+    expect(raw.devices).toEqual([{ domain: 'GPU-aaaaaaaa-1111', probe: 'nvml', index: 0, cuda_index: 0, driver_index: 0, uuid: 'GPU-aaaaaaaa-1111', name: 'NVIDIA H100 80GB HBM3', is_mig: false, mig_profile: null, counter_update_period_ms: expect.any(Number) }])
     expect(raw.devices[0].counter_update_period_ms).toBeGreaterThan(0.5)
     expect(raw.devices[0].counter_update_period_ms).toBeLessThan(5)
     expect(raw.gpu_id).toBe(0)
@@ -103,7 +104,8 @@ describe('nvml probe end to end (fake driver)', () => {
 
   it('subtracts the idle baseline measured per device before the model loads', async () => {
     const { raw } = await run(`device uuid=GPU-base name="Baseline GPU" arch=9 period_ms=5 idle_w=50\npower 0 0.9 inf 250\n`, {
-      config: CONFIG(", warmup: { mode: 'fixed', requests: 40 }").replace("warmup: { mode: 'fixed', requests: 1 }, ", ''),
+      // the host CPUs must look idle for any baseline to be taken (the CPU estimate covers them)
+      config: CONFIG(", warmup: { mode: 'fixed', requests: 40 }").replace("warmup: { mode: 'fixed', requests: 1 }, ", '').replace('export default {', `export default {\n  ${IDLE_HOST_PROBES}`),
     })
     const b = raw.energy_breakdown
     expect(b.baseline_method).toBe('fresh')
@@ -126,7 +128,7 @@ describe('nvml probe end to end (fake driver)', () => {
     for (const visible of ['1', 'GPU-second-111', 'GPU-second']) {
       const { raw } = await run(two, { env: { CUDA_VISIBLE_DEVICES: visible }, load: timed(0.6) })
       expect(raw.devices.map((d: { uuid: string }) => d.uuid)).toEqual(['GPU-second-111'])
-      expect(raw.devices[0]).toMatchObject({ index: 0, driver_index: 1, name: 'GPU B' })
+      expect(raw.devices[0]).toMatchObject({ index: 1, cuda_index: 0, driver_index: 1, name: 'GPU B' })
       const w = raw.energy_metrics.gpu_energy_j / raw.energy_metrics.duration_sec
       expect(w).toBeGreaterThan(195)
       expect(w).toBeLessThan(205)

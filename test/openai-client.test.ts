@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { EXPERIMENT_DEFAULTS } from '../core/config/defaults.js'
-import { goodput } from '../core/measure/build-metrics.js'
+import { sloAttainment, sloGoodput } from '../core/measure/build-metrics.js'
 import { openaiBackend } from '../plugins/backends/openai/index.js'
 import { startSseServer, type SseScript, type SseServer } from './fixtures/sse-server.js'
 
@@ -106,12 +106,18 @@ describe('openai streaming client', () => {
   })
 })
 
-describe('goodput', () => {
+describe('SLO attainment and goodput', () => {
   const req = (ttft: number | null, tpot: number | null, e2e: number | null, ok = true) => ({ index: 0, prompt_id: 0, ok, error: null, input_tokens: 1, output_tokens: 2, start_ms: 0, ttft_ms: ttft, e2e_ms: e2e, tpot_ms: tpot, energy_j: null })
   it('the share of requests meeting every target that is set', () => {
     const rs = [req(50, 10, 200), req(150, 10, 200), req(50, 30, 200), req(50, 10, 200, false)]
-    expect(goodput(rs, { ttftMs: 100, tpotMs: null, e2eMs: null })).toBe(0.5)
-    expect(goodput(rs, { ttftMs: 100, tpotMs: 20, e2eMs: 500 })).toBe(0.25)
-    expect(goodput(rs, { ttftMs: null, tpotMs: null, e2eMs: null })).toBeNull()
+    expect(sloAttainment(rs, { ttftMs: 100, tpotMs: null, e2eMs: null })).toBe(0.5)
+    expect(sloAttainment(rs, { ttftMs: 100, tpotMs: 20, e2eMs: 500 })).toBe(0.25)
+    expect(sloAttainment(rs, { ttftMs: null, tpotMs: null, e2eMs: null })).toBeNull()
+  })
+  it("goodput as vLLM defines it: requests meeting every target per second of the window", () => {
+    const rs = [req(50, 10, 200), req(150, 10, 200), req(50, 30, 200), req(50, 10, 200, false)]
+    // 2 of the 4 requests meet the TTFT target over a 0.5 s window: 4 requests/s
+    expect(sloGoodput(rs, { ttftMs: 100, tpotMs: null, e2eMs: null }, 0.5)).toEqual({ slo_attainment: 0.5, goodput_requests_per_second: 4 })
+    expect(sloGoodput(rs, { ttftMs: null, tpotMs: null, e2eMs: null }, 0.5)).toEqual({ slo_attainment: null, goodput_requests_per_second: null })
   })
 })

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createFakePowercap } from './fixtures/fake-powercap.js'
+import { IDLE_PROC_STAT } from './fixtures/idle-host.js'
 import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
 
 const fake = createFakePowercap()
@@ -25,7 +26,7 @@ describe('RAPL counters end to end', () => {
       fake.setEnergy('intel-rapl:0:1', Math.round(100_000 + 2e6 * s))
     }, 5)
     const dir = makeProject({
-      'llem.config.ts': QUICK_CONFIG.replace('export default {', `export default {\n  probes: { nvml: false, rapl: { root: ${JSON.stringify(fake.root)} }, 'cpu-estimate': {} },`),
+      'llem.config.ts': QUICK_CONFIG.replace('export default {', `export default {\n  probes: { nvml: false, rapl: { root: ${JSON.stringify(fake.root)}, procStat: ${JSON.stringify(IDLE_PROC_STAT)} }, 'cpu-estimate': {} },`),
       'benchmarks/a.bench.ts': "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['Hello'] }, load: { requests: 1000000, duration: 1 } })\n",
     })
     const r = await runCli(dir, ['bench'])
@@ -48,7 +49,8 @@ describe('RAPL counters end to end', () => {
     expect(energy.total_energy_j).toBeCloseTo(energy.cpu_energy_j + energy.ram_energy_j, 6)
     // the core sub-domain is reported per device but not added to the total
     expect(agg.energy_per_device_j['rapl:package-0/core']).toBeGreaterThan(0)
-    // the baseline saw the same 22 W, so adjusted energy is near zero
+    // the baseline (idle host CPUs: a fixed /proc/stat) saw the same 22 W, so adjusted energy is near zero
+    expect(agg.energy_breakdown.baseline_method).toMatch(/fresh|cached/)
     expect(Math.abs(agg.energy_breakdown.adjusted_j)).toBeLessThan(0.25 * energy.total_energy_j)
   })
 })

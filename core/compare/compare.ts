@@ -1,13 +1,14 @@
 /**
  * Two sets of results, experiment by experiment. Experiments are matched by task_hash (the same
  * effective config: the code or the machine changed), else by name (the config itself changed);
- * repeats of one experiment are pooled, each metric's mean compared, with bootstrap 95% CIs (the same
- * resampling as repeats.json) where an experiment has at least two completed repeats. A metric
+ * repeats of one experiment are pooled, each metric's mean compared, with Student t 95% CIs (as
+ * repeats.json) where an experiment has at least two completed repeats, and Welch's t-test to say
+ * whether a change is more than run-to-run noise (p < 0.05). A metric
  * regresses when it moved the worse way by more than its threshold. A gate must not pass on data that
  * is not there: an experiment that completed in the baseline and not in the current run, or a gated
  * metric the baseline measured and the current run did not, fails the comparison too.
  */
-import { bootstrapCI } from '../stats/summary.js'
+import { studentTMeanInterval, welchTTest } from '../stats/student-t.js'
 import type { AggregatedResult } from '../results/schema.js'
 import { DEFAULT_METRICS, METRICS, readMetric, type Direction, type MetricName } from './metrics.js'
 import type { Threshold } from './thresholds.js'
@@ -30,8 +31,13 @@ export interface MetricDelta {
   delta_pct: number | null
   /** better | worse | same | n/a (a side has no value) */
   change: 'better' | 'worse' | 'same' | 'n/a'
-  /** both sides have CIs and they do not overlap; null when there are no CIs to tell */
+  /** Welch's t-test p < 0.05; null when a side has fewer than two values to tell noise from */
   significant: boolean | null
+  /** two-sided p-value of Welch's t-test (Welch–Satterthwaite degrees of freedom), null as significant */
+  p_value: number | null
+  /** how ci_lower/ci_upper and significant were computed */
+  ci_method: 'student_t'
+  significance_test: 'welch_t'
   threshold: Threshold | null
   /** past its threshold the worse way, or gated and measured in the baseline only */
   regressed: boolean
@@ -73,6 +79,8 @@ interface Unit {
 
 const baseName = (r: AggregatedResult) => r.experiment_name.replace(/ #\d+$/, '')
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+/** the two-sided level of `significant`: a false alarm on 1 in 20 noise-only metrics, whatever the repeat count */
+const ALPHA = 0.05
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
 
 export function groupUnits(results: AggregatedResult[]): Unit[] {
@@ -115,16 +123,18 @@ export function matchUnits(baseline: Unit[], current: Unit[]): { pairs: Array<[U
 
 function side(values: number[]): SideStats | null {
   if (values.length === 0) return null
-  const ci = values.length >= 2 ? bootstrapCI(values, mean, { resamples: 1000, confidence: 0.95, seed: 0 }) : null
+  const ci = studentTMeanInterval(values, 1 - ALPHA)
   return { value: mean(values), n: values.length, ci_lower: ci?.lower ?? null, ci_upper: ci?.upper ?? null }
 }
 
 export function compareMetric(metric: MetricName, base: AggregatedResult[], cur: AggregatedResult[], threshold: Threshold | null): MetricDelta {
   const def = METRICS[metric]
   const values = (rs: AggregatedResult[]) => rs.map((r) => readMetric(metric, r)).filter((v): v is number => v !== null)
-  const b = side(values(base))
-  const c = side(values(cur))
-  const out: MetricDelta = { metric, unit: def.unit, better: def.better as Direction, baseline: b, current: c, delta: null, delta_pct: null, change: 'n/a', significant: null, threshold, regressed: false, note: null }
+  const bValues = values(base)
+  const cValues = values(cur)
+  const b = side(bValues)
+  const c = side(cValues)
+  const out: MetricDelta = { metric, unit: def.unit, better: def.better as Direction, baseline: b, current: c, delta: null, delta_pct: null, change: 'n/a', significant: null, p_value: null, ci_method: 'student_t', significance_test: 'welch_t', threshold, regressed: false, note: null }
   if (!b || !c) {
     if (b && threshold) {
       out.regressed = true
@@ -137,8 +147,13 @@ export function compareMetric(metric: MetricName, base: AggregatedResult[], cur:
   out.delta_pct = b.value !== 0 ? (out.delta / Math.abs(b.value)) * 100 : null
   const worseBy = def.better === 'lower' ? out.delta : -out.delta
   out.change = worseBy > 0 ? 'worse' : worseBy < 0 ? 'better' : 'same'
-  if (b.ci_lower !== null && b.ci_upper !== null && c.ci_lower !== null && c.ci_upper !== null)
-    out.significant = (c.ci_lower > b.ci_upper && !close(c.ci_lower, b.ci_upper)) || (c.ci_upper < b.ci_lower && !close(c.ci_upper, b.ci_lower))
+  // not "the CIs do not overlap": that test's false-alarm rate swings with n (31% at 2 repeats, 2% at 10
+  // with the old bootstrap CIs); Welch's test holds it at ALPHA and allows the two sides different noise
+  const welch = welchTTest(bValues, cValues)
+  if (welch) {
+    out.p_value = out.delta === 0 ? 1 : welch.p_value
+    out.significant = out.p_value < ALPHA
+  }
   if (threshold && worseBy > 0) {
     // from a baseline of exactly zero any worsening is an infinite percentage
     const past = threshold.kind === 'absolute' ? worseBy > threshold.value : out.delta_pct === null || Math.abs(out.delta_pct) > threshold.value

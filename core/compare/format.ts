@@ -7,6 +7,7 @@ import pc from 'picocolors'
 type Colors = ReturnType<typeof pc.createColors>
 import type { Comparison, MetricDelta, SideStats } from './compare.js'
 import { describeLimit } from './thresholds.js'
+import { maxOf } from '../stats/extent.js'
 
 export interface Sources {
   baseline: string
@@ -49,7 +50,7 @@ function table(rows: string[][], indent: string): string[] {
   // padding counts visible characters: colour codes take no columns
   // eslint-disable-next-line no-control-regex
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i] ?? ''))))
+  const widths = rows[0].map((_, i) => maxOf(rows.map((r) => visible(r[i] ?? ''))))
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c)))).join('  ').trimEnd())
 }
 

@@ -55,6 +55,18 @@ export const METRICS = {
   tpot_ms_p50: { unit: 'ms', better: 'lower', description: 'median time per output token', read: lat('tpot_median_ms') },
   e2e_ms_p50: { unit: 'ms', better: 'lower', description: 'median end-to-end request latency', read: lat('e2e_median_ms') },
   e2e_ms_p99: { unit: 'ms', better: 'lower', description: 'p99 end-to-end request latency', read: lat('e2e_p99_ms') },
+  // the per-process counts for results written before the aggregated ones existed
+  failed_requests_pct: {
+    unit: '%',
+    better: 'lower',
+    description: 'failed measured requests, percent of all measured requests (num_failed_requests / num_requests)',
+    read: (r) => {
+      const m = r.process_results.map((p) => p.inference_metrics).filter((x) => x !== null)
+      const total = r.num_requests ?? m.reduce((a, x) => a + x.num_requests, 0)
+      const failed = r.num_failed_requests ?? m.reduce((a, x) => a + x.num_failed_requests, 0)
+      return total > 0 ? (failed / total) * 100 : null
+    },
+  },
   peak_memory_mb: { unit: 'MB', better: 'lower', description: 'peak memory (extended_metrics.memory.peak_memory_mb)', read: (r) => r.extended_metrics?.memory.peak_memory_mb },
 } satisfies Record<string, MetricDef>
 

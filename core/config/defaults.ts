@@ -30,6 +30,9 @@ export interface ResolvedExperimentOptions {
     sampleIntervalMs: number
     headlineWindow: 'auto' | 'total' | 'steady_state'
     steadyStateMinSeconds: number
+    steadyStateMinTargetShare: number
+    /** a count, or a percent string such as '5%' */
+    maxFailedRequests: number | string
     energyAgreementPct: number
     baseline: { enabled: boolean; seconds: number; ttlSeconds: number; idleUtilisationPct: number }
     carbon: { country: string | null; intensity: number | null }
@@ -72,6 +75,11 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
     // ML.ENERGY calls a run unstable when its steady state is under 20 s
     headlineWindow: 'auto',
     steadyStateMinSeconds: 20,
+    // closed loop holds its target all but the instants between a request and its replacement; an
+    // open loop that reaches its cap only now and then is not at its target load
+    steadyStateMinTargetShare: 0.9,
+    // a failed request is a measurement of nothing: none allowed unless asked for
+    maxFailedRequests: 0,
     energyAgreementPct: 10,
     baseline: { enabled: true, seconds: 30, ttlSeconds: 3600, idleUtilisationPct: 5 },
     carbon: { country: null, intensity: null },

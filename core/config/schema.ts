@@ -66,6 +66,10 @@ export const measurementSchema = z.strictObject({
   /** which window headline numbers (J/token) use; 'auto': steady_state when it lasts steadyStateMinSeconds, else total */
   headlineWindow: z.enum(['auto', 'total', 'steady_state']).optional(),
   steadyStateMinSeconds: z.number().min(0).optional(),
+  /** the least share (0-1) of the steady-state window's time the target concurrency must be in flight */
+  steadyStateMinTargetShare: z.number().min(0).max(1).optional(),
+  /** failed measured requests allowed before the experiment fails: a count (3) or a percent of the requests ('5%') */
+  maxFailedRequests: z.union([z.int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, "a percent such as '5%'")]).optional(),
   /** warn when counter energy and integrated instant power differ by more than this many percent */
   energyAgreementPct: z.number().positive().optional(),
   baseline: z
@@ -108,7 +112,7 @@ export const experimentOptionsSchema = z.strictObject({
   repeat: posInt().optional(),
   /** per-experiment time limit in ms (model load and warmup included) */
   timeout: posInt().optional(),
-  /** service-level targets: goodput is the share of requests meeting every target that is set */
+  /** service-level targets: slo_attainment (the share of requests meeting every target that is set) and goodput (those requests per second) */
   slo: z.strictObject({ ttftMs: z.number().positive().nullable().optional(), tpotMs: z.number().positive().nullable().optional(), e2eMs: z.number().positive().nullable().optional() }).optional(),
   /** GPUs one process of this experiment needs (null: 1 when the machine has GPUs, else 0) */
   gpus: z.int().min(0).nullable().optional(),

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeFileAtomic } from '../results/atomic-write.js'
 import type { ProbeSession } from '../probes/types.js'
-import { energyBetween, snapshotEnergy } from './probe-set.js'
+import { energyBetween, snapshotEnergy, type EnergySnapshot } from './probe-set.js'
 
 export interface BaselineResult {
   method: 'fresh' | 'cached' | 'unavailable' | 'disabled'
@@ -41,9 +41,16 @@ const none = (method: BaselineResult['method'], note: string, extra: Partial<Bas
   method, power_w: null, per_domain_w: {}, cache_age_sec: null, duration_sec: null, samples: null, note, ...extra,
 })
 
+/**
+ * Other experiments on this machine: a flag fixed when the task was made (the local executor knows
+ * what it started), or a check asked before and after the baseline, naming them (a Slurm task
+ * learns its siblings on the node only when it runs there).
+ */
+export type OthersRunning = boolean | (() => string | null)
+
 export async function measureBaseline(
   sessions: ProbeSession[],
-  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number; othersRunning?: boolean },
+  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number; othersRunning?: OthersRunning },
   cacheFile: string,
 ): Promise<BaselineResult> {
   if (!opts.enabled || opts.seconds <= 0) return none('disabled', 'baseline disabled')
@@ -57,11 +64,14 @@ export async function measureBaseline(
     return { method: 'cached', power_w: hit.power_w, per_domain_w: hit.per_domain_w ?? {}, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
   }
   // another experiment on this host heats the CPU package and RAM: no idle baseline now (and none cached)
-  if (opts.othersRunning) return none('unavailable', 'other experiments are running on this machine: an idle baseline cannot be taken now')
+  const others = typeof opts.othersRunning === 'function' ? opts.othersRunning() : opts.othersRunning ? '' : null
+  if (others !== null) return none('unavailable', `other experiments are running on this machine${others ? ` (${others})` : ''}: an idle baseline cannot be taken now`)
   const busy = sessions.map((s) => s.busy?.(opts.idleUtilisationPct ?? 5) ?? null).find((b) => b !== null)
   if (busy) return none('unavailable', `not idle: ${busy}`)
+  // host CPUs are judged over the baseline itself: their busy share needs a window, not a reading
+  const idleWindows = sessions.flatMap((s) => (s.idleWindow ? [s.idleWindow()] : []))
   // sample at the timeline interval so counters that wrap are read often enough
-  const start = snapshotEnergy(sessions, performance.now())
+  const start = snapshotEnergy(sessions, performance.now(), { fresh: true })
   let samples = 0
   const end = performance.now() + opts.seconds * 1000
   while (performance.now() < end) {
@@ -70,13 +80,20 @@ export async function measureBaseline(
     snapshotEnergy(sessions, performance.now())
     samples++
   }
-  const stop = snapshotEnergy(sessions, performance.now())
+  const stop = snapshotEnergy(sessions, performance.now(), { fresh: true })
   const duration = (stop.t - start.t) / 1000
   const delta = energyBetween(start, stop)
   if (delta.total === null || duration <= 0) return none('unavailable', 'probes report no energy domains', { duration_sec: duration, samples })
   const busyAfter = sessions.map((s) => s.busy?.(opts.idleUtilisationPct ?? 5) ?? null).find((b) => b !== null)
   if (busyAfter) return none('unavailable', `not idle during the baseline: ${busyAfter}`, { duration_sec: duration, samples })
-  const perDomain = Object.fromEntries(Object.entries(delta.perDomain).filter(([k]) => stop.domains[k]?.counted).map(([k, j]) => [k, j / duration]))
+  const idle = idleWindows.map((w) => w.end(opts.idleUtilisationPct ?? 5))
+  const othersAfter = typeof opts.othersRunning === 'function' ? opts.othersRunning() : null
+  if (othersAfter) return none('unavailable', `other experiments started on this machine during the baseline (${othersAfter})`, { duration_sec: duration, samples })
+  const cpuBusy = idle.find((v) => v.busy !== null)?.busy
+  if (cpuBusy) return none('unavailable', `not idle during the baseline: ${cpuBusy}`, { duration_sec: duration, samples })
+  // the domains the total is made of, and only those: psys (the platform) is not contained in the package
+  // but contains it and DRAM, so listing it would count that power twice, as the total never does
+  const perDomain = Object.fromEntries(Object.entries(delta.perDomain).filter(([k]) => isTotalled(stop.domains[k])).map(([k, j]) => [k, j / duration]))
   const power = delta.total / duration
   cache[key] = { power_w: power, per_domain_w: perDomain, measured_at: now, duration_sec: duration, samples }
   try {
@@ -85,8 +102,14 @@ export async function measureBaseline(
   } catch {
     /* a read-only cache dir costs a re-measurement next time, nothing else */
   }
-  return { method: 'fresh', power_w: power, per_domain_w: perDomain, cache_age_sec: 0, duration_sec: duration, samples, note: `measured now over ${duration.toFixed(1)} s, ${samples} samples` }
+  return { method: 'fresh', power_w: power, per_domain_w: perDomain, cache_age_sec: 0, duration_sec: duration, samples, note: [`measured now over ${duration.toFixed(1)} s, ${samples} samples`, ...new Set(idle.map((v) => v.note))].join('; ') }
 }
+
+/** Whether a domain is one of those energyBetween adds into the total (cpu, dram, gpu; not contained in another). */
+function isTotalled(d: EnergySnapshot['domains'][string] | undefined): boolean {
+  return d !== undefined && d.counted && TOTALLED_KINDS.has(d.kind)
+}
+const TOTALLED_KINDS = new Set(['cpu', 'dram', 'gpu'])
 
 function readCache(file: string): Record<string, CacheEntry> {
   try {

@@ -5,7 +5,8 @@
 import type { ModelInfo, WindowObservations } from '../backends/types.js'
 import type { RawProcessResult, RequestRecord } from '../results/schema.js'
 import { summarise } from '../stats/summary.js'
-import { buildEnergy, type EnergyInput } from './energy-metrics.js'
+import { buildEnergy, energyWindow, type EnergyInput } from './energy-metrics.js'
+import { maxOf } from '../stats/extent.js'
 import { estimateFlops } from './flops.js'
 import { requestLatency, type LatencyMode } from './latency.js'
 
@@ -20,8 +21,11 @@ export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequ
   observed?: WindowObservations | null
 }
 
-/** Goodput as vLLM defines it: the share of requests meeting every target that is set (failed ones do not). */
-export function goodput(requests: RequestRecord[], slo: MetricsInput['slo']): number | null {
+/**
+ * SLO attainment: the share of requests meeting every target that is set (failed ones do not). vLLM's
+ * "goodput" is the rate of such requests (requests/s over the benchmark's duration): see sloGoodput.
+ */
+export function sloAttainment(requests: RequestRecord[], slo: MetricsInput['slo']): number | null {
   if (!slo || (slo.ttftMs === null && slo.tpotMs === null && slo.e2eMs === null) || requests.length === 0) return null
   const meets = (r: RequestRecord) =>
     r.ok &&
@@ -32,7 +36,8 @@ export function goodput(requests: RequestRecord[], slo: MetricsInput['slo']): nu
 }
 
 export function buildMetrics(input: MetricsInput) {
-  const { outcome } = input
+  // one window for everything: the interval between the two energy reads (see energyWindow)
+  const outcome = energyWindow(input)
   const warnings: string[] = []
   const durationSec = (outcome.windowEnd - outcome.windowStart) / 1000
   const ok = outcome.requests.filter((r) => r.ok)
@@ -45,6 +50,11 @@ export function buildMetrics(input: MetricsInput) {
   const chunked = outcome.requests.filter((r) => r.ok && r.outputTokens > r.chunkCounts.reduce((a, b) => a + b, 0)).length
   if (chunked > 0) warnings.push(`${chunked} requests: the server's usage counted more tokens than chunks arrived (several tokens per chunk): output tokens come from usage, ITL is per chunk`)
   if (failed > 0) warnings.push(`${failed} of ${outcome.requests.length} requests failed: ${[...new Set(outcome.requests.filter((r) => !r.ok).map((r) => r.error))].slice(0, 3).join('; ')}`)
+  const capped = outcome.requests.filter((r) => r.waitedForCap)
+  if (capped.length > 0) {
+    const worst = maxOf(capped.map((r) => r.start - r.scheduled!))
+    warnings.push(`${capped.length} of ${outcome.requests.length} requests arrived with load.concurrency = ${input.concurrency} already in flight and waited in the client up to ${worst.toFixed(0)} ms before being sent: ttft/e2e count from the send (the server's view); ttft_incl_queue/e2e_incl_queue count from the scheduled arrival`)
+  }
 
   const e = buildEnergy({ ...input, outputTokens, okRequests: ok.length })
   warnings.push(...e.warnings)
@@ -58,12 +68,16 @@ export function buildMetrics(input: MetricsInput) {
     const l = requestLatency(r)
     return {
       index: r.index, prompt_id: r.promptId, ok: r.ok, error: r.error, input_tokens: r.inputTokens, output_tokens: r.outputTokens,
-      start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: r.ok ? l.tpotMs : null, energy_j: e.requestEnergy(r.outputTokens),
+      start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: r.ok ? l.tpotMs : null,
+      scheduled_ms: r.scheduled === undefined || r.scheduled === null ? null : r.scheduled - outcome.windowStart,
+      client_queue_ms: l.queueMs, ttft_incl_queue_ms: l.ttftInclQueueMs, e2e_incl_queue_ms: r.ok ? l.e2eInclQueueMs : null,
+      energy_j: e.requestEnergy(r.outputTokens),
     }
   })
 
   const flops = estimateFlops(input.model, ok.map((r) => ({ input: r.inputTokens, output: r.outputTokens })))
-  const outTps = durationSec > 0 ? outputTokens / durationSec : 0
+  // a window with no duration has no rate: null, never 0 tokens/s
+  const outTps = durationSec > 0 ? outputTokens / durationSec : null
   // GPU memory when the workload put something on a GPU; else this process's RSS (a CPU backend)
   const obs = input.observed ?? null
   const obsMem = obs?.memory ?? null
@@ -90,13 +104,14 @@ export function buildMetrics(input: MetricsInput) {
       input_tokens: inputTokens,
       output_tokens: outputTokens,
       inference_time_sec: durationSec,
-      tokens_per_second: durationSec > 0 ? (inputTokens + outputTokens) / durationSec : 0,
+      tokens_per_second: durationSec > 0 ? (inputTokens + outputTokens) / durationSec : null,
       output_tokens_per_second: outTps,
-      requests_per_second: durationSec > 0 ? ok.length / durationSec : 0,
+      requests_per_second: durationSec > 0 ? ok.length / durationSec : null,
       latency_per_token_ms: outputTokens > 0 ? (durationSec * 1000) / outputTokens : null,
       time_to_first_token_ms: summarise(ttft)?.mean ?? null,
       num_requests: outcome.requests.length,
       num_failed_requests: failed,
+      failed_request_share: outcome.requests.length > 0 ? failed / outcome.requests.length : null,
       latency_measurements: {
         ttft_ms: ttft,
         itl_full_ms: itlFull,
@@ -122,16 +137,22 @@ export function buildMetrics(input: MetricsInput) {
     extended: {
       tpot_ms: summarise(tpot)?.mean ?? null,
       // throughput x tokens per joule: higher is better on both axes at once (LLenergyMeasure's index, precision factor 1)
-      token_efficiency_index: e.total !== null && e.total > 0 ? outTps * (outputTokens / e.total) : null,
+      token_efficiency_index: outTps !== null && e.total !== null && e.total > 0 ? outTps * (outputTokens / e.total) : null,
       memory: { peak_memory_mb: peakMemory, model_memory_mb: modelMemory, tokens_per_gb: peakMemory > 0 ? outputTokens / (peakMemory / 1024) : null, rss_peak_mb: input.peakRssMb, gpu_memory_peak_mb: e.gpuMemoryPeakMb, source: e.gpuMemoryPeakMb !== null && e.gpuMemoryPeakMb > 0 ? 'gpu probe' : (obsMem?.source ?? 'llem process rss') },
       gpu_utilisation: { sm_utilisation_mean: summarise(e.gpuUtilSamples)?.mean ?? null, memory_bandwidth_utilisation: null },
       batch: { effective_batch_size: obs?.batch?.effective_batch_size ?? engineBatch ?? clientBatch, target_concurrency: Math.min(input.concurrency, outcome.requests.length), padding_overhead: obs?.batch?.padding_overhead ?? null },
       kv_cache: obs?.kv_cache ?? { prefix_cache_hit_rate: null, kv_cache_usage_mean: null },
-      request_latency: { e2e_ms: summarise(e2e), goodput: goodput(requests, input.slo) },
+      request_latency: { e2e_ms: summarise(e2e), ...sloGoodput(requests, input.slo, durationSec) },
       server: obs?.server || engineBatch !== null ? { ...obs?.server, ...(engineBatch !== null ? { avg_running_requests: engineBatch, client_in_flight_mean: clientBatch } : {}) } : null,
     } satisfies NonNullable<RawProcessResult['extended_metrics']>,
     perRequestLatencies: e2e,
   }
+}
+
+/** Both SLO figures: the share meeting every target, and vLLM's goodput, those requests per second of the window. */
+export function sloGoodput(requests: RequestRecord[], slo: MetricsInput['slo'], durationSec: number) {
+  const share = sloAttainment(requests, slo)
+  return { slo_attainment: share, goodput_requests_per_second: share !== null && durationSec > 0 ? (share * requests.length) / durationSec : null }
 }
 
 /** Time-weighted mean number of requests in flight inside the window. */

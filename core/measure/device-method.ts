@@ -4,24 +4,33 @@
  * utilisation and memory summaries. Pure functions over the timeline; nothing here samples.
  */
 import type { ProbeDevice } from '../probes/types.js'
+import { maxOf } from '../stats/extent.js'
 import type { TimelineRow } from './timeline.js'
 
-/** Trapezoid integral of a watts column over [t0, t1] (ms timestamps) -> joules; null without 2 samples. */
+/** Trapezoid integral of a watts column over [t0, t1] (ms timestamps) -> joules; null without 2 samples.
+ *  One pass, nothing allocated per sample: a long window from 8 GPUs has millions of them. */
 export function integrateColumn(rows: TimelineRow[], column: string, t0: number, t1: number): number | null {
-  const pts = rows.filter((r) => Number.isFinite(r.values[column])).map((r) => [r.t, r.values[column]] as const)
-  if (pts.length < 2) return null
+  let points = 0
   let joules = 0
-  for (let i = 1; i < pts.length; i++) {
-    const [ta, pa] = pts[i - 1]
-    const [tb, pb] = pts[i]
-    const a = Math.max(ta, t0)
-    const b = Math.min(tb, t1)
-    if (b <= a) continue
-    // linear interpolation of power inside the segment, clipped to the window
-    const p = (t: number) => pa + ((pb - pa) * (t - ta)) / (tb - ta || 1)
-    joules += ((p(a) + p(b)) / 2) * ((b - a) / 1000)
+  let ta = 0
+  let pa = 0
+  for (const r of rows) {
+    const pb = r.values[column]
+    if (!Number.isFinite(pb)) continue
+    const tb = r.t
+    if (points++ > 0) {
+      const a = Math.max(ta, t0)
+      const b = Math.min(tb, t1)
+      if (b > a) {
+        // linear interpolation of power inside the segment, clipped to the window
+        const p = (t: number) => pa + ((pb - pa) * (t - ta)) / (tb - ta || 1)
+        joules += ((p(a) + p(b)) / 2) * ((b - a) / 1000)
+      }
+    }
+    ta = tb
+    pa = pb
   }
-  return joules
+  return points < 2 ? null : joules
 }
 
 export interface CrossCheck {
@@ -73,37 +82,51 @@ export interface ThermalThrottleInfo {
   devices: DeviceThermal[]
 }
 
-/** Durations of each throttle reason inside [t0, t1], counting each sample's interval to the next. */
+/**
+ * Visits a slow column's readings as held intervals inside [t0, t1]: each reading holds until the next
+ * one (or the window end), and the reading in force when the window opens (the last one at or before
+ * t0) holds from t0, so a state that began before the first in-window reading is not dropped. Rows are
+ * in time order. Nothing is allocated per reading.
+ */
+export function forEachHeld(rows: TimelineRow[], column: string, t0: number, t1: number, visit: (from: number, to: number, value: number) => void): void {
+  let has = false
+  let from = t0
+  let value = 0
+  for (const r of rows) {
+    const v = r.values[column]
+    if (!Number.isFinite(v)) continue
+    if (r.t > t1) break
+    const at = Math.max(r.t, t0)
+    // a reading at or before t0 replaces the one that was in force at the window start
+    if (has && at > t0) visit(from, at, value)
+    has = true
+    from = at
+    value = v
+  }
+  if (has) visit(from, t1, value)
+}
+
+/** Durations of each throttle reason inside [t0, t1], each reading counted until the next. */
 export function thermalInfo(devices: ProbeDevice[], rows: TimelineRow[], t0: number, t1: number): ThermalThrottleInfo | null {
   if (devices.length === 0) return null
-  const inWindow = rows.filter((r) => r.t >= t0 && r.t <= t1)
   const out: DeviceThermal[] = devices.map((d) => {
-    const temps = d.columns.temp_c ? inWindow.map((r) => r.values[d.columns.temp_c!]).filter(Number.isFinite) : []
-    const reasons: DeviceThermal['reasons'] = []
+    const temps = columnValues(rows, d.columns.temp_c, t0, t1)
     const col = d.columns.clocks_event_reasons
-    if (col) {
-      for (const [bitStr, reason] of Object.entries(THROTTLE_BITS)) {
-        const bit = Number(bitStr)
-        let duration = 0
-        let first: number | null = null
-        let last: number | null = null
-        // slow readings are not in every row: each reading holds until the next one (or the window end)
-        const readings = inWindow.filter((r) => Number.isFinite(r.values[col]))
-        readings.forEach((r, i) => {
-          const v = r.values[col]
-          if ((v & bit) === 0) return
-          const next = readings[i + 1]?.t ?? t1
-          duration += (next - r.t) / 1000
-          first ??= (r.t - t0) / 1000
-          last = (r.t - t0) / 1000
-        })
-        if (first !== null) reasons.push({ reason, bit, duration_sec: duration, first_at_sec: first, last_at_sec: last! })
-      }
-    }
+    const bits = Object.entries(THROTTLE_BITS).map(([bit, reason]) => ({ bit: Number(bit), reason, duration: 0, first: null as number | null, last: null as number | null }))
+    if (col)
+      forEachHeld(rows, col, t0, t1, (from, to, value) => {
+        for (const b of bits) {
+          if ((value & b.bit) === 0) continue
+          b.duration += (to - from) / 1000
+          b.first ??= (from - t0) / 1000
+          b.last = (from - t0) / 1000
+        }
+      })
+    const reasons: DeviceThermal['reasons'] = bits.filter((b) => b.first !== null).map((b) => ({ reason: b.reason, bit: b.bit, duration_sec: b.duration, first_at_sec: b.first!, last_at_sec: b.last! }))
     return {
       domain: d.domain,
       uuid: d.uuid,
-      max_temperature_c: temps.length ? Math.max(...temps) : null,
+      max_temperature_c: temps.length ? maxOf(temps) : null,
       start_temperature_c: temps.length ? temps[0] : null,
       end_temperature_c: temps.length ? temps[temps.length - 1] : null,
       reasons,
@@ -113,6 +136,11 @@ export function thermalInfo(devices: ProbeDevice[], rows: TimelineRow[], t0: num
 }
 
 export function columnValues(rows: TimelineRow[], column: string | undefined, t0: number, t1: number): number[] {
-  if (!column) return []
-  return rows.filter((r) => r.t >= t0 && r.t <= t1).map((r) => r.values[column]).filter(Number.isFinite)
+  const out: number[] = []
+  if (!column) return out
+  for (const r of rows) {
+    const v = r.values[column]
+    if (r.t >= t0 && r.t <= t1 && Number.isFinite(v)) out.push(v)
+  }
+  return out
 }

@@ -5,12 +5,14 @@
  */
 import type { Confidence, EnergyMethod, ProbeDevice, ProbeSession } from '../probes/types.js'
 import type { RawProcessResult } from '../results/schema.js'
+import { EXPERIMENT_DEFAULTS } from '../config/defaults.js'
 import type { BaselineResult } from './baseline.js'
 import { columnValues, crossCheckDevices, thermalInfo } from './device-method.js'
+import { maxOf, minOf } from '../stats/extent.js'
 import { emissionsKg, type CarbonIntensity } from './emissions.js'
 import type { LoadOutcome } from './load-runner.js'
 import { energyBetween, interpolateSnapshot, type EnergySnapshot } from './probe-set.js'
-import { steadyStateWindow } from './steady-state.js'
+import { outputTokensBetween, steadyStateWindow, type SteadyWindow } from './steady-state.js'
 import type { TimelineRow } from './timeline.js'
 
 type Energy = NonNullable<RawProcessResult['energy_metrics']>
@@ -59,11 +61,23 @@ export interface EnergyInput {
   outputTokens: number
   okRequests: number
   headline: { mode: 'auto' | 'total' | 'steady_state'; minSeconds: number }
+  /** the least time-weighted share of the steady-state window the target concurrency must be held
+   *  (0..1); measurement.steadyStateMinTargetShare's default when not given */
+  steadyMinTargetShare?: number
   agreementPct: number
 }
 
+/**
+ * The measured window is the interval between the two energy reads that bound it (the timeline's first
+ * and closing reads): energy, power, duration and throughput all use it, so joules are never divided by
+ * a different stretch of time than the one they were drawn in. The load runs inside it.
+ */
+export function energyWindow(input: Pick<EnergyInput, 'outcome' | 'energyStart' | 'energyEnd'>): LoadOutcome {
+  return { ...input.outcome, windowStart: input.energyStart.t, windowEnd: input.energyEnd.t }
+}
+
 export function buildEnergy(input: EnergyInput) {
-  const { outcome } = input
+  const outcome = energyWindow(input)
   const warnings: string[] = []
   const t0 = outcome.windowStart
   const t1 = outcome.windowEnd
@@ -80,15 +94,21 @@ export function buildEnergy(input: EnergyInput) {
 
   // steady state: the load at its target concurrency
   const target = Math.min(input.concurrency, outcome.requests.length)
-  const ss = steadyStateWindow(outcome.requests, target)
+  const span = steadyStateWindow(outcome.requests, target)
+  const minShare = input.steadyMinTargetShare ?? EXPERIMENT_DEFAULTS.measurement.steadyStateMinTargetShare
+  // a span mostly spent below the target (an open loop that only touches its cap now and then) is not steady
+  const ss: SteadyWindow | null = span && span.atTargetShare >= minShare ? span : null
   let steady: RawProcessResult['steady_state_window'] = null
   if (ss) {
     const a = interpolateSnapshot(input.timeline, ss.start)
     const b = interpolateSnapshot(input.timeline, ss.end)
     const e = measured && a && b ? energyBetween(a, b).total : null
-    const tokens = outcome.requests.reduce((acc, r) => acc + r.chunkTimes.reduce((n, t, i) => n + (t >= ss.start && t <= ss.end ? r.chunkCounts[i] : 0), 0), 0)
-    steady = { start_sec: (ss.start - t0) / 1000, end_sec: (ss.end - t0) / 1000, duration_sec: (ss.end - ss.start) / 1000, energy_j: e, output_tokens: tokens, energy_per_token_j: perToken(e, tokens), target_concurrency: target }
-  } else if (outcome.requests.length) warnings.push(`the load never held ${target} requests in flight: no steady-state window`)
+    // counted as the total window counts them (usage spread over chunks), so both J/token agree in kind
+    const tokens = outputTokensBetween(outcome.requests, ss.start, ss.end)
+    steady = { start_sec: (ss.start - t0) / 1000, end_sec: (ss.end - t0) / 1000, duration_sec: (ss.end - ss.start) / 1000, energy_j: e, output_tokens: tokens, energy_per_token_j: perToken(e, tokens), target_concurrency: target, at_target_share: ss.atTargetShare }
+  } else if (span)
+    warnings.push(`the load held ${target} requests in flight for only ${(span.atTargetShare * 100).toFixed(1)}% of the ${((span.end - span.start) / 1000).toFixed(1)} s from first reaching that to last leaving it (minimum ${(minShare * 100).toFixed(0)}%, measurement.steadyStateMinTargetShare): no steady-state window`)
+  else if (outcome.requests.length) warnings.push(`the load never held ${target} requests in flight: no steady-state window`)
 
   // the headline window
   let window: 'total' | 'steady_state' = 'total'
@@ -131,8 +151,9 @@ export function buildEnergy(input: EnergyInput) {
     if (d.reasons.length) warnings.push(`GPU ${d.uuid} was throttled: ${d.reasons.map((r) => `${r.reason} for ${r.duration_sec.toFixed(2)} s`).join(', ')}`)
     if (d.max_temperature_c !== null) {
       const temps = columnValues(input.rows, input.devices.find((x) => x.domain === d.domain)?.columns.temp_c, t0, t1)
-      const drift = Math.max(...temps) - Math.min(...temps)
-      if (drift > 10) warnings.push(`GPU ${d.uuid} temperature drifted ${drift.toFixed(0)} C during the window (${Math.min(...temps)}-${Math.max(...temps)} C): power depends on temperature; consider a cool-down between experiments`)
+      const [lo, hi] = [minOf(temps), maxOf(temps)]
+      const drift = hi - lo
+      if (drift > 10) warnings.push(`GPU ${d.uuid} temperature drifted ${drift.toFixed(0)} C during the window (${lo}-${hi} C): power depends on temperature; consider a cool-down between experiments`)
     }
   }
   const util = input.devices.flatMap((d) => columnValues(input.rows, d.columns.sm_util_pct, t0, t1))
@@ -179,6 +200,6 @@ export function buildEnergy(input: EnergyInput) {
     validation: input.devices.length ? { threshold_pct: input.agreementPct, checks: check.checks } : null,
     thermal,
     gpuUtilSamples: util,
-    gpuMemoryPeakMb: memUsed.length ? Math.max(...memUsed) : null,
+    gpuMemoryPeakMb: memUsed.length ? maxOf(memUsed) : null,
   }
 }

@@ -15,6 +15,15 @@ export interface RequestTiming {
   /** absolute performance.now() values */
   start: number
   end: number
+  /**
+   * open loop: when the arrival schedule meant to send it (absolute). A request that finds
+   * load.concurrency requests in flight waits in the client until one finishes, so start - scheduled is
+   * its client queue time; timing from `start` alone would hide that wait (coordinated omission).
+   * Absent or null in closed loop, where a request is sent when its lane is free: there is no schedule.
+   */
+  scheduled?: number | null
+  /** open loop: it found the concurrency cap full and waited for a slot */
+  waitedForCap?: boolean
   /** one entry per chunk of tokens: its arrival time and how many tokens it carried */
   chunkTimes: number[]
   chunkCounts: number[]
@@ -65,9 +74,9 @@ export async function runLoad(
     next += shard.count
     return i
   }
-  const runOne = async (index: number): Promise<void> => {
+  const runOne = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }): Promise<void> => {
     const prompt = prompts[index % prompts.length]
-    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, ok: true, error: null }
+    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, ok: true, error: null, ...schedule }
     const sink = {
       onTokens(count: number, timeMs: number) {
         timing.chunkTimes.push(timeMs)
@@ -116,13 +125,16 @@ export async function runLoad(
     }
     const running: Promise<void>[] = []
     for (const offset of offsets) {
-      const wait = windowStart + offset - performance.now()
+      // the request's arrival: what its latency counts from, however long it then waits for a slot
+      const scheduled = windowStart + offset
+      const wait = scheduled - performance.now()
       if (wait > 0) await sleep(wait)
-      if (inFlight >= plan.concurrency) await new Promise<void>((r) => waiters.push(r))
+      const waitedForCap = inFlight >= plan.concurrency
+      if (waitedForCap) await new Promise<void>((r) => waiters.push(r))
       const i = take()
       if (i === null) break
       inFlight++
-      running.push(runOne(i).finally(release))
+      running.push(runOne(i, { scheduled, waitedForCap }).finally(release))
     }
     await Promise.all(running)
   }

@@ -48,10 +48,11 @@ export interface EnergySnapshot {
   domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean }>
 }
 
-export function snapshotEnergy(sessions: ProbeSession[], t: number): EnergySnapshot {
+/** Every session's energy at t; `fresh` for a read that bounds a window (no reading reused from a cache). */
+export function snapshotEnergy(sessions: ProbeSession[], t: number, opts: { fresh?: boolean } = {}): EnergySnapshot {
   const domains: EnergySnapshot['domains'] = {}
   for (const s of sessions)
-    for (const d of s.readEnergy()) domains[`${s.probe}:${d.domain}`] = { kind: d.kind, energy_j: d.energy_j, counted: !d.contained_in }
+    for (const d of s.readEnergy(opts.fresh ? { fresh: true } : undefined)) domains[`${s.probe}:${d.domain}`] = { kind: d.kind, energy_j: d.energy_j, counted: !d.contained_in }
   return { t, domains }
 }
 

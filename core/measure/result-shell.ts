@@ -89,7 +89,8 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
 export function errorInfo(e: unknown, phase: string, logs: string[]): ErrorInfo {
   // a probe's own error (NVML: a GPU lost while the baseline was measured) is the probe's failure
   const probeError = e instanceof Error && /^Nvml/.test(e.name)
-  const code = isLlemError(e) ? e.code : probeError || phase === 'probes' || phase === 'baseline' ? 'PROBE_FAILED' : 'BACKEND_FAILED'
+  // after the window closed only llem's own code runs: an error there is not the backend's
+  const code = isLlemError(e) ? e.code : probeError || phase === 'probes' || phase === 'baseline' ? 'PROBE_FAILED' : phase === 'results' ? 'METRICS_FAILED' : 'BACKEND_FAILED'
   const message = e instanceof Error ? e.message : String(e)
   return { code, message, phase, log_tail: logs.slice(-20) }
 }

@@ -15,6 +15,7 @@ import { loadDataset } from '../workload/dataset.js'
 import { measureBaseline } from './baseline.js'
 import { buildMetrics } from './build-metrics.js'
 import { carbonIntensity } from './emissions.js'
+import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
 import { energyBetween, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
@@ -26,6 +27,9 @@ export type { SessionTask } from './result-shell.js'
 export interface SessionHooks {
   onProgress?(phase: 'baseline' | 'model_load' | 'warmup' | 'measure', done: number, total: number | null): void
   signal?: AbortSignal
+  /** names the other experiments running on this machine now (asked before and after the idle
+   *  baseline), or null; overrides task.othersRunning (a Slurm task finds its siblings on the node) */
+  othersRunning?: () => string | null
 }
 
 export async function runSession(task: SessionTask, hooks: SessionHooks = {}): Promise<RawProcessResult> {
@@ -45,7 +49,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
 
     phase = 'baseline'
     hooks.onProgress?.('baseline', 0, null)
-    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: task.othersRunning }, path.join(task.cacheDir, 'baseline.json'))
+    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: hooks.othersRunning ?? task.othersRunning }, path.join(task.cacheDir, 'baseline.json'))
 
     phase = 'model_load'
     hooks.onProgress?.('model_load', 0, null)
@@ -58,10 +62,10 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const rssBefore = process.memoryUsage.rss()
     const loadStart = performance.now()
     // model load (a server starting, weights moving to the GPU) is measured apart from the run
-    const loadE0 = snapshotEnergy(sessions, loadStart)
+    const loadE0 = snapshotEnergy(sessions, loadStart, { fresh: true })
     backendSession = await backend.start(ctx)
     const loadMs = performance.now() - loadStart
-    const loadEnergy = energyBetween(loadE0, snapshotEnergy(sessions, performance.now()))
+    const loadEnergy = energyBetween(loadE0, snapshotEnergy(sessions, performance.now(), { fresh: true }))
     const modelMemoryMb = (process.memoryUsage.rss() - rssBefore) / 1048576
     const m = backendSession.model
     result.backend_version = backendSession.backendVersion
@@ -100,14 +104,21 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       // a backend error mid-load must not leave the sampler reading probes that are being closed
       e1 = timeline.stop()
     }
+    // one window for energy, power, duration and throughput: the two energy reads that bound the load
+    outcome = { ...outcome, windowStart: e0.t, windowEnd: e1.t }
     const observed = await observer?.stop().catch((e) => ({ warnings: [`the backend's own metrics could not be read: ${e instanceof Error ? e.message : String(e)}`] }))
     const endedAt = new Date()
+    const wallOffset = endedAt.getTime() - performance.now()
     const firstError = outcome.requests.find((r) => !r.ok)?.error
     if (timeline.error) throw new LlemError('PROBE_FAILED', `a probe failed during the measured window: ${timeline.error}`)
     if (hooks.signal?.aborted) throw new LlemError('INTERRUPTED', 'interrupted during the measured window')
     if (outcome.requests.length > 0 && outcome.requests.every((r) => !r.ok)) throw new LlemError('BACKEND_FAILED', `all ${outcome.requests.length} measured requests failed; the first: ${firstError}`)
 
     phase = 'results'
+    // the raw timeline goes to disk before any metric is built: whatever fails after this, it is kept
+    const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
+    await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
+    result.timeseries_path = tsRel
     const devices = sessions.flatMap((s) => (s.devices?.() ?? []).map((d) => ({ ...d, probe: s.probe })))
     const carbon = carbonIntensity(cfg.measurement.carbon) ?? { g_per_kwh: 475, source: `unknown country ${cfg.measurement.carbon.country}: world average used` }
     const metrics = buildMetrics({
@@ -115,7 +126,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
       slo: cfg.slo,
       observed,
-      headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, agreementPct: cfg.measurement.energyAgreementPct,
+      headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, steadyMinTargetShare: cfg.measurement.steadyStateMinTargetShare, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method
     const warnings = [...result.measurement_warnings, ...metrics.warnings, ...sessions.flatMap((s) => s.warnings())]
@@ -128,12 +139,12 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     for (const p of [...othersBefore, ...sessions.flatMap((s) => s.otherProcesses?.() ?? [])].filter((p, i, all) => all.findIndex((q) => q.pid === p.pid && q.device === p.device) === i))
       warnings.push(`another process (pid ${p.pid}${p.used_memory_mb !== null ? `, ${p.used_memory_mb.toFixed(0)} MB` : ''}) was using ${p.device} during the run: its energy is in this measurement`)
 
-    const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
-    await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
-
     Object.assign(result, {
       status: 'completed',
       timestamps: { start: startedAt.toISOString(), end: endedAt.toISOString(), duration_sec: (endedAt.getTime() - startedAt.getTime()) / 1000 },
+      // absolute edges: data-parallel processes each open their window after their own warmup. The wall
+      // clock is read now, not via performance.timeOrigin, which drifts from it in a long-lived worker
+      measured_window: { start_unix_ms: wallOffset + outcome.windowStart, end_unix_ms: wallOffset + outcome.windowEnd },
       inference_metrics: metrics.inference,
       energy_metrics: metrics.energy,
       energy_per_device_j: metrics.energyPerDevice,
@@ -144,11 +155,13 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       measurement_warnings: warnings,
       energy_tracking_failed: measuredBy === 'none',
       energy_measurement_warning: measuredBy === 'none' ? 'no energy probe available' : measuredBy === 'estimate' ? 'part of the energy is estimated (see energy_metrics.component_methods), not measured' : null,
-      devices: devices.map((d) => ({ domain: d.domain, probe: d.probe, index: d.index, driver_index: d.driver_index, uuid: d.uuid, name: d.name, is_mig: d.is_mig, mig_profile: d.mig_profile, counter_update_period_ms: d.counter_update_period_ms })),
+      devices: devices.map((d) => ({ domain: d.domain, probe: d.probe, index: d.index, cuda_index: d.cuda_index ?? null, driver_index: d.driver_index, uuid: d.uuid, name: d.name, is_mig: d.is_mig, mig_profile: d.mig_profile, counter_update_period_ms: d.counter_update_period_ms })),
+      // the host's numbering (nvidia-smi's), not the worker's: two experiments on two GPUs never share an id
       gpu_id: devices[0]?.index ?? null,
       gpu_name: devices[0]?.name ?? null,
       gpu_is_mig: devices.some((d) => d.is_mig),
       gpu_mig_profile: devices.find((d) => d.is_mig)?.mig_profile ?? null,
+      // by the host's numbering too: CUDA's with CUDA_DEVICE_ORDER=PCI_BUS_ID (the worker saw them as cuda:<cuda_index>)
       device: devices.length ? devices.map((d) => `cuda:${d.index}`).join(',') : 'cpu',
       energy_validation: metrics.validation,
       thermal_throttle: metrics.thermal,
@@ -158,6 +171,13 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       timeseries_path: tsRel,
       measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
     } satisfies Partial<RawProcessResult>)
+    // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment
+    // fails, and its metrics stay in the result for inspection
+    const overLimit = failedRequestsOverLimit(metrics.inference.num_failed_requests, metrics.inference.num_requests, cfg.measurement.maxFailedRequests)
+    if (overLimit) {
+      result.status = 'failed'
+      result.error = { code: 'TOO_MANY_FAILED_REQUESTS', message: `${overLimit}; the first error: ${firstError}`, phase: 'measure', log_tail: logs.slice(-20) }
+    }
   } catch (e) {
     result.status = hooks.signal?.aborted ? 'interrupted' : 'failed'
     result.error = errorInfo(e, phase, logs)
@@ -176,7 +196,8 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       /* the log tail is in the error already */
     }
   }
-  if (result.status !== 'completed') {
+  // a result failed for its failed requests keeps its measured timestamps with its metrics
+  if (result.status !== 'completed' && result.inference_metrics === null) {
     const end = new Date()
     result.timestamps = { start: startedAt.toISOString(), end: end.toISOString(), duration_sec: (end.getTime() - startedAt.getTime()) / 1000 }
   }

@@ -24,10 +24,10 @@ export class Timeline {
     private readonly onError: (message: string) => void = () => {},
   ) {}
 
-  tick(): EnergySnapshot | null {
+  tick(edge = false): EnergySnapshot | null {
     if (this.error) return null
     try {
-      return this.read()
+      return this.read(edge)
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e)
       clearInterval(this.timer)
@@ -36,11 +36,12 @@ export class Timeline {
     }
   }
 
-  private read(): EnergySnapshot {
+  /** `edge`: the window's first or closing read, which must not reuse a cached counter or skip a slow column */
+  private read(edge = false): EnergySnapshot {
     const t = performance.now()
-    const snap = snapshotEnergy(this.sessions, t)
+    const snap = snapshotEnergy(this.sessions, t, { fresh: edge })
     const values: Record<string, number> = {}
-    for (const s of this.sessions) Object.assign(values, s.sample())
+    for (const s of this.sessions) Object.assign(values, s.sample(edge ? { full: true } : undefined))
     const rss = process.memoryUsage.rss() / 1048576
     values.process_rss_mb = rss
     if (rss > this.peakRssMb) this.peakRssMb = rss
@@ -50,7 +51,7 @@ export class Timeline {
   }
 
   start(intervalMs: number): EnergySnapshot {
-    const first = this.read()
+    const first = this.read(true)
     this.timer = setInterval(() => this.tick(), intervalMs)
     this.timer.unref?.()
     return first
@@ -59,7 +60,7 @@ export class Timeline {
   /** the closing snapshot; the last good one when a probe failed (the session then fails anyway) */
   stop(): EnergySnapshot {
     clearInterval(this.timer)
-    return this.tick() ?? this.energy[this.energy.length - 1]
+    return this.tick(true) ?? this.energy[this.energy.length - 1]
   }
 
   /** CSV with t relative to `origin` (seconds), cumulative energy per domain and instant readings. */

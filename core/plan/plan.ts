@@ -98,7 +98,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
       const config = validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
       config.probes = probesRecord(config.probes)
       if (config.load.rate !== null && merged.provenance['load.concurrency']?.source === 'default')
-        warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight; set load.concurrency to the cap you want`)
+        warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight, and arrivals while one runs wait in the client queue (requests[].client_queue_ms; ttft_incl_queue/e2e_incl_queue include that wait); set load.concurrency to the cap you want`)
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
       const hash = taskHash(config as unknown as Record<string, unknown>)
       for (let r = 1; r <= repeat; r++) {

@@ -40,9 +40,14 @@ export interface DeviceColumns {
 export interface ProbeDevice {
   /** the energy domain this device's readings use */
   domain: string
-  /** index as the workload sees it (position in CUDA_VISIBLE_DEVICES), and as the driver numbers it */
+  /** the device as the host numbers it (for NVIDIA GPUs NVML's index, which nvidia-smi shows): the same
+   *  GPU has the same index in every experiment, whichever worker measured it */
   index: number
+  /** the driver's own index (NVML's: the same as `index` for NVIDIA GPUs; kept for older readers) */
   driver_index: number | null
+  /** how the workload numbers it: its position in this process's CUDA_VISIBLE_DEVICES (cuda:<n> inside
+   *  the worker); null or absent when the probe has no such notion */
+  cuda_index?: number | null
   uuid: string
   name: string
   is_mig: boolean
@@ -56,10 +61,18 @@ export interface ProbeSession {
   readonly probe: string
   readonly method: EnergyMethod
   readonly confidence: Confidence
-  /** cumulative energy per domain since open(); cheap, safe to call every sample interval */
-  readEnergy(): EnergyDomainReading[]
-  /** instant readings for the timeline, flat numeric columns (e.g. { cpu_util_pct: 53.1 }) */
-  sample(): Record<string, number>
+  /**
+   * cumulative energy per domain since open(); cheap, safe to call every sample interval. A probe may
+   * reuse a reading younger than its counter's update period, except with `fresh`: the reads that
+   * bound a window (baseline, model load, the measured window) always ask the hardware.
+   */
+  readEnergy(opts?: { fresh?: boolean }): EnergyDomainReading[]
+  /**
+   * instant readings for the timeline, flat numeric columns (e.g. { cpu_util_pct: 53.1 }). A probe may
+   * read slow-moving columns only every so often, except with `full`: the window's first and last rows
+   * carry every column, so the state in force when the window opens is known.
+   */
+  sample(opts?: { full?: boolean }): Record<string, number>
   /** hardware description for the environment snapshot */
   describe(): Record<string, unknown>
   /** caveats about this measurement, recorded in the result's warnings */
@@ -68,9 +81,18 @@ export interface ProbeSession {
   devices?(): ProbeDevice[]
   /** why the measured devices are not idle right now (utilisation over `utilisationPct`), or null */
   busy?(utilisationPct: number): string | null
+  /** starts watching whether what this probe measures stays idle across a window (the idle baseline);
+   *  for hardware whose busyness is a share of time, not a reading (host CPUs from /proc/stat) */
+  idleWindow?(): ProbeIdleWindow
   /** other processes using the measured devices right now (they would be billed to the experiment) */
   otherProcesses?(): { device: string; pid: number; used_memory_mb: number | null }[] | null
   close(): void | Promise<void>
+}
+
+export interface ProbeIdleWindow {
+  /** ends the window: `busy` says why it was not idle (busier than `utilisationPct` percent, or it
+   *  could not be told), null when it was; `note` gives what was seen either way */
+  end(utilisationPct: number): { busy: string | null; note: string }
 }
 
 export interface Probe<Options = Record<string, unknown>> {

@@ -43,7 +43,7 @@ export interface RunSummary {
   skipped: ExperimentInfo[]
   durationMs: number
   status: 'passed' | 'failed' | 'interrupted'
-  /** repeats of one task_hash: means with bootstrap 95% CIs */
+  /** repeats of one task_hash: means with Student t 95% CIs */
   repeats: import('../results/repeat-stats.js').RepeatSummary[]
 }
 

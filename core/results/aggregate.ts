@@ -1,49 +1,73 @@
 /**
  * Step 7, late aggregation: the raw results of one experiment (one per process) -> AggregatedResult.
- * Counts and energies add up; latency statistics come from the concatenated raw samples, never from
- * averaging percentiles. With one process this is a faithful copy plus the statistics.
+ * Counts add up; latency statistics come from the concatenated raw samples, never from averaging
+ * percentiles. With several processes (data parallel) the measured windows are lined up on the wall
+ * clock: throughput is over the union of the windows, and each energy meter (a host's CPU and RAM, a
+ * GPU) is counted once over the windows of the processes that read it (combine-energy.ts). With one
+ * process this is a faithful copy plus the statistics.
  */
 import { emissionsKg } from '../measure/emissions.js'
 import { CONF_RANK, METHOD_RANK } from '../measure/energy-metrics.js'
 import { latencyStatistics } from '../measure/latency.js'
+import { combineEnergy } from './combine-energy.js'
+import { combineExtended, combineThrottle } from './combine-extended.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from './schema.js'
+import { allOverlap, unionSeconds, type Window } from './window-union.js'
+import { maxOf, minOf } from '../stats/extent.js'
 
+/** one per-request figure of the successful requests of every process, where it was measured */
+const okRequestSamples = (raws: RawProcessResult[], key: 'client_queue_ms' | 'ttft_incl_queue_ms' | 'e2e_incl_queue_ms') =>
+  raws.flatMap((r) => r.requests.filter((q) => q.ok).map((q) => q[key]).filter((v): v is number => typeof v === 'number'))
 const sum = (xs: (number | null | undefined)[]) => (xs.some((x) => x === null || x === undefined) ? null : (xs as number[]).reduce((a, b) => a + b, 0))
+const windowOf = (r: RawProcessResult): Window | null => (r.measured_window ? { start: r.measured_window.start_unix_ms, end: r.measured_window.end_unix_ms } : null)
 
 export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   if (raws.length === 0) throw new Error('aggregate() needs at least one raw result')
   const first = raws[0]
-  const done = raws.filter((r) => r.status === 'completed' && r.inference_metrics)
+  const multi = raws.length > 1
+  // a process failed only for too many failed requests measured its whole window: its metrics stay, for inspection
+  const completed = raws.filter((r) => r.inference_metrics && (r.status === 'completed' || r.error?.code === 'TOO_MANY_FAILED_REQUESTS'))
   const status = raws.every((r) => r.status === 'completed') ? 'completed' : raws.some((r) => r.status === 'interrupted') ? 'interrupted' : 'failed'
   const warnings: string[] = []
-  const starts = raws.map((r) => Date.parse(r.timestamps.start))
-  const ends = raws.map((r) => Date.parse(r.timestamps.end))
-  const overlap = raws.length === 1 || Math.max(...starts) < Math.min(...ends)
-  if (!overlap) warnings.push('process windows do not overlap in time: throughput over the union of windows understates the parallel rate')
-  // by UUID: each worker sees its own GPUs from index 0, so indices repeat across processes
-  const devices = raws.flatMap((r) => r.devices.map((d) => d.uuid))
-  const attributionOk = new Set(devices).size === devices.length
-  if (!attributionOk) warnings.push('a device appears in more than one process: its energy would be counted twice')
+  // an experiment missing a process is not the experiment: its survivors' sums would pass off part as whole
+  const done = completed.length === raws.length ? completed : []
+  if (multi && done.length === 0 && completed.length > 0)
+    warnings.push(`${raws.length - completed.length} of ${raws.length} processes did not complete: the experiment's throughput, energy and latency statistics are not reported (its token counts are 0); the completed processes' own figures are in process_results`)
 
+  // windows: each process opens its own after its warmup, so they are judged as measured, not as sessions
+  const windows = done.map(windowOf)
+  const known = windows.every((w) => w !== null)
+  const overlap = !multi || (done.length > 0 && known && allOverlap(windows as Window[]))
   const inf = done.map((r) => r.inference_metrics!)
+  const time = done.length === 0 ? 0 : multi && known ? unionSeconds(windows as Window[]) : maxOf(inf.map((m) => m.inference_time_sec))
+  if (multi && done.length && !known)
+    warnings.push('raw results without measured-window edges (written by an older llem): the processes\' windows cannot be lined up, so throughput is not reported and total_inference_time_sec is the longest window')
+  else if (multi && done.length && !overlap)
+    warnings.push(`the processes' measured windows do not all overlap in time: they did not all run at once; throughput is over the union of the windows (${time.toFixed(3)} s measuring), not the rate all processes reach together`)
+  const rated = done.length > 0 && time > 0 && (!multi || known)
+
+  // by UUID: each worker sees its own GPUs from index 0, so indices repeat across processes
+  const devices = raws.flatMap((r) => [...new Set(r.devices.map((d) => d.uuid))])
+  const attributionOk = new Set(devices).size === devices.length
+  if (!attributionOk) warnings.push('a GPU appears in more than one process: it is counted once, over the union of the measured windows of the processes that read it')
+
   const energy = done.map((r) => r.energy_metrics!)
   const outputTokens = inf.reduce((a, m) => a + m.output_tokens, 0)
   const inputTokens = inf.reduce((a, m) => a + m.input_tokens, 0)
-  const time = Math.max(0, ...inf.map((m) => m.inference_time_sec))
-  // GPU energy adds up (distinct devices, checked above); CPU and RAM probes see the whole host, so
-  // processes running side by side on one host each measured the same joules: count them once
-  const present = (xs: (number | null)[]) => xs.filter((v): v is number => v !== null)
-  const gpuJ = present(energy.map((e) => e.gpu_energy_j))
-  const hostJ = (k: 'cpu_energy_j' | 'ram_energy_j') => (present(energy.map((e) => e[k])).length ? Math.max(...present(energy.map((e) => e[k]))) : null)
-  const parts = [gpuJ.length ? gpuJ.reduce((a, b) => a + b, 0) : null, hostJ('cpu_energy_j'), hostJ('ram_energy_j')].filter((v): v is number => v !== null)
+  const combined = combineEnergy(done, windows)
+  warnings.push(...combined.warnings)
+  const parts = [combined.gpu_energy_j, combined.cpu_energy_j, combined.ram_energy_j].filter((v): v is number => v !== null)
   // every process must have measured the same components, or a sum would pass off part as whole
   const kinds = (e: (typeof energy)[number]) => Object.keys(e.component_methods).sort().join(',')
   const consistent = energy.every((e) => e.total_energy_j !== null && kinds(e) === kinds(energy[0]))
   if (done.length > 1 && !consistent) warnings.push(`processes measured different energy components (${[...new Set(energy.map(kinds))].join(' / ') || 'none'}): no total energy is reported`)
-  const totalEnergy = done.length && consistent ? parts.reduce((a, b) => a + b, 0) : null
-  if (done.length > 1 && (hostJ('cpu_energy_j') !== null || hostJ('ram_energy_j') !== null))
-    warnings.push('CPU and RAM energy are host-wide: with several processes on one host they are counted once (the largest reading), not summed')
+  if (combined.lost.length) warnings.push(`${combined.lost.join(', ')} energy could not be combined over the processes: no total energy is reported`)
+  const totalEnergy = done.length && consistent && combined.lost.length === 0 ? parts.reduce((a, b) => a + b, 0) : null
+  if (done.length > 1 && (combined.cpu_energy_j !== null || combined.ram_energy_j !== null))
+    warnings.push('CPU and RAM energy are host-wide: readings of processes on one host are counted once, over the union of their measured windows; readings from different hosts are added')
   const requests = inf.reduce((a, m) => a + m.latency_measurements.request_count, 0)
+  const numRequests = inf.reduce((a, m) => a + m.num_requests, 0)
+  const numFailed = inf.reduce((a, m) => a + m.num_failed_requests, 0)
   const lat = inf.map((m) => m.latency_measurements)
   const stats = done.length
     ? latencyStatistics(
@@ -53,14 +77,45 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
           itlFull: lat.flatMap((l) => l.itl_full_ms),
           tpot: done.flatMap((r) => r.requests.map((q) => q.tpot_ms).filter((v): v is number => v !== null)),
           e2e: done.flatMap((r) => r.per_request_latencies_ms),
+          // open loop: successful requests' client queue and latencies from their scheduled arrival
+          queue: okRequestSamples(done, 'client_queue_ms'),
+          ttftInclQueue: okRequestSamples(done, 'ttft_incl_queue_ms'),
+          e2eInclQueue: okRequestSamples(done, 'e2e_incl_queue_ms'),
         },
         lat[0].measurement_mode,
       )
     : null
   const perDevice: Record<string, number> = {}
-  for (const r of done) for (const [k, v] of Object.entries(r.energy_per_device_j)) perDevice[raws.length > 1 ? `process_${r.process_index}:${k}` : k] = v
+  for (const r of done) for (const [k, v] of Object.entries(r.energy_per_device_j)) perDevice[multi ? `process_${r.process_index}:${k}` : k] = v
   const method = done.length ? (energy.map((e) => e.method).sort((a, b) => METHOD_RANK[a] - METHOD_RANK[b])[0] ?? 'none') : 'none'
   const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => CONF_RANK[a] - CONF_RANK[b])[0] ?? 'none') : 'none'
+  const outTps = rated ? outputTokens / time : null
+  // one process: its headline window (steady state when long enough); several: the union of the windows
+  const perToken =
+    !multi && done.length === 1 && done[0].measurement_methodology
+      ? done[0].measurement_methodology.headline_energy_per_token_j
+      : totalEnergy !== null && outputTokens > 0 ? totalEnergy / outputTokens : null
+
+  let extended = multi ? null : first.extended_metrics
+  if (multi) {
+    const e = combineExtended(done, { outputTokens, outputTokensPerSecond: outTps, totalEnergyJ: totalEnergy, unionSec: rated ? time : 0, gpuShared: !attributionOk })
+    extended = e.extended
+    warnings.push(...e.warnings)
+  }
+  const mm = done[0]?.measurement_methodology ?? null
+  const methodology: AggregatedResult['measurement_methodology'] = !multi
+    ? first.measurement_methodology
+    : mm && {
+        ...mm,
+        energy_method: method,
+        energy_confidence: confidence,
+        energy_probes: [...new Set(energy.flatMap((e) => e.probes))],
+        windows: ['total'],
+        headline_window: 'total',
+        headline_reason: `data parallel (${raws.length} processes): total energy over the union of the measured windows; there is no combined steady state`,
+        headline_energy_per_token_j: perToken,
+        timeline_samples: done.reduce((a, r) => a + (r.measurement_methodology?.timeline_samples ?? 0), 0),
+      }
 
   return {
     schema_version: SCHEMA_VERSION,
@@ -78,19 +133,19 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     backend_version: first.backend_version,
     model_name: first.model_name,
     config_name: first.config_name,
-    aggregation: { method: raws.length === 1 ? 'single_process' : 'sum_energy_concat_samples', num_processes: raws.length, temporal_overlap_verified: overlap, gpu_attribution_verified: attributionOk, warnings },
+    aggregation: { method: multi ? 'sum_energy_concat_samples' : 'single_process', num_processes: raws.length, temporal_overlap_verified: overlap, gpu_attribution_verified: attributionOk, warnings },
     total_tokens: inputTokens + outputTokens,
     total_input_tokens: inputTokens,
     total_output_tokens: outputTokens,
+    num_requests: numRequests,
+    num_failed_requests: numFailed,
+    failed_request_share: numRequests > 0 ? numFailed / numRequests : null,
     total_energy_j: totalEnergy,
     total_inference_time_sec: time,
-    avg_tokens_per_second: time > 0 ? (inputTokens + outputTokens) / time : 0,
-    output_tokens_per_second: time > 0 ? outputTokens / time : 0,
-    // one process: its headline window (steady state when long enough); several: the total window
-    avg_energy_per_token_j:
-      raws.length === 1 && done.length === 1 && done[0].measurement_methodology
-        ? done[0].measurement_methodology.headline_energy_per_token_j
-        : totalEnergy !== null && outputTokens > 0 ? totalEnergy / outputTokens : null,
+    // nothing measured has no rate: null, never 0
+    avg_tokens_per_second: rated ? (inputTokens + outputTokens) / time : null,
+    output_tokens_per_second: outTps,
+    avg_energy_per_token_j: perToken,
     energy_per_request_j: totalEnergy !== null && requests > 0 ? totalEnergy / requests : null,
     total_flops: done.length ? sum(done.map((r) => r.compute_metrics?.flops_total)) : null,
     // from the aggregated energy, so host-wide CPU/RAM joules are not counted once per process
@@ -98,24 +153,32 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     energy_method: method,
     energy_confidence: confidence,
     energy_per_device_j: perDevice,
-    shared_energy: raws.find((r) => r.shared_energy)?.shared_energy ?? null,
-    start_time: new Date(Math.min(...starts)).toISOString(),
-    end_time: new Date(Math.max(...ends)).toISOString(),
+    shared_energy: sharedEnergy(raws),
+    start_time: new Date(minOf(raws.map((r) => Date.parse(r.timestamps.start)))).toISOString(),
+    end_time: new Date(maxOf(raws.map((r) => Date.parse(r.timestamps.end)))).toISOString(),
     effective_config: first.effective_config,
     cli_overrides: first.cli_overrides,
     config_warnings: first.config_warnings,
     parameter_provenance: first.parameter_provenance,
     preset_chain: first.preset_chain,
     latency_stats: stats,
-    extended_metrics: raws.length === 1 ? first.extended_metrics : (done[0]?.extended_metrics ?? null),
+    extended_metrics: extended,
     environment: first.environment,
-    energy_breakdown: raws.length === 1 ? first.energy_breakdown : null,
-    thermal_throttle: first.thermal_throttle,
-    steady_state_window: raws.length === 1 ? first.steady_state_window : null,
-    measurement_methodology: first.measurement_methodology,
+    energy_breakdown: multi ? null : first.energy_breakdown,
+    thermal_throttle: multi ? combineThrottle(done) : first.thermal_throttle,
+    steady_state_window: multi ? null : first.steady_state_window,
+    measurement_methodology: methodology,
     measurement_warnings: [...new Set([...raws.flatMap((r) => r.measurement_warnings), ...warnings])],
     timeseries_path: first.timeseries_path,
     process_results: raws,
   }
 }
 
+/** every process's overlap with other experiments (each on its own host or window), merged: one process's list is not the experiment's */
+function sharedEnergy(raws: RawProcessResult[]): AggregatedResult['shared_energy'] {
+  const flagged = raws.filter((r) => r.shared_energy)
+  if (flagged.length === 0) return null
+  const components = [...new Set(flagged.flatMap((r) => r.shared_energy!.components))].sort()
+  const withExperiments = [...new Set(flagged.flatMap((r) => r.shared_energy!.with_experiments))].sort()
+  return { components, with_experiments: withExperiments }
+}

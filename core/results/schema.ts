@@ -46,6 +46,14 @@ export const requestRecordSchema = z.object({
   ttft_ms: nnum,
   e2e_ms: nnum,
   tpot_ms: nnum,
+  /** llem, open loop only (null in closed loop; absent in results written before it existed): when the
+   *  arrival schedule meant to send the request (ms from window start), how long it then waited in the
+   *  client for a free slot under load.concurrency, and TTFT / E2E counted from the scheduled time
+   *  (the client's view; ttft_ms / e2e_ms count from the send, the server's view) */
+  scheduled_ms: nnum.optional(),
+  client_queue_ms: nnum.optional(),
+  ttft_incl_queue_ms: nnum.optional(),
+  e2e_incl_queue_ms: nnum.optional(),
   /** llem: this request's share of energy, steady-state J/token x its output tokens (ML.ENERGY's rule) */
   energy_j: nnum,
 })
@@ -55,14 +63,16 @@ export const inferenceMetricsSchema = z.object({
   input_tokens: z.int(),
   output_tokens: z.int(),
   inference_time_sec: num,
-  /** (input + output) tokens per second, as LLenergyMeasure */
-  tokens_per_second: num,
-  output_tokens_per_second: num,
-  requests_per_second: num,
+  /** (input + output) tokens per second, as LLenergyMeasure; null when the window has no duration */
+  tokens_per_second: nnum,
+  output_tokens_per_second: nnum,
+  requests_per_second: nnum,
   latency_per_token_ms: nnum,
   time_to_first_token_ms: nnum,
   num_requests: z.int(),
   num_failed_requests: z.int(),
+  /** llem: num_failed_requests / num_requests (null without requests); absent in results written before it existed */
+  failed_request_share: nnum.optional(),
   latency_measurements: latencyMeasurementsSchema,
 })
 
@@ -120,7 +130,13 @@ export const extendedMetricsSchema = z.object({
   gpu_utilisation: z.object({ sm_utilisation_mean: nnum, memory_bandwidth_utilisation: nnum }),
   batch: z.object({ effective_batch_size: nnum, target_concurrency: z.int().nullable(), padding_overhead: nnum }),
   kv_cache: z.object({ prefix_cache_hit_rate: nnum, kv_cache_usage_mean: nnum }),
-  request_latency: z.object({ e2e_ms: summarySchema.nullable(), goodput: nnum }),
+  request_latency: z.object({
+    e2e_ms: summarySchema.nullable(),
+    /** share (0-1) of the measured requests meeting every SLO target that is set */
+    slo_attainment: nnum,
+    /** vLLM's goodput: requests meeting every target per second of the measured window */
+    goodput_requests_per_second: nnum,
+  }),
   /** llem: what a serving engine or backend worker reported itself (/metrics scrapes, server log) */
   server: z.record(z.string(), z.unknown()).nullable().optional(),
 })
@@ -134,6 +150,9 @@ export const windowSchema = z.object({
   energy_per_token_j: nnum,
   /** llem: the concurrency the window is defined by */
   target_concurrency: z.int(),
+  /** llem: time-weighted share (0-1) of the window with target_concurrency in flight; a window below
+   *  measurement.steadyStateMinTargetShare is not reported. Absent in results written before it existed */
+  at_target_share: num.optional(),
 })
 
 export const warmupResultSchema = z.object({
@@ -164,8 +183,11 @@ export const modelLoadSchema = z.object({
 export const deviceSchema = z.object({
   domain: z.string(),
   probe: z.string(),
+  /** the device as the host numbers it (NVML's index, as nvidia-smi shows it) */
   index: z.int(),
   driver_index: z.int().nullable(),
+  /** llem: its position in the worker's CUDA_VISIBLE_DEVICES (cuda:<n> as the workload saw it); absent in older results */
+  cuda_index: z.int().nullable().optional(),
   uuid: z.string(),
   name: z.string(),
   is_mig: z.boolean(),
@@ -250,6 +272,9 @@ export const rawProcessResultSchema = z.object({
   energy_measurement_warning: z.string().nullable(),
   energy_tracking_failed: z.boolean(),
   timestamps: z.object({ start: z.string(), end: z.string(), duration_sec: num }),
+  /** llem: the measured window's edges in unix ms (performance.timeOrigin + performance.now()), so the
+   *  windows of data-parallel processes can be lined up; absent in results written before it existed */
+  measured_window: z.object({ start_unix_ms: num, end_unix_ms: num }).nullable().optional(),
   inference_metrics: inferenceMetricsSchema.nullable(),
   energy_metrics: energyMetricsSchema.nullable(),
   energy_per_device_j: z.record(z.string(), num),
@@ -283,6 +308,11 @@ export const latencyStatisticsSchema = z.object({
   itl_full_mean_ms: nnum, itl_full_median_ms: nnum, itl_full_p99_ms: nnum, itl_full_samples: z.int(),
   tpot_mean_ms: nnum, tpot_median_ms: nnum,
   e2e_mean_ms: nnum, e2e_median_ms: nnum, e2e_p90_ms: nnum, e2e_p95_ms: nnum, e2e_p99_ms: nnum, e2e_min_ms: nnum, e2e_max_ms: nnum,
+  /** llem, open loop (null in closed loop, absent in older results): the client queue wait for a slot
+   *  under load.concurrency, and TTFT / E2E from each request's scheduled time (queue included) */
+  client_queue_mean_ms: nnum.optional(), client_queue_median_ms: nnum.optional(), client_queue_p99_ms: nnum.optional(), client_queue_max_ms: nnum.optional(),
+  ttft_incl_queue_mean_ms: nnum.optional(), ttft_incl_queue_median_ms: nnum.optional(), ttft_incl_queue_p90_ms: nnum.optional(), ttft_incl_queue_p99_ms: nnum.optional(),
+  e2e_incl_queue_mean_ms: nnum.optional(), e2e_incl_queue_median_ms: nnum.optional(), e2e_incl_queue_p90_ms: nnum.optional(), e2e_incl_queue_p99_ms: nnum.optional(),
   measurement_mode: latencyModeSchema,
 })
 
@@ -300,10 +330,16 @@ export const aggregatedResultSchema = z.object({
   total_tokens: z.int(),
   total_input_tokens: z.int(),
   total_output_tokens: z.int(),
+  /** llem: measured requests over all processes, the failed ones among them and their share (null
+   *  without requests); absent in results written before they existed */
+  num_requests: z.int().optional(),
+  num_failed_requests: z.int().optional(),
+  failed_request_share: nnum.optional(),
   total_energy_j: nnum,
   total_inference_time_sec: num,
-  avg_tokens_per_second: num,
-  output_tokens_per_second: num,
+  /** null when nothing was measured (no completed process, a data-parallel experiment not whole) */
+  avg_tokens_per_second: nnum,
+  output_tokens_per_second: nnum,
   /** headline J/token: from the window measurement_methodology.headline_window names */
   avg_energy_per_token_j: nnum,
   energy_per_request_j: nnum,

@@ -1,7 +1,7 @@
 /**
  * Steps 5-8: experiments (in the configured order) onto GPU slots or the CPU slot, each raw result
  * stored the moment it arrives, aggregated, handed to every reporter; repeats summarised with
- * bootstrap CIs at the end. A worker crash, a timeout or Ctrl-C is recorded in the results.
+ * Student t CIs at the end. A worker crash, a timeout or Ctrl-C is recorded in the results.
  */
 import path from 'node:path'
 import { readFileSync } from 'node:fs'

@@ -15,6 +15,7 @@ import { notRun } from '../run/execute.js'
 import { jobScript, type ArraySpec, type SlurmExecutorOptions } from './job-script.js'
 import { checkPartition, runCommand, sbatch, scancel, taskStates, TERMINAL, type Runner, type TaskState } from './slurm-commands.js'
 import { readJobs, taskLog, writeJobs, writeTask, type SlurmJobsFile } from './task-files.js'
+import { maxOf, minOf } from '../stats/extent.js'
 
 export interface SlurmExecuteOptions {
   options: SlurmExecutorOptions
@@ -106,7 +107,7 @@ async function follow(queue: Experiment[], tasks: SlurmJobsFile['tasks'], jobs: 
     if (raws.length < p.x.config.parallel.data) return
     raws.sort((a, b) => a.process_index - b.process_index)
     const host = s?.node ?? 'unknown'
-    const span = { start: Math.min(...raws.map((r) => Date.parse(r.timestamps.start))), end: Math.max(...raws.map((r) => Date.parse(r.timestamps.end))) }
+    const span = { start: minOf(raws.map((r) => Date.parse(r.timestamps.start))), end: maxOf(raws.map((r) => Date.parse(r.timestamps.end))) }
     // experiments on the same node at the same time share its CPU packages and RAM
     const overlapped = finished.filter((f) => f.host === host && f.start < span.end && f.end > span.start).map((f) => f.x)
     finished.push({ x: p.x, host, ...span })

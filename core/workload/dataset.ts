@@ -62,7 +62,8 @@ export async function loadDataset(options: DatasetOptionsInput, ctx: DatasetCont
   // n larger than the list is not an error: "up to n" is what a user asking for a sample means.
   if (opts.n !== undefined) prompts = prompts.slice(0, opts.n)
   const result: DatasetPrompt[] = []
-  for (let r = 0; r < opts.repeat; r++) result.push(...prompts)
+  // element by element: push(...prompts) passes every prompt as an argument and overflows the stack on a large file
+  for (let r = 0; r < opts.repeat; r++) for (const p of prompts) result.push(p)
 
   if (result.length === 0) {
     const what = opts.file !== undefined ? `dataset file ${resolve(ctx.baseDir, opts.file)}` : 'dataset'

@@ -16,8 +16,10 @@ import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import { LlemError } from '../../core/errors.js'
 import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from '../../core/probes/types.js'
+import { hostCpuIdleWindow } from './host-cpu-idle.js'
+import { DEFAULT_PROC_STAT, parseProcStat, utilisation, type CpuTimes } from './proc-stat.js'
 
-export const DEFAULT_PROC_STAT = '/proc/stat'
+export { DEFAULT_PROC_STAT, parseProcStat, utilisation, type CpuTimes } from './proc-stat.js'
 
 /**
  * Per logical CPU, at full load. TDP divided by hardware threads for common parts:
@@ -50,33 +52,6 @@ export const cpuEstimateOptionsSchema = z
     { message: 'idleWattsPerCore must not exceed maxWattsPerCore', path: ['idleWattsPerCore'] },
   )
 export type CpuEstimateOptions = z.infer<typeof cpuEstimateOptionsSchema>
-
-export interface CpuTimes {
-  busy: number
-  idle: number
-}
-
-/**
- * Parses the aggregate `cpu` line. Fields: user nice system idle iowait irq softirq steal guest
- * guest_nice. guest/guest_nice are already included in user/nice, so they are not added again.
- * iowait is idle time (the CPU waits, it does not compute).
- */
-export function parseProcStat(text: string): CpuTimes {
-  const line = text.split('\n').find((l) => /^cpu\s/.test(l))
-  if (!line) throw new Error('no aggregate "cpu" line')
-  const f = line.trim().split(/\s+/).slice(1).map(Number)
-  if (f.length < 4 || f.some((v) => !Number.isFinite(v))) throw new Error(`unparseable "cpu" line: ${line}`)
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f
-  return { busy: user + nice + system + irq + softirq + steal, idle: idle + iowait }
-}
-
-/** Utilisation in [0, 1] between two snapshots; null when no tick elapsed (nothing to measure). */
-export function utilisation(prev: CpuTimes, cur: CpuTimes): number | null {
-  const busy = cur.busy - prev.busy
-  const total = busy + (cur.idle - prev.idle)
-  if (total <= 0 || busy < 0) return null
-  return Math.min(1, Math.max(0, busy / total))
-}
 
 interface Model {
   cores: number
@@ -200,6 +175,8 @@ export function createCpuEstimateProbe(deps: CpuEstimateDeps = {}): Probe<CpuEst
           return out
         },
 
+        // the model follows the host's utilisation: a baseline on busy CPUs would be their work, not idle
+        idleWindow: () => hostCpuIdleWindow(m.procStat),
         close(): void {},
       }
     },

@@ -10,6 +10,7 @@ import type { AggregatedResult } from '../../core/results/schema.js'
 import { csvField, type Scalar } from './csv.js'
 import { isRecord, pythonLocalIso } from './lib/files.js'
 import { runFileReporter } from './lib/run-file.js'
+import { maxOf } from '../../core/stats/extent.js'
 
 export const CODECARBON_COLUMNS = [
   'timestamp', 'project_name', 'run_id', 'experiment_id', 'duration', 'emissions', 'emissions_rate',
@@ -34,7 +35,7 @@ function component(r: AggregatedResult, part: Part, what: 'energy_j' | 'power_w'
   const values = r.process_results.map((p) => (p.energy_metrics ? p.energy_metrics[`${part}_${what}`] : null))
   if (values.length === 0 || values.some((v) => v === null)) return null
   const xs = values as number[]
-  return part === 'gpu' ? xs.reduce((a, b) => a + b, 0) : Math.max(...xs)
+  return part === 'gpu' ? xs.reduce((a, b) => a + b, 0) : maxOf(xs)
 }
 
 /** CodeCarbon counts GPUs by model: "2 x NVIDIA H100 80GB HBM3". */

@@ -173,7 +173,7 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
   return lines.join('\n') + '\n'
 }
 
-/** Repeats of one configuration: mean and bootstrap 95% CI of each headline number. */
+/** Repeats of one configuration: mean and Student t 95% CI of each headline number. */
 function repeatsTable(repeats: RunSummary['repeats']): string[] {
   const ci = (m: RunSummary['repeats'][number]['metrics'][string & keyof RunSummary['repeats'][number]['metrics']], f: (n: number) => string) =>
     m ? `${f(m.mean)} [${f(m.ci_lower)}, ${f(m.ci_upper)}]` : '—'
@@ -188,7 +188,7 @@ function repeatsTable(repeats: RunSummary['repeats']): string[] {
   const header = ['repeats of', 'n', 'output tok/s', 'TTFT p50 (ms)', 'ITL p50 (ms)', 'mJ/token']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
-  return [pc.bold('Repeats: mean [bootstrap 95% CI]'), line(header), ...rows.map(line)]
+  return [pc.bold('Repeats: mean [95% CI, Student t]'), line(header), ...rows.map(line)]
 }
 
 interface Column {
@@ -205,11 +205,13 @@ function resultsTable(results: AggregatedResult[]): string[] {
   const columns: Column[] = [
     { header: 'bench', right: false, cell: (r) => r.bench.full_name },
     { header: 'experiment', right: false, cell: experimentPart },
-    { header: 'output tok/s', right: true, cell: (r) => (r.status === 'completed' || r.output_tokens_per_second > 0 ? formatSig(r.output_tokens_per_second) : NONE) },
+    // a failed or interrupted experiment has no throughput: a data-parallel one's survivors are not the experiment
+    { header: 'output tok/s', right: true, cell: (r) => (r.status === 'completed' && r.output_tokens_per_second !== null ? formatSig(r.output_tokens_per_second) : NONE) },
     { header: 'TTFT p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.ttft_median_ms ?? null) },
     { header: 'ITL p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.itl_median_ms ?? null) },
     { header: milli ? 'mJ/token' : 'J/token', right: true, cell: (r) => formatSig(r.avg_energy_per_token_j === null ? null : r.avg_energy_per_token_j * (milli ? 1000 : 1)) },
     { header: 'energy method', right: false, cell: methodLabel, color: (t, r) => (r.energy_method === 'estimate' || r.energy_method === 'none' ? pc.dim(t) : t) },
+    { header: 'failed', right: true, cell: failedCell, color: (t, r) => ((requestCounts(r)?.failed ?? 0) > 0 ? pc.red(t) : t) },
     { header: 'status', right: false, cell: (r) => r.status, color: (t, r) => (r.status === 'completed' ? pc.green(t) : pc.red(t)) },
   ]
   const rows = results.map((r) => columns.map((c) => c.cell(r)))
@@ -225,6 +227,20 @@ function resultsTable(results: AggregatedResult[]): string[] {
 }
 
 const NONE = '—'
+
+/** failed and measured requests: the aggregated counts, else (results written before them) the processes' own */
+function requestCounts(r: AggregatedResult): { failed: number; total: number } | null {
+  if (r.num_requests !== undefined && r.num_failed_requests !== undefined) return r.num_requests > 0 ? { failed: r.num_failed_requests, total: r.num_requests } : null
+  const measured = r.process_results.map((p) => p.inference_metrics).filter((m) => m !== null)
+  if (measured.length === 0) return null
+  return { failed: measured.reduce((a, m) => a + m.num_failed_requests, 0), total: measured.reduce((a, m) => a + m.num_requests, 0) }
+}
+
+/** "8/10": failed of the measured requests; a dash when none were measured */
+function failedCell(r: AggregatedResult): string {
+  const c = requestCounts(r)
+  return c ? `${c.failed}/${c.total}` : NONE
+}
 
 /** the part of the experiment name after the bench name: the sweep point and repeat, e.g. "[load.concurrency=2] #2" */
 function experimentPart(r: AggregatedResult): string {

@@ -14,6 +14,7 @@ import { forEachLimited, isRecord, pythonLocalIso, writeFileReplace } from './li
 import { taskSamples } from './lib/lm-eval-samples.js'
 import { promptLookup } from './lib/request-rows.js'
 import { bootstrapStderr, groupTasks, mean, type TaskGroup } from './lib/task-groups.js'
+import { maxOf, minOf } from '../../core/stats/extent.js'
 
 export interface LmEvalMetric {
   name: string
@@ -87,7 +88,7 @@ export async function writeLmEval(results: readonly AggregatedResult[], opts: Lm
 
 function lastEnd(results: readonly AggregatedResult[]): Date {
   const ends = results.map((r) => Date.parse(r.end_time)).filter((t) => Number.isFinite(t))
-  return ends.length ? new Date(Math.max(...ends)) : new Date()
+  return ends.length ? new Date(maxOf(ends)) : new Date()
 }
 
 /** The value every result agrees on, else null (lm-eval's config describes one evaluation run). */
@@ -164,8 +165,8 @@ function resultsDocument(model: string, rs: AggregatedResult[], tasks: TaskGroup
   const per = <T>(f: (t: TaskGroup) => T) => Object.fromEntries(tasks.map((t) => [t.task, f(t)]))
   const starts = rs.map((r) => Date.parse(r.start_time) / 1000).filter(Number.isFinite)
   const ends = rs.map((r) => Date.parse(r.end_time) / 1000).filter(Number.isFinite)
-  const start = starts.length ? Math.min(...starts) : null
-  const end = ends.length ? Math.max(...ends) : null
+  const start = starts.length ? minOf(starts) : null
+  const end = ends.length ? maxOf(ends) : null
   const first = rs[0]
   const backendOpts = isRecord(first.effective_config.backend) ? Object.entries(first.effective_config.backend).filter(([k]) => k !== 'name') : []
   const env = (r: AggregatedResult) => (isRecord(r.environment) ? r.environment : {})

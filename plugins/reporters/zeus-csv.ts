@@ -10,6 +10,7 @@ import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
 import { csvField } from './csv.js'
 import { runFileReporter } from './lib/run-file.js'
+import { minOf } from '../../core/stats/extent.js'
 
 /**
  * Unix seconds at which the measured window opened. A result stamps the moment its window closed
@@ -21,7 +22,7 @@ export function windowStartUnix(r: AggregatedResult): number | null {
     .filter((p) => p.inference_metrics !== null)
     .map((p) => Date.parse(p.timestamps.end) / 1000 - p.inference_metrics!.inference_time_sec)
     .filter(Number.isFinite)
-  return starts.length ? Math.min(...starts) : null
+  return starts.length ? minOf(starts) : null
 }
 
 /** Joules per GPU (by driver index) over the experiment's processes; null for a GPU whose energy was not measured. */

@@ -6,6 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import { InputError } from '../../../core/errors.js'
+import { maxOf } from '../../../core/stats/extent.js'
 
 export interface GgufModelShape {
   layers: number
@@ -194,7 +195,7 @@ async function parse(fh: FileHandle, size: number): Promise<GgufInfo> {
 function num(v: unknown): number | undefined {
   if (typeof v === 'number') return v
   if (typeof v === 'bigint') return Number(v)
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number')) return Math.max(...(v as number[]))
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number')) return maxOf(v as number[])
   return undefined
 }
 

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { WindowObservations, WindowObserver } from '../../../core/backends/types.js'
+import { maxOf } from '../../../core/stats/extent.js'
 import type { EngineMetricsReader, EngineSample } from './engine-metrics.js'
 
 export interface ScrapeTarget {
@@ -55,7 +56,7 @@ export function scrapeWindow(target: ScrapeTarget, log: (line: string) => void):
 
 function stats(values: (number | null)[]): { mean: number; max: number } | null {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x))
-  return v.length ? { mean: v.reduce((a, b) => a + b, 0) / v.length, max: Math.max(...v) } : null
+  return v.length ? { mean: v.reduce((a, b) => a + b, 0) / v.length, max: maxOf(v) } : null
 }
 
 export function summarise(samples: EngineSample[], meta: { url: string; format: string; intervalMs: number; failures: number; lastError: string | null }): WindowObservations {

@@ -42,8 +42,12 @@ export const NVML_LAYOUT = {
   /** nvmlFieldValue_t { u32 fieldId; u32 scopeId; i64 timestamp (us); i64 latencyUsec;
    *  nvmlValueType_t valueType; nvmlReturn_t nvmlReturn; nvmlValue_t value (8-byte union) } */
   fieldValue: { size: 40, fieldId: 0, scopeId: 4, timestamp: 8, latencyUsec: 16, valueType: 24, nvmlReturn: 28, value: 32 },
-  /** nvmlProcessInfo_t (v2/v3) { u32 pid; u64 usedGpuMemory; u32 gpuInstanceId; u32 computeInstanceId } */
-  processInfo: { size: 24, pid: 0, usedGpuMemory: 8, gpuInstanceId: 16, computeInstanceId: 20 },
+  /** nvmlProcessInfo_v2_t { u32 pid; u64 usedGpuMemory; u32 gpuInstanceId; u32 computeInstanceId }: what
+   *  ..._v2 always writes, and ..._v3 on drivers R510-R530 and from 535.104 on (see processes.ts) */
+  processInfoV2: { size: 24, pid: 0, usedGpuMemory: 8, gpuInstanceId: 16, computeInstanceId: 20 },
+  /** the same plus u64 usedGpuCcProtectedMemory: what ..._v3 writes on drivers 535.43-535.86, whose
+   *  nvml.h gave nvmlProcessInfo_t this field without a version bump (nvmlProcessDetail_v1_t since) */
+  processInfoV3: { size: 32, pid: 0, usedGpuMemory: 8, gpuInstanceId: 16, computeInstanceId: 20, usedGpuCcProtectedMemory: 24 },
 } as const
 
 type Fn<A extends unknown[]> = (...args: A) => number
@@ -79,8 +83,10 @@ export interface NvmlOptionalBindings {
   nvmlDeviceGetArchitecture: Fn<[device: H, arch: Uint32Array]>
   nvmlDeviceGetCurrPcieLinkGeneration: Fn<[device: H, currLinkGen: Uint32Array]>
   nvmlDeviceGetCurrPcieLinkWidth: Fn<[device: H, currLinkWidth: Uint32Array]>
-  /** infos may be null when *infoCount is 0 (the sizing call) */
+  /** infos may be null when *infoCount is 0 (the sizing call); its entry layout depends on the driver (processes.ts) */
   nvmlDeviceGetComputeRunningProcesses_v3: Fn<[device: H, infoCount: Uint32Array, infos: Buffer | null]>
+  /** entries are always nvmlProcessInfo_v2_t */
+  nvmlDeviceGetComputeRunningProcesses_v2: Fn<[device: H, infoCount: Uint32Array, infos: Buffer | null]>
   nvmlSystemGetDriverVersion: Fn<[version: Buffer, length: number]>
   nvmlSystemGetCudaDriverVersion_v2: Fn<[cudaDriverVersion: Int32Array]>
 }
@@ -125,7 +131,9 @@ const OPTIONAL: Record<NvmlOptionalName, string> = {
   nvmlDeviceGetArchitecture: 'nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)',
   nvmlDeviceGetCurrPcieLinkGeneration: 'nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned int *currLinkGen)',
   nvmlDeviceGetCurrPcieLinkWidth: 'nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned int *currLinkWidth)',
-  nvmlDeviceGetComputeRunningProcesses_v3: 'nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)',
+  // void *: the entry layout is chosen at run time from the driver version, not by this declaration
+  nvmlDeviceGetComputeRunningProcesses_v3: 'nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, void *infos)',
+  nvmlDeviceGetComputeRunningProcesses_v2: 'nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, void *infos)',
   nvmlSystemGetDriverVersion: 'nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)',
   nvmlSystemGetCudaDriverVersion_v2: 'nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion)',
 }
@@ -162,11 +170,18 @@ function declareTypes(): void {
         usVal: 'unsigned short',
       }),
     }),
-    processInfo: koffi.struct('nvmlProcessInfo_t', {
+    processInfoV2: koffi.struct('nvmlProcessInfo_v2_t', {
       pid: 'unsigned int',
       usedGpuMemory: 'unsigned long long',
       gpuInstanceId: 'unsigned int',
       computeInstanceId: 'unsigned int',
+    }),
+    processInfoV3: koffi.struct('nvmlProcessInfo_v3_t', {
+      pid: 'unsigned int',
+      usedGpuMemory: 'unsigned long long',
+      gpuInstanceId: 'unsigned int',
+      computeInstanceId: 'unsigned int',
+      usedGpuCcProtectedMemory: 'unsigned long long',
     }),
   }
   // the wrapper decodes Buffers at NVML_LAYOUT's offsets: make sure they are the C layout

@@ -6,10 +6,11 @@
 import type { Nvml, NvmlDevice } from './nvml.js'
 
 export interface VisibleDevice {
-  /** index as the workload sees it: position in CUDA_VISIBLE_DEVICES */
-  index: number
+  /** the GPU as the host numbers it: NVML's index, which nvidia-smi shows */
+  nvmlIndex: number
+  /** as the workload numbers it: its position in CUDA_VISIBLE_DEVICES (cuda:<cudaIndex> in the worker) */
+  cudaIndex: number
   handle: NvmlDevice
-  driverIndex: number | null
   uuid: string
   name: string
   isMig: boolean
@@ -21,7 +22,7 @@ export function resolveVisibleDevices(nvml: Nvml, env: string | undefined, order
   const count = nvml.deviceCount()
   const all = Array.from({ length: count }, (_, i) => {
     const handle = nvml.handleByIndex(i)
-    return { handle, driverIndex: i, uuid: nvml.uuid(handle), name: nvml.name(handle) }
+    return { handle, nvmlIndex: i, uuid: nvml.uuid(handle), name: nvml.name(handle) }
   })
   const entries = env === undefined ? all.map((_, i) => String(i)) : env.split(',').map((e) => e.trim())
   const devices: VisibleDevice[] = []
@@ -51,7 +52,7 @@ export function resolveVisibleDevices(nvml: Nvml, env: string | undefined, order
     const mig = nvml.migMode(found.handle)
     const isMig = mig?.current === true
     if (mig?.current) warnings.push(`${found.name} (${found.uuid}) has MIG mode on: work runs in MIG slices, which NVML cannot meter; the whole GPU's energy is reported`)
-    devices.push({ index: devices.length, handle: found.handle, driverIndex: found.driverIndex, uuid: found.uuid, name: found.name, isMig, migProfile: null })
+    devices.push({ nvmlIndex: found.nvmlIndex, cudaIndex: devices.length, handle: found.handle, uuid: found.uuid, name: found.name, isMig, migProfile: null })
   }
   return { devices, warnings }
 }

@@ -131,7 +131,8 @@ export const nvmlProbe: Probe<NvmlOptions> = {
     for (const s of state) s.readEvery = Math.min(period.get(s.d.uuid) ?? 0, 20)
     for (const s of state)
       if (s.counter && period.get(s.d.uuid) === null) warnings.push(`${s.d.name} (${s.d.uuid}): the energy counter did not change twice in 600 ms at open (an idle GPU with a coarse counter?): its update period is unknown, so short windows are not flagged and the cross-check is skipped`)
-    const col = (d: VisibleDevice, name: string) => `gpu${d.index}_${name}`
+    // columns by the host's index, as devices[].index and nvidia-smi number the GPU
+    const col = (d: VisibleDevice, name: string) => `gpu${d.nvmlIndex}_${name}`
     const powerW = (d: VisibleDevice) => {
       const mw = nvml.instantPowerMw(d.handle) ?? nvml.powerUsageMw(d.handle)
       return mw === null ? null : mw / 1000
@@ -146,7 +147,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
       if (persistence === false) warnings.push(`${d.name} (${d.uuid}): persistence mode is off: the driver may reinitialise the GPU between runs, adding latency and power transients`)
       if (limit !== null && def !== null && limit < def) warnings.push(`${d.name} (${d.uuid}): power limit ${limit / 1000} W is below its default ${def / 1000} W: results are not comparable with a stock GPU`)
       return {
-        index: d.index, driver_index: d.driverIndex, uuid: d.uuid, name: d.name,
+        index: d.nvmlIndex, cuda_index: d.cudaIndex, driver_index: d.nvmlIndex, uuid: d.uuid, name: d.name,
         vram_total_mb: mem ? Math.round(mem.total / 1048576) : null,
         compute_capability: cc ? `${cc.major}.${cc.minor}` : null,
         architecture: arch === null ? null : (ARCH_NAMES[arch] ?? `arch_${arch}`),
@@ -171,7 +172,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
       probe: 'nvml',
       method: 'counter',
       confidence: 'high',
-      readEnergy(): EnergyDomainReading[] {
+      readEnergy(opts): EnergyDomainReading[] {
         return state.map((s) => {
           if (!s.counter) {
             // no counter: trapezoid of instant power between reads (the timeline reads every interval)
@@ -182,7 +183,8 @@ export const nvmlProbe: Probe<NvmlOptions> = {
             return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: s.integratedJ, method: 'integrated_power' as const }
           }
           const now = performance.now()
-          if (now - s.lastRead < s.readEvery) return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: (s.last + s.offsetMj - s.start) / 1000 }
+          // a window's edges always read the counter: a cached value can be one update old
+          if (!opts?.fresh && now - s.lastRead < s.readEvery) return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: (s.last + s.offsetMj - s.start) / 1000 }
           s.lastRead = now
           const v = nvml.totalEnergyMj(s.d.handle)
           if (v < s.last) {
@@ -194,12 +196,12 @@ export const nvmlProbe: Probe<NvmlOptions> = {
           return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: (v + s.offsetMj - s.start) / 1000 }
         })
       },
-      sample() {
+      sample(opts) {
         // power every call (the timeline's resolution); the slow-moving readings at most every
         // SLOW_READ_MS, which keeps sampling at 10 ms cheap even with 8 GPUs
         const out: Record<string, number> = {}
         const now = performance.now()
-        const full = now - lastFullRead >= SLOW_READ_MS
+        const full = opts?.full === true || now - lastFullRead >= SLOW_READ_MS
         if (full) lastFullRead = now
         for (let i = 0; i < state.length; i++) {
           const d = state[i].d
@@ -232,9 +234,9 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         return w
       },
       devices(): ProbeDevice[] {
-        return state.map(({ d }) => ({
-          domain: d.uuid, index: d.index, driver_index: d.driverIndex, uuid: d.uuid, name: d.name, is_mig: d.isMig, mig_profile: d.migProfile,
-          columns: cols[d.index],
+        return state.map(({ d }, i) => ({
+          domain: d.uuid, index: d.nvmlIndex, cuda_index: d.cudaIndex, driver_index: d.nvmlIndex, uuid: d.uuid, name: d.name, is_mig: d.isMig, mig_profile: d.migProfile,
+          columns: cols[i],
           counter_update_period_ms: period.get(d.uuid) ?? null,
         }))
       },

@@ -13,6 +13,7 @@
  * and one thread).
  */
 import { loadNvmlBindings, NVML_LAYOUT, type NvmlBindings, type NvmlOptionalName } from './bindings.js'
+import { decodeProcesses, MAX_PROCESS_INFO_SIZE, processInfoLayout, type ProcessInfoLayout } from './processes.js'
 
 export { NvmlLoadError, DEFAULT_NVML_LIBRARY } from './bindings.js'
 
@@ -54,9 +55,6 @@ export const NVML_CLOCKS_EVENT = {
 
 /** what optional getters treat as "not available here" rather than an error */
 const SOFT = new Set<number>([NVML_RETURN.NOT_SUPPORTED, NVML_RETURN.FUNCTION_NOT_FOUND, NVML_RETURN.NO_PERMISSION])
-
-/** usedGpuMemory when the driver cannot tell (NVML_VALUE_NOT_AVAILABLE as unsigned long long) */
-const VALUE_NOT_AVAILABLE_U64 = 0xffff_ffff_ffff_ffffn
 
 // buffer sizes from nvml.h
 const NAME_BUFFER = 96 // NVML_DEVICE_NAME_V2_BUFFER_SIZE
@@ -111,6 +109,8 @@ export class Nvml {
   private readonly field = Buffer.alloc(NVML_LAYOUT.fieldValue.size)
   private readonly text = Buffer.alloc(NAME_BUFFER)
   private readonly struct24 = Buffer.alloc(24)
+  /** the process list's call and entry width, decided once from the driver version */
+  private processLayout_: ProcessInfoLayout | null | undefined
 
   private constructor(bindings: NvmlBindings) {
     this.bindings = bindings
@@ -349,32 +349,32 @@ export class Nvml {
     return generation === null || width === null ? null : { generation, width }
   }
 
-  /** compute processes on the device; [] when none, null when the driver cannot list them */
+  /**
+   * Compute processes on the device; [] when none, null when the driver cannot list them. The call and
+   * its entry width follow the driver version (processes.ts); the buffer is sized from the count NVML
+   * answers the sizing call with, at the widest entry any driver writes.
+   */
   computeProcesses(d: NvmlDevice): NvmlProcess[] | null {
-    const fn = 'nvmlDeviceGetComputeRunningProcesses_v3'
-    const f = this.bindings.nvmlDeviceGetComputeRunningProcesses_v3
-    if (!f) return null
-    const L = NVML_LAYOUT.processInfo
+    this.processLayout_ ??= processInfoLayout(this.driverVersion(), { v3: this.supports('nvmlDeviceGetComputeRunningProcesses_v3'), v2: this.supports('nvmlDeviceGetComputeRunningProcesses_v2') })
+    const layout = this.processLayout_
+    if (layout === null) return null
+    const f = this.bindings[layout.fn]!
     const count = new Uint32Array(1)
     let buf: Buffer | null = null
     // size with count 0 first; processes can start between calls, so retry a few times with headroom
     for (let attempt = 0; attempt < 5; attempt++) {
       const rc = f(d, count, buf)
       if (rc === NVML_RETURN.INSUFFICIENT_SIZE) {
-        count[0] = count[0] + 4
-        buf = Buffer.alloc(count[0] * L.size)
+        // NVML answered with how many there are: room for those and a few more
+        const entries = count[0] + 4
+        buf = Buffer.alloc(entries * MAX_PROCESS_INFO_SIZE)
+        count[0] = entries
         continue
       }
-      if (!this.ok(fn, rc)) return null
-      const out: NvmlProcess[] = []
-      for (let i = 0; i < count[0] && buf; i++) {
-        const at = i * L.size
-        const used = buf.readBigUInt64LE(at + L.usedGpuMemory)
-        out.push({ pid: buf.readUInt32LE(at + L.pid), usedMemoryBytes: used === VALUE_NOT_AVAILABLE_U64 ? null : Number(used) })
-      }
-      return out
+      if (!this.ok(layout.fn, rc)) return null
+      return decodeProcesses(buf, count[0], layout.size)
     }
-    this.fail(fn, NVML_RETURN.INSUFFICIENT_SIZE, 'the process list kept growing')
+    this.fail(layout.fn, NVML_RETURN.INSUFFICIENT_SIZE, 'the process list kept growing')
   }
 
   /** e.g. '550.54.15' */

@@ -4,6 +4,7 @@
  * library would have to be inlined into every report, and these charts need a few hundred bytes.
  * Colours come from CSS classes (`series-0`...), so the stylesheet alone decides the theme.
  */
+import { maxOf, minOf } from '../../../core/stats/extent.js'
 import { formatSig } from '../console.js'
 import { coord, escapeHtml } from './escape.js'
 
@@ -41,8 +42,9 @@ export interface AxisOptions {
 export function niceAxis(values: number[], options: AxisOptions = {}): Axis {
   const { count = 5, pad = 0, tight = false } = options
   const finite = values.filter(Number.isFinite)
-  let min = finite.length ? Math.min(...finite) : 0
-  let max = finite.length ? Math.max(...finite) : 1
+  // a loop, not Math.min(...): a long timeline has more values than a call can take as arguments
+  let min = finite.length ? minOf(finite) : 0
+  let max = finite.length ? maxOf(finite) : 1
   if (pad > 0 && max > min) {
     const extra = (max - min) * pad
     // never pad across zero: an axis of non-negative values must not start below it

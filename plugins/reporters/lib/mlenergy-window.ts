@@ -11,6 +11,7 @@ import path from 'node:path'
 import type { AggregatedResult, RawProcessResult, RequestRecord } from '../../../core/results/schema.js'
 import { isRecord } from './files.js'
 import { splitItl } from './request-rows.js'
+import { minOf } from '../../../core/stats/extent.js'
 
 export interface Window {
   start: number
@@ -158,7 +159,7 @@ export async function mlEnergySteadyState(result: AggregatedResult, runDir: stri
   const tokens = parts.reduce((a, s) => a + s.tokens, 0)
   return {
     steady: {
-      duration: Math.min(...parts.map((s) => s.duration)),
+      duration: minOf(parts.map((s) => s.duration)),
       energy,
       tokens,
       energyPerToken: tokens > 0 ? energy / tokens : null,
