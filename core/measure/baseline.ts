@@ -10,7 +10,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeFileAtomic } from '../results/atomic-write.js'
 import type { ProbeSession } from '../probes/types.js'
-import { energyBetween, snapshotEnergy, type EnergySnapshot } from './probe-set.js'
+import { energyBetween, interpolateSnapshot, snapshotEnergy, type EnergySnapshot } from './probe-set.js'
 
 export interface BaselineResult {
   method: 'fresh' | 'cached' | 'unavailable' | 'disabled'
@@ -20,6 +20,9 @@ export interface BaselineResult {
   cache_age_sec: number | null
   duration_sec: number | null
   samples: number | null
+  /** mean power of each of a few equal blocks of the baseline, per domain (batch means: the spread
+   *  the error model needs for the baseline's standard error); {} when not recorded */
+  block_powers_per_domain_w?: Record<string, number[]>
   note: string
 }
 
@@ -29,6 +32,7 @@ interface CacheEntry {
   measured_at: number
   duration_sec: number
   samples: number
+  block_powers_per_domain_w?: Record<string, number[]>
 }
 
 /** Host name plus every counted domain (GPU UUIDs included): a different device set is a different key. */
@@ -38,7 +42,7 @@ export function baselineKey(sessions: ProbeSession[]): string {
 }
 
 const none = (method: BaselineResult['method'], note: string, extra: Partial<BaselineResult> = {}): BaselineResult => ({
-  method, power_w: null, per_domain_w: {}, cache_age_sec: null, duration_sec: null, samples: null, note, ...extra,
+  method, power_w: null, per_domain_w: {}, cache_age_sec: null, duration_sec: null, samples: null, block_powers_per_domain_w: {}, note, ...extra,
 })
 
 /**
@@ -61,7 +65,7 @@ export async function measureBaseline(
   const now = Date.now()
   if (hit && (now - hit.measured_at) / 1000 <= opts.ttlSeconds) {
     const age = (now - hit.measured_at) / 1000
-    return { method: 'cached', power_w: hit.power_w, per_domain_w: hit.per_domain_w ?? {}, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
+    return { method: 'cached', power_w: hit.power_w, per_domain_w: hit.per_domain_w ?? {}, cache_age_sec: age, duration_sec: hit.duration_sec, samples: hit.samples, block_powers_per_domain_w: hit.block_powers_per_domain_w ?? {}, note: `measured ${age.toFixed(0)} s ago over ${hit.duration_sec.toFixed(1)} s (TTL ${opts.ttlSeconds} s)` }
   }
   // another experiment on this host heats the CPU package and RAM: no idle baseline now (and none cached)
   const others = typeof opts.othersRunning === 'function' ? opts.othersRunning() : opts.othersRunning ? '' : null
@@ -72,15 +76,17 @@ export async function measureBaseline(
   const idleWindows = sessions.flatMap((s) => (s.idleWindow ? [s.idleWindow()] : []))
   // sample at the timeline interval so counters that wrap are read often enough
   const start = snapshotEnergy(sessions, performance.now(), { fresh: true })
+  const trace: EnergySnapshot[] = [start]
   let samples = 0
   const end = performance.now() + opts.seconds * 1000
   while (performance.now() < end) {
     await new Promise((r) => setTimeout(r, Math.min(opts.sampleIntervalMs, Math.max(1, end - performance.now()))))
     for (const s of sessions) s.sample()
-    snapshotEnergy(sessions, performance.now())
+    trace.push(snapshotEnergy(sessions, performance.now()))
     samples++
   }
   const stop = snapshotEnergy(sessions, performance.now(), { fresh: true })
+  trace.push(stop)
   const duration = (stop.t - start.t) / 1000
   const delta = energyBetween(start, stop)
   if (delta.total === null || duration <= 0) return none('unavailable', 'probes report no energy domains', { duration_sec: duration, samples })
@@ -95,14 +101,41 @@ export async function measureBaseline(
   // but contains it and DRAM, so listing it would count that power twice, as the total never does
   const perDomain = Object.fromEntries(Object.entries(delta.perDomain).filter(([k]) => isTotalled(stop.domains[k])).map(([k, j]) => [k, j / duration]))
   const power = delta.total / duration
-  cache[key] = { power_w: power, per_domain_w: perDomain, measured_at: now, duration_sec: duration, samples }
+  const blocks = blockPowers(trace, Object.keys(perDomain))
+  cache[key] = { power_w: power, per_domain_w: perDomain, measured_at: now, duration_sec: duration, samples, block_powers_per_domain_w: blocks }
   try {
     mkdirSync(path.dirname(cacheFile), { recursive: true })
     await writeFileAtomic(cacheFile, JSON.stringify(cache, null, 2))
   } catch {
     /* a read-only cache dir costs a re-measurement next time, nothing else */
   }
-  return { method: 'fresh', power_w: power, per_domain_w: perDomain, cache_age_sec: 0, duration_sec: duration, samples, note: [`measured now over ${duration.toFixed(1)} s, ${samples} samples`, ...new Set(idle.map((v) => v.note))].join('; ') }
+  return { method: 'fresh', power_w: power, per_domain_w: perDomain, cache_age_sec: 0, duration_sec: duration, samples, block_powers_per_domain_w: blocks, note: [`measured now over ${duration.toFixed(1)} s, ${samples} samples`, ...new Set(idle.map((v) => v.note))].join('; ') }
+}
+
+/**
+ * Mean power per domain over K equal blocks of the baseline (K up to 10, blocks of at least 0.5 s so
+ * each spans several counter updates, 2 at least): the spread of these batch means, not of single
+ * samples, is what the error model takes for the standard error of the baseline's mean power.
+ */
+export function blockPowers(trace: readonly EnergySnapshot[], keys: readonly string[]): Record<string, number[]> {
+  const first = trace[0]
+  const last = trace[trace.length - 1]
+  const span = last.t - first.t
+  if (trace.length < 3 || span <= 0) return {}
+  const k = Math.max(2, Math.min(10, Math.floor(span / 500)))
+  const edges = Array.from({ length: k + 1 }, (_, i) => interpolateSnapshot(trace as EnergySnapshot[], first.t + (span * i) / k))
+  const out: Record<string, number[]> = {}
+  for (const key of keys) {
+    const powers: number[] = []
+    for (let i = 0; i < k; i++) {
+      const a = edges[i]?.domains[key]
+      const b = edges[i + 1]?.domains[key]
+      if (!a || !b) break
+      powers.push((b.energy_j - a.energy_j) / (span / k / 1000))
+    }
+    if (powers.length === k) out[key] = powers
+  }
+  return out
 }
 
 /** Whether a domain is one of those energyBetween adds into the total (cpu, dram, gpu; not contained in another). */

@@ -14,6 +14,8 @@ import type { LoadOutcome } from './load-runner.js'
 import { energyBetween, interpolateSnapshot, type EnergySnapshot } from './probe-set.js'
 import { outputTokensBetween, steadyStateWindow, type SteadyWindow } from './steady-state.js'
 import type { TimelineRow } from './timeline.js'
+import { adjustedUncertainty, confidenceFor, combineIntervals, perUnit, type EnergyInterval } from './uncertainty.js'
+import { boundAroundFigure, domainSensors, windowUncertainty, type DomainSensor } from './window-uncertainty.js'
 
 type Energy = NonNullable<RawProcessResult['energy_metrics']>
 type Component = Energy['component_methods'][string]
@@ -83,13 +85,18 @@ export function buildEnergy(input: EnergyInput) {
   const t1 = outcome.windowEnd
   const durationSec = (t1 - t0) / 1000
   const components = componentMethods(input.sessions)
+  const sensors = domainSensors(input.sessions, input.devices, input.rows)
+  // a counter window of fewer than 10 updates is coarse: never 'high' (its edges are a large share)
+  for (const sensor of sensors) lowerConfidence(components, sensor, durationSec)
   const { method, confidence } = weakest(components)
   const delta = energyBetween(input.energyStart, input.energyEnd)
+  const unc = windowUncertainty(sensors, delta, t0, t1)
   const measured = method !== 'none' && delta.total !== null
   const total = measured ? delta.total : null
   const perToken = (e: number | null, tokens: number) => (e !== null && tokens > 0 ? e / tokens : null)
   const power = (e: number | null) => (e !== null && durationSec > 0 ? e / durationSec : null)
   const adjusted = total !== null && input.baseline.power_w !== null ? total - input.baseline.power_w * durationSec : null
+  const adjustedIv = adjusted !== null ? adjustedInterval(unc.perDomain, sensors, input.baseline, durationSec) : null
   if (adjusted !== null && adjusted < 0) warnings.push(`baseline-adjusted energy is negative (${adjusted.toFixed(3)} J): the idle baseline was higher than the load; the baseline is stale or the machine is busy`)
 
   // steady state: the load at its target concurrency
@@ -105,7 +112,9 @@ export function buildEnergy(input: EnergyInput) {
     const e = measured && a && b ? energyBetween(a, b).total : null
     // counted as the total window counts them (usage spread over chunks), so both J/token agree in kind
     const tokens = outputTokensBetween(outcome.requests, ss.start, ss.end)
-    steady = { start_sec: (ss.start - t0) / 1000, end_sec: (ss.end - t0) / 1000, duration_sec: (ss.end - ss.start) / 1000, energy_j: e, output_tokens: tokens, energy_per_token_j: perToken(e, tokens), target_concurrency: target, at_target_share: ss.atTargetShare }
+    const ssIv = measured && a && b ? windowUncertainty(sensors, energyBetween(a, b), ss.start, ss.end, medianGap(input.timeline)).total : null
+    steady = { start_sec: (ss.start - t0) / 1000, end_sec: (ss.end - t0) / 1000, duration_sec: (ss.end - ss.start) / 1000, energy_j: e, output_tokens: tokens, energy_per_token_j: perToken(e, tokens), target_concurrency: target, at_target_share: ss.atTargetShare,
+      energy_uncertainty_j: e !== null ? boundAroundFigure(ssIv) : null, energy_per_token_uncertainty_j: e !== null && tokens > 0 ? boundAroundFigure(ssIv && perUnit(ssIv, tokens)) : null }
   } else if (span)
     warnings.push(`the load held ${target} requests in flight for only ${(span.atTargetShare * 100).toFixed(1)}% of the ${((span.end - span.start) / 1000).toFixed(1)} s from first reaching that to last leaving it (minimum ${(minShare * 100).toFixed(0)}%, measurement.steadyStateMinTargetShare): no steady-state window`)
   else if (outcome.requests.length) warnings.push(`the load never held ${target} requests in flight: no steady-state window`)
@@ -129,6 +138,9 @@ export function buildEnergy(input: EnergyInput) {
     if (measured) warnings.push(`steady state lasted only ${steady.duration_sec.toFixed(1)} s (< ${input.headline.minSeconds} s): headline J/token uses the total window, which includes ramp-up and drain; measure more requests for a steady-state figure`)
   }
   const headlinePerToken = window === 'steady_state' ? steady!.energy_per_token_j : perToken(total, input.outputTokens)
+  const totalBound = measured ? boundAroundFigure(unc.total) : null
+  const perTokenBound = totalBound !== null && input.outputTokens > 0 ? totalBound / input.outputTokens : null
+  const headlineBound = window === 'steady_state' ? (steady!.energy_per_token_uncertainty_j ?? null) : perTokenBound
   // ML.ENERGY's rule: a request's energy is the steady-state J/token times its output tokens
   const requestRate = steady?.energy_per_token_j ?? perToken(total, input.outputTokens)
 
@@ -177,7 +189,16 @@ export function buildEnergy(input: EnergyInput) {
     component_methods: components,
     carbon_intensity_g_per_kwh: input.carbon.g_per_kwh,
     carbon_intensity_source: input.carbon.source,
+    total_energy_uncertainty_j: totalBound,
+    gpu_energy_uncertainty_j: measured && delta.gpu !== null ? boundAroundFigure(unc.gpu) : null,
+    cpu_energy_uncertainty_j: measured && delta.cpu !== null ? boundAroundFigure(unc.cpu) : null,
+    ram_energy_uncertainty_j: measured && delta.dram !== null ? boundAroundFigure(unc.ram) : null,
+    energy_per_token_uncertainty_j: perTokenBound,
+    energy_per_request_uncertainty_j: totalBound !== null && input.okRequests ? totalBound / input.okRequests : null,
+    uncertainty: measured && unc.total ? detail(unc.total) : null,
   }
+  // a domain without an error model leaves the intervals null: say so (the model's own assumptions are in energy.uncertainty.notes)
+  for (const m of sensors.filter((x) => x.missing && delta.perDomain[x.key] !== undefined)) if (measured) warnings.push(`energy uncertainty not reported: ${m.missing}`)
   return {
     warnings,
     energy,
@@ -194,12 +215,52 @@ export function buildEnergy(input: EnergyInput) {
       baseline_duration_sec: input.baseline.duration_sec,
       baseline_samples: input.baseline.samples,
       baseline_power_per_domain_w: input.baseline.per_domain_w,
+      ...(input.baseline.block_powers_per_domain_w && Object.keys(input.baseline.block_powers_per_domain_w).length ? { baseline_block_powers_per_domain_w: input.baseline.block_powers_per_domain_w } : {}),
+      adjusted_uncertainty_j: boundAroundFigure(adjustedIv),
     } satisfies NonNullable<RawProcessResult['energy_breakdown']>,
-    headline: { window, reason, energy_per_token_j: measured ? headlinePerToken : null },
+    headline: { window, reason, energy_per_token_j: measured ? headlinePerToken : null, energy_per_token_uncertainty_j: measured && headlinePerToken !== null ? headlineBound : null },
     requestEnergy: (outputTokens: number) => (measured && requestRate !== null ? requestRate * outputTokens : null),
     validation: input.devices.length ? { threshold_pct: input.agreementPct, checks: check.checks } : null,
     thermal,
     gpuUtilSamples: util,
     gpuMemoryPeakMb: memUsed.length ? maxOf(memUsed) : null,
   }
+}
+
+const COMPONENT_OF: Record<DomainSensor['kind'], string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
+
+/** A counter domain's window of fewer than 10 updates (or an unmeasured period) lowers its component's confidence. */
+function lowerConfidence(components: Record<string, Component>, sensor: DomainSensor, windowSec: number): void {
+  const c = components[COMPONENT_OF[sensor.kind]]
+  if (!c || c.method !== 'counter' || sensor.missing) return
+  const allowed = confidenceFor('counter', windowSec, sensor.update_period_ms)
+  if (CONF_RANK[allowed] < CONF_RANK[c.confidence]) c.confidence = allowed
+}
+
+/** Median spacing of the timeline's energy snapshots, ms: how stale an interpolated edge can be. */
+function medianGap(timeline: readonly EnergySnapshot[]): number | undefined {
+  if (timeline.length < 2) return undefined
+  const gaps = timeline.slice(1).map((x, i) => x.t - timeline[i].t).sort((a, b) => a - b)
+  return gaps[Math.floor(gaps.length / 2)]
+}
+
+/**
+ * adjusted = sum over domains of (raw - idle power x duration), each domain's baseline error from its
+ * own block powers and sensor; null when a domain has no interval or no baseline power of its own (a
+ * baseline cached by an older llem), since the total could then not be split the same way.
+ */
+function adjustedInterval(perDomain: Record<string, EnergyInterval | null>, sensors: DomainSensor[], baseline: EnergyInput['baseline'], durationSec: number): EnergyInterval | null {
+  const parts: EnergyInterval[] = []
+  for (const [key, raw] of Object.entries(perDomain)) {
+    const power = baseline.per_domain_w[key]
+    if (!raw || power === undefined || baseline.duration_sec === null) return null
+    const sensor = sensors.find((x) => x.key === key)
+    parts.push(adjustedUncertainty(raw, { power_w: power, duration_s: baseline.duration_sec, block_powers_w: baseline.block_powers_per_domain_w?.[key] ?? null, accuracy: sensor?.accuracy ?? null, update_period_ms: sensor?.update_period_ms ?? null }, durationSec))
+  }
+  return parts.length ? combineIntervals(parts) : null
+}
+
+function detail(iv: EnergyInterval): NonNullable<Energy['uncertainty']> {
+  const terms = Object.fromEntries(Object.entries(iv.terms).filter(([, v]) => v > 0))
+  return { model: iv.model, shift_j: iv.shift_j, half_width_j: iv.half_width_j, low_j: iv.low_j, high_j: iv.high_j, terms_j: terms, notes: iv.notes }
 }

@@ -104,7 +104,7 @@ export function methodology(a: {
   warm: WarmupResult
   baseline: BaselineResult
   steady: boolean
-  headline: { window: 'total' | 'steady_state'; reason: string; energy_per_token_j: number | null }
+  headline: { window: 'total' | 'steady_state'; reason: string; energy_per_token_j: number | null; energy_per_token_uncertainty_j?: number | null }
 }): NonNullable<RawProcessResult['measurement_methodology']> {
   const w = a.cfg.measurement.warmup
   const notes: string[] = []
@@ -114,6 +114,8 @@ export function methodology(a: {
   if (components.some(([, c]) => c.method === 'counter')) notes.push('counter energy is read at the window boundaries; the instant-power timeline is sampled beside it and cross-checked')
   notes.push(`headline J/token from the ${a.headline.window} window: ${a.headline.reason}`)
   notes.push('energy per token = window energy / output tokens (as ML.ENERGY); adjusted energy subtracts idle baseline power x duration')
+  if (a.energy.total_energy_uncertainty_j != null)
+    notes.push('each *_uncertainty_j is a 95% half-width around its figure from error model v1: counter edges and resolution, vendor sensor accuracy, sampling, baseline spread (energy_metrics.uncertainty lists the terms)')
   return {
     energy_method: a.energy.method,
     energy_confidence: a.energy.confidence,
@@ -123,6 +125,7 @@ export function methodology(a: {
     headline_window: a.headline.window,
     headline_reason: a.headline.reason,
     headline_energy_per_token_j: a.headline.energy_per_token_j,
+    headline_energy_per_token_uncertainty_j: a.headline.energy_per_token_uncertainty_j ?? null,
     latency_mode: a.latencyMode,
     sample_interval_ms: a.cfg.measurement.sampleIntervalMs,
     timeline_samples: a.samples,

@@ -90,6 +90,12 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const method = done.length ? (energy.map((e) => e.method).sort((a, b) => METHOD_RANK[a] - METHOD_RANK[b])[0] ?? 'none') : 'none'
   const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => CONF_RANK[a] - CONF_RANK[b])[0] ?? 'none') : 'none'
   const outTps = rated ? outputTokens / time : null
+  // one process: its own intervals; several: each process's interval is in process_results, but the
+  // combined energy pro-rates and de-duplicates host meters, which the error model does not follow yet
+  const single = !multi && done.length === 1 ? done[0] : null
+  const totalUnc = single && totalEnergy !== null ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : null
+  if (multi && done.length && totalEnergy !== null && done.some((r) => r.energy_metrics?.total_energy_uncertainty_j != null))
+    warnings.push('energy uncertainty is not combined over data-parallel processes: each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)')
   // one process: its headline window (steady state when long enough); several: the union of the windows
   const perToken =
     !multi && done.length === 1 && done[0].measurement_methodology
@@ -141,6 +147,9 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     num_failed_requests: numFailed,
     failed_request_share: numRequests > 0 ? numFailed / numRequests : null,
     total_energy_j: totalEnergy,
+    total_energy_uncertainty_j: totalUnc,
+    avg_energy_per_token_uncertainty_j: single && perToken !== null ? (single.measurement_methodology?.headline_energy_per_token_uncertainty_j ?? null) : null,
+    energy_per_request_uncertainty_j: totalUnc !== null && requests > 0 ? totalUnc / requests : null,
     total_inference_time_sec: time,
     // nothing measured has no rate: null, never 0
     avg_tokens_per_second: rated ? (inputTokens + outputTokens) / time : null,

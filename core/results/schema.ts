@@ -96,6 +96,21 @@ export const energyMetricsSchema = z.object({
   component_methods: z.record(z.string(), z.object({ probe: z.string(), method: z.enum(['counter', 'integrated_power', 'estimate']), confidence: z.enum(['high', 'medium', 'low']) })),
   carbon_intensity_g_per_kwh: num,
   carbon_intensity_source: z.string(),
+  /** llem: 95% uncertainty of each figure above, a half-width in its unit around the figure as
+   *  reported (error model v1, docs/methodology.md#uncertainty); null where a domain has no error
+   *  model; absent in results written before it existed */
+  total_energy_uncertainty_j: nnum.optional(),
+  gpu_energy_uncertainty_j: nnum.optional(),
+  cpu_energy_uncertainty_j: nnum.optional(),
+  ram_energy_uncertainty_j: nnum.optional(),
+  energy_per_token_uncertainty_j: nnum.optional(),
+  energy_per_request_uncertainty_j: nnum.optional(),
+  /** llem: the total's interval in detail: the known lag of the counter edges (the truth is expected at
+   *  total + shift_j), the half-width around that, each term's own half-width, and what was assumed */
+  uncertainty: z
+    .object({ model: z.string(), shift_j: num, half_width_j: num, low_j: num, high_j: num, terms_j: z.record(z.string(), num), notes: z.array(z.string()) })
+    .nullable()
+    .optional(),
 })
 
 export const energyBreakdownSchema = z.object({
@@ -108,6 +123,12 @@ export const energyBreakdownSchema = z.object({
   baseline_samples: z.int().nullable(),
   /** llem: per energy domain (a GPU by UUID, a RAPL package) */
   baseline_power_per_domain_w: z.record(z.string(), num),
+  /** llem: each domain's mean power over equal blocks of the baseline (its spread gives the baseline's
+   *  standard error); absent when not recorded */
+  baseline_block_powers_per_domain_w: z.record(z.string(), z.array(num)).optional(),
+  /** llem: 95% half-width of adjusted_j: the raw energy's uncertainty plus the baseline's (its standard
+   *  error, sensor accuracy and edges) times the window duration */
+  adjusted_uncertainty_j: nnum.optional(),
 })
 
 export const computeMetricsSchema = z.object({
@@ -153,6 +174,10 @@ export const windowSchema = z.object({
   /** llem: time-weighted share (0-1) of the window with target_concurrency in flight; a window below
    *  measurement.steadyStateMinTargetShare is not reported. Absent in results written before it existed */
   at_target_share: num.optional(),
+  /** llem: 95% half-widths of energy_j and energy_per_token_j (the window's edges are interpolated on
+   *  the timeline, so the edge term uses the sample interval when it is longer than the counter's) */
+  energy_uncertainty_j: nnum.optional(),
+  energy_per_token_uncertainty_j: nnum.optional(),
 })
 
 export const warmupResultSchema = z.object({
@@ -225,6 +250,8 @@ export const methodologySchema = z.object({
   headline_reason: z.string(),
   /** J/token of the headline window: the number to quote */
   headline_energy_per_token_j: nnum,
+  /** 95% half-width of headline_energy_per_token_j; absent in results written before it existed */
+  headline_energy_per_token_uncertainty_j: nnum.optional(),
   latency_mode: latencyModeSchema,
   sample_interval_ms: z.int(),
   timeline_samples: z.int(),
@@ -336,6 +363,11 @@ export const aggregatedResultSchema = z.object({
   num_failed_requests: z.int().optional(),
   failed_request_share: nnum.optional(),
   total_energy_j: nnum,
+  /** llem: 95% half-widths of total_energy_j, avg_energy_per_token_j and energy_per_request_j (null:
+   *  not computed, e.g. data parallel; see measurement_warnings) */
+  total_energy_uncertainty_j: nnum.optional(),
+  avg_energy_per_token_uncertainty_j: nnum.optional(),
+  energy_per_request_uncertainty_j: nnum.optional(),
   total_inference_time_sec: num,
   /** null when nothing was measured (no completed process, a data-parallel experiment not whole) */
   avg_tokens_per_second: nnum,

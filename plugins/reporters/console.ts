@@ -7,6 +7,7 @@
 import pc from 'picocolors'
 import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
+import { maxOf } from '../../core/stats/extent.js'
 
 /** at most ~10 redraws a second: progress events can come once per token */
 const REDRAW_MS = 100
@@ -147,7 +148,7 @@ function endLine(name: string, r: AggregatedResult, elapsedMs: number | null): s
     return `${pc.red('✗')} ${name}  ${pc.red(r.status === 'interrupted' ? `interrupted (${why})` : why)}${took}`
   }
   const how = methodLabel(r)
-  const energy = r.avg_energy_per_token_j === null ? `energy: ${how}` : `${formatEnergy(r.avg_energy_per_token_j)} (${how})`
+  const energy = r.avg_energy_per_token_j === null ? `energy: ${how}` : `${formatEnergy(r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j ?? null)} (${how})`
   return `${pc.green('✓')} ${name}  ${formatSig(r.output_tokens_per_second)} tok/s  ${energy}${took}`
 }
 
@@ -209,14 +210,15 @@ function resultsTable(results: AggregatedResult[]): string[] {
     { header: 'output tok/s', right: true, cell: (r) => (r.status === 'completed' && r.output_tokens_per_second !== null ? formatSig(r.output_tokens_per_second) : NONE) },
     { header: 'TTFT p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.ttft_median_ms ?? null) },
     { header: 'ITL p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.itl_median_ms ?? null) },
-    { header: milli ? 'mJ/token' : 'J/token', right: true, cell: (r) => formatSig(r.avg_energy_per_token_j === null ? null : r.avg_energy_per_token_j * (milli ? 1000 : 1)) },
+    // ± the 95% uncertainty where the error model gave one
+    { header: milli ? 'mJ/token' : 'J/token', right: true, cell: (r) => withUncertainty(r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j ?? null, milli ? 1000 : 1) },
     { header: 'energy method', right: false, cell: methodLabel, color: (t, r) => (r.energy_method === 'estimate' || r.energy_method === 'none' ? pc.dim(t) : t) },
     { header: 'failed', right: true, cell: failedCell, color: (t, r) => ((requestCounts(r)?.failed ?? 0) > 0 ? pc.red(t) : t) },
     { header: 'status', right: false, cell: (r) => r.status, color: (t, r) => (r.status === 'completed' ? pc.green(t) : pc.red(t)) },
   ]
   const rows = results.map((r) => columns.map((c) => c.cell(r)))
   // widths from the plain text; colour is applied after padding so escape codes don't skew alignment
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((row) => row[i].length)))
+  const widths = columns.map((c, i) => Math.max(c.header.length, maxOf(rows.map((row) => row[i].length))))
   // the last column is not padded on the right: no trailing spaces (which would hide inside colour codes)
   const last = columns.length - 1
   const pad = (text: string, i: number) => (columns[i].right ? text.padStart(widths[i]) : i === last ? text : text.padEnd(widths[i]))
@@ -266,8 +268,16 @@ export function formatSig(n: number | null | undefined): string {
   return s.includes('e') ? n.toExponential(2) : s
 }
 
-function formatEnergy(jPerToken: number): string {
-  return Math.abs(jPerToken) < 0.01 ? `${formatSig(jPerToken * 1000)} mJ/token` : `${formatSig(jPerToken)} J/token`
+function formatEnergy(jPerToken: number, uncertainty: number | null): string {
+  const milli = Math.abs(jPerToken) < 0.01
+  return `${withUncertainty(jPerToken, uncertainty, milli ? 1000 : 1)} ${milli ? 'mJ' : 'J'}/token`
+}
+
+/** "1.23 ± 0.04" in the given unit (scale x joules); the figure alone without an uncertainty */
+function withUncertainty(value: number | null, uncertainty: number | null, scale: number): string {
+  if (value === null) return NONE
+  const figure = formatSig(value * scale)
+  return uncertainty === null || !Number.isFinite(uncertainty) ? figure : `${figure} ± ${formatSig(uncertainty * scale)}`
 }
 
 export function formatDuration(ms: number): string {

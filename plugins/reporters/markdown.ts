@@ -26,7 +26,9 @@ export const MARKDOWN_COLUMNS = ['Experiment', 'Status', 'J/token', 'Output tok/
 
 function row(r: AggregatedResult): string[] {
   const done = r.status === 'completed'
-  const jpt = fmt(r.avg_energy_per_token_j)
+  // ± the 95% uncertainty of the error model, where it gave one
+  const unc = r.avg_energy_per_token_uncertainty_j
+  const jpt = r.avg_energy_per_token_j !== null && unc != null ? `${fmt(r.avg_energy_per_token_j)} ± ${fmt(unc)}` : fmt(r.avg_energy_per_token_j)
   // an estimate is a model, not a measurement: say so next to the number
   const energy = r.avg_energy_per_token_j !== null && r.energy_method === 'estimate' ? `${jpt} (estimate)` : jpt
   const power = r.total_energy_j !== null && r.total_inference_time_sec > 0 ? r.total_energy_j / r.total_inference_time_sec : null

@@ -1,0 +1,148 @@
+/**
+ * The error model (uncertainty.ts) applied to one measured window: which sensor each energy domain is,
+ * and what the window says about it (counter update period, power at the two edges, the instant power
+ * samples an integrated domain was built from). Domains add into components (gpu, cpu, ram) and the
+ * total exactly as energyBetween adds the energies. A domain from a probe without an error model (a
+ * user's plugin) leaves every interval it would enter null, with a note saying why: an interval that
+ * silently left a term out would claim more than is known.
+ */
+import type { ProbeSession } from '../probes/types.js'
+import type { MeasuredDevice } from './energy-metrics.js'
+import type { EnergyDelta } from './probe-set.js'
+import {
+  NVML_COUNTER,
+  NVML_COUNTER_ACCURACY,
+  NVML_INSTANT_ACCURACY,
+  RAPL_COUNTER,
+  RAPL_DRAM_ACCURACY,
+  RAPL_PACKAGE_ACCURACY,
+  type SensorAccuracy,
+} from './sensor-accuracy.js'
+import type { TimelineRow } from './timeline.js'
+import { combineIntervals, energyUncertainty, type DomainInput, type EnergyInterval } from './uncertainty.js'
+
+export interface DomainSensor {
+  /** `${probe}:${domain}`, as the energy snapshots key it */
+  key: string
+  kind: 'gpu' | 'cpu' | 'dram'
+  /** how the error model sees this domain over [t0, t1] (ms, performance clock), null: no model for
+   *  it. `edgePeriodMs`: how stale an edge reading can be when it is not a fresh counter read (a
+   *  sub-window interpolated on the timeline), used in place of the update period when longer */
+  input: (energyJ: number, t0: number, t1: number, edgePeriodMs?: number) => DomainInput | null
+  /** what the model rests on for this domain, for the result */
+  accuracy: SensorAccuracy | null
+  /** counter update period used for the edges (ms), null for non-counters */
+  update_period_ms: number | null
+  /** why there is no model, when input() gives null */
+  missing?: string
+}
+
+export interface WindowUncertainty {
+  perDomain: Record<string, EnergyInterval | null>
+  gpu: EnergyInterval | null
+  cpu: EnergyInterval | null
+  ram: EnergyInterval | null
+  total: EnergyInterval | null
+  notes: string[]
+}
+
+/** The power reading in force at time t: the last timeline sample at or before it (null: none). */
+function powerAt(rows: readonly TimelineRow[], column: string | undefined, t: number): number | null {
+  if (!column) return null
+  let v: number | null = null
+  for (const r of rows) {
+    if (r.t > t) break
+    const p = r.values[column]
+    if (Number.isFinite(p)) v = p
+  }
+  return v
+}
+
+function powerSamples(rows: readonly TimelineRow[], column: string | undefined, t0: number, t1: number): { t_ms: number; power_w: number }[] {
+  if (!column) return []
+  return rows.filter((r) => r.t >= t0 && r.t <= t1 && Number.isFinite(r.values[column])).map((r) => ({ t_ms: r.t, power_w: r.values[column] }))
+}
+
+/** Each counted energy domain of the sessions, with the sensor facts the error model needs. */
+export function domainSensors(sessions: ProbeSession[], devices: readonly MeasuredDevice[], rows: readonly TimelineRow[]): DomainSensor[] {
+  const out: DomainSensor[] = []
+  for (const s of sessions) {
+    const described = s.probe === 'cpu-estimate' ? s.describe() : null
+    for (const d of s.readEnergy()) {
+      if (d.contained_in || (d.kind !== 'gpu' && d.kind !== 'cpu' && d.kind !== 'dram')) continue
+      const key = `${s.probe}:${d.domain}`
+      const kind = d.kind
+      const method = d.method ?? s.method
+      const device = devices.find((x) => x.probe === s.probe && x.domain === d.domain)
+      if (s.probe === 'nvml' && method === 'counter') {
+        const period = device?.counter_update_period_ms ?? null
+        const column = device?.columns.power_w
+        out.push({
+          key, kind, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: period,
+          input: (energy_j, t0, t1, edgePeriodMs) => {
+            const p0 = powerAt(rows, column, t0)
+            const p1 = powerAt(rows, column, t1)
+            const edges = p0 !== null && p1 !== null ? ([p0, p1] as const) : null
+            const used = period !== null && edgePeriodMs !== undefined ? Math.max(period, edgePeriodMs) : period
+            return { method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: used, resolution_j: NVML_COUNTER.resolution_j, edge_power_w: edges }
+          },
+        })
+      } else if (s.probe === 'nvml' && method === 'integrated_power') {
+        const column = device?.columns.power_w
+        out.push({
+          key, kind, accuracy: NVML_INSTANT_ACCURACY, update_period_ms: null,
+          input: (energy_j, t0, t1) => ({ method: 'integrated_power', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_INSTANT_ACCURACY, samples: powerSamples(rows, column, t0, t1) }),
+        })
+      } else if (s.probe === 'rapl' && method === 'counter') {
+        const accuracy = kind === 'dram' ? RAPL_DRAM_ACCURACY : RAPL_PACKAGE_ACCURACY
+        out.push({
+          key, kind, accuracy, update_period_ms: RAPL_COUNTER.period_ms,
+          input: (energy_j, t0, t1, edgePeriodMs) => ({
+            method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy,
+            update_period_ms: Math.max(RAPL_COUNTER.period_ms, edgePeriodMs ?? 0), resolution_j: RAPL_COUNTER.resolution_j, edge_power_w: null,
+          }),
+        })
+      } else if (s.probe === 'cpu-estimate' && described && typeof described.cores === 'number') {
+        const model = { cores: described.cores, idle_w_per_core: Number(described.idle_watts_per_core), max_w_per_core: Number(described.max_watts_per_core) }
+        out.push({ key, kind, accuracy: null, update_period_ms: null, input: (energy_j, t0, t1) => ({ method: 'estimate', energy_j, duration_s: (t1 - t0) / 1000, model }) })
+      } else {
+        out.push({ key, kind, accuracy: null, update_period_ms: null, input: () => null, missing: `no error model for ${key} (probe ${s.probe}, method ${method})` })
+      }
+    }
+  }
+  return out
+}
+
+const COMPONENT: Record<DomainSensor['kind'], 'gpu' | 'cpu' | 'ram'> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
+
+/** Intervals for a window's energies, domain by domain and added up the way the energies are. */
+export function windowUncertainty(sensors: readonly DomainSensor[], delta: EnergyDelta, t0: number, t1: number, edgePeriodMs?: number): WindowUncertainty {
+  const perDomain: Record<string, EnergyInterval | null> = {}
+  const notes: string[] = []
+  const parts: Record<'gpu' | 'cpu' | 'ram', (EnergyInterval | null)[]> = { gpu: [], cpu: [], ram: [] }
+  for (const s of sensors) {
+    const e = delta.perDomain[s.key]
+    if (e === undefined) continue
+    const input = s.input(e, t0, t1, edgePeriodMs)
+    const iv = input ? energyUncertainty(input) : null
+    if (!iv && s.missing) notes.push(s.missing)
+    perDomain[s.key] = iv
+    parts[COMPONENT[s.kind]].push(iv)
+  }
+  const sumOf = (list: (EnergyInterval | null)[]) => (list.length === 0 || list.some((x) => x === null) ? null : combineIntervals(list as EnergyInterval[]))
+  const gpu = sumOf(parts.gpu)
+  const cpu = sumOf(parts.cpu)
+  const ram = sumOf(parts.ram)
+  const all = [...parts.gpu, ...parts.cpu, ...parts.ram]
+  const total = sumOf(all)
+  for (const iv of Object.values(perDomain)) if (iv) notes.push(...iv.notes)
+  return { perDomain, gpu, cpu, ram, total, notes: [...new Set(notes)] }
+}
+
+/**
+ * The symmetric 95% bound around the figure as reported: the interval is centred on the figure plus
+ * the counter edges' known lag (shift), so the half-width around the figure itself is |shift| + hw.
+ */
+export function boundAroundFigure(iv: EnergyInterval | null): number | null {
+  return iv ? Math.abs(iv.shift_j) + iv.half_width_j : null
+}
