@@ -31,6 +31,8 @@ export interface ResolvedExperimentOptions {
     headlineWindow: 'auto' | 'total' | 'steady_state'
     steadyStateMinSeconds: number
     steadyStateMinTargetShare: number
+    /** the measured window lasts at least this long (s): the dataset is cycled past load.requests until it does (0: off) */
+    minWindowSec: number
     /** a count, or a percent string such as '5%' */
     maxFailedRequests: number | string
     energyAgreementPct: number
@@ -78,6 +80,9 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
     // closed loop holds its target all but the instants between a request and its replacement; an
     // open loop that reaches its cap only now and then is not at its target load
     steadyStateMinTargetShare: 0.9,
+    // off by default: a run measures the requests it asks for; a short window is reported with its
+    // wide uncertainty and lower confidence instead
+    minWindowSec: 0,
     // a failed request is a measurement of nothing: none allowed unless asked for
     maxFailedRequests: 0,
     energyAgreementPct: 10,

@@ -68,6 +68,8 @@ export const measurementSchema = z.strictObject({
   steadyStateMinSeconds: z.number().min(0).optional(),
   /** the least share (0-1) of the steady-state window's time the target concurrency must be in flight */
   steadyStateMinTargetShare: z.number().min(0).max(1).optional(),
+  /** keep sending (cycling the dataset past load.requests) until the measured window lasts this many seconds; load.duration still stops it */
+  minWindowSec: z.number().min(0).optional(),
   /** failed measured requests allowed before the experiment fails: a count (3) or a percent of the requests ('5%') */
   maxFailedRequests: z.union([z.int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, "a percent such as '5%'")]).optional(),
   /** warn when counter energy and integrated instant power differ by more than this many percent */

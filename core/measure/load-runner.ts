@@ -41,6 +41,9 @@ export interface LoadPlan {
   requests: number
   /** stop sending after this many ms (null: no limit) */
   durationMs: number | null
+  /** keep sending past `requests`, cycling the prompts, until this many ms have passed (0 or absent:
+   *  stop at `requests`); durationMs still ends the load */
+  minWindowMs?: number
   seed: number
   /** linear ramp-up (ms): lanes start one after another, or the arrival rate rises from 0 */
   rampUpMs?: number
@@ -64,12 +67,15 @@ export async function runLoad(
   const results: RequestTiming[] = []
   const windowStart = performance.now()
   const deadline = plan.durationMs === null ? Infinity : windowStart + plan.durationMs
+  const minUntil = windowStart + (plan.minWindowMs ?? 0)
   const shard = plan.shard ?? { index: 0, count: 1 }
   let next = shard.index
   // a backend error marked fatal (its server died) ends the load: later requests could only fail
   let fatal: unknown = null
   const take = (): number | null => {
-    if (fatal !== null || next >= plan.requests || performance.now() >= deadline || hooks.signal?.aborted) return null
+    if (fatal !== null || performance.now() >= deadline || hooks.signal?.aborted) return null
+    // past the requests asked for only while the window is shorter than measurement.minWindowSec
+    if (next >= plan.requests && performance.now() >= minUntil) return null
     const i = next
     next += shard.count
     return i
@@ -116,7 +122,9 @@ export async function runLoad(
     const rate = plan.rate === 'inf' ? Infinity : plan.rate
     // each shard draws its own arrivals at its share of the rate
     const mine = Math.ceil((plan.requests - shard.index) / shard.count)
-    const offsets = rampArrivals(arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index }), plan.rampUpMs ?? 0)
+    // the arrivals asked for, then (measurement.minWindowSec) further rounds of the same process,
+    // each with its own seed, following on from the last arrival, until the window is long enough
+    const arrivals = (round: number) => arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index + round * 7919 })
     let inFlight = 0
     const waiters: (() => void)[] = []
     const release = () => {
@@ -124,17 +132,24 @@ export async function runLoad(
       waiters.shift()?.()
     }
     const running: Promise<void>[] = []
-    for (const offset of offsets) {
-      // the request's arrival: what its latency counts from, however long it then waits for a slot
-      const scheduled = windowStart + offset
-      const wait = scheduled - performance.now()
-      if (wait > 0) await sleep(wait)
-      const waitedForCap = inFlight >= plan.concurrency
-      if (waitedForCap) await new Promise<void>((r) => waiters.push(r))
-      const i = take()
-      if (i === null) break
-      inFlight++
-      running.push(runOne(i, { scheduled, waitedForCap }).finally(release))
+    let base = 0
+    send: for (let round = 0; round === 0 || performance.now() < minUntil; round++) {
+      const offsets = round === 0 ? rampArrivals(arrivals(0), plan.rampUpMs ?? 0) : arrivals(round)
+      for (const offset of offsets) {
+        // the request's arrival: what its latency counts from, however long it then waits for a slot
+        const scheduled = windowStart + base + offset
+        const wait = scheduled - performance.now()
+        if (wait > 0) await sleep(wait)
+        const waitedForCap = inFlight >= plan.concurrency
+        if (waitedForCap) await new Promise<void>((r) => waiters.push(r))
+        const i = take()
+        if (i === null) break send
+        inFlight++
+        running.push(runOne(i, { scheduled, waitedForCap }).finally(release))
+      }
+      // the next round starts one mean gap after this round's last arrival (right away at rate 'inf')
+      base += (offsets.length ? offsets[offsets.length - 1] : 0) + (Number.isFinite(rate) && rate > 0 ? (1000 * shard.count) / rate : 0)
+      if (offsets.length === 0) break
     }
     await Promise.all(running)
   }

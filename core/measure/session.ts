@@ -97,7 +97,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       outcome = await runLoad(
         backendSession,
         prompts,
-        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
         { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
       )
     } finally {
@@ -130,6 +130,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     })
     const measuredBy = metrics.energy.method
     const warnings = [...result.measurement_warnings, ...metrics.warnings, ...sessions.flatMap((s) => s.warnings())]
+    const extraRequests = outcome.requests.length - Math.ceil((requests - task.processIndex) / task.numProcesses)
+    if (cfg.measurement.minWindowSec > 0 && extraRequests > 0)
+      warnings.push(`the load was extended by ${extraRequests} requests (the dataset cycled) to keep the measured window at least measurement.minWindowSec = ${cfg.measurement.minWindowSec} s`)
     if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
     if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
     if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
