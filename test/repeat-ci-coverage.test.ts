@@ -26,7 +26,7 @@ function repeats(rng: Rng, n: number): AggregatedResult[] {
     ...completedResult,
     experiment_name: `${completedResult.experiment_name} #${i + 1}`,
     repeat_index: i + 1,
-    total_energy_j: (J_PER_TOKEN + J_SD * normal(rng)) * completedResult.total_output_tokens,
+    total_energy_j: (J_PER_TOKEN + J_SD * normal(rng)) * completedResult.total_output_tokens!,
     output_tokens_per_second: TOK_S + TOK_S_SD * normal(rng),
     // latency is not what is checked here: leaving it out keeps the simulation quick
     latency_stats: null,
@@ -92,7 +92,7 @@ describe('llem compare: "significant" on pure noise', () => {
     const rng = createRng(3000)
     let significant = 0
     for (let trial = 0; trial < 200; trial++) {
-      const worse = repeats(rng, 5).map((r) => ({ ...r, total_energy_j: r.total_energy_j! + 4 * J_SD * r.total_output_tokens }))
+      const worse = repeats(rng, 5).map((r) => ({ ...r, total_energy_j: r.total_energy_j! + 4 * J_SD * r.total_output_tokens! }))
       const d = compareMetric('energy_per_token_j', repeats(rng, 5), worse, null)
       if (d.significant) significant++
     }

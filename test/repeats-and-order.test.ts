@@ -25,7 +25,7 @@ describe('experiment order', () => {
 
 describe('repeats', () => {
   it('mean and Student t 95% CI of each headline number, per task_hash', () => {
-    const rep = (v: number, i: number) => ({ ...completedResult, experiment_name: `${completedResult.experiment_name} #${i}`, total_energy_j: v * completedResult.total_output_tokens, output_tokens_per_second: 100 + v * 1000 })
+    const rep = (v: number, i: number) => ({ ...completedResult, experiment_name: `${completedResult.experiment_name} #${i}`, total_energy_j: v * completedResult.total_output_tokens!, output_tokens_per_second: 100 + v * 1000 })
     const [s] = summariseRepeats([rep(0.01, 1), rep(0.012, 2), rep(0.011, 3), rep(0.013, 4)])
     expect(s.repeats).toBe(4)
     expect(s.metrics.energy_per_token_j!.mean).toBeCloseTo(0.0115, 9)

@@ -32,6 +32,7 @@ describe('throughput when nothing was measured', () => {
     const agg = aggregate([rawProcess({ index: 0, window: [0, 10], status: 'failed' })])
     expect(agg.output_tokens_per_second).toBeNull()
     expect(agg.avg_tokens_per_second).toBeNull()
+    expect(agg.total_output_tokens).toBeNull()
   })
 
   it('a data-parallel experiment with a failed process carries no totals from its survivor', () => {
@@ -43,7 +44,8 @@ describe('throughput when nothing was measured', () => {
     expect(agg.total_energy_j).toBeNull()
     expect(agg.avg_energy_per_token_j).toBeNull()
     expect(agg.energy_per_request_j).toBeNull()
-    expect(agg.total_output_tokens).toBe(0)
+    expect(agg.total_output_tokens).toBeNull()
+    expect(agg.total_tokens).toBeNull()
     expect(agg.latency_stats).toBeNull()
     expect(agg.extended_metrics).toBeNull()
     expect(agg.aggregation.warnings.join('\n')).toContain('1 of 2 processes did not complete')

@@ -28,7 +28,7 @@ export const METRICS = {
     unit: 'J/token',
     better: 'lower',
     description: 'energy per output token over the total measured window (total_energy_j / total_output_tokens)',
-    read: (r) => (r.total_energy_j !== null && r.total_output_tokens > 0 ? r.total_energy_j / r.total_output_tokens : null),
+    read: (r) => (r.total_energy_j !== null && r.total_output_tokens !== null && r.total_output_tokens > 0 ? r.total_energy_j / r.total_output_tokens : null),
   },
   energy_per_token_steady_j: {
     unit: 'J/token',

@@ -32,7 +32,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   // an experiment missing a process is not the experiment: its survivors' sums would pass off part as whole
   const done = completed.length === raws.length ? completed : []
   if (multi && done.length === 0 && completed.length > 0)
-    warnings.push(`${raws.length - completed.length} of ${raws.length} processes did not complete: the experiment's throughput, energy and latency statistics are not reported (its token counts are 0); the completed processes' own figures are in process_results`)
+    warnings.push(`${raws.length - completed.length} of ${raws.length} processes did not complete: the experiment's throughput, energy and latency statistics are not reported (nor its token counts); the completed processes' own figures are in process_results`)
 
   // windows: each process opens its own after its warmup, so they are judged as measured, not as sessions
   const windows = done.map(windowOf)
@@ -140,9 +140,10 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     model_name: first.model_name,
     config_name: first.config_name,
     aggregation: { method: multi ? 'sum_energy_concat_samples' : 'single_process', num_processes: raws.length, temporal_overlap_verified: overlap, gpu_attribution_verified: attributionOk, warnings },
-    total_tokens: inputTokens + outputTokens,
-    total_input_tokens: inputTokens,
-    total_output_tokens: outputTokens,
+    // nothing whole measured: no counts, rather than 0 or the survivors' share
+    total_tokens: done.length ? inputTokens + outputTokens : null,
+    total_input_tokens: done.length ? inputTokens : null,
+    total_output_tokens: done.length ? outputTokens : null,
     num_requests: numRequests,
     num_failed_requests: numFailed,
     failed_request_share: numRequests > 0 ? numFailed / numRequests : null,

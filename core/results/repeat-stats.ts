@@ -50,7 +50,7 @@ export function summariseRepeats(results: AggregatedResult[]): RepeatSummary[] {
       metrics: {
         // the total window for every repeat: headline windows can differ between repeats (steady state
         // just over or under its minimum), and a CI over a mix of windows would mean nothing
-        energy_per_token_j: metric((r) => (r.total_energy_j !== null && r.total_output_tokens > 0 ? r.total_energy_j / r.total_output_tokens : null)),
+        energy_per_token_j: metric((r) => (r.total_energy_j !== null && r.total_output_tokens !== null && r.total_output_tokens > 0 ? r.total_energy_j / r.total_output_tokens : null)),
         output_tokens_per_second: metric((r) => r.output_tokens_per_second),
         ttft_median_ms: metric((r) => r.latency_stats?.ttft_median_ms),
         itl_median_ms: metric((r) => r.latency_stats?.itl_median_ms),

@@ -354,9 +354,11 @@ export const aggregationSchema = z.object({
 export const aggregatedResultSchema = z.object({
   ...identity,
   aggregation: aggregationSchema,
-  total_tokens: z.int(),
-  total_input_tokens: z.int(),
-  total_output_tokens: z.int(),
+  /** null when the experiment is not whole (a data-parallel process did not complete): the survivors'
+   *  counts are in process_results, not passed off as the experiment's */
+  total_tokens: z.int().nullable(),
+  total_input_tokens: z.int().nullable(),
+  total_output_tokens: z.int().nullable(),
   /** llem: measured requests over all processes, the failed ones among them and their share (null
    *  without requests); absent in results written before they existed */
   num_requests: z.int().optional(),
