@@ -37,7 +37,7 @@ describe('codecarbon reporter', () => {
     // one row per completed experiment; the failed one measured nothing
     expect(records).toHaveLength(2)
     const [gpu, cpu] = records
-    expect(gpu).toMatchObject({ project_name: 'llem', run_id: completedResult.run_id, experiment_id: 'chat-qwen-abcdef12', duration: '39', country_iso_code: 'DEU', country_name: 'Germany', gpu_count: '2', gpu_model: '2 x NVIDIA H100 80GB HBM3', cpu_count: '192', cpu_model: 'AMD EPYC 9654', os: 'linux-6.1.0-x64', tracking_mode: 'machine', pue: '1' })
+    expect(gpu).toMatchObject({ project_name: 'llem', run_id: completedResult.run_id, experiment_id: 'chat-qwen-abcdef12', duration: '39.0', country_iso_code: 'DEU', country_name: 'Germany', gpu_count: '2', gpu_model: '2 x NVIDIA H100 80GB HBM3', cpu_count: '192', cpu_model: 'AMD EPYC 9654', os: 'linux-6.1.0-x64', tracking_mode: 'machine', pue: '1.0' })
     expect(Number(gpu.energy_consumed)).toBeCloseTo(11_700 / 3.6e6, 15)
     expect(Number(gpu.gpu_energy)).toBeCloseTo(11_700 / 3.6e6, 15)
     expect(Number(gpu.gpu_power)).toBe(300)

@@ -110,10 +110,25 @@ export function codecarbonRow(r: AggregatedResult, projectName: string): CodeCar
   }
 }
 
+/**
+ * Columns CodeCarbon writes as Python floats, which always carry a decimal point (39.0, never 39), so
+ * pandas reads them back as float64; an integral number written as JavaScript prints it would make
+ * the column int64 (docs/validation.md compares the dtypes). cpu_count and gpu_count it writes as ints.
+ */
+const FLOAT_COLUMNS: ReadonlySet<string> = new Set([
+  'duration', 'emissions', 'emissions_rate', 'cpu_power', 'gpu_power', 'ram_power', 'cpu_energy', 'gpu_energy', 'ram_energy',
+  'energy_consumed', 'water_consumed', 'longitude', 'latitude', 'ram_total_size', 'cpu_utilization_percent',
+  'gpu_utilization_percent', 'ram_utilization_percent', 'ram_used_gb', 'pue', 'wue',
+])
+
+function cell(column: string, v: Scalar): string {
+  return typeof v === 'number' && FLOAT_COLUMNS.has(column) && Number.isInteger(v) && Math.abs(v) < 1e15 ? `${v}.0` : csvField(v)
+}
+
 export function toCodeCarbonCsv(results: readonly AggregatedResult[], projectName = 'llem'): string {
   const rows = results.filter((r) => r.status === 'completed').map((r) => codecarbonRow(r, projectName))
   // pandas' to_csv, which CodeCarbon writes with, ends lines with '\n'
-  return [CODECARBON_COLUMNS.join(','), ...rows.map((row) => CODECARBON_COLUMNS.map((c) => csvField(row[c])).join(','))].join('\n') + '\n'
+  return [CODECARBON_COLUMNS.join(','), ...rows.map((row) => CODECARBON_COLUMNS.map((c) => cell(c, row[c])).join(','))].join('\n') + '\n'
 }
 
 export function createCodeCarbonReporter(ctx: ReporterContext): Reporter {
