@@ -6,15 +6,12 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { buildFakeNvml, writeFakeNvmlConfig } from './fixtures/fake-nvml/build.js'
 import { makeProject, runCli } from './fixtures/project.js'
+import { twoFakeGpusEnv } from './fixtures/two-fake-gpus.js'
 
 let gpuEnv: Record<string, string>
 beforeAll(() => {
-  gpuEnv = {
-    LD_LIBRARY_PATH: buildFakeNvml('current'),
-    FAKE_NVML_CONFIG: writeFakeNvmlConfig('device uuid=GPU-one name="GPU One" arch=9 period_ms=5 idle_w=100\ndevice uuid=GPU-two name="GPU Two" arch=9 period_ms=5 idle_w=200\n'),
-  }
+  gpuEnv = twoFakeGpusEnv()
 })
 
 // GPU energy only, so the total is the two GPUs' joules
