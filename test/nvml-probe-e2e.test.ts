@@ -103,9 +103,13 @@ describe('nvml probe end to end (fake driver)', () => {
   })
 
   it('subtracts the idle baseline measured per device before the model loads', async () => {
-    const { raw } = await run(`device uuid=GPU-base name="Baseline GPU" arch=9 period_ms=5 idle_w=50\npower 0 0.9 inf 250\n`, {
+    // the GPU idles for the first 2 s (the baseline, 0.3 s, is taken first thing after the probes
+    // open, with time to spare on a loaded machine), then draws 250 W; the 3 s window sees the step or
+    // lies after it, however fast the model loads
+    const { raw } = await run(`device uuid=GPU-base name="Baseline GPU" arch=9 period_ms=5 idle_w=50\npower 0 2 inf 250\n`, {
       // the host CPUs must look idle for any baseline to be taken (the CPU estimate covers them)
-      config: CONFIG(", warmup: { mode: 'fixed', requests: 40 }").replace("warmup: { mode: 'fixed', requests: 1 }, ", '').replace('export default {', `export default {\n  ${IDLE_HOST_PROBES}`),
+      config: CONFIG().replace('export default {', `export default {\n  ${IDLE_HOST_PROBES}`),
+      load: timed(3),
     })
     const b = raw.energy_breakdown
     expect(b.baseline_method).toBe('fresh')
