@@ -83,7 +83,7 @@ def reference(root: Path) -> None:
     for _ in range(2):  # two runs: files with two date ids
         tracker = tracker_mod.EvaluationTracker(output_path=str(root))
         tracker.general_config_tracker.model_name_sanitized = 'org__model'
-        results = {'results': {'t': {'alias': 't', 'score,none': 1.0}, 'e': {'alias': 'e'}}, 'configs': {'t': {}, 'e': {}}}
+        results: dict[str, Any] = {'results': {'t': {'alias': 't', 'score,none': 1.0}, 'e': {'alias': 'e'}}, 'configs': {'t': {}, 'e': {}}}
         samples = {'t': [dict(sample)], 'e': []}
         tracker.save_results_aggregated(results=results, samples=samples)
         for task in results['configs']:
