@@ -18,6 +18,7 @@ import type { ExperimentInfo, RunSummary } from '../core/reporters/types.js'
 import { aggregatedResultSchema } from '../core/results/schema.js'
 import { captureStream, makeContext } from './fixtures/reporter-context.js'
 import { HOSTILE_BENCH, HOSTILE_WARNING, LONG_ROWS, SWEEP, sweepId, writeSweepRun } from './fixtures/sweep-run.js'
+import { maxOf, minOf } from '../core/stats/extent.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 // the flags a closed network needs: without them Chromium's own background services try to connect
@@ -41,8 +42,8 @@ describe('html report helpers', () => {
     expect(out.length).toBeLessThanOrEqual(200)
     expect(out.length).toBeGreaterThan(150)
     expect(out.map((p) => p[0])).toEqual([...out.map((p) => p[0])].sort((a, b) => a - b))
-    expect(Math.max(...out.map((p) => p[1]))).toBe(500)
-    expect(Math.min(...out.map((p) => p[1]))).toBe(1)
+    expect(maxOf(out.map((p) => p[1]))).toBe(500)
+    expect(minOf(out.map((p) => p[1]))).toBe(1)
     expect(downsample(pts.slice(0, 50), 200)).toHaveLength(50)
   })
 

@@ -12,6 +12,7 @@ import { runLoad, type LoadPlan } from '../core/measure/load-runner.js'
 import { buildFakeNvml, writeFakeNvmlConfig } from './fixtures/fake-nvml/build.js'
 import { makeProject, runCli } from './fixtures/project.js'
 import { scriptedSession } from './fixtures/scripted-session.js'
+import { maxOf } from '../core/stats/extent.js'
 
 const prompts = [
   { id: 0, text: 'a b c', source: 'prompts[0]' },
@@ -23,7 +24,7 @@ describe('measurement.minWindowSec in the load runner', () => {
   it('closed loop: 2 requests of ~20 ms each are extended to fill 300 ms, cycling the prompts', async () => {
     const { session } = scriptedSession({ gapMs: 5 })
     const out = await runLoad(session, prompts, plan({ minWindowMs: 300 }))
-    const last = Math.max(...out.requests.map((r) => r.end))
+    const last = maxOf(out.requests.map((r) => r.end))
     expect(last - out.windowStart).toBeGreaterThanOrEqual(300)
     // each request takes at least 4 x 5 ms: 300 ms cannot hold more than 15 of them back to back
     expect(out.requests.length).toBeGreaterThan(2)

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { makeProject, runCli } from './fixtures/project.js'
 import { twoFakeGpusEnv } from './fixtures/two-fake-gpus.js'
+import { maxOf, minOf } from '../core/stats/extent.js'
 
 let gpuEnv: Record<string, string>
 beforeAll(() => {
@@ -75,7 +76,7 @@ describe('scheduling on GPU slots', () => {
       expect(p.measured_window.end_unix_ms).toBeLessThanOrEqual(Date.parse(p.timestamps.end) + 1)
       return p.measured_window
     })
-    expect(x.aggregation.temporal_overlap_verified).toBe(Math.max(...windows.map((w: { start_unix_ms: number }) => w.start_unix_ms)) < Math.min(...windows.map((w: { end_unix_ms: number }) => w.end_unix_ms)))
+    expect(x.aggregation.temporal_overlap_verified).toBe(maxOf(windows.map((w: { start_unix_ms: number }) => w.start_unix_ms)) < minOf(windows.map((w: { end_unix_ms: number }) => w.end_unix_ms)))
     expect(x.process_results.map((p: { process_index: number }) => p.process_index).sort()).toEqual([0, 1])
     expect(x.process_results.map((p: { inference_metrics: { num_requests: number } }) => p.inference_metrics.num_requests)).toEqual([20, 20])
     expect(x.total_output_tokens).toBe(40 * 16)
@@ -87,7 +88,7 @@ describe('scheduling on GPU slots', () => {
     // windows: at least the larger reading (the union covers its window), at most both (disjoint windows)
     expect(cpus.every((c: number) => c > 0)).toBe(true)
     const cpu = x.total_energy_j - gpu
-    expect(cpu).toBeGreaterThanOrEqual(Math.max(...cpus) - 1e-6)
+    expect(cpu).toBeGreaterThanOrEqual(maxOf(cpus) - 1e-6)
     expect(cpu).toBeLessThanOrEqual(cpus[0] + cpus[1] + 1e-6)
     expect(x.aggregation.warnings.join('\n')).toContain('counted once')
     expect(Object.keys(x.energy_per_device_j).some((k) => k.startsWith('process_1:nvml:GPU-'))).toBe(true)

@@ -15,6 +15,7 @@ import type { ResolvedModel } from '../core/config/defaults.js'
 import type { TransformersOptions } from '../plugins/backends/transformers/index.js'
 import { ENV_BUILD_TIMEOUT_MS, OFFLINE_ENV, pythonEnv, stackVersions, tinyModel, type PyEnv } from './fixtures/python-envs.js'
 import { startSession, waitGone, type Started } from './fixtures/transformers-session.js'
+import { maxOf, minOf } from '../core/stats/extent.js'
 
 const tokensOf = (prompt: string) => Buffer.byteLength(prompt, 'utf8') + 1 // BOS + one per byte
 const diffs = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i])
@@ -86,7 +87,7 @@ describe.each([
       // every stamp lies inside the wall-clock window, in order, one per step
       expect(ttft).toBeGreaterThan(0)
       expect(stamps[n - 1]).toBeLessThanOrEqual(t1)
-      expect(Math.min(...itl)).toBeGreaterThan(0)
+      expect(minOf(itl)).toBeGreaterThan(0)
       // the n steps last what their stamps say: TTFT + the sum of the ITLs is the wall clock up to the
       // last step, and what remains is only the reply's trip back (generous bounds: a shared machine)
       expect(ttft + sum(itl)).toBeLessThanOrEqual(wall)
@@ -122,7 +123,7 @@ describe.each([
       expect(stamps[0]).toHaveLength(6)
     }
     const obs = await observer.stop()
-    const width = Math.max(...prompts4.map(tokensOf))
+    const width = maxOf(prompts4.map(tokensOf))
     const pads = sum(prompts4.map((p) => width - tokensOf(p)))
     expect(obs.batch).toEqual({ effective_batch_size: 4, padding_overhead: pads / (4 * width) })
     expect(obs.server).toMatchObject({ batches: 2, rows: 8, pad_tokens: 2 * pads, input_slots: 2 * 4 * width })

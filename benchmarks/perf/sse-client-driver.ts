@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { streamCompletion } from '../../plugins/backends/openai/sse-stream.js'
 import { percentile } from '../../core/stats/summary.js'
+import { maxOf, minOf } from '../../core/stats/extent.js'
 
 interface Args {
   mode: 'capacity' | 'cadence'
@@ -97,8 +98,8 @@ async function cadenceRound(round: string, streams: number, tokens: number) {
 function cadenceStats({ stamps, waitMs, runMs }: { stamps: Map<string, number[]>; waitMs: number | null; runMs: number | null }, sends: Record<string, number[]>) {
   const all = { lag: [] as number[], itl: [] as number[], gaps: [] as number[] }
   const steady = { lag: [] as number[], itl: [] as number[], gaps: [] as number[] }
-  const from = Math.max(...[...stamps.keys()].map((id) => sends[id]?.[0] ?? Infinity))
-  const to = Math.min(...[...stamps.keys()].map((id) => sends[id]?.at(-1) ?? -Infinity))
+  const from = maxOf([...stamps.keys()].map((id) => sends[id]?.[0] ?? Infinity))
+  const to = minOf([...stamps.keys()].map((id) => sends[id]?.at(-1) ?? -Infinity))
   for (const [id, recv] of stamps) {
     const sent = sends[id] ?? []
     if (sent.length !== recv.length) throw new Error(`stream ${id}: ${sent.length} chunks sent, ${recv.length} stamped`)
@@ -117,7 +118,7 @@ function cadenceStats({ stamps, waitMs, runMs }: { stamps: Map<string, number[]>
     chunks: all.lag.length,
     lag_p50_ms: q(all.lag, 50),
     lag_p99_ms: q(all.lag, 99),
-    lag_max_ms: Math.max(...all.lag),
+    lag_max_ms: maxOf(all.lag),
     itl_p99_ms: q(all.itl, 99),
     server_gap_p99_ms: q(all.gaps, 99),
     steady_chunks: steady.lag.length,
