@@ -1,0 +1,42 @@
+/**
+ * Closed loop against the simulated GPU server, at batch 1 and at 64 in flight: every energy, token,
+ * throughput and latency figure llem reports against the server's own record (test/fidelity/), and at
+ * 64 in flight an idle baseline whose true idle power is the scenario's (70 W).
+ */
+import { describe, expect, it } from 'vitest'
+import { checkRun, counterEdgeBoundJ, outsideTolerance, type Row } from './fidelity/checks.js'
+import { SCENARIOS } from './fidelity/matrix.js'
+import { runScenario } from './fidelity/scenario.js'
+
+const metric = (rows: Row[], m: string) => rows.find((r) => r.metric === m)!
+
+describe('closed loop on the simulated GPU server', () => {
+  it('batch 1: energy, J/token, tokens, throughput and latencies match the truth', async () => {
+    const run = await runScenario(SCENARIOS['batch 1, closed loop'])
+    expect(run.cli.code, run.cli.stderr).toBe(0)
+    const rows = checkRun(run)
+    expect(outsideTolerance(rows)).toEqual([])
+    // one request at a time: every token the server sent, counted; energy within what two counter edges allow
+    expect(metric(rows, 'output tokens').error).toBe(0)
+    expect(Math.abs(metric(rows, 'gpu energy (window)').error!)).toBeLessThanOrEqual(counterEdgeBoundJ(run))
+    expect(metric(rows, 'gpu energy (window)').covered).not.toBe(false)
+    expect(run.raw.steady_state_window.target_concurrency).toBe(1)
+  }, 60_000)
+
+  it('64 in flight with an idle baseline: the baseline finds the true idle power and the adjusted energy follows', async () => {
+    const run = await runScenario(SCENARIOS['concurrency 64, closed loop, idle baseline'])
+    expect(run.cli.code, run.cli.stderr).toBe(0)
+    const rows = checkRun(run)
+    expect(outsideTolerance(rows)).toEqual([])
+    expect(run.raw.energy_breakdown.baseline_method).toBe('fresh')
+    expect(Math.abs(metric(rows, 'baseline power').relError!)).toBeLessThan(0.01)
+    const adjusted = metric(rows, 'baseline-adjusted energy')
+    expect(Math.abs(adjusted.error!)).toBeLessThanOrEqual(counterEdgeBoundJ(run) + 0.01 * 70 * run.raw.energy_metrics.duration_sec)
+    // the batch really was 64 wide on the server: the physics of this scenario depends on it
+    expect(run.server.requests.every((r) => r.tokenMs.length === 24)).toBe(true)
+    expect(run.raw.steady_state_window.target_concurrency).toBe(64)
+    // TTFT and TPOT against the engine's send times, at 64 streams
+    expect(metric(rows, 'TTFT vs engine send: p99 |llem - truth|').pass).toBe(true)
+    expect(metric(rows, 'TPOT vs engine send: p99 |llem - truth|').llem!).toBeLessThan(2)
+  }, 60_000)
+})

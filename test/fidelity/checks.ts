@@ -1,0 +1,162 @@
+/**
+ * Every figure a user reads from one scenario, beside its truth from the simulated server's record:
+ * one row per metric with the error, llem's stated 95% uncertainty where it states one (covered:
+ * |llem - truth| <= uncertainty), and the tolerance the scenario tests hold it to.
+ */
+import type { ScenarioRun } from './scenario.js'
+import { byTag, quantile, tokensEmitted, trueEnergyJ } from './truth.js'
+
+export interface Row {
+  scenario: string
+  metric: string
+  unit: string
+  truth: number
+  llem: number | null
+  /** llem - truth */
+  error: number | null
+  /** (llem - truth) / |truth| */
+  relError: number | null
+  /** llem's stated 95% half-width; null where it states none */
+  uncertainty: number | null
+  covered: boolean | null
+  /** allowed |error| (absolute, in unit) */
+  tolerance: number
+  /** within the tolerance, or (energy figures) within llem's own stated uncertainty */
+  pass: boolean
+}
+
+type Tol = { rel?: number; abs?: number }
+
+function row(scenario: string, metric: string, unit: string, truth: number, llem: number | null | undefined, tol: Tol, uncertainty?: number | null): Row {
+  const v = typeof llem === 'number' && Number.isFinite(llem) ? llem : null
+  const error = v === null ? null : v - truth
+  const u = typeof uncertainty === 'number' ? uncertainty : null
+  const tolerance = Math.max((tol.rel ?? 0) * Math.abs(truth), tol.abs ?? 0)
+  return {
+    scenario, metric, unit, truth, llem: v, error, relError: error === null || truth === 0 ? null : error / Math.abs(truth),
+    uncertainty: u, covered: error === null || u === null ? null : Math.abs(error) <= u,
+    tolerance, pass: error !== null && (Math.abs(error) <= tolerance || (u !== null && Math.abs(error) <= u)),
+  }
+}
+
+export interface CheckOptions {
+  /** relative tolerance for energy over the whole window (default 0.5%) */
+  energyRel?: number
+  /** relative tolerance for steady-state and per-token figures (default 1%) */
+  steadyRel?: number
+  /** latency tolerance (ms) against the engine's send times, on medians (p99 of the per-request
+   *  difference: twice it) */
+  latencyMs?: number
+  /** E2E against the engine's last send, on the median (p99: 4x) */
+  e2eMs?: number
+  /** the same against the server's view, which includes the request's way to the server */
+  serverViewMs?: number
+}
+
+export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.check ?? {}): Row[] {
+  const { scenario: s, raw, agg, server } = run
+  const name = s.name
+  const eRel = opts.energyRel ?? 0.005
+  const sRel = opts.steadyRel ?? 0.01
+  const latMs = opts.latencyMs ?? 2
+  const serverViewMs = opts.serverViewMs ?? 25
+  const e2eMs = opts.e2eMs ?? 5
+  const rows: Row[] = []
+  const a: number = raw.measured_window.start_unix_ms
+  const b: number = raw.measured_window.end_unix_ms
+  const durS = (b - a) / 1000
+  const em = raw.energy_metrics
+  const energy = (x: number, y: number) => server.segments.reduce((j, seg, g) => j + trueEnergyJ(seg, s.gpus[g].idleW, x, y), 0)
+  const trueE = energy(a, b)
+  // the requests of the measured window, by the server's own record: those that arrived inside it
+  const measured = server.requests.filter((r) => r.receivedMs >= a - 1 && r.receivedMs <= b)
+  const trueTokens = measured.reduce((n, r) => n + r.tokenMs.length, 0)
+
+  rows.push(row(name, 'gpu energy (window)', 'J', trueE, em.gpu_energy_j, { rel: eRel }, em.gpu_energy_uncertainty_j))
+  rows.push(row(name, 'total energy (window)', 'J', trueE, em.total_energy_j, { rel: eRel }, em.total_energy_uncertainty_j))
+  s.gpus.forEach((g, i) => {
+    if (s.gpus.length < 2) return
+    const key = Object.keys(raw.energy_per_device_j).find((k) => k.includes(`GPU-sim-${i}000`))
+    rows.push(row(name, `gpu ${i} energy (window)`, 'J', trueEnergyJ(server.segments[i], g.idleW, a, b), key ? raw.energy_per_device_j[key] : null, { rel: eRel }))
+  })
+  // llem states no power uncertainty: the energy's over the window's duration is the one it implies
+  rows.push(row(name, 'gpu average power', 'W', trueE / durS, em.gpu_power_w, { rel: eRel }, typeof em.gpu_energy_uncertainty_j === 'number' ? em.gpu_energy_uncertainty_j / durS : null))
+  rows.push(row(name, 'output tokens', 'tok', trueTokens, raw.inference_metrics.output_tokens, { abs: 0 }))
+  rows.push(row(name, 'J/token (total)', 'J/tok', trueE / trueTokens, em.energy_per_token_j, { rel: eRel }, em.energy_per_token_uncertainty_j))
+  rows.push(row(name, 'output tok/s', 'tok/s', trueTokens / durS, raw.inference_metrics.output_tokens_per_second, { rel: 0.001 }))
+
+  const ss = raw.steady_state_window
+  if (ss && ss.energy_j !== null) {
+    const x = a + ss.start_sec * 1000
+    const y = a + ss.end_sec * 1000
+    const se = energy(x, y)
+    // tokens the engine emitted inside the steady window, by iteration end
+    const st = tokensEmitted(measured, x, y)
+    rows.push(row(name, 'gpu energy (steady)', 'J', se, ss.energy_j, { rel: sRel }, ss.energy_uncertainty_j))
+    rows.push(row(name, 'J/token (steady)', 'J/tok', se / st, ss.energy_per_token_j, { rel: sRel }, ss.energy_per_token_uncertainty_j))
+  }
+  const mm = raw.measurement_methodology
+  const headlineTruth = mm.headline_window === 'steady_state' && ss ? rows.find((r) => r.metric === 'J/token (steady)')?.truth : trueE / trueTokens
+  if (headlineTruth !== undefined) rows.push(row(name, `J/token (headline, ${mm.headline_window})`, 'J/tok', headlineTruth, agg.avg_energy_per_token_j, { rel: mm.headline_window === 'total' ? eRel : sRel }, agg.avg_energy_per_token_uncertainty_j))
+
+  // per-request energies share out the window: their sum is the window's energy
+  const ok = (raw.requests as { ok: boolean; energy_j: number | null; output_tokens: number }[]).filter((r) => r.ok)
+  const perReq = ok.reduce((j, r) => j + (r.energy_j ?? 0), 0)
+  // each request's energy is the steady state's J/token x its tokens: the implied half-width is that
+  // J/token's times the tokens
+  const perTokU = ss?.energy_per_token_uncertainty_j
+  rows.push(row(name, 'sum of per-request energy', 'J', trueE, perReq, { rel: sRel }, typeof perTokU === 'number' ? perTokU * ok.reduce((n, r) => n + r.output_tokens, 0) : null))
+
+  const eb = raw.energy_breakdown
+  if (eb && eb.baseline_method === 'fresh') {
+    const idle = s.gpus.reduce((w, g) => w + g.idleW, 0)
+    rows.push(row(name, 'baseline power', 'W', idle, eb.baseline_power_w, { rel: 0.01 }))
+    rows.push(row(name, 'baseline-adjusted energy', 'J', trueE - idle * durS, eb.adjusted_j, { abs: eRel * trueE + 0.01 * idle * durS }, eb.adjusted_uncertainty_j))
+  }
+
+  // latencies per request against the server's own arrival and send times (same unix-ms clock)
+  const tags = byTag(server.requests)
+  type LRow = { ok: boolean; start_ms: number; ttft_ms: number; e2e_ms: number; tpot_ms: number | null; client_queue_ms?: number | null; prompt_id: number }
+  const pairs = (raw.requests as LRow[]).filter((r) => r.ok).flatMap((r) => {
+    const t = tags.get(`rq${r.prompt_id}`)
+    return t && t.sends.length > 0 && t.doneMs !== null ? [{ r, t, sent: a + r.start_ms }] : []
+  })
+  type Pair = (typeof pairs)[0]
+  const lat = (metric: string, tolMs: number, p99Factor: number, truth: (p: Pair) => number | null, llem: (p: Pair) => number | null | undefined) => {
+    const d = pairs.flatMap((p) => {
+      const x = truth(p)
+      const y = llem(p)
+      return x === null || typeof y !== 'number' ? [] : [{ x, y }]
+    })
+    if (d.length === 0) return
+    rows.push(row(name, `${metric}: median`, 'ms', quantile(d.map((p) => p.x), 0.5), quantile(d.map((p) => p.y), 0.5), { abs: tolMs }))
+    rows.push(row(name, `${metric}: p99 |llem - truth|`, 'ms', 0, quantile(d.map((p) => Math.abs(p.y - p.x)), 0.99), { abs: p99Factor * tolMs }))
+  }
+  // from llem's send stamp: what the engine's send times say the client should have seen
+  lat('TTFT vs engine send', latMs, 5, (p) => p.t.sends[0].ms - p.sent, (p) => p.r.ttft_ms)
+  // E2E ends where the client sees the response end ([DONE] and the HTTP body's end, as vLLM's
+  // benchmark does), after the client's event loop gets to it: looser than the token stamps
+  lat('E2E vs engine send', e2eMs, 4, (p) => p.t.doneMs! - p.sent, (p) => p.r.e2e_ms)
+  lat('TPOT vs engine send', latMs, 5, (p) => (p.t.tokenMs.length > 1 ? (p.t.sends[p.t.sends.length - 1].ms - p.t.sends[0].ms) / (p.t.tokenMs.length - 1) : null), (p) => p.r.tpot_ms)
+  // the server's view (from the request's arrival): the difference is the request's way out, client
+  // send stamp -> server arrival, which grows with simultaneous sends on a loaded host
+  lat('TTFT vs server view', serverViewMs, 2, (p) => p.t.sends[0].ms - p.t.receivedMs, (p) => p.r.ttft_ms)
+  lat('request send -> server arrival', serverViewMs, 2, () => 0, (p) => p.t.receivedMs - p.sent)
+  // the client queue of an open loop at rate inf: every request is due at the window start, so its
+  // wait is from there to the moment the server received it
+  if (pairs.some((p) => typeof p.r.client_queue_ms === 'number')) lat('client queue', serverViewMs, 2, (p) => p.t.receivedMs - a, (p) => p.r.client_queue_ms)
+  return rows
+}
+
+/**
+ * The most a correct counter reading can be off by over a window, from the scenario's physics: each of
+ * the two edges reads the counter's last update, at most one period of the highest power drawn old.
+ */
+export function counterEdgeBoundJ(run: ScenarioRun): number {
+  return run.scenario.gpus.reduce((j, g, i) => j + (2 * run.server.segments[i].reduce((w, s) => (s.w > w ? s.w : w), g.idleW) * g.periodMs) / 1000, 0)
+}
+
+/** rows outside their tolerance, apart from the metrics named (known findings), as readable lines */
+export function outsideTolerance(rows: Row[], except: string[] = []): string[] {
+  return rows.filter((r) => !r.pass && !except.includes(r.metric)).map((r) => `${r.scenario} / ${r.metric}: truth ${r.truth}, llem ${r.llem}, tolerance ${r.tolerance}, stated ±${r.uncertainty}`)
+}

@@ -1,0 +1,49 @@
+/**
+ * The scenario matrix of `npm run fidelity` and the test/fidelity-*.test.ts files. Power parameters
+ * are of an H100's order (70 W idle, a few hundred W busy); counter periods span the 20-100 ms real
+ * GPUs update at. Each scenario keeps its measured window to a few seconds so the suite stays fast.
+ */
+import type { Scenario, ScenarioGpu } from './scenario.js'
+
+const H100: ScenarioGpu = { idleW: 70, aPrefill: 0.02, bDecode: 0.12, cOccupancy: 1.5, maxBatch: 64, periodMs: 20, instant: 'h100' }
+
+export const SCENARIOS: Record<string, Scenario> = {
+  'batch 1, closed loop': {
+    name: 'batch 1, closed loop', gpus: [{ ...H100, bDecode: 2 }], tickMs: 10, requests: 12, promptWords: (i) => 16 + 8 * (i % 4), maxTokens: 16,
+    load: '{ concurrency: 1 }', baselineSeconds: 0,
+  },
+  'concurrency 64, closed loop, idle baseline': {
+    name: 'concurrency 64, closed loop, idle baseline', gpus: [{ ...H100, periodMs: 50 }], tickMs: 20, requests: 192, promptWords: (i) => 32 + (i % 8) * 16, maxTokens: 24,
+    load: '{ concurrency: 64 }', baselineSeconds: 1,
+    // 64 streams end and restart together: one client process stamps 64 sockets' chunks in turn, on a
+    // host whose 2 cores the server and the test share; its latencies are held to looser bounds
+    check: { latencyMs: 5, e2eMs: 15 },
+  },
+  'open loop, client queueing': {
+    name: 'open loop, client queueing', gpus: [H100], tickMs: 10, requests: 64, promptWords: () => 24, maxTokens: 16,
+    load: "{ rate: 'inf', concurrency: 8 }", baselineSeconds: 0,
+  },
+  '4 tokens per SSE chunk': {
+    name: '4 tokens per SSE chunk', gpus: [H100], tickMs: 10, tokensPerChunk: 4, requests: 32, promptWords: () => 24, maxTokens: 32,
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+  },
+  '2 GPUs, data parallel in the server': {
+    name: '2 GPUs, data parallel in the server', tickMs: 10, requests: 96, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,
+    gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 100, instant: 'avg1s' }],
+    load: '{ concurrency: 16 }', baselineSeconds: 0,
+  },
+  'window under 10 counter updates': {
+    name: 'window under 10 counter updates', gpus: [{ ...H100, periodMs: 100, bDecode: 0.5 }], tickMs: 10, requests: 4, promptWords: () => 16, maxTokens: 16,
+    load: '{ concurrency: 4 }', baselineSeconds: 0,
+  },
+  'ramping power': {
+    name: 'ramping power', gpus: [{ ...H100, rampWPerS: 25 }], tickMs: 10, requests: 64, promptWords: () => 24, maxTokens: 24,
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+  },
+  'power-capped (throttled)': {
+    name: 'power-capped (throttled)', gpus: [{ ...H100, bDecode: 0.6, capW: 250 }], tickMs: 10, requests: 32, promptWords: () => 24, maxTokens: 24,
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+    // sw_power_cap (0x4) the whole run: the cap binds in every busy iteration of this workload
+    nvmlExtra: () => 'throttle 0 0 inf 0x4\n',
+  },
+}

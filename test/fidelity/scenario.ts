@@ -1,0 +1,89 @@
+/**
+ * One fidelity scenario end to end: start the simulated GPU server, point the fake NVML driver at its
+ * live power trace, run the real `llem bench` (built dist/, openai backend) against it, and hold every
+ * figure a user reads beside the truth from the server's own record (checks.ts builds the rows).
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { buildFakeNvml, writeFakeNvmlConfig } from '../fixtures/fake-nvml/build.js'
+import { makeProject, runCli, type CliResult } from '../fixtures/project.js'
+import type { CheckOptions } from './checks.js'
+import { startSimServer, type SimGpu, type SimServer } from './sim-gpu-server.js'
+
+export type InstantMode = 'exact' | 'h100' | 'avg1s'
+
+export interface ScenarioGpu extends SimGpu {
+  /** energy-counter update period */
+  periodMs: number
+  instant?: InstantMode
+}
+
+export interface Scenario {
+  name: string
+  gpus: ScenarioGpu[]
+  /** engine iteration length */
+  tickMs: number
+  tokensPerChunk?: number
+  /** distinct prompts, one request each (tagged rq<i> so the server's record can be matched) */
+  requests: number
+  /** prompt length in words (= tokens on the simulated server) of request i */
+  promptWords: (i: number) => number
+  maxTokens: number
+  /** the bench's `load` (a TS literal) */
+  load: string
+  /** idle baseline seconds; 0 disables it */
+  baselineSeconds: number
+  /** more fake NVML directives (throttle reasons, processes, ...), times in seconds from the epoch */
+  nvmlExtra?: (epochUnixS: number) => string
+  /** more `measurement` options (a TS fragment starting with a comma) */
+  measurement?: string
+  /** tolerances other than checks.ts's defaults, with the reason in the matrix */
+  check?: CheckOptions
+}
+
+export interface ScenarioRun {
+  scenario: Scenario
+  cli: CliResult
+  server: SimServer
+  /** the raw process result and the aggregated result, as written */
+  raw: Record<string, any>
+  agg: Record<string, any>
+}
+
+const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: Math.max(0, words - 1) }, (_, j) => `w${j % 7}`)].join(' ')
+
+export async function runScenario(s: Scenario): Promise<ScenarioRun> {
+  const lib = buildFakeNvml('current')
+  const work = mkdtempSync(path.join(os.tmpdir(), 'llem-fidelity-'))
+  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, powerFile: path.join(work, 'power.trace') })
+  try {
+    const devices = s.gpus
+      .map((g, i) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`)
+      .join('\n')
+    const nvml = writeFakeNvmlConfig(`${devices}\n${server.nvmlLines}${s.nvmlExtra?.(server.epochUnixS) ?? ''}\n`)
+    const prompts = Array.from({ length: s.requests }, (_, i) => prompt(i, s.promptWords(i)))
+    const baseline = s.baselineSeconds > 0 ? `{ seconds: ${s.baselineSeconds}, ttlSeconds: 0 }` : '{ enabled: false }'
+    const dir = makeProject({
+      'llem.config.ts': `export default {
+  probes: ['nvml'],
+  measurement: { baseline: ${baseline}, warmup: { mode: 'fixed', requests: 1 }, sampleIntervalMs: 20 ${s.measurement ?? ''} },
+  generation: { maxTokens: ${s.maxTokens} },
+  reporters: ['json'],
+}
+`,
+      'benchmarks/sim.bench.ts': `import { bench } from 'llem'
+bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server.url}' }, model: 'sim', gpus: ${s.gpus.length},
+  dataset: { prompts: ${JSON.stringify(prompts)} }, load: ${s.load} })
+`,
+    })
+    const cli = await runCli(dir, ['bench'], { LD_LIBRARY_PATH: lib, FAKE_NVML_CONFIG: nvml, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }, { timeoutMs: 90_000 })
+    const resultsDir = path.join(dir, 'llem-results')
+    const runDir = path.join(resultsDir, readdirSync(resultsDir)[0])
+    const aggFile = readdirSync(path.join(runDir, 'aggregated'))[0]
+    const agg = JSON.parse(readFileSync(path.join(runDir, 'aggregated', aggFile), 'utf8'))
+    return { scenario: s, cli, server, raw: agg.process_results[0], agg }
+  } finally {
+    await server.close()
+  }
+}

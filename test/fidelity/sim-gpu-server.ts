@@ -1,0 +1,193 @@
+/**
+ * A simulated GPU inference server: an OpenAI-compatible streaming endpoint in front of a scripted
+ * engine whose GPUs draw power from the work placed on them, written live as the fake NVML driver's
+ * `power_file` trace (test/fixtures/fake-nvml/fake-nvml.c) on a shared wall-clock time base
+ * (`clock epoch=`), so a measuring process in another address space reads counters that follow the
+ * tokens this server sends.
+ *
+ * The engine runs fixed-length iterations on a grid (tickMs) per GPU, like a continuous-batching
+ * server: an iteration admits waiting requests up to maxBatch (their prefill, ending with the first
+ * token) and decodes one token for every request already running. Its power is
+ *   P = idle + a x prefill tokens/s + b x decode tokens/s + c x sequences in the batch + ramp x t
+ * (t since the server started). Iteration k is planned, and its power written, lookahead ticks before
+ * it starts, so the trace is on disk before any counter read can reach it; a request arriving later
+ * waits for the next planned iteration (scheduler latency, as a real engine's queue).
+ * Tokens are sent when their iteration ends, tokensPerChunk to an SSE event; every send time is
+ * recorded on the clock llem stamps with (performance.timeOrigin + performance.now(), unix ms).
+ * The truth (power segments, each request's arrival and send times) is kept here and computed from
+ * the scenario's physics only; see truth.ts.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
+
+export interface SimGpu {
+  idleW: number
+  /** W per prefill token/s */
+  aPrefill: number
+  /** W per decode token/s */
+  bDecode: number
+  /** W per sequence in the batch */
+  cOccupancy: number
+  maxBatch: number
+  /** W per second since the server started, added while busy (a die warming up) */
+  rampWPerS?: number
+  /** cap on the total draw (a power limit: the clock drops, so an iteration takes P/cap longer) */
+  capW?: number
+}
+
+export interface SimServerOptions {
+  gpus: SimGpu[]
+  tickMs: number
+  /** iterations planned ahead of their start (default 3) */
+  lookahead?: number
+  tokensPerChunk?: number
+  /** the fake NVML power_file this server appends to */
+  powerFile: string
+}
+
+export interface SimRequest {
+  id: number
+  prompt: string
+  gpu: number
+  promptTokens: number
+  maxTokens: number
+  receivedMs: number
+  /** engine emission times (iteration ends), one per token, unix ms */
+  tokenMs: number[]
+  /** SSE events: actual send time (unix ms) and tokens carried */
+  sends: { ms: number; tokens: number }[]
+  doneMs: number | null
+}
+
+export interface Segment { t0Ms: number; t1Ms: number; w: number }
+
+interface Engine { gpu: SimGpu; waiting: Live[]; running: Live[]; nextK: number; nextStartMs: number; segments: Segment[] }
+interface Live { req: SimRequest; produced: number; pendingTokens: number; res: http.ServerResponse; chat: boolean }
+
+export interface SimServer {
+  url: string
+  epochUnixS: number
+  requests: SimRequest[]
+  /** true power per GPU (idle outside the segments) */
+  segments: Segment[][]
+  /** the fake NVML script lines that bind the driver to this server: clock and power_file */
+  nvmlLines: string
+  close(): Promise<void>
+}
+
+const nowMs = () => performance.timeOrigin + performance.now()
+
+export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
+  const tick = o.tickMs
+  const lookahead = o.lookahead ?? 3
+  const perChunk = o.tokensPerChunk ?? 1
+  // the epoch on a whole second keeps the driver's times short and the trace readable
+  const epochMs = Math.floor(nowMs() / 1000) * 1000
+  writeFileSync(o.powerFile, '')
+  const requests: SimRequest[] = []
+  const engines: Engine[] = o.gpus.map((gpu) => ({ gpu, waiting: [], running: [], nextK: 0, nextStartMs: epochMs, segments: [] }))
+  const emissions: { dueMs: number; live: Live; last: boolean }[] = []
+
+  const send = (l: Live, final: boolean) => {
+    const t = nowMs()
+    const piece = ' tok'.repeat(l.pendingTokens)
+    const finish = final ? 'length' : null
+    const choice = l.chat ? { index: 0, delta: { content: piece }, finish_reason: finish } : { index: 0, text: piece, finish_reason: finish }
+    l.res.write(`data: ${JSON.stringify({ choices: [choice] })}\n\n`)
+    l.req.sends.push({ ms: t, tokens: l.pendingTokens })
+    l.pendingTokens = 0
+    if (final) {
+      l.res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: l.req.promptTokens, completion_tokens: l.produced } })}\n\n`)
+      l.res.end('data: [DONE]\n\n')
+      l.req.doneMs = t
+    }
+  }
+
+  // plan one iteration on one engine: who runs, what it draws, when its tokens are due
+  const plan = (e: Engine, startMs: number) => {
+    let durMs = tick
+    const admitted = e.waiting.splice(0, Math.max(0, e.gpu.maxBatch - e.running.length))
+    const decoding = e.running.length
+    const prefillTokens = admitted.reduce((s, l) => s + l.req.promptTokens, 0)
+    e.running.push(...admitted)
+    const batch = e.running.length
+    if (batch === 0) return startMs + durMs
+    const g = e.gpu
+    let w = g.idleW + (g.aPrefill * prefillTokens + g.bDecode * (decoding + 0)) / (tick / 1000) + g.cOccupancy * batch + (g.rampWPerS ?? 0) * ((startMs - epochMs) / 1000)
+    if (g.capW !== undefined && w > g.capW) {
+      // the same work at the capped power takes proportionally longer (energy of the iteration kept)
+      durMs = (tick * w) / g.capW
+      w = g.capW
+    }
+    const endMs = startMs + durMs
+    e.segments.push({ t0Ms: startMs, t1Ms: endMs, w })
+    appendFileSync(o.powerFile, `${engines.indexOf(e)} ${((startMs - epochMs) / 1000).toFixed(6)} ${((endMs - epochMs) / 1000).toFixed(6)} ${w.toFixed(6)}\n`)
+    for (const l of [...e.running]) {
+      l.produced++
+      l.req.tokenMs.push(endMs)
+      const last = l.produced >= l.req.maxTokens
+      emissions.push({ dueMs: endMs, live: l, last })
+      if (last) e.running.splice(e.running.indexOf(l), 1)
+    }
+    return endMs
+  }
+
+  let stopped = false
+  const loop = () => {
+    if (stopped) return
+    const now = nowMs()
+    for (const e of engines) {
+      // never plan an iteration that has already begun: the trace must precede every read of it
+      if (e.nextStartMs < now + tick) e.nextStartMs = now + tick
+      while (e.nextStartMs < now + lookahead * tick) e.nextStartMs = plan(e, e.nextStartMs)
+    }
+    emissions.sort((a, b) => a.dueMs - b.dueMs)
+    while (emissions.length && emissions[0].dueMs <= now) {
+      const { live, last } = emissions.shift()!
+      live.pendingTokens++
+      if (last || live.pendingTokens >= perChunk) send(live, last)
+    }
+    setTimeout(loop, 1)
+  }
+  loop()
+
+  const server = http.createServer(async (req, res) => {
+    // arrival: when the request's head reached the server, before its body is read
+    const arrivedMs = nowMs()
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {}
+    if (req.url?.endsWith('/models')) return void res.end(JSON.stringify({ data: [{ id: 'sim' }] }))
+    if (req.url === '/tokenize') return void res.end(JSON.stringify({ tokens: words(String(body.content ?? '')).map((_, i) => i) }))
+    if (!/\/(chat\/)?completions$/.test(String(req.url))) return void res.writeHead(404).end()
+    const chat = String(req.url).includes('chat')
+    const prompt = chat ? ((body.messages as { content: string }[]) ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '')
+    const r: SimRequest = { id: requests.length, prompt, gpu: 0, promptTokens: Math.max(1, words(prompt).length), maxTokens: Number(body.max_tokens ?? body.max_completion_tokens ?? 16), receivedMs: arrivedMs, tokenMs: [], sends: [], doneMs: null }
+    requests.push(r)
+    // data parallel inside the server: the GPU with the least work takes the request
+    const e = engines.reduce((best, x) => (x.waiting.length + x.running.length < best.waiting.length + best.running.length ? x : best))
+    r.gpu = engines.indexOf(e)
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    e.waiting.push({ req: r, produced: 0, pendingTokens: 0, res, chat })
+  })
+  server.keepAliveTimeout = 1000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    epochUnixS: epochMs / 1000,
+    requests,
+    segments: engines.map((e) => e.segments),
+    nvmlLines: `clock epoch=${(epochMs / 1000).toFixed(3)}\npower_file ${o.powerFile}\n`,
+    close: () => new Promise((r) => {
+      stopped = true
+      server.closeAllConnections()
+      server.close(() => r())
+    }),
+  }
+}
+
+function words(s: string): string[] {
+  return s.split(/\s+/).filter(Boolean)
+}
