@@ -5,6 +5,7 @@
 import { cac } from 'cac'
 import { isLlemError } from '../errors.js'
 import { CLI_FLAGS, splitArgv } from './argv.js'
+import { tolerateClosedOutput } from './closed-output.js'
 import { VERSION } from './version.js'
 
 export interface CommonFlags {
@@ -34,6 +35,8 @@ export interface CommonFlags {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `llem ... | head` closes the pipe early: output stops there, the command goes on (closed-output.ts)
+  tolerateClosedOutput()
   // the option schema is only needed when a config option is given as a flag: keep --help light
   const hasOptionFlags = argv.some((a) => /^--[^=]+/.test(a) && !(CLI_FLAGS as readonly string[]).includes(a.slice(2).split('=')[0]))
   const isBoolean = hasOptionFlags ? (await import('../config/overrides.js')).isBooleanOption : undefined

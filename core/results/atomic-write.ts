@@ -1,20 +1,40 @@
 /**
  * Write a file so that readers only ever see the old contents or the complete new ones: a result
- * file cut in half by a crash or Ctrl-C would be worse than none, because it looks like data.
- * The temp file lives in the target's directory so the final rename never crosses file systems.
+ * file cut in half by a crash, Ctrl-C or a full disk would be worse than none, because it looks like
+ * data. The temp file lives in the target's directory so the final rename never crosses file systems.
+ * A write that fails is recorded (writeFailures()), so the run can name every file it could not write.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 
+/** A file that could not be written; its previous contents (or its absence) are kept. */
+export class FileWriteError extends Error {
+  readonly code: string | undefined
+  constructor(readonly file: string, override readonly cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause)
+    super(`cannot write ${file}: ${why}; its previous contents are kept`)
+    this.name = 'FileWriteError'
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code
+  }
+}
+
+// every failed write of this process, in order: the run summary names them (see core/run/run-bench.ts)
+const failures: FileWriteError[] = []
+
+/** The writes that failed in this process so far (callers keep the length they started at). */
+export function writeFailures(): readonly FileWriteError[] {
+  return failures
+}
+
 /**
  * Atomically replace `file` with `data`: creates missing parent directories, writes
  * `<file>.<pid>.<rand>.tmp`, fsyncs it, renames it over `file`, then fsyncs the directory (best
  * effort: not every platform or file system allows opening a directory) so the rename itself is durable.
- * On failure the temp file is removed and the error rethrown; `file` is left untouched.
+ * On failure the temp file is removed and a FileWriteError thrown; `file` is left untouched.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await replaceAtomically(file, (fh) => fh.writeFile(data))
+  await replaceAtomically(file, (fh) => writeAll(fh, data))
 }
 
 /**
@@ -30,24 +50,40 @@ export async function writeFileAtomicPieces(file: string, pieces: Iterable<strin
       batch.push(piece)
       size += piece.length
       if (size >= 1 << 20) {
-        await fh.write(batch.join(''))
+        await writeAll(fh, batch.join(''))
         batch = []
         size = 0
       }
     }
-    if (batch.length) await fh.write(batch.join(''))
+    if (batch.length) await writeAll(fh, batch.join(''))
   })
+}
+
+/**
+ * write(2) may write less than asked (a disk or quota that fills up mid-write) and say so only through
+ * its count; FileHandle.write passes that count on and does not retry. So loop until every byte is
+ * written: the next write of a full disk then fails with ENOSPC instead of the file being cut short.
+ */
+async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+  let off = 0
+  while (off < buf.byteLength) {
+    const { bytesWritten } = await fh.write(buf, off, buf.byteLength - off)
+    if (bytesWritten <= 0) throw Object.assign(new Error(`wrote ${off} of ${buf.byteLength} bytes, then nothing more`), { code: 'EIO' })
+    off += bytesWritten
+  }
 }
 
 /** temp file in the same directory -> write -> fsync -> rename -> fsync the directory */
 async function replaceAtomically(file: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
   const dir = path.dirname(file)
-  await mkdir(dir, { recursive: true })
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   try {
+    await mkdir(dir, { recursive: true })
     const fh = await open(tmp, 'w')
     try {
       await write(fh)
+      // fsync reports write-back errors (ENOSPC, EIO, EDQUOT on NFS) that write itself did not
       await fh.sync()
     } finally {
       await fh.close()
@@ -55,7 +91,9 @@ async function replaceAtomically(file: string, write: (fh: FileHandle) => Promis
     await rename(tmp, file)
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => {})
-    throw e
+    const err = new FileWriteError(file, e)
+    failures.push(err)
+    throw err
   }
   await syncDir(dir)
 }

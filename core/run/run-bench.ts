@@ -14,7 +14,7 @@ import { createDispatcher } from '../reporters/dispatch.js'
 import { loadReporters } from '../reporters/load-reporters.js'
 import type { ExperimentInfo, RunSummary } from '../reporters/types.js'
 import { aggregate } from '../results/aggregate.js'
-import { writeFileAtomic } from '../results/atomic-write.js'
+import { writeFailures, writeFileAtomic } from '../results/atomic-write.js'
 import { summariseRepeats } from '../results/repeat-stats.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from '../results/schema.js'
 import { newRunId, RunStore } from '../results/store.js'
@@ -98,10 +98,14 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   // after --resume the run's results are the earlier completed ones plus what runs now
   const results: AggregatedResult[] = [...(opts.resume?.prior ?? [])]
   const task = (x: Experiment, processIndex: number, numProcesses: number, othersRunning = false): SessionTask => ({ runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses, othersRunning })
+  // a file that cannot be written (a full disk) fails that file, not the run: its result still
+  // reaches the reporters, and the end of the run names it and exits non-zero
+  const failedWritesBefore = writeFailures().length
+  const keepGoing = (p: Promise<void>) => p.catch(() => {})
   const finish = async (x: Experiment, raws: RawProcessResult[]) => {
-    for (const raw of raws) await store.writeRaw(raw)
+    for (const raw of raws) await keepGoing(store.writeRaw(raw))
     const agg = aggregate(raws)
-    await store.writeAggregated(agg)
+    await keepGoing(store.writeAggregated(agg))
     results.push(agg)
     await dispatcher.emit('onExperimentEnd', experimentInfo(x), agg)
     return agg
@@ -165,7 +169,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   }
   const { failures, interrupted } = outcome
   const repeats = summariseRepeats(results)
-  if (repeats.length) await writeFileAtomic(path.join(store.runDir, 'repeats.json'), JSON.stringify(repeats, null, 2) + '\n')
+  if (repeats.length) await keepGoing(writeFileAtomic(path.join(store.runDir, 'repeats.json'), JSON.stringify(repeats, null, 2) + '\n'))
   const summary: RunSummary = {
     runId,
     runDir: store.runDir,
@@ -177,5 +181,10 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   }
   await dispatcher.emit('onRunEnd', summary)
   if (dispatcher.errors().length > 0 && summary.status === 'passed') summary.status = 'failed'
+  const unwritten = [...new Map(writeFailures().slice(failedWritesBefore).map((f) => [f.file, f])).values()]
+  if (unwritten.length) {
+    if (summary.status === 'passed') summary.status = 'failed'
+    process.stderr.write(`llem: ${unwritten.length} file(s) could not be written; each keeps its previous contents (or stays absent):\n${unwritten.map((f) => `  ${f.file}: ${f.cause instanceof Error ? f.cause.message : String(f.cause)}\n`).join('')}`)
+  }
   return summary
 }
