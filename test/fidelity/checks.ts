@@ -44,10 +44,12 @@ export interface CheckOptions {
   energyRel?: number
   /** relative tolerance for steady-state and per-token figures (default 1%) */
   steadyRel?: number
-  /** latency tolerance (ms) against the engine's send times, on medians (p99 of the per-request
-   *  difference: twice it) */
+  /** latency tolerance (ms) against the engine's send times, on medians (TPOT's p99: 2.5x) */
   latencyMs?: number
-  /** E2E against the engine's last send, on the median (p99: 4x) */
+  /** the p99 of a per-request difference: one late wake-up of a client sharing 2 cores with the server
+   *  and the test reaches this; the medians above catch a wrong definition */
+  p99Ms?: number
+  /** E2E against the engine's last send, on the median (p99: twice p99Ms) */
   e2eMs?: number
   /** the same against the server's view, which includes the request's way to the server */
   serverViewMs?: number
@@ -61,6 +63,7 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
   const latMs = opts.latencyMs ?? 2
   const serverViewMs = opts.serverViewMs ?? 25
   const e2eMs = opts.e2eMs ?? 5
+  const p99Ms = opts.p99Ms ?? 25
   const rows: Row[] = []
   const a: number = raw.measured_window.start_unix_ms
   const b: number = raw.measured_window.end_unix_ms
@@ -122,7 +125,7 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
     return t && t.sends.length > 0 && t.doneMs !== null ? [{ r, t, sent: a + r.start_ms }] : []
   })
   type Pair = (typeof pairs)[0]
-  const lat = (metric: string, tolMs: number, p99Factor: number, truth: (p: Pair) => number | null, llem: (p: Pair) => number | null | undefined) => {
+  const lat = (metric: string, tolMs: number, p99TolMs: number, truth: (p: Pair) => number | null, llem: (p: Pair) => number | null | undefined) => {
     const d = pairs.flatMap((p) => {
       const x = truth(p)
       const y = llem(p)
@@ -130,21 +133,21 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
     })
     if (d.length === 0) return
     rows.push(row(name, `${metric}: median`, 'ms', quantile(d.map((p) => p.x), 0.5), quantile(d.map((p) => p.y), 0.5), { abs: tolMs }))
-    rows.push(row(name, `${metric}: p99 |llem - truth|`, 'ms', 0, quantile(d.map((p) => Math.abs(p.y - p.x)), 0.99), { abs: p99Factor * tolMs }))
+    rows.push(row(name, `${metric}: p99 |llem - truth|`, 'ms', 0, quantile(d.map((p) => Math.abs(p.y - p.x)), 0.99), { abs: p99TolMs }))
   }
   // from llem's send stamp: what the engine's send times say the client should have seen
-  lat('TTFT vs engine send', latMs, 5, (p) => p.t.sends[0].ms - p.sent, (p) => p.r.ttft_ms)
+  lat('TTFT vs engine send', latMs, p99Ms, (p) => p.t.sends[0].ms - p.sent, (p) => p.r.ttft_ms)
   // E2E ends where the client sees the response end ([DONE] and the HTTP body's end, as vLLM's
   // benchmark does), after the client's event loop gets to it: looser than the token stamps
-  lat('E2E vs engine send', e2eMs, 4, (p) => p.t.doneMs! - p.sent, (p) => p.r.e2e_ms)
-  lat('TPOT vs engine send', latMs, 5, (p) => (p.t.tokenMs.length > 1 ? (p.t.sends[p.t.sends.length - 1].ms - p.t.sends[0].ms) / (p.t.tokenMs.length - 1) : null), (p) => p.r.tpot_ms)
+  lat('E2E vs engine send', e2eMs, 2 * p99Ms, (p) => p.t.doneMs! - p.sent, (p) => p.r.e2e_ms)
+  lat('TPOT vs engine send', latMs, latMs * 2.5, (p) => (p.t.tokenMs.length > 1 ? (p.t.sends[p.t.sends.length - 1].ms - p.t.sends[0].ms) / (p.t.tokenMs.length - 1) : null), (p) => p.r.tpot_ms)
   // the server's view (from the request's arrival): the difference is the request's way out, client
   // send stamp -> server arrival, which grows with simultaneous sends on a loaded host
-  lat('TTFT vs server view', serverViewMs, 2, (p) => p.t.sends[0].ms - p.t.receivedMs, (p) => p.r.ttft_ms)
-  lat('request send -> server arrival', serverViewMs, 2, () => 0, (p) => p.t.receivedMs - p.sent)
+  lat('TTFT vs server view', serverViewMs, 2 * serverViewMs + p99Ms, (p) => p.t.sends[0].ms - p.t.receivedMs, (p) => p.r.ttft_ms)
+  lat('request send -> server arrival', serverViewMs, 2 * serverViewMs + p99Ms, () => 0, (p) => p.t.receivedMs - p.sent)
   // the client queue of an open loop at rate inf: every request is due at the window start, so its
   // wait is from there to the moment the server received it
-  if (pairs.some((p) => typeof p.r.client_queue_ms === 'number')) lat('client queue', serverViewMs, 2, (p) => p.t.receivedMs - a, (p) => p.r.client_queue_ms)
+  if (pairs.some((p) => typeof p.r.client_queue_ms === 'number')) lat('client queue', serverViewMs, 2 * serverViewMs + p99Ms, (p) => p.t.receivedMs - a, (p) => p.r.client_queue_ms)
   return rows
 }
 

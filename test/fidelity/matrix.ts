@@ -27,6 +27,10 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: '4 tokens per SSE chunk', gpus: [H100], tickMs: 10, tokensPerChunk: 4, requests: 32, promptWords: () => 24, maxTokens: 32,
     load: '{ concurrency: 8 }', baselineSeconds: 0,
   },
+  '4 tokens per SSE chunk, usage on every chunk': {
+    name: '4 tokens per SSE chunk, usage on every chunk', gpus: [H100], tickMs: 10, tokensPerChunk: 4, continuousUsage: true, requests: 32, promptWords: () => 24, maxTokens: 32,
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+  },
   '2 GPUs, data parallel in the server': {
     name: '2 GPUs, data parallel in the server', tickMs: 10, requests: 96, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 100, instant: 'avg1s' }],

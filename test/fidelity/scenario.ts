@@ -25,6 +25,8 @@ export interface Scenario {
   /** engine iteration length */
   tickMs: number
   tokensPerChunk?: number
+  /** usage on every SSE event (vLLM's continuous_usage_stats) */
+  continuousUsage?: boolean
   /** distinct prompts, one request each (tagged rq<i> so the server's record can be matched) */
   requests: number
   /** prompt length in words (= tokens on the simulated server) of request i */
@@ -56,7 +58,7 @@ const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: 
 export async function runScenario(s: Scenario): Promise<ScenarioRun> {
   const lib = buildFakeNvml('current')
   const work = mkdtempSync(path.join(os.tmpdir(), 'llem-fidelity-'))
-  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, powerFile: path.join(work, 'power.trace') })
+  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage, powerFile: path.join(work, 'power.trace') })
   try {
     const devices = s.gpus
       .map((g, i) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`)
@@ -78,10 +80,15 @@ bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server
 `,
     })
     const cli = await runCli(dir, ['bench'], { LD_LIBRARY_PATH: lib, FAKE_NVML_CONFIG: nvml, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }, { timeoutMs: 90_000 })
-    const resultsDir = path.join(dir, 'llem-results')
-    const runDir = path.join(resultsDir, readdirSync(resultsDir)[0])
-    const aggFile = readdirSync(path.join(runDir, 'aggregated'))[0]
-    const agg = JSON.parse(readFileSync(path.join(runDir, 'aggregated', aggFile), 'utf8'))
+    let agg: Record<string, any>
+    try {
+      const resultsDir = path.join(dir, 'llem-results')
+      const runDir = path.join(resultsDir, readdirSync(resultsDir)[0])
+      const aggFile = readdirSync(path.join(runDir, 'aggregated'))[0]
+      agg = JSON.parse(readFileSync(path.join(runDir, 'aggregated', aggFile), 'utf8'))
+    } catch (e) {
+      throw new Error(`llem bench wrote no aggregated result (exit ${cli.code}):\n${cli.stderr.slice(-3000)}\n${cli.stdout.slice(-2000)}`, { cause: e })
+    }
     return { scenario: s, cli, server, raw: agg.process_results[0], agg }
   } finally {
     await server.close()

@@ -43,6 +43,8 @@ export interface SimServerOptions {
   /** iterations planned ahead of their start (default 3) */
   lookahead?: number
   tokensPerChunk?: number
+  /** usage (tokens so far) on every event, as vLLM's continuous_usage_stats */
+  continuousUsage?: boolean
   /** the fake NVML power_file this server appends to */
   powerFile: string
 }
@@ -61,7 +63,8 @@ export interface SimRequest {
   doneMs: number | null
 }
 
-export interface Segment { t0Ms: number; t1Ms: number; w: number }
+/** one engine iteration: its true power, sequences in the batch, prompt tokens it prefilled */
+export interface Segment { t0Ms: number; t1Ms: number; w: number; batch: number; prefillTokens: number }
 
 interface Engine { gpu: SimGpu; waiting: Live[]; running: Live[]; nextK: number; nextStartMs: number; segments: Segment[] }
 interface Live { req: SimRequest; produced: number; pendingTokens: number; res: http.ServerResponse; chat: boolean }
@@ -95,8 +98,10 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     const piece = ' tok'.repeat(l.pendingTokens)
     const finish = final ? 'length' : null
     const choice = l.chat ? { index: 0, delta: { content: piece }, finish_reason: finish } : { index: 0, text: piece, finish_reason: finish }
-    l.res.write(`data: ${JSON.stringify({ choices: [choice] })}\n\n`)
     l.req.sends.push({ ms: t, tokens: l.pendingTokens })
+    const sentSoFar = l.req.sends.reduce((n, x) => n + x.tokens, 0)
+    const usage = o.continuousUsage ? { usage: { prompt_tokens: l.req.promptTokens, completion_tokens: sentSoFar } } : {}
+    l.res.write(`data: ${JSON.stringify({ choices: [choice], ...usage })}\n\n`)
     l.pendingTokens = 0
     if (final) {
       l.res.write(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: l.req.promptTokens, completion_tokens: l.produced } })}\n\n`)
@@ -122,7 +127,7 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
       w = g.capW
     }
     const endMs = startMs + durMs
-    e.segments.push({ t0Ms: startMs, t1Ms: endMs, w })
+    e.segments.push({ t0Ms: startMs, t1Ms: endMs, w, batch, prefillTokens })
     appendFileSync(o.powerFile, `${engines.indexOf(e)} ${((startMs - epochMs) / 1000).toFixed(6)} ${((endMs - epochMs) / 1000).toFixed(6)} ${w.toFixed(6)}\n`)
     for (const l of [...e.running]) {
       l.produced++
