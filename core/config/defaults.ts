@@ -33,6 +33,8 @@ export interface ResolvedExperimentOptions {
     steadyStateMinTargetShare: number
     /** the measured window lasts at least this long (s): the dataset is cycled past load.requests until it does (0: off) */
     minWindowSec: number
+    /** warn when the client's event loop runs later than this (p99, ms) during the window */
+    clientLoopDelayWarnMs: number
     /** a count, or a percent string such as '5%' */
     maxFailedRequests: number | string
     energyAgreementPct: number
@@ -83,6 +85,8 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
     // off by default: a run measures the requests it asks for; a short window is reported with its
     // wide uncertainty and lower confidence instead
     minWindowSec: 0,
+    // a token stamp late by 1 ms is already 5% of a 20 ms decode step
+    clientLoopDelayWarnMs: 1,
     // a failed request is a measurement of nothing: none allowed unless asked for
     maxFailedRequests: 0,
     energyAgreementPct: 10,

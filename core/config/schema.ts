@@ -70,6 +70,8 @@ export const measurementSchema = z.strictObject({
   steadyStateMinTargetShare: z.number().min(0).max(1).optional(),
   /** keep sending (cycling the dataset past load.requests) until the measured window lasts this many seconds; load.duration still stops it */
   minWindowSec: z.number().min(0).optional(),
+  /** warn when the client's event loop is late by more than this (p99, ms) during the window: its token stamps are late by as much */
+  clientLoopDelayWarnMs: z.number().positive().optional(),
   /** failed measured requests allowed before the experiment fails: a count (3) or a percent of the requests ('5%') */
   maxFailedRequests: z.union([z.int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, "a percent such as '5%'")]).optional(),
   /** warn when counter energy and integrated instant power differ by more than this many percent */

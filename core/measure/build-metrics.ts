@@ -8,6 +8,7 @@ import { summarise } from '../stats/summary.js'
 import { buildEnergy, energyWindow, type EnergyInput } from './energy-metrics.js'
 import { maxOf } from '../stats/extent.js'
 import { estimateFlops } from './flops.js'
+import { EXPERIMENT_DEFAULTS } from '../config/defaults.js'
 import { requestLatency, type LatencyMode } from './latency.js'
 
 export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequests'> {
@@ -19,6 +20,8 @@ export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequ
   slo?: { ttftMs: number | null; tpotMs: number | null; e2eMs: number | null }
   /** the backend's own view of the window (engine metrics, worker memory): preferred where present */
   observed?: WindowObservations | null
+  /** measurement.clientLoopDelayWarnMs; its default when not given */
+  clientLoopDelayWarnMs?: number
 }
 
 /**
@@ -34,6 +37,9 @@ export function sloAttainment(requests: RequestRecord[], slo: MetricsInput['slo'
     (slo.e2eMs === null || (r.e2e_ms !== null && r.e2e_ms <= slo.e2eMs))
   return requests.filter(meets).length / requests.length
 }
+
+/** the share of the window the client's loop must be busy for its lateness to be its own doing */
+const SATURATED_UTILISATION = 0.5
 
 export function buildMetrics(input: MetricsInput) {
   // one window for everything: the interval between the two energy reads (see energyWindow)
@@ -55,6 +61,13 @@ export function buildMetrics(input: MetricsInput) {
     const worst = maxOf(capped.map((r) => r.start - r.scheduled!))
     warnings.push(`${capped.length} of ${outcome.requests.length} requests arrived with load.concurrency = ${input.concurrency} already in flight and waited in the client up to ${worst.toFixed(0)} ms before being sent: ttft/e2e count from the send (the server's view); ttft_incl_queue/e2e_incl_queue count from the scheduled arrival`)
   }
+
+  const loop = outcome.clientLoopDelay ?? null
+  const loopLimit = input.clientLoopDelayWarnMs ?? EXPERIMENT_DEFAULTS.measurement.clientLoopDelayWarnMs
+  // saturated: late beyond the limit while busy most of the time (lateness of an idle loop comes from
+  // elsewhere on the machine: it is recorded, but more streams per process would not be the cause)
+  if (loop && loop.p99_ms > loopLimit && loop.utilisation >= SATURATED_UTILISATION)
+    warnings.push(`client saturated: llem's event loop was busy ${(loop.utilisation * 100).toFixed(0)}% of the window and ran up to ${loop.p99_ms.toFixed(1)} ms late (p99; max ${loop.max_ms.toFixed(1)} ms), above measurement.clientLoopDelayWarnMs = ${loopLimit} ms: token times stamped by llem's client may be late by that much. Use fewer streams per process (data parallel processes, or a lower concurrency) or a machine with more free cores`)
 
   const e = buildEnergy({ ...input, outputTokens, okRequests: ok.length })
   warnings.push(...e.warnings)
@@ -122,6 +135,9 @@ export function buildMetrics(input: MetricsInput) {
         streaming_mode: input.latencyMode === 'TRUE_STREAMING',
         warmup_requests_excluded: input.warmupRequests,
         measurement_mode: input.latencyMode,
+        client_loop_delay_p99_ms: loop?.p99_ms ?? null,
+        client_loop_delay_max_ms: loop?.max_ms ?? null,
+        client_loop_utilisation: loop?.utilisation ?? null,
       },
     } satisfies NonNullable<RawProcessResult['inference_metrics']>,
     compute: {

@@ -4,7 +4,7 @@
  * distributed arrival times (vLLM's method), `concurrency` caps how many are in flight. The hot path
  * only pushes performance.now() values; all statistics are computed after the window closes.
  */
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { BackendSession } from '../backends/types.js'
 import type { DatasetPrompt } from '../workload/dataset.js'
 import { arrivalOffsetsMs } from '../workload/arrivals.js'
@@ -33,6 +33,9 @@ export interface RequestTiming {
   error: string | null
 }
 
+/** the event-loop delay histogram's sampling timer (ms): its finest setting */
+export const LOOP_DELAY_RESOLUTION_MS = 1
+
 export interface LoadPlan {
   concurrency: number
   rate: number | 'inf' | null
@@ -56,6 +59,9 @@ export interface LoadOutcome {
   requests: RequestTiming[]
   windowStart: number
   windowEnd: number
+  /** how late this process's event loop ran its callbacks during the load (ms): every token stamp is
+   *  taken on that loop, so a stamp can be late by this much; absent when not measured */
+  clientLoopDelay?: { p50_ms: number; p99_ms: number; max_ms: number; utilisation: number } | null
 }
 
 export async function runLoad(
@@ -65,6 +71,19 @@ export async function runLoad(
   hooks: { onRequestDone?: (done: number) => void; signal?: AbortSignal } = {},
 ): Promise<LoadOutcome> {
   const results: RequestTiming[] = []
+  // the loop's own lateness while it stamps tokens (1 ms resolution: the finest the histogram samples)
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
+  loopDelay.enable()
+  // and how much of the window it spent working rather than waiting for I/O: near 1, the client itself
+  // is the bottleneck; near 0, any lateness came from elsewhere on the machine
+  const elu0 = performance.eventLoopUtilization()
+  // one listener on the run's signal, however many requests are in flight: each request gets its own
+  // signal, aborted from here (listeners piled on one shared signal trip Node's leak warning past 10)
+  const inFlightAborts = new Set<AbortController>()
+  const abortAll = () => {
+    for (const c of inFlightAborts) c.abort()
+  }
+  hooks.signal?.addEventListener('abort', abortAll, { once: true })
   const windowStart = performance.now()
   const deadline = plan.durationMs === null ? Infinity : windowStart + plan.durationMs
   const minUntil = windowStart + (plan.minWindowMs ?? 0)
@@ -89,8 +108,11 @@ export async function runLoad(
         timing.chunkCounts.push(count)
       },
     }
+    const abort = new AbortController()
+    if (hooks.signal?.aborted) abort.abort()
+    inFlightAborts.add(abort)
     try {
-      const r = await session.generate({ prompt: prompt.text, maxTokens: plan.maxTokens, signal: hooks.signal }, sink)
+      const r = await session.generate({ prompt: prompt.text, maxTokens: plan.maxTokens, signal: abort.signal }, sink)
       if (r.endMs !== undefined) timing.end = r.endMs
       timing.inputTokens = r.inputTokens
       timing.outputTokens = r.outputTokens
@@ -103,6 +125,8 @@ export async function runLoad(
       timing.ok = false
       timing.error = e instanceof Error ? e.message : String(e)
       timing.outputTokens = timing.chunkCounts.reduce((a, b) => a + b, 0)
+    } finally {
+      inFlightAborts.delete(abort)
     }
     if (timing.end === 0) timing.end = performance.now()
     results.push(timing)
@@ -153,9 +177,17 @@ export async function runLoad(
     }
     await Promise.all(running)
   }
+  const windowEnd = performance.now()
+  loopDelay.disable()
+  const utilisation = performance.eventLoopUtilization(elu0).utilization
+  hooks.signal?.removeEventListener('abort', abortAll)
   if (fatal !== null) throw fatal
   results.sort((a, b) => a.index - b.index)
-  return { requests: results, windowStart, windowEnd: performance.now() }
+  // the histogram records each tick's whole interval in ns, the 1 ms timer period included: the
+  // lateness is what exceeds it. With no sample yet (a load shorter than one tick) there is none
+  const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)
+  const clientLoopDelay = loopDelay.count > 0 ? { p50_ms: ms(loopDelay.percentile(50)), p99_ms: ms(loopDelay.percentile(99)), max_ms: ms(loopDelay.max), utilisation } : null
+  return { requests: results, windowStart, windowEnd, clientLoopDelay }
 }
 
 function sleep(ms: number): Promise<void> {

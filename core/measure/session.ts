@@ -10,6 +10,7 @@ import { collectMachineInfo } from '../env/machine.js'
 import { isLlemError, LlemError } from '../errors.js'
 import { builtinBackends } from '../plugins/builtins.js'
 import { writeFileAtomic } from '../results/atomic-write.js'
+import { redactText } from '../results/redact.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { loadDataset } from '../workload/dataset.js'
 import { measureBaseline } from './baseline.js'
@@ -126,7 +127,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
       slo: cfg.slo,
       observed,
-      headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, steadyMinTargetShare: cfg.measurement.steadyStateMinTargetShare, agreementPct: cfg.measurement.energyAgreementPct,
+      headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, steadyMinTargetShare: cfg.measurement.steadyStateMinTargetShare, clientLoopDelayWarnMs: cfg.measurement.clientLoopDelayWarnMs, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method
     const warnings = [...result.measurement_warnings, ...metrics.warnings, ...sessions.flatMap((s) => s.warnings())]
@@ -193,7 +194,8 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     // the whole backend log (a server's output, a worker's stderr) stays with the result
     const rel = path.join('logs', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.log`)
     try {
-      await writeFileAtomic(path.join(task.runDir, rel), logs.join('\n') + '\n')
+      // a server prints what it was given (its command line, its environment): masked like results
+      await writeFileAtomic(path.join(task.runDir, rel), logs.map(redactText).join('\n') + '\n')
       result.log_path = rel
     } catch {
       /* the log tail is in the error already */

@@ -85,6 +85,12 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
         lat[0].measurement_mode,
       )
     : null
+  // the worst process's loop: a stamp is as late as the loop that took it
+  const loopOf = (k: 'client_loop_delay_p99_ms' | 'client_loop_delay_max_ms') => {
+    const v = lat.map((l) => l[k]).filter((x): x is number => typeof x === 'number')
+    return v.length ? maxOf(v) : null
+  }
+  if (stats) Object.assign(stats, { client_loop_delay_p99_ms: loopOf('client_loop_delay_p99_ms'), client_loop_delay_max_ms: loopOf('client_loop_delay_max_ms') })
   const perDevice: Record<string, number> = {}
   for (const r of done) for (const [k, v] of Object.entries(r.energy_per_device_j)) perDevice[multi ? `process_${r.process_index}:${k}` : k] = v
   const method = done.length ? (energy.map((e) => e.method).sort((a, b) => METHOD_RANK[a] - METHOD_RANK[b])[0] ?? 'none') : 'none'

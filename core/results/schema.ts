@@ -32,6 +32,12 @@ export const latencyMeasurementsSchema = z.object({
   streaming_mode: z.boolean(),
   warmup_requests_excluded: z.int(),
   measurement_mode: latencyModeSchema,
+  /** llem: how late this process's event loop ran during the window (p99 and max, ms): token times
+   *  are stamped on it, so a stamp can be late by that much; absent in older results, null when not measured */
+  client_loop_delay_p99_ms: nnum.optional(),
+  client_loop_delay_max_ms: nnum.optional(),
+  /** llem: the share (0-1) of the window the event loop was busy (Node's event loop utilisation) */
+  client_loop_utilisation: nnum.optional(),
 })
 
 export const requestRecordSchema = z.object({
@@ -340,6 +346,9 @@ export const latencyStatisticsSchema = z.object({
   client_queue_mean_ms: nnum.optional(), client_queue_median_ms: nnum.optional(), client_queue_p99_ms: nnum.optional(), client_queue_max_ms: nnum.optional(),
   ttft_incl_queue_mean_ms: nnum.optional(), ttft_incl_queue_median_ms: nnum.optional(), ttft_incl_queue_p90_ms: nnum.optional(), ttft_incl_queue_p99_ms: nnum.optional(),
   e2e_incl_queue_mean_ms: nnum.optional(), e2e_incl_queue_median_ms: nnum.optional(), e2e_incl_queue_p90_ms: nnum.optional(), e2e_incl_queue_p99_ms: nnum.optional(),
+  /** llem: the client's event-loop delay during the window, p99 and max over every process (ms): how
+   *  late a token stamp can be; absent in older results, null when not measured */
+  client_loop_delay_p99_ms: nnum.optional(), client_loop_delay_max_ms: nnum.optional(),
   measurement_mode: latencyModeSchema,
 })
 

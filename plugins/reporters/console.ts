@@ -149,7 +149,11 @@ function endLine(name: string, r: AggregatedResult, elapsedMs: number | null): s
   }
   const how = methodLabel(r)
   const energy = r.avg_energy_per_token_j === null ? `energy: ${how}` : `${formatEnergy(r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j ?? null)} (${how})`
-  return `${pc.green('✓')} ${name}  ${formatSig(r.output_tokens_per_second)} tok/s  ${energy}${took}`
+  // a client that could not keep up stamped its tokens late: said on the line itself, not only with --verbose
+  const loopP99 = r.latency_stats?.client_loop_delay_p99_ms
+  const saturated = r.measurement_warnings.some((w) => w.startsWith('client saturated')) && typeof loopP99 === 'number'
+  const late = saturated ? `  ${pc.yellow(`! client saturated: loop p99 ${formatSig(loopP99)} ms late`)}` : ''
+  return `${pc.green('✓')} ${name}  ${formatSig(r.output_tokens_per_second)} tok/s  ${energy}${late}${took}`
 }
 
 function runEndText(summary: RunSummary, verbose: boolean): string {
