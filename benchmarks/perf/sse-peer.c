@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -142,6 +143,18 @@ static int flush(conn *c) {
   return 1;
 }
 
+/* every byte, or -1: write() may take less than asked */
+static ssize_t write_all(int fd, const char *p, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(fd, p + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    done += (size_t)w;
+  }
+  return (ssize_t)done;
+}
+
 static void send_times(conn *c) {
   size_t cap = 1 << 16, len = 0;
   char *body = malloc(cap);
@@ -158,7 +171,11 @@ static void send_times(conn *c) {
   len += sprintf(body + len, "}");
   char head[160];
   int hl = sprintf(head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", len);
-  if (write(c->fd, head, hl) < 0 || write(c->fd, body, len) < 0) perror("sse-peer: /__sendtimes");
+  /* the answer can be megabytes: one write on a non-blocking socket sends what fits in its buffer and
+     cuts the rest (a Content-Length the client never sees reached), so this last answer on the
+     connection is written blocking, to the end */
+  fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+  if (write_all(c->fd, head, (size_t)hl) < 0 || write_all(c->fd, body, len) < 0) perror("sse-peer: /__sendtimes");
   free(body);
   drop(c);
 }
