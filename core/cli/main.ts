@@ -4,6 +4,7 @@
  */
 import { cac } from 'cac'
 import { isLlemError } from '../errors.js'
+import { redactText } from '../results/redact.js'
 import { CLI_FLAGS, splitArgv } from './argv.js'
 import { tolerateClosedOutput } from './closed-output.js'
 import { VERSION } from './version.js'
@@ -124,16 +125,17 @@ export async function main(argv: string[]): Promise<number> {
 
 export function reportError(e: unknown, verbose: boolean): number {
   if (isLlemError(e)) {
-    process.stderr.write(`llem: ${e.message}\n`)
-    if (verbose && e.stack) process.stderr.write(`${e.stack}\n`)
+    process.stderr.write(redactText(`llem: ${e.message}`) + '\n')
+    if (verbose && e.stack) process.stderr.write(redactText(e.stack) + '\n')
     return e.exitCode
   }
   // cac's own errors (unknown command option, missing value) are bad input too
   if (e instanceof Error && e.name === 'CACError') {
-    process.stderr.write(`llem: ${e.message}\n`)
+    process.stderr.write(redactText(`llem: ${e.message}`) + '\n')
     return 2
   }
-  process.stderr.write(`llem: internal error: ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}\n`)
+  // an error may quote a server's reply or a config value: masked like everything llem prints
+  process.stderr.write(redactText(`llem: internal error: ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}`) + '\n')
   if (!verbose) process.stderr.write('(run with --verbose for the stack trace)\n')
   return 1
 }

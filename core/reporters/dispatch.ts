@@ -5,6 +5,7 @@
  * name and the hook, kept, and the next reporter runs; the CLI asks `errors()` at the end and exits
  * non-zero when there are any.
  */
+import { redactSecrets, redactText } from '../results/redact.js'
 import type { Reporter, ReporterContext, ReporterHook } from './types.js'
 
 export type HookArgs<H extends ReporterHook> = Parameters<NonNullable<Reporter[H]>>
@@ -58,13 +59,16 @@ export function createDispatcher(reporters: Reporter[], options: { stderr?: Node
       const name = reporter.name ?? binding?.label ?? `reporter #${index + 1}`
       errors.push({ reporter: name, hook, error })
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      stderr.write(`llem: reporter "${name}" failed in ${hook}: ${detail}\n`)
+      stderr.write(redactText(`llem: reporter "${name}" failed in ${hook}: ${detail}`) + '\n')
     }
   }
 
   return {
     async emit(hook, ...args) {
-      for (const [i, reporter] of reporters.entries()) await call(reporter, i, hook, args)
+      // every reporter's output (files, console, a step summary) is made from these: the redaction
+      // pass runs once here, so no reporter, built in or a user's, ever sees a secret
+      const safe = hook === 'onInit' ? args : (redactSecrets(args) as typeof args)
+      for (const [i, reporter] of reporters.entries()) await call(reporter, i, hook, safe)
     },
     errors: () => [...errors],
   }

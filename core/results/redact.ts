@@ -1,38 +1,189 @@
 /**
- * Secrets never reach results or logs: values under keys named like KEY / TOKEN / SECRET / PASSWORD
- * (a server's `env: { HF_TOKEN }`, `--backend.env.HF_TOKEN=...`) are replaced before anything is
- * written. `apiKeyEnv` holds the NAME of a variable, not a secret, and is kept.
+ * Secrets never leave llem: one redaction pass (`redactSecrets` for values, `redactText` for lines)
+ * runs at every exit point (raw/, aggregated/, the manifest, logs/, every reporter's output, the
+ * console, `llem list --json`). It works two ways, because a secret can reach an output by its name
+ * or by itself:
+ *  - by name: values under keys named like KEY / TOKEN / SECRET / PASSWORD / AUTH (nested ones, arrays
+ *    under such names, plural names such as api_keys), values of secret flags (`--api-key X`,
+ *    `--hf-token=X`) in argv-like string arrays and text, `NAME=value` assignments with a secret name
+ *    (setup lines), `"api_key": "..."` in JSON text, `Bearer ...`, and the user:password@ part of URLs;
+ *  - by value: every secret found by name (and every secret-named environment variable of this
+ *    process, HF_TOKEN, OPENAI_API_KEY) is remembered, and any later occurrence of that exact string,
+ *    in a server's output or an error message, is replaced too.
+ * `apiKeyEnv` holds the NAME of a variable, not a secret, and is kept. See docs/security.md.
  */
-const SECRET_WORDS = new Set(['key', 'apikey', 'token', 'secret', 'password', 'passwd', 'credential', 'credentials', 'auth', 'authorization'])
+const SECRET_WORDS = new Set(['key', 'apikey', 'token', 'secret', 'password', 'passwd', 'credential', 'credentials', 'auth', 'authorization', 'cookie'])
+/** plural forms: alone (`tokens`) or after a qualifier (`api_keys`), so `maxTokens` stays a count */
+const PLURAL_WORDS = new Set(['keys', 'tokens', 'secrets', 'passwords', 'apikeys'])
+const PLURAL_QUALIFIERS = new Set(['api', 'access', 'auth', 'bearer', 'hf', 'private', 'secret', 'session', 'refresh', 'id'])
 export const REDACTED = '[redacted]'
+/** shorter strings are not searched for by value: masking "abc" everywhere would garble results */
+const MIN_KNOWN_LENGTH = 6
+
+const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean)
 
 /** By whole words of the name (HF_TOKEN, apiKey, db-password), so maxTokens or inputTokens are not. */
 export function isSecretName(name: string): boolean {
   if (/Env$/.test(name)) return false
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/)
-  return words.some((w) => SECRET_WORDS.has(w))
+  return words(name).some((w) => SECRET_WORDS.has(w))
 }
 
-export function redactSecrets<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(redactSecrets) as T
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretName(k.split('.').pop()!) && (typeof v !== 'object' || v === null) ? REDACTED : redactSecrets(v)])) as T
+/** `tokens`, `api_keys`, `HF_TOKENS`: a list of secrets (a number under such a name is a count). */
+export function isSecretListName(name: string): boolean {
+  if (/Env$/.test(name)) return false
+  const w = words(name)
+  const last = w.at(-1)
+  if (!last || !PLURAL_WORDS.has(last)) return false
+  return w.length === 1 || w.slice(0, -1).every((q) => PLURAL_QUALIFIERS.has(q))
+}
+
+const known = new Set<string>()
+let knownSorted: string[] | null = null
+let envRead = false
+
+/** Remember a secret value: from now on it is masked wherever it appears. */
+export function rememberSecret(value: string): void {
+  if (value.length < MIN_KNOWN_LENGTH || value === REDACTED || known.has(value)) return
+  known.add(value)
+  knownSorted = null
+}
+
+/** This process's secret-named environment variables (read once): a server or worker may echo them. */
+function rememberEnvironment(): void {
+  if (envRead) return
+  envRead = true
+  for (const [k, v] of Object.entries(process.env)) if (v && isSecretName(k)) rememberSecret(v)
+}
+
+const unquote = (v: string) => (/^(["']).*\1$/s.test(v) ? v.slice(1, -1) : v)
+// `--api-key X`, `--hf-token=X`, `-token X`; the value may be quoted
+const FLAG_RE = /(^|\s)(--?[A-Za-z][\w.-]*)(=|\s+)("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)/g
+// `HF_TOKEN=x`, `export OPENAI_API_KEY="x"` (a setup line, a server's log)
+const ASSIGN_RE = /(^|[\s;&|(])([A-Za-z_][\w.]*)=("[^"]*"|'[^']*'|[^\s"';&|]+)/g
+// `"api_key": "x"` in JSON text (a server's error body, a JSON-valued flag)
+const JSON_RE = /"([^"\\]+)"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g
+const BEARER_RE = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/g
+// scheme://user:password@host: the whole user part goes
+const URL_CRED_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"']+)@/gi
+
+/** Remember the secrets a line shows by name (flags, assignments, JSON keys, URL credentials). */
+function rememberFromText(s: string): void {
+  for (const m of s.matchAll(FLAG_RE)) if (isSecretName(m[2].replace(/^-+/, ''))) rememberSecret(unquote(m[4]))
+  for (const m of s.matchAll(ASSIGN_RE)) if (isSecretName(m[2])) rememberSecret(unquote(m[3]))
+  for (const m of s.matchAll(JSON_RE)) if (isSecretName(m[1]) || isSecretListName(m[1])) rememberSecret(m[3])
+  for (const m of s.matchAll(URL_CRED_RE)) {
+    rememberSecret(m[2])
+    const colon = m[2].indexOf(':')
+    if (colon >= 0) rememberSecret(m[2].slice(colon + 1))
+  }
+}
+
+/** One line of text (a log line, an error message, a setup line) with every secret masked. */
+export function redactText(s: string): string {
+  rememberEnvironment()
+  rememberFromText(s)
+  knownSorted ??= [...known].sort((a, b) => b.length - a.length)
+  let out = s
+  for (const k of knownSorted) if (out.includes(k)) out = out.split(k).join(REDACTED)
+  return out
+    .replace(URL_CRED_RE, `$1${REDACTED}@`)
+    .replace(BEARER_RE, `$1 ${REDACTED}`)
+    .replace(FLAG_RE, (all, pre: string, flag: string, sep: string) => (isSecretName(flag.replace(/^-+/, '')) ? `${pre}${flag}${sep}${REDACTED}` : all))
+    .replace(ASSIGN_RE, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all))
+    .replace(JSON_RE, (all, name: string, sep: string) => (isSecretName(name) || isSecretListName(name) ? `"${name}"${sep}"${REDACTED}"` : all))
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+/** argv-like: the element after a secret flag (`--api-key`, `--hf-token`) is a secret */
+function secretFlagValues(list: unknown[]): Set<number> {
+  const at = new Set<number>()
+  for (let i = 0; i + 1 < list.length; i++) {
+    const a = list[i]
+    if (typeof a === 'string' && /^--?[A-Za-z][\w.-]*$/.test(a) && isSecretName(a.replace(/^-+/, '').split('.').pop()!) && typeof list[i + 1] === 'string') at.add(i + 1)
+  }
+  return at
+}
+
+/** Under a secret name, the strings (alone or in a list) are secrets. Only strings: a number under a
+ *  name with "token" in it is a count or a metric (energy_per_token_j), never a credential. */
+const namedSecret = (key: string, v: unknown) => {
+  const leaf = key.split('.').pop()!
+  return (isSecretName(leaf) || isSecretListName(leaf)) && (typeof v === 'string' || Array.isArray(v))
+}
+
+/** First pass: remember every secret the value holds, so the second pass masks its echoes too. */
+function remember(value: unknown, secret = false): void {
+  if (typeof value === 'string') {
+    if (secret) rememberSecret(value)
+    else rememberFromText(value)
+  } else if (Array.isArray(value)) {
+    const flagged = secretFlagValues(value)
+    value.forEach((v, i) => remember(v, (secret && typeof v === 'string') || flagged.has(i)))
+  } else if (isPlain(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      // apiKeyEnv names a variable, whatever its name: its value is a secret
+      if (/KeyEnv$/i.test(k) && typeof v === 'string' && process.env[v]) rememberSecret(process.env[v]!)
+      remember(v, namedSecret(k, v))
+    }
+  }
+}
+
+function redact(value: unknown, secret: boolean): unknown {
+  if (typeof value === 'string') return secret ? REDACTED : redactText(value)
+  if (Array.isArray(value)) {
+    const flagged = secretFlagValues(value)
+    return value.map((v, i) => redact(v, flagged.has(i) || (secret && typeof v === 'string')))
+  }
+  if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, namedSecret(k, v))]))
   return value
+}
+
+/** A copy of `value` with every secret masked (by name and by value); non-plain objects pass as they are. */
+export function redactSecrets<T>(value: T): T {
+  rememberEnvironment()
+  remember(value)
+  return redact(value, false) as T
 }
 
 /** Provenance keyed by dotted path: a secret leaf keeps its source but not its value. */
 export function redactProvenance<T extends Record<string, { value: unknown }>>(p: T): T {
-  return Object.fromEntries(Object.entries(p).map(([k, e]) => [k, isSecretName(k.split('.').pop()!) ? { ...e, value: REDACTED } : { ...e, value: redactSecrets(e.value) }])) as T
+  // the dotted key's last part names the value, as in a config object
+  const values = redactSecrets(Object.fromEntries(Object.entries(p).map(([k, e]) => [k, e.value])))
+  return Object.fromEntries(Object.entries(p).map(([k, e]) => [k, { ...e, value: values[k] }])) as T
 }
 
-/** argv as typed, with the value of any secret-named flag hidden. */
+/** argv as typed, with the value of any secret-named flag hidden, JSON-valued flags redacted inside. */
 export function redactArgv(argv: string[]): string[] {
+  rememberEnvironment()
   const out = [...argv]
   for (let i = 0; i < out.length; i++) {
     const m = /^--([^=]+)(=.*)?$/.exec(out[i])
-    if (!m || !isSecretName(m[1].split('.').pop()!)) continue
-    if (m[2] !== undefined) out[i] = `--${m[1]}=${REDACTED}`
-    else if (i + 1 < out.length && !out[i + 1].startsWith('--')) out[++i] = REDACTED
+    if (m && isSecretName(m[1].split('.').pop()!)) {
+      if (m[2] !== undefined) {
+        rememberSecret(m[2].slice(1))
+        out[i] = `--${m[1]}=${REDACTED}`
+      } else if (i + 1 < out.length && !out[i + 1].startsWith('--')) {
+        rememberSecret(out[i + 1])
+        out[++i] = REDACTED
+      }
+      continue
+    }
+    out[i] = redactJsonArg(out[i])
   }
-  return out
+  return out.map(redactText)
+}
+
+/** `--backend.extraBody={"api_key":"x"}` or a bare JSON value: parsed, redacted by name, re-serialised. */
+function redactJsonArg(arg: string): string {
+  const m = /^(--[^=]+=)?([[{][\s\S]*)$/.exec(arg)
+  if (!m) return arg
+  try {
+    return (m[1] ?? '') + JSON.stringify(redactSecrets(JSON.parse(m[2])))
+  } catch {
+    return arg
+  }
 }

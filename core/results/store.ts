@@ -1,12 +1,14 @@
 /**
  * The run directory: llem-results/<run-id>/{manifest.json, raw/<experiment>/process_<i>.json,
  * aggregated/<experiment>.json, timeseries/<experiment>.csv}. Every file is written atomically the
- * moment it exists, so a crash loses at most the experiment that was running.
+ * moment it exists, so a crash loses at most the experiment that was running. Each passes through
+ * the redaction pass first (redact.ts): no secret reaches the run directory, whoever built the object.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from './atomic-write.js'
+import { redactSecrets } from './redact.js'
 import type { AggregatedResult, Manifest, RawProcessResult } from './schema.js'
 
 export function newRunId(now = new Date()): string {
@@ -23,14 +25,14 @@ export class RunStore {
   }
 
   writeManifest(m: Manifest): Promise<void> {
-    return writeFileAtomic(path.join(this.runDir, 'manifest.json'), JSON.stringify(m, null, 2) + '\n')
+    return writeFileAtomic(path.join(this.runDir, 'manifest.json'), JSON.stringify(redactSecrets(m), null, 2) + '\n')
   }
 
   writeRaw(r: RawProcessResult): Promise<void> {
-    return writeFileAtomic(path.join(this.runDir, 'raw', r.experiment_id, `process_${r.process_index}.json`), JSON.stringify(r, null, 2) + '\n')
+    return writeFileAtomic(path.join(this.runDir, 'raw', r.experiment_id, `process_${r.process_index}.json`), JSON.stringify(redactSecrets(r), null, 2) + '\n')
   }
 
   writeAggregated(r: AggregatedResult): Promise<void> {
-    return writeFileAtomic(path.join(this.runDir, 'aggregated', `${r.experiment_id}.json`), JSON.stringify(r, null, 2) + '\n')
+    return writeFileAtomic(path.join(this.runDir, 'aggregated', `${r.experiment_id}.json`), JSON.stringify(redactSecrets(r), null, 2) + '\n')
   }
 }

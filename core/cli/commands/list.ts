@@ -2,6 +2,7 @@
 import path from 'node:path'
 import pc from 'picocolors'
 import { findRun, readRun } from '../../results/run-dir.js'
+import { redactSecrets, redactText } from '../../results/redact.js'
 import { resolveRun, type ResolvedRun } from '../../run/resolve-run.js'
 import type { CommonFlags } from '../main.js'
 import { runRequest } from './bench.js'
@@ -23,12 +24,12 @@ function printRunStatus(run: ResolvedRun, which: string, json: boolean): number 
     return { id: x.id, name: x.name, state, error: r?.error?.message ?? null }
   })
   if (json) {
-    process.stdout.write(JSON.stringify({ run: path.basename(prior.runDir), experiments: rows, problems: prior.problems }, null, 2) + '\n')
+    process.stdout.write(JSON.stringify(redactSecrets({ run: path.basename(prior.runDir), experiments: rows, problems: prior.problems }), null, 2) + '\n')
     return 0
   }
   const paint: Record<string, (s: string) => string> = { done: pc.green, failed: pc.red, interrupted: pc.yellow, stale: pc.yellow, missing: pc.dim }
   const lines = [`${pc.bold('run')} ${path.basename(prior.runDir)}`]
-  for (const r of rows) lines.push(`  ${paint[r.state](r.state.padEnd(11))} ${r.name}${r.error ? pc.dim(`  (${r.error})`) : ''}`)
+  for (const r of rows) lines.push(`  ${paint[r.state](r.state.padEnd(11))} ${r.name}${r.error ? pc.dim(`  (${redactText(r.error)})`) : ''}`)
   for (const p of prior.problems) lines.push(pc.red(`  ! ${p}`))
   const count = (s: string) => rows.filter((r) => r.state === s).length
   lines.push(`${count('done')} done, ${count('failed') + count('interrupted')} failed or interrupted, ${count('missing') + count('stale')} missing`)
@@ -44,7 +45,8 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
       files: run.files.map((f) => path.relative(root, f)),
       experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config })),
     }
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+    // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
+    process.stdout.write(JSON.stringify(redactSecrets(out), null, 2) + '\n')
     return
   }
   const lines: string[] = []

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import { runSession } from '../../measure/session.js'
 import { InputError } from '../../errors.js'
+import { redactText } from '../../results/redact.js'
 import { RunStore } from '../../results/store.js'
 import type { RawProcessResult } from '../../results/schema.js'
 import { registerOnNode } from '../../slurm/node-tasks.js'
@@ -37,6 +38,6 @@ export async function workerCommand(flags: { run?: string; task?: string | numbe
   }
   raw.environment = { ...(raw.environment ?? {}), scheduler: { name: 'slurm', job_id: env.SLURM_JOB_ID ?? null, array_job_id: env.SLURM_ARRAY_JOB_ID ?? null, array_task_id: env.SLURM_ARRAY_TASK_ID ?? null, node: env.SLURMD_NODENAME ?? os.hostname(), cpus_on_node: env.SLURM_CPUS_ON_NODE ?? null, cuda_visible_devices: env.CUDA_VISIBLE_DEVICES ?? null } }
   await new RunStore(flags.run).writeRaw(raw)
-  process.stdout.write(`llem worker: ${task.experiment.name} process ${task.processIndex}: ${raw.status}${raw.error ? ` (${raw.error.code}: ${raw.error.message})` : ''}\n`)
+  process.stdout.write(redactText(`llem worker: ${task.experiment.name} process ${task.processIndex}: ${raw.status}${raw.error ? ` (${raw.error.code}: ${raw.error.message})` : ''}`) + '\n')
   return raw.status === 'completed' ? 0 : 1
 }
