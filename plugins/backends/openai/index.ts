@@ -34,10 +34,15 @@ async function json(url: string, init?: RequestInit): Promise<unknown | null> {
 export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendContext, 'generation' | 'log'> & { model: unknown }, extra: Partial<BackendSession> = {}): Promise<BackendSession> {
   const model = typeof ctx.model === 'string' ? ctx.model : null
   if (model === null) throw new InputError('BENCH_INVALID', 'the openai backend needs `model`: the served model name (a string)')
-  const base = options.baseURL.replace(/\/+$/, '')
-  const origin = new URL(base).origin
+  // user:password@ in baseURL: fetch refuses a URL with credentials, so they travel as HTTP Basic
+  // auth (RFC 7617) and the URL used, and recorded, has none
+  const parsed = new URL(options.baseURL)
+  const basic = parsed.username || parsed.password ? Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64') : null
+  parsed.username = parsed.password = ''
+  const base = parsed.href.replace(/\/+$/, '')
+  const origin = parsed.origin
   const chat = options.endpoint === 'chat'
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = basic ? { authorization: `Basic ${basic}` } : {}
   if (options.apiKeyEnv) {
     const key = process.env[options.apiKeyEnv]
     if (!key) throw new LlemError('BACKEND_FAILED', `apiKeyEnv names ${options.apiKeyEnv}, but that environment variable is not set`)
