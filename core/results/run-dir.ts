@@ -1,58 +1,14 @@
 /**
  * The results directory as shared state: a lock file so two llem processes never write one directory
- * (the holder's pid inside; a lock whose process is gone is stale and taken over), and reading an
- * earlier run back for --resume and `llem list --run`, naming every corrupt or foreign file.
+ * (see run-lock.ts), and reading an earlier run back for --resume and `llem list --run`, naming every
+ * corrupt or foreign file.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import os from 'node:os'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors.js'
 import { aggregatedResultSchema, type AggregatedResult } from './schema.js'
 
-export interface Lock {
-  file: string
-  /** set when a stale lock of a dead process was taken over */
-  recovered: string | null
-  release(): void
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-export async function acquireLock(resultsDir: string): Promise<Lock> {
-  await mkdir(resultsDir, { recursive: true })
-  const file = path.join(resultsDir, '.llem.lock')
-  const mine = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() })
-  let recovered: string | null = null
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, mine, { flag: 'wx' })
-      return { file, recovered, release: () => rmSync(file, { force: true }) }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      let holder: { pid?: number; host?: string; since?: string } = {}
-      try {
-        holder = JSON.parse(readFileSync(file, 'utf8'))
-      } catch {
-        /* unreadable: treat as stale */
-      }
-      // a lock held on another host (a shared filesystem) cannot be checked from here: it is live
-      const otherHost = holder.host !== undefined && holder.host !== os.hostname()
-      if (holder.pid && (otherHost || alive(holder.pid)))
-        throw new InputError('RESULTS_LOCKED', `${resultsDir} is in use by another llem (pid ${holder.pid}${otherHost ? ` on ${holder.host}` : ''}, since ${holder.since ?? 'unknown'}); wait for it, or use --results-dir (lock file: ${file})`, { file })
-      recovered = `took over a stale lock of pid ${holder.pid ?? 'unknown'} (no such process)`
-      rmSync(file, { force: true })
-    }
-  }
-  throw new InputError('RESULTS_LOCKED', `cannot take the lock ${file}`, { file })
-}
+export { acquireLock, type Lock } from './run-lock.js'
 
 export interface RunContents {
   runDir: string
