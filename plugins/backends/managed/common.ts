@@ -55,3 +55,22 @@ export function apiKeyEnv(name: string | undefined, engineVar: string): Record<s
   if (!key) throw new LlemError('BACKEND_FAILED', `apiKeyEnv names ${name}, but that environment variable is not set`)
   return { [engineVar]: key }
 }
+
+/**
+ * Secret flags the engine also reads from its environment, moved there: a command line is readable by
+ * every user of the machine (`ps`, /proc/<pid>/cmdline), an environment only by its owner. `flags` maps
+ * a flag to its variable (vLLM: --api-key -> VLLM_API_KEY, https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html).
+ */
+export function secretFlagsToEnv(argv: string[], flags: Record<string, string>): { argv: string[]; env: Record<string, string> } {
+  const out: string[] = []
+  const env: Record<string, string> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2)
+    const name = flags[flag]
+    if (name === undefined || i === 0) out.push(argv[i])
+    else if (inline !== undefined) env[name] = inline
+    else if (i + 1 < argv.length) env[name] = argv[++i]
+    else out.push(argv[i])
+  }
+  return { argv: out, env }
+}

@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import type { Backend } from '../../../core/backends/types.js'
 import { readVllm } from '../managed/engine-metrics.js'
-import { apiKeyEnv, checkParallelism, managedCommonOptions, modelArgument, validateModel } from '../managed/common.js'
+import { apiKeyEnv, checkParallelism, managedCommonOptions, modelArgument, secretFlagsToEnv, validateModel } from '../managed/common.js'
 import { freePort, managedSession } from '../server/index.js'
 
 export const vllmOptionsSchema = z.strictObject({
@@ -65,8 +65,9 @@ export const vllmBackend: Backend<VllmOptions> = {
     checkParallelism('vllm', (o.tensorParallelSize ?? 1) * (o.pipelineParallelSize ?? 1), ctx)
     const model = modelArgument(ctx.model, ctx.baseDir)!
     const port = await freePort()
-    const argv = vllmArgs(model, port, o, ctx.generation.seed)
-    const env = { ...o.env, ...apiKeyEnv(o.apiKeyEnv, 'VLLM_API_KEY') }
+    // an --api-key in extraArgs goes to VLLM_API_KEY, which vLLM reads in its place: never on the command line
+    const { argv, env: keyEnv } = secretFlagsToEnv(vllmArgs(model, port, o, ctx.generation.seed), { '--api-key': 'VLLM_API_KEY' })
+    const env = { ...o.env, ...keyEnv, ...apiKeyEnv(o.apiKeyEnv, 'VLLM_API_KEY') }
     const session = await managedSession(argv, { ...o, command: argv, env, port, healthPath: '/health', servedModelName: o.servedModelName ?? model }, ctx, {
       settings: { engine: 'vllm' },
       metrics: { path: '/metrics', reader: readVllm, format: 'vllm prometheus', intervalMs: o.metricsIntervalMs },
