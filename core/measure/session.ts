@@ -20,7 +20,7 @@ import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
 import { energyBetween, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
-import { Timeline } from './timeline.js'
+import { sampleJitterP99, Timeline } from './timeline.js'
 import { runWarmup } from './warmup.js'
 
 export type { SessionTask } from './result-shell.js'
@@ -135,6 +135,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (cfg.measurement.minWindowSec > 0 && extraRequests > 0)
       warnings.push(`the load was extended by ${extraRequests} requests (the dataset cycled) to keep the measured window at least measurement.minWindowSec = ${cfg.measurement.minWindowSec} s`)
     if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
+    const jitter = sampleJitterP99(timeline.rows, cfg.measurement.sampleIntervalMs)
+    if (jitter !== null && jitter > cfg.measurement.sampleIntervalMs)
+      warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${cfg.measurement.sampleIntervalMs} ms interval (it shares the event loop with the load's client): integrated power and the timeline are coarser than configured`)
     if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
     if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
     for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)
@@ -173,7 +176,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       per_request_latencies_ms: metrics.perRequestLatencies,
       requests: metrics.requests,
       timeseries_path: tsRel,
-      measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
+      measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
     } satisfies Partial<RawProcessResult>)
     // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment
     // fails, and its metrics stay in the result for inspection

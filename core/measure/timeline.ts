@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { ProbeSession } from '../probes/types.js'
+import { percentile } from '../stats/summary.js'
 import { snapshotEnergy, type EnergySnapshot } from './probe-set.js'
 
 export interface TimelineRow {
@@ -80,4 +81,16 @@ export class Timeline {
 
 function fmt(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '' : String(Math.round(v * 1e6) / 1e6)
+}
+
+/**
+ * How far the sampler strayed from its interval: p99 of |gap - intervalMs| over consecutive rows (ms),
+ * null under two rows. The timer shares the event loop with the load's client, so a busy client makes
+ * samples late; this says by how much, for the result's methodology.
+ */
+export function sampleJitterP99(rows: readonly TimelineRow[], intervalMs: number): number | null {
+  if (rows.length < 2) return null
+  const dev = new Float64Array(rows.length - 1)
+  for (let i = 1; i < rows.length; i++) dev[i - 1] = Math.abs(rows[i].t - rows[i - 1].t - intervalMs)
+  return percentile(dev, 99)
 }

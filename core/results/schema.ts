@@ -261,6 +261,9 @@ export const methodologySchema = z.object({
   latency_mode: latencyModeSchema,
   sample_interval_ms: z.int(),
   timeline_samples: z.int(),
+  /** llem: p99 of how far each gap between timeline samples was from sample_interval_ms (ms): the sampler
+   *  shares the client's event loop, so a busy client delays samples; absent in older results */
+  sample_interval_jitter_p99_ms: nnum.optional(),
   warmup: z.string(),
   baseline: z.string(),
   notes: z.array(z.string()),
