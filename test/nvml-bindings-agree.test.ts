@@ -7,7 +7,7 @@
  * Under CI a missing env fails (test/fixtures/python-envs.ts), never skips.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { compareNvmlBindings, NVML_TRUTH, type NvmlComparison } from './fixtures/peers/nvml-bindings.js'
+import { compareNvmlBindings, NVML_SCENARIOS, NVML_TRUTH, type NvmlComparison } from './fixtures/peers/nvml-bindings.js'
 import { ENV_BUILD_TIMEOUT_MS, pythonEnv } from './fixtures/python-envs.js'
 
 describe('llem and nvidia-ml-py on the same NVML library', () => {
@@ -29,10 +29,11 @@ describe('llem and nvidia-ml-py on the same NVML library', () => {
     for (const k of Object.keys(NVML_TRUTH) as Array<keyof typeof NVML_TRUTH>) expect(c.truth[k], k).toEqual({ llem: NVML_TRUTH[k], nvidia: NVML_TRUTH[k] })
   })
 
-  it('the process lists name every scripted process, memory not available included', () => {
+  it('the process lists name every scripted process, memory not available included; an old driver has none to call', () => {
     const procs = c.rows.filter((r) => r.quantity === 'processes' && r.device === 0)
-    expect(procs).toHaveLength(2)
-    for (const r of procs) expect(JSON.parse(r.nvidia)).toEqual([
+    expect(procs).toHaveLength(NVML_SCENARIOS.length)
+    for (const r of procs.filter((p) => NVML_SCENARIOS.find((s) => s.name === p.scenario)?.variant === 'old')) expect([r.llem, r.nvidia]).toEqual(['unavailable', 'unavailable'])
+    for (const r of procs.filter((p) => NVML_SCENARIOS.find((s) => s.name === p.scenario)?.variant === 'current')) expect(JSON.parse(r.nvidia)).toEqual([
       { pid: 4242, usedGpuMemory: 1024 * 1048576 },
       { pid: 4343, usedGpuMemory: null },
       { pid: 4444, usedGpuMemory: 2048 * 1048576 },

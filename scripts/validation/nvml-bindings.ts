@@ -51,6 +51,7 @@ export const nvmlBindingsSection: ValidationSection = {
     const procs = c.rows.filter((r) => r.quantity === 'processes' && r.device === 0)
     const procRows = NVML_SCENARIOS.map((s) => {
       const r = procs.find((p) => p.scenario === s.name)!
+      if (s.variant === 'old') return [s.name, 'no _v3 or _v2 symbol', 'FUNCTION_NOT_FOUND', short(r.llem, 120), yes(r.agree)]
       return [s.name, `${s.v3EntryBytes} bytes`, s.v3EntryBytes === 32 ? 'c_nvmlProcessDetail_v1_t' : 'c_nvmlProcessInfo_v3_t (= _v2_t)', short(r.llem, 120), yes(r.agree)]
     })
     const disagreements = c.rows.filter((r) => !r.agree)
@@ -65,14 +66,17 @@ pynvml's \`CDLL("libnvidia-ml.so.1")\` finds it through \`LD_LIBRARY_PATH\` in a
 it mapped, read from \`/proc/self/maps\`, is the one llem opened: ${yes(c.libraries.pynvml === c.libraries.llem)}).
 Three devices: an H100 drawing a constant 312.5 W, its energy counter updating once a second, with
 three compute processes (one with its memory not available), an A100 in MIG mode drawing 400 W for 0.25 s and then nothing, and a Pascal P100 (no
-energy counter, no MIG). Both sides read after 1.3 s, when every value is still. Each value llem's
+energy counter, no MIG). Three drivers: R535.54 and R550.54 with every symbol llem uses, and an old
+R450 built without the newer ones (field values, \`ClocksEventReasons\`, MIG mode, the process lists,
+the architecture), where llem falls back to \`nvmlDeviceGetCurrentClocksThrottleReasons\` and the
+NVIDIA side is read through the same call. Both sides read after 1.3 s, when every value is still. Each value llem's
 probe reports comes from one of the getters below; an NVML error is compared by name, and llem's
 "not available here" (null) stands for NOT_SUPPORTED, FUNCTION_NOT_FOUND or NO_PERMISSION. Tolerance:
 none, every value must be equal. Run in \`test/nvml-bindings-agree.test.ts\`.
 
 ${table(['quantity', "llem's getter / NVML call", 'readings compared', 'all equal', 'llem (device 0, R550)', 'nvidia-ml-py'], perQuantity)}
 
-${c.rows.length} readings over ${NVML_SCENARIOS.length} driver versions and 3 devices; ${disagreements.length} differ${disagreements.length ? `: ${disagreements.map((d) => `${d.scenario} device ${d.device} ${d.quantity} (llem ${d.llem}, NVIDIA ${d.nvidia})`).join('; ')}` : ''}.
+${c.rows.length} readings over ${NVML_SCENARIOS.length} drivers and 3 devices; ${disagreements.length} differ${disagreements.length ? `: ${disagreements.map((d) => `${d.scenario} device ${d.device} ${d.quantity} (llem ${d.llem}, NVIDIA ${d.nvidia})`).join('; ')}` : ''}.
 
 **Physical truth.** The script's trace, not either reader, sets these: device 0 draws 312.5 W, so
 power reads 312500 mW (llem ${String(c.truth.device0PowerMw.llem)}, nvidia-ml-py ${String(c.truth.device0PowerMw.nvidia)}) and its

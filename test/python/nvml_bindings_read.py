@@ -95,6 +95,7 @@ def device(i: int) -> dict[str, Any]:
         'clock_sm_mhz': attempt(lambda: pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)),
         'clock_mem_mhz': attempt(lambda: pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_MEM)),
         'clocks_event_reasons': attempt(lambda: pynvml.nvmlDeviceGetCurrentClocksEventReasons(h)),
+        'clocks_throttle_reasons': attempt(lambda: pynvml.nvmlDeviceGetCurrentClocksThrottleReasons(h)),
         'power_limit_mw': attempt(lambda: pynvml.nvmlDeviceGetPowerManagementLimit(h)),
         'default_power_limit_mw': attempt(lambda: pynvml.nvmlDeviceGetPowerManagementDefaultLimit(h)),
         'persistence_mode': attempt(lambda: pynvml.nvmlDeviceGetPersistenceMode(h)),
