@@ -6,7 +6,7 @@
  * without a result with its Slurm state, exit code and log. Ctrl-C cancels the arrays.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { writeFile, mkdir } from 'node:fs/promises'
+import { chmod, writeFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Experiment } from '../plan/plan.js'
 import type { SessionTask } from '../measure/result-shell.js'
@@ -14,7 +14,7 @@ import type { RawProcessResult } from '../results/schema.js'
 import { notRun } from '../run/execute.js'
 import { jobScript, type ArraySpec, type SlurmExecutorOptions } from './job-script.js'
 import { checkPartition, runCommand, sbatch, scancel, taskStates, TERMINAL, type Runner, type TaskState } from './slurm-commands.js'
-import { readJobs, taskLog, writeJobs, writeTask, type SlurmJobsFile } from './task-files.js'
+import { privateSlurmDirs, readJobs, taskLog, writeJobs, writeTask, type SlurmJobsFile } from './task-files.js'
 import { maxOf, minOf } from '../stats/extent.js'
 
 export interface SlurmExecuteOptions {
@@ -63,12 +63,15 @@ export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions
       arrays.set(gpus, a)
     }
   }
+  await privateSlurmDirs(o.runDir)
   await mkdir(path.join(o.runDir, 'slurm', 'logs'), { recursive: true })
   const jobs: SlurmJobsFile['jobs'] = []
   try {
     for (const [k, array] of [...arrays.values()].entries()) {
       const script = path.join(o.runDir, 'slurm', `job-${prior ? prior.jobs.length + k : k}.sh`)
-      await writeFile(script, jobScript({ runId: o.runId, runDir: o.runDir, rootDir: o.rootDir, array, index: k, options: o.options, maxParallel: o.maxParallel, llemCommand: o.llemCommand }), { mode: 0o755 })
+      // the owner's only: it holds the site's setup lines, which may set a token
+      await writeFile(script, jobScript({ runId: o.runId, runDir: o.runDir, rootDir: o.rootDir, array, index: k, options: o.options, maxParallel: o.maxParallel, llemCommand: o.llemCommand }), { mode: 0o700 })
+      await chmod(script, 0o700)
       const jobId = await sbatch(run, script)
       jobs.push({ job_id: jobId, script, tasks: array.tasks, gpus: array.gpus })
       o.log(`submitted Slurm job ${jobId}: ${array.tasks.length} task(s) with ${array.gpus} GPU(s) each (${path.relative(o.rootDir, script)})`)

@@ -2,8 +2,12 @@
  * What a compute node needs to run one task, written into the run directory before submission:
  * slurm/tasks/<i>.json holds the whole SessionTask (experiment, config, paths), slurm/jobs.json the
  * job ids with the tasks of each array. The run directory must be on a filesystem the nodes share.
+ * A task holds what its node needs to start the server, its environment (HF_TOKEN) included, and the
+ * job scripts hold the site's setup lines: on a filesystem other users see, slurm/ and slurm/tasks/
+ * are 0700 and task files 0600, so they are the owner's alone (see docs/security.md).
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { chmod, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { SessionTask } from '../measure/result-shell.js'
 import { writeFileAtomic } from '../results/atomic-write.js'
@@ -21,8 +25,19 @@ export const taskFile = (runDir: string, i: number) => path.join(runDir, 'slurm'
 export const jobsFile = (runDir: string) => path.join(runDir, 'slurm', 'jobs.json')
 export const taskLog = (runDir: string, jobId: string, arrayTask: number) => path.join(runDir, 'slurm', 'logs', `${jobId}_${arrayTask}.log`)
 
+/** slurm/ and slurm/tasks/, the owner's only (chmod too: mkdir's mode is cut by the umask, and an
+ *  earlier run's directory, resumed, may have been made before) */
+export async function privateSlurmDirs(runDir: string): Promise<void> {
+  for (const dir of [slurmDir(runDir), path.join(slurmDir(runDir), 'tasks')]) {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await chmod(dir, 0o700)
+  }
+}
+
 export async function writeTask(runDir: string, i: number, task: SessionTask): Promise<void> {
+  await privateSlurmDirs(runDir)
   await writeFileAtomic(taskFile(runDir, i), JSON.stringify(task) + '\n')
+  await chmod(taskFile(runDir, i), 0o600)
 }
 
 export function readTask(runDir: string, i: number): SessionTask {
