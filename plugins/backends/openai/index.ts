@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
 import { InputError, LlemError } from '../../../core/errors.js'
-import { streamCompletion } from './sse-stream.js'
+import { DEFAULT_STREAM_LIMITS, streamCompletion } from './sse-stream.js'
 
 export const openaiOptionsSchema = z.strictObject({
   baseURL: z.string().url(),
@@ -18,6 +18,10 @@ export const openaiOptionsSchema = z.strictObject({
   requestTimeoutMs: z.int().positive().optional(),
   /** extra fields for every request body, e.g. { ignore_eos: true, min_tokens: 64, cache_prompt: false } */
   extraBody: z.record(z.string(), z.unknown()).optional(),
+  /** bounds on one response (sse-stream.ts DEFAULT_STREAM_LIMITS): a line, an event's data, the whole body */
+  maxLineBytes: z.int().positive().optional(),
+  maxEventBytes: z.int().positive().optional(),
+  maxResponseBytes: z.int().positive().optional(),
 })
 export type OpenAIOptions = z.infer<typeof openaiOptionsSchema>
 
@@ -54,6 +58,17 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
   // engines name their version in different places: vLLM /version, llama.cpp /props
   const version = ((await json(`${origin}/version`)) as { version?: string } | null)?.version ?? ((await json(`${origin}/props`)) as { build_info?: string } | null)?.build_info ?? null
   const g = ctx.generation
+  const limits = {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_STREAM_LIMITS.maxLineBytes,
+    maxEventBytes: options.maxEventBytes ?? DEFAULT_STREAM_LIMITS.maxEventBytes,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_STREAM_LIMITS.maxResponseBytes,
+  }
+  // a body left open after [DONE] is worth one line in the log, not one per request
+  let noted = false
+  const onNote = (note: string) => {
+    if (!noted) ctx.log(`${note} (logged once per experiment)`)
+    noted = true
+  }
   const sampling = { max_tokens: 0, temperature: g.temperature, ...(g.topP < 1 ? { top_p: g.topP } : {}), ...(g.topK > 0 ? { top_k: g.topK } : {}), seed: g.seed, ...(g.ignoreEos ? { ignore_eos: true } : {}) }
   const tokenizer = {
     // vLLM and llama.cpp's server both offer these (fields differ; both are sent)
@@ -74,7 +89,15 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
     model: { name: model, path: null, file_size_mb: null, parameters: null, architecture: null, shape: null, precision: null },
     latencyMode: 'TRUE_STREAMING',
     software: { server: version },
-    settings: { base_url: base, endpoint: chat ? 'chat' : 'completions', request_timeout_ms: options.requestTimeoutMs ?? 120_000, extra_body: options.extraBody ?? {} },
+    settings: {
+      base_url: base,
+      endpoint: chat ? 'chat' : 'completions',
+      request_timeout_ms: options.requestTimeoutMs ?? 120_000,
+      extra_body: options.extraBody ?? {},
+      max_line_bytes: limits.maxLineBytes,
+      max_event_bytes: limits.maxEventBytes,
+      max_response_bytes: limits.maxResponseBytes,
+    },
     tokenizer,
     async generate(request, sink) {
       const body = {
@@ -86,7 +109,7 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
         stream_options: { include_usage: true },
         ...options.extraBody,
       }
-      const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat }, sink)
+      const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote }, sink)
       const endMs = performance.now()
       // without usage, the prompt is counted after the response ended: not part of its latency
       const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length

@@ -16,7 +16,7 @@ import https from 'node:https'
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { TokenSink } from '../../../core/backends/types.js'
-import { scanChunk, type ChunkFields } from './chunk-scan.js'
+import { DEFAULT_STREAM_LIMITS, SseParser, StreamError, tooLarge, type StreamLimits, type StreamOutcome } from './sse-parser.js'
 import { HttpProtocolError, HttpResponse } from './http-response.js'
 
 export interface StreamRequest {
@@ -26,25 +26,18 @@ export interface StreamRequest {
   timeoutMs: number
   signal?: AbortSignal
   chat: boolean
+  /** bounds on what the server may make the client hold; unset ones take DEFAULT_STREAM_LIMITS */
+  limits?: Partial<StreamLimits>
+  /** told once per request of something worth a line in the log (the body left open after [DONE]) */
+  onNote?: (note: string) => void
 }
 
-export interface StreamOutcome {
-  promptTokens: number | null
-  completionTokens: number | null
-  /** tokens counted from chunks (what the sink was told) */
-  chunkTokens: number
-  finishReason: 'length' | 'stop' | 'aborted'
-}
+export { DEFAULT_STREAM_LIMITS, StreamError, type StreamLimits, type StreamOutcome } from './sse-parser.js'
 
-export class StreamError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'http' | 'malformed' | 'network' | 'timeout',
-  ) {
-    super(message)
-    this.name = 'StreamError'
-  }
-}
+/** how much of an error body is kept for the message (its first 200 characters are quoted) */
+const ERROR_BODY_BYTES = 4096
+/** how long a body left open after [DONE] may take to end before the client closes it */
+const DONE_LINGER_MS = 1000
 
 // plain HTTP: a fresh connection per request. A pooled keep-alive socket the server has just closed
 // fails the next request (seen with llama.cpp's server), and on loopback or a LAN a connect costs
@@ -60,9 +53,16 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024)
 interface Exchange {
   sse: SseParser
   sink: TokenSink
+  /** the outcome is decided (after [DONE] the transport may still read the body's end) */
   settled(): boolean
+  /** the transport is torn down: nothing more is read */
+  closed(): boolean
   fail(e: unknown): void
-  /** the body ended with a 2xx status */
+  /** `n` more body bytes arrived; false once nothing more is to be done with them */
+  count(n: number): boolean
+  /** [DONE] was read */
+  doneRead(): void
+  /** the body ended (or the server closed it after [DONE]) */
   bodyEnded(): void
   httpError(status: number, message: string, text: string): void
 }
@@ -80,21 +80,48 @@ export function streamCompletion(req: StreamRequest, sink: TokenSink): Promise<S
       http.validateHeaderValue(k, String(v))
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`Protocol "${url.protocol}" not supported. Expected "http:" or "https:"`)
+    const limits = { ...DEFAULT_STREAM_LIMITS, ...req.limits }
     const out: StreamOutcome = { promptTokens: null, completionTokens: null, chunkTokens: 0, finishReason: 'stop' }
-    const sse = new SseParser(req.chat, out)
+    const sse = new SseParser(req.chat, out, limits)
     let settled = false
+    let closed = false
+    let bodyDone = false
+    let bytes = 0
+    let linger: NodeJS.Timeout | undefined
     let teardown = () => {}
+    const close = () => {
+      if (closed) return
+      closed = true
+      clearTimeout(linger)
+      teardown()
+    }
     const settle = (e: StreamError | null) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
       req.signal?.removeEventListener('abort', onAbort)
-      teardown()
-      if (e) reject(e)
-      else resolve(out)
+      if (e) {
+        e.bytesReceived = bytes
+        close()
+        return reject(e)
+      }
+      resolve(out)
+      // [DONE] is the end of the stream (OpenAI's Python client stops there and closes the response,
+      // openai-python src/openai/_streaming.py): the request is complete and timed to it. The body's
+      // own end usually follows at once; it is given a moment, so that an HTTPS keep-alive socket goes
+      // back to its pool, and a body left open is closed and noted in the log.
+      if (bodyDone) return close()
+      linger = setTimeout(() => {
+        req.onNote?.(`the server sent [DONE] but left the HTTP body open for ${DONE_LINGER_MS} ms: llem closed the connection (the request counts as complete, timed to [DONE])`)
+        close()
+      }, DONE_LINGER_MS)
+      linger.unref()
     }
-    const fail = (e: unknown) =>
+    const fail = (e: unknown) => {
+      // after [DONE], a broken rest of the body only ends the connection
+      if (settled) return close()
       settle(e instanceof StreamError ? e : e instanceof HttpProtocolError ? new StreamError(`connection failed: ${e.message}`, 'network') : new StreamError(String(e), 'malformed'))
+    }
     const timer = setTimeout(() => fail(new StreamError(`request timed out after ${req.timeoutMs} ms`, 'timeout')), req.timeoutMs)
     const onAbort = () => fail(new StreamError('request aborted', 'network'))
     req.signal?.addEventListener('abort', onAbort, { once: true })
@@ -102,8 +129,19 @@ export function streamCompletion(req: StreamRequest, sink: TokenSink): Promise<S
       sse,
       sink,
       settled: () => settled,
+      closed: () => closed,
       fail,
+      count(n) {
+        if (closed) return false
+        bytes += n
+        if (bytes <= limits.maxResponseBytes) return true
+        fail(tooLarge(`the body passed ${limits.maxResponseBytes} bytes (backend option maxResponseBytes)`))
+        return false
+      },
+      doneRead: () => settle(null),
       bodyEnded() {
+        bodyDone = true
+        if (settled) return close()
         if (!sse.done && out.chunkTokens === 0 && out.completionTokens === null) return fail(new StreamError('the stream ended without data or [DONE]', 'malformed'))
         if (!sse.done) return fail(new StreamError('connection failed: the stream ended before [DONE]', 'network'))
         settle(null)
@@ -114,6 +152,23 @@ export function streamCompletion(req: StreamRequest, sink: TokenSink): Promise<S
   })
 }
 
+/** Keeps the first ERROR_BODY_BYTES of an error body; calls `full` once that much has arrived. */
+function errorBody(full: (text: string) => void): { add(buf: Buffer, start: number, end: number): void; text(): string } {
+  const kept: Buffer[] = []
+  let n = 0
+  const text = () => Buffer.concat(kept).toString('utf8', 0, Math.min(n, ERROR_BODY_BYTES))
+  return {
+    add(buf, start, end) {
+      if (n >= ERROR_BODY_BYTES) return
+      kept.push(Buffer.from(buf.subarray(start, Math.min(end, start + ERROR_BODY_BYTES - n))))
+      n += Math.min(end - start, ERROR_BODY_BYTES - n)
+      // the status is known and the message quotes only the start: the rest is not waited for
+      if (n >= ERROR_BODY_BYTES) full(text())
+    },
+    text,
+  }
+}
+
 const connectionFailed = (x: Exchange) => (e: NodeJS.ErrnoException) => x.fail(new StreamError(`connection failed: ${e.message}${e.code ? ` (${e.code})` : ''}`, 'network'))
 
 /** the request through node:https; returns how to tear it down */
@@ -121,15 +176,16 @@ function overHttps(url: URL, headers: Record<string, string | number>, body: str
   const request = https.request(url, { method: 'POST', agent: httpsAgent, headers })
   request.on('error', connectionFailed(x))
   request.on('response', (res) => {
-    if ((res.statusCode ?? 0) >= 300) {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (text += d))
-      res.on('end', () => x.httpError(res.statusCode ?? 0, res.statusMessage ?? '', text))
+    const status = res.statusCode ?? 0
+    if (status >= 300) {
+      const text = errorBody((t) => x.httpError(status, res.statusMessage ?? '', t))
+      res.on('data', (d: Buffer) => x.count(d.length) && text.add(d, 0, d.length))
+      res.on('end', () => x.httpError(status, res.statusMessage ?? '', text.text()))
       return
     }
     res.on('data', (piece: Buffer) => {
       const t = performance.now()
+      if (!x.count(piece.length) || x.settled()) return
       let tokens: number
       try {
         tokens = x.sse.feed(piece, 0, piece.length)
@@ -137,10 +193,11 @@ function overHttps(url: URL, headers: Record<string, string | number>, body: str
         return x.fail(e)
       }
       if (tokens > 0) x.sink.onTokens(tokens, t)
+      if (x.sse.done) x.doneRead()
     })
     res.on('aborted', () => x.fail(new StreamError('connection failed: the server closed the stream mid-response', 'network')))
     res.on('error', (e) => x.fail(new StreamError(`connection failed: ${e.message}`, 'network')))
-    res.on('end', () => !x.settled() && x.bodyEnded())
+    res.on('end', () => x.bodyEnded())
   })
   request.end(body)
   return () => request.destroy()
@@ -153,21 +210,22 @@ function overNet(url: URL, headers: Record<string, string | number>, body: strin
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`
   head += 'connection: close\r\n\r\n'
   const res = new HttpResponse()
-  let errorText = ''
+  const errorText = errorBody((t) => x.httpError(res.status, res.statusText, t))
   // stamped per frame as node:http's 'data' events were: frames that one late read finds together
   // keep their own stamps and order (vLLM's bench stamps each event as it reaches it, too)
   const onSegment = (buf: Buffer, start: number, end: number) => {
-    if (res.status >= 300) {
-      if (errorText.length < 4096) errorText += buf.toString('utf8', start, end)
-      return
-    }
+    if (!x.count(end - start)) return
+    if (res.status >= 300) return errorText.add(buf, start, end)
+    // after [DONE] the rest of the body is only read to its end
+    if (x.settled()) return
     const t = performance.now()
     const tokens = x.sse.feed(buf, start, end)
     // events written together carry all their tokens at one stamp: the gap before them is spread
     // over them (ITL smoothing, flagged in the result), never a run of 0 ms intervals
     if (tokens > 0) x.sink.onTokens(tokens, t)
+    if (x.sse.done) x.doneRead()
   }
-  const ended = () => (res.status < 300 ? x.bodyEnded() : x.httpError(res.status, res.statusText, errorText))
+  const ended = () => (res.status < 300 ? x.bodyEnded() : x.httpError(res.status, res.statusText, errorText.text()))
   const socket = net.connect({
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: Number(url.port || 80),
@@ -175,21 +233,23 @@ function overNet(url: URL, headers: Record<string, string | number>, body: strin
     onread: {
       buffer: readBuffer,
       callback: (n: number, buf: Uint8Array) => {
-        if (x.settled()) return false
+        if (x.closed()) return false
         try {
           res.push(buf as Buffer, n, onSegment)
         } catch (e) {
           x.fail(e)
           return false
         }
-        if (res.ended) ended()
+        if (res.ended && !x.closed()) ended()
         return true
       },
     },
   })
   socket.on('error', connectionFailed(x))
   socket.on('end', () => {
-    if (x.settled()) return
+    if (x.closed()) return
+    // after [DONE], the server closing the connection ends the body as well as anything
+    if (x.settled()) return x.bodyEnded()
     if (res.status === 0) return x.fail(new StreamError('connection failed: socket hang up (ECONNRESET)', 'network'))
     if (res.untilClose) return ended()
     x.fail(new StreamError('connection failed: the server closed the stream mid-response', 'network'))
@@ -198,126 +258,4 @@ function overNet(url: URL, headers: Record<string, string | number>, body: strin
   socket.on('close', () => !x.settled() && x.fail(new StreamError('connection failed: the server closed the stream mid-response', 'network')))
   socket.write(head + body)
   return () => socket.destroy()
-}
-
-/**
- * SSE over bytes: lines are cut in the buffer, and a lone `data:` value is read in place when its
- * event ends in the same read (the usual case); otherwise values become strings. A line split across
- * reads or chunked frames is copied and carried over, so a multi-byte character is never cut.
- */
-class SseParser {
-  done = false
-  private partial: Buffer | null = null
-  private data: string | null = null
-  /** the current event's only data value, still in the buffer being fed (-1: none) */
-  private rawStart = -1
-  private rawEnd = -1
-  private readonly fields: ChunkFields = { usage: false, promptTokens: NaN, completionTokens: NaN, content: false, finishLength: false }
-
-  constructor(
-    private readonly chat: boolean,
-    private readonly out: StreamOutcome,
-  ) {}
-
-  /** Parses bytes [start, end) of `buf`; returns how many tokens the events completed in them carried. */
-  feed(buf: Buffer, start: number, end: number): number {
-    let tokens = 0
-    let pos = start
-    while (pos < end && !this.done) {
-      const nl = buf.indexOf(10, pos)
-      if (nl < 0 || nl >= end) {
-        this.partial = this.partial ? Buffer.concat([this.partial, buf.subarray(pos, end)]) : Buffer.from(buf.subarray(pos, end))
-        break
-      }
-      let line = buf
-      let ls = pos
-      let le = nl
-      pos = nl + 1
-      if (this.partial) {
-        line = Buffer.concat([this.partial, buf.subarray(ls, le)])
-        ls = 0
-        le = line.length
-        this.partial = null
-      }
-      if (le > ls && line[le - 1] === 13) le--
-      if (le === ls) {
-        // a blank line ends the event
-        if (this.rawStart >= 0) {
-          tokens += this.rawEvent(buf)
-          continue
-        }
-        const data = this.data
-        this.data = null
-        if (data === null || data === '') continue
-        if (data === '[DONE]') this.done = true
-        else tokens += handleEvent(data, this.chat, this.out, this.fields)
-      } else if (le - ls >= 5 && line[ls] === 100 && line[ls + 1] === 97 && line[ls + 2] === 116 && line[ls + 3] === 97 && line[ls + 4] === 58) {
-        if (line === buf && this.data === null && this.rawStart < 0) {
-          this.rawStart = ls + 5
-          this.rawEnd = le
-          continue
-        }
-        this.decodeRaw(buf)
-        const value = line.toString('utf8', ls + 5, le).trimStart()
-        this.data = this.data === null ? value : `${this.data}\n${value}`
-      }
-    }
-    // nothing may point into `buf` past this call
-    this.decodeRaw(buf)
-    return tokens
-  }
-
-  private decodeRaw(buf: Buffer): void {
-    if (this.rawStart < 0) return
-    this.data = buf.toString('utf8', this.rawStart, this.rawEnd).trimStart()
-    this.rawStart = -1
-  }
-
-  private rawEvent(buf: Buffer): number {
-    const start = this.rawStart
-    this.rawStart = -1
-    if (scanChunk(buf, start, this.rawEnd, this.chat, this.fields)) return applyChunk(this.fields, this.out)
-    const data = buf.toString('utf8', start, this.rawEnd).trimStart()
-    if (data === '') return 0
-    if (data === '[DONE]') {
-      this.done = true
-      return 0
-    }
-    return handleEvent(data, this.chat, this.out, this.fields)
-  }
-}
-
-/** Parses one SSE event with JSON.parse into `out`; returns how many tokens it carried. */
-function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFields): number {
-  let chunk: { choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null }[]; usage?: { prompt_tokens?: number; completion_tokens?: number }; error?: unknown }
-  try {
-    chunk = JSON.parse(data)
-  } catch {
-    throw new StreamError(`malformed SSE data: ${data.slice(0, 120)}`, 'malformed')
-  }
-  // valid JSON that is not a chunk object (null, a number, a list) is as malformed as broken JSON
-  if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) throw new StreamError(`malformed SSE data: ${data.slice(0, 120)}`, 'malformed')
-  if (chunk.error) throw new StreamError(`server error in stream: ${JSON.stringify(chunk.error).slice(0, 200)}`, 'http')
-  const choice = chunk.choices?.[0]
-  f.content = Boolean(chat ? choice?.delta?.content : choice?.text)
-  f.finishLength = choice?.finish_reason === 'length'
-  f.usage = Boolean(chunk.usage)
-  f.promptTokens = f.usage && typeof chunk.usage!.prompt_tokens === 'number' ? chunk.usage!.prompt_tokens : NaN
-  f.completionTokens = f.usage && typeof chunk.usage!.completion_tokens === 'number' ? chunk.usage!.completion_tokens : NaN
-  return applyChunk(f, out)
-}
-
-/** Folds one chunk's fields into `out`; returns how many tokens it carried. */
-function applyChunk(f: ChunkFields, out: StreamOutcome): number {
-  const before = out.completionTokens
-  if (f.usage) {
-    if (!Number.isNaN(f.promptTokens)) out.promptTokens = f.promptTokens
-    if (!Number.isNaN(f.completionTokens)) out.completionTokens = f.completionTokens
-  }
-  if (f.finishLength) out.finishReason = 'length'
-  if (!f.content) return 0
-  // continuous usage (vLLM's continuous_usage_stats) says how many tokens this chunk carried
-  const carried = f.usage && out.completionTokens !== null ? Math.max(1, out.completionTokens - (before ?? 0)) : 1
-  out.chunkTokens += carried
-  return carried
 }
