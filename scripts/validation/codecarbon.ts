@@ -57,8 +57,9 @@ as int64 where CodeCarbon's are float64 (fixed in \`plugins/reporters/codecarbon
 \`data/private_infra/global_energy_mix.json\` (Our World in Data figures; years: ${[...years].sort().map(([y, n]) => `${y} for ${n}`).join(', ')}),
 the g CO2eq/kWh CodeCarbon's own \`Emissions.get_country_emissions\` applies to 1 kWh (no region),
 against llem's emissions for 1 kWh there (\`carbonIntensity\` and \`emissionsKg\` in
-\`core/measure/emissions.ts\`, table \`core/measure/carbon-intensity-by-country.csv\`). Tolerance
-${INTENSITY_TOL_G} g/kWh (float rounding). Countries compared: ${ci.rows.length}; differing: ${diffs.length}${diffs.length ? ` (${diffs.map((d) => `${d.iso}: llem ${d.llem}, CodeCarbon ${d.codecarbon}, ${d.year}`).join('; ')})` : ''};
+\`core/measure/emissions.ts\`, table \`core/measure/carbon-intensity-by-country.csv\`), and the country
+name and data year llem's results give as the source against CodeCarbon's. Tolerance
+${INTENSITY_TOL_G} g/kWh (float rounding); names and years must be equal. Countries compared: ${ci.rows.length}; differing: ${diffs.length}${diffs.length ? ` (${diffs.map((d) => `${d.iso}: llem ${d.llem}, CodeCarbon ${d.codecarbon}, ${d.year}`).join('; ')})` : ''};
 largest difference ${maxDiff.toExponential(1)} g/kWh; countries only llem has: ${ci.llemOnly.length ? ci.llemOnly.join(', ') : 'none'}. Without a country both use the
 world average: llem ${ci.worldAverage.llem}, CodeCarbon ${ci.worldAverage.codecarbon} g/kWh. One behaviour differs by design:
 CodeCarbon answers a country it has no data for with the world average and a log warning, llem
