@@ -65,6 +65,12 @@ Two things lm-eval's code does to its own files as much as to llem's: \`get_file
 matches it to its run (the card lists no "results" configuration, for lm-eval's folder either); and a
 task with no samples leaves an empty samples file, which \`datasets\` cannot load (lm-eval opens the file
 for appending and writes nothing, as llem writes nothing for a task whose experiments all failed).
+
+Not used as a check: the TypedDicts of \`lm_eval/result_schema.py\`. lm-eval never validates against them,
+and its own files do not satisfy them (its \`evaluator_utils\` writes \`"N/A"\` where they declare a
+number for a metric's stderr, as llem does without repeats). One difference from lm-eval's samples
+that docs/formats.md states: llem keeps no generated text, so \`resps\` and \`filtered_resps\` hold
+\`null\` where lm-eval writes strings; \`datasets\` reads them (the row counts above).
 `
     return { markdown, agree }
   },
