@@ -124,28 +124,33 @@ export const experimentOptionsSchema = z.strictObject({
   parallel: z.strictObject({ data: posInt().optional() }).optional(),
 })
 
+// a value written into the sbatch script: a control character (a newline) would add a line to it,
+// run by the shell on the compute node (core/slurm/job-script.ts quotes the rest)
+// eslint-disable-next-line no-control-regex
+const sbatchValue = () => z.string().min(1).refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'has a control character (a newline would become a line of the job script): not allowed')
+
 /** Where experiments run: `local` (tinypool workers on this machine's GPU slots) or `slurm` (array jobs). */
 export const slurmExecutorSchema = z.strictObject({
   name: z.literal('slurm'),
-  partition: z.string().min(1).optional(),
+  partition: sbatchValue().optional(),
   /** GPUs per task (gres gpu:N) for experiments that do not set `gpus`; default 1 */
   gpusPerTask: z.int().min(0).optional(),
   cpusPerTask: posInt().optional(),
   /** --mem, as Slurm writes it: '16G' */
-  mem: z.string().min(1).optional(),
+  mem: sbatchValue().optional(),
   /** --time, as Slurm writes it: '02:00:00'; default the longest experiment timeout plus 5 minutes */
-  time: z.string().min(1).optional(),
-  account: z.string().min(1).optional(),
-  qos: z.string().min(1).optional(),
-  constraint: z.string().min(1).optional(),
+  time: sbatchValue().optional(),
+  account: sbatchValue().optional(),
+  qos: sbatchValue().optional(),
+  constraint: sbatchValue().optional(),
   /** more #SBATCH lines, as written: ['--exclusive', '--reservation=bench'] */
-  sbatchArgs: z.array(z.string().min(1)).optional(),
+  sbatchArgs: z.array(sbatchValue()).optional(),
   /** shell lines before llem starts on the node: ['module load cuda/12.4', 'source ~/venv/bin/activate'] */
   setup: z.array(z.string()).optional(),
   /** how often the submitting llem asks Slurm about the tasks (default 2000 ms) */
   pollIntervalMs: z.int().min(100).optional(),
   /** how a node starts llem (default: this Node binary and this llem's bin/llem.js, which must be on the shared filesystem) */
-  command: z.array(z.string().min(1)).min(1).optional(),
+  command: z.array(sbatchValue()).min(1).optional(),
 })
 export const executorSchema = z.union([z.enum(['local', 'slurm']), z.strictObject({ name: z.literal('local') }), slurmExecutorSchema])
 

@@ -2,7 +2,14 @@
  * The sbatch script of one array: its #SBATCH lines from the executor options, the site's setup
  * lines (`module load cuda`), and one `llem worker` per array task. Tasks that need different GPU
  * counts go in different arrays, since one array asks for one shape of resources.
+ *
+ * No value may change the script's shape: one with a control character (a newline in `qos` would be a
+ * shell line run on the node) is refused, and every value is quoted, for the shell in commands and
+ * for sbatch in #SBATCH lines (sbatch reads quotes and backslashes there, and an unquoted # as the
+ * start of a comment: https://slurm.schedmd.com/sbatch.html).
  */
+import { InputError } from '../errors.js'
+
 export interface SlurmExecutorOptions {
   name: 'slurm'
   partition?: string
@@ -30,6 +37,17 @@ export interface ArraySpec {
 }
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+/** one argument of an #SBATCH line: double quotes, with \ and " escaped (sbatch's own parsing) */
+const sbatchQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replace(/[\\"]/g, '\\$&')}"`)
+// C0 controls and DEL (newline, carriage return, tab, NUL, escape...)
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
+
+/** Refuse a value that could add a line to the script; `field` names it as the config does. */
+function checkValue(field: string, value: string | undefined): void {
+  if (value !== undefined && CONTROL_CHARS.test(value))
+    throw new InputError('CONFIG_INVALID', `${field} ${JSON.stringify(value)} has a control character (a newline would become a line of the job script): not allowed`)
+}
 
 /** Slurm's --time from milliseconds, with a margin for a node to start llem and load a model. */
 export function slurmTime(ms: number): string {
@@ -40,24 +58,31 @@ export function slurmTime(ms: number): string {
 export function jobScript(a: { runId: string; runDir: string; rootDir: string; array: ArraySpec; index: number; options: SlurmExecutorOptions; maxParallel: number | null; llemCommand: string[] }): string {
   const o = a.options
   const n = a.array.tasks.length
+  for (const k of ['partition', 'mem', 'time', 'account', 'qos', 'constraint'] as const) checkValue(`executor.${k}`, o[k])
+  for (const [i, v] of (o.sbatchArgs ?? []).entries()) checkValue(`executor.sbatchArgs[${i}]`, v)
+  for (const [i, v] of a.llemCommand.entries()) checkValue(`executor.command[${i}]`, v)
+  checkValue('the run directory', a.runDir)
+  checkValue('the project directory', a.rootDir)
   const sb = (s: string) => `#SBATCH ${s}`
+  /** `--flag=value`, the value quoted for sbatch */
+  const opt = (flag: string, value: string | number) => sb(`--${flag}=${sbatchQuote(String(value))}`)
   const lines = [
     '#!/bin/bash',
     `# llem run ${a.runId}, array ${a.index}: ${n} task(s) with ${a.array.gpus} GPU(s) each (written by llem; resubmitted by --resume)`,
     sb(`--job-name=llem-${a.runId.slice(-6)}-${a.index}`),
     sb(`--array=0-${n - 1}${a.maxParallel ? `%${a.maxParallel}` : ''}`),
-    sb(`--output=${a.runDir}/slurm/logs/%A_%a.log`),
+    opt('output', `${a.runDir}/slurm/logs/%A_%a.log`),
     sb('--ntasks=1'),
-    sb(`--time=${o.time ?? slurmTime(a.array.timeoutMs)}`),
+    opt('time', o.time ?? slurmTime(a.array.timeoutMs)),
   ]
-  if (o.partition) lines.push(sb(`--partition=${o.partition}`))
+  if (o.partition) lines.push(opt('partition', o.partition))
   if (a.array.gpus > 0) lines.push(sb(`--gres=gpu:${a.array.gpus}`))
-  if (o.cpusPerTask) lines.push(sb(`--cpus-per-task=${o.cpusPerTask}`))
-  if (o.mem) lines.push(sb(`--mem=${o.mem}`))
-  if (o.account) lines.push(sb(`--account=${o.account}`))
-  if (o.qos) lines.push(sb(`--qos=${o.qos}`))
-  if (o.constraint) lines.push(sb(`--constraint=${o.constraint}`))
-  for (const arg of o.sbatchArgs ?? []) lines.push(sb(arg))
+  if (o.cpusPerTask) lines.push(opt('cpus-per-task', o.cpusPerTask))
+  if (o.mem) lines.push(opt('mem', o.mem))
+  if (o.account) lines.push(opt('account', o.account))
+  if (o.qos) lines.push(opt('qos', o.qos))
+  if (o.constraint) lines.push(opt('constraint', o.constraint))
+  for (const arg of o.sbatchArgs ?? []) lines.push(sb(sbatchQuote(arg)))
   lines.push(
     '',
     'set -eo pipefail',
