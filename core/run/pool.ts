@@ -53,7 +53,8 @@ export class SlotPool {
           postMessage: (m: unknown) => {
             const msg = m as { llem?: string; pid?: number }
             if (msg?.llem === 'progress') opts.onProgress(m as ProgressMessage)
-            else if (msg?.llem === 'spawned' && typeof msg.pid === 'number') spawned.add(msg.pid)
+            // a real pid only: -1 or 1 here would make -pid below signal every process, or init
+            else if (msg?.llem === 'spawned' && Number.isInteger(msg.pid) && msg.pid! > 1) spawned.add(msg.pid!)
           },
         },
       })) as RawProcessResult

@@ -2,10 +2,9 @@
  * The `server` backend: any engine started from a command template, then measured through the openai
  * client. llem picks a free loopback port, starts the command in its own process group, waits for the
  * health path (bounded; the log tail goes into the error), and stops the whole group at the end, on a
- * crash, a timeout or Ctrl-C. The main process is told the group's pid, so even a worker killed with
- * SIGKILL leaves no server behind.
+ * crash, a timeout or Ctrl-C. A supervisor holding a channel to llem stops it too when llem is killed
+ * with SIGKILL, worker or whole process group (managed-process.ts, supervisor.ts).
  */
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -14,6 +13,7 @@ import type { Backend, BackendContext, BackendSession } from '../../../core/back
 import { InputError, LlemError } from '../../../core/errors.js'
 import { readKnownPrometheus } from '../managed/engine-metrics.js'
 import { scrapeWindow, type ScrapeTarget } from '../managed/metrics-scraper.js'
+import { startProcess, type ManagedProcess } from './managed-process.js'
 import { openaiSession } from '../openai/index.js'
 
 export const serverOptionsSchema = z.strictObject({
@@ -46,68 +46,7 @@ export function freePort(): Promise<number> {
   })
 }
 
-export interface ManagedProcess {
-  pid: number
-  logTail(): string[]
-  exited(): { code: number | null; signal: string | null } | null
-  stop(): Promise<void>
-}
-
-/** Start argv in its own process group; its output is kept (last 200 lines) and mirrored to log. */
-export function startProcess(argv: string[], env: Record<string, string>, log: (line: string) => void): ManagedProcess {
-  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...(process.env as Record<string, string>), ...env } })
-  const tail: string[] = []
-  let exit: { code: number | null; signal: string | null } | null = null
-  let spawnError: string | null = null
-  const keep = (line: string) => {
-    if (line === '') return
-    tail.push(line)
-    if (tail.length > 200) tail.shift()
-    log(line)
-  }
-  // a read may end mid-line: each stream keeps its unfinished line until the rest arrives
-  const lines = (stream: NodeJS.ReadableStream) => {
-    let rest = ''
-    stream.setEncoding('utf8')
-    stream.on('data', (d: string) => {
-      const parts = (rest + d).split('\n')
-      rest = parts.pop()!
-      parts.forEach(keep)
-    })
-    stream.on('end', () => keep(rest))
-  }
-  lines(child.stdout!)
-  lines(child.stderr!)
-  child.on('error', (e) => {
-    spawnError = e.message
-    exit = { code: 127, signal: null }
-  })
-  child.on('exit', (code, signal) => (exit ??= { code, signal }))
-  const pid = child.pid ?? -1
-  // the main process kills this group if the worker dies without doing it (see core/run/pool.ts)
-  if (pid > 0) process.send?.({ llem: 'spawned', pid })
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig)
-    } catch {
-      /* already gone */
-    }
-  }
-  process.once('exit', () => killGroup('SIGKILL'))
-  return {
-    pid,
-    logTail: () => (spawnError ? [`cannot start ${argv[0]}: ${spawnError}`, ...tail] : [...tail]),
-    exited: () => exit,
-    async stop() {
-      if (exit === null) {
-        killGroup('SIGTERM')
-        const deadline = performance.now() + 5000
-        while (exit === null && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      }
-      killGroup('SIGKILL')
-    },
-  }
-}
+export { startProcess, type ManagedProcess } from './managed-process.js'
 
 export async function waitForHealth(url: string, proc: ManagedProcess, timeoutMs: number): Promise<number> {
   const t0 = performance.now()
@@ -130,9 +69,9 @@ export async function managedSession(
   argv: string[],
   o: ServerOptions & { port: number },
   ctx: BackendContext<unknown>,
-  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string } } = {},
+  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string }; cleanup?: string[] } = {},
 ): Promise<BackendSession> {
-  const proc = startProcess(argv, o.env ?? {}, (line) => ctx.log(`[server] ${line}`))
+  const proc: ManagedProcess = startProcess(argv, o.env ?? {}, (line) => ctx.log(`[server] ${line}`), { cleanup: describe.cleanup })
   try {
     const healthMs = await waitForHealth(`http://127.0.0.1:${o.port}${o.healthPath ?? '/health'}`, proc, o.startupTimeoutMs ?? 120_000)
     const served = o.servedModelName ?? (typeof ctx.model === 'string' ? ctx.model : null)

@@ -76,6 +76,9 @@ export const trtllmBackend: Backend<TrtllmOptions> = {
       const session = await managedSession(argv, { ...o, command: argv, port, healthPath: '/health', servedModelName: o.servedModelName ?? model }, ctx, {
         settings: { engine: 'trtllm-serve', extra_llm_api_options: JSON.parse(extraOptionsYaml(o)) },
         metrics: { path: '/metrics', reader: readTrtllm, format: 'trtllm iteration stats', intervalMs: o.metricsIntervalMs },
+        // removed by the server's supervisor once the server is gone: also after a timeout, when this
+        // worker is killed before close() can run
+        cleanup: [dir],
       })
       return {
         ...session,

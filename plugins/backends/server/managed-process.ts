@@ -1,0 +1,101 @@
+/**
+ * A managed server process, started through supervisor.ts so that it dies with llem however llem
+ * ends (SIGKILL of its whole process group included). llem signals only the supervisor, its own
+ * child; the supervisor signals only the server's process group, and only once it has been spawned.
+ * The server's output is kept (the last 200 lines) and mirrored to log.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { packageRoot } from '../../../core/package-root.js'
+
+export interface ManagedProcess {
+  /** the server's pid once started (-1 before, or when it could not start) */
+  readonly pid: number
+  logTail(): string[]
+  exited(): { code: number | null; signal: string | null } | null
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  /** removed by the supervisor once the server has exited (a temp dir of options files) */
+  cleanup?: string[]
+  /** SIGTERM -> SIGKILL grace, on stop() and when llem goes away (default 5000 ms) */
+  graceMs?: number
+}
+
+function supervisorFile(): string {
+  const built = path.join(path.dirname(fileURLToPath(import.meta.url)), 'supervisor.js')
+  // under vitest this module runs from source: the supervisor is still the compiled file
+  return existsSync(built) ? built : path.join(packageRoot(), 'dist', 'plugins', 'backends', 'server', 'supervisor.js')
+}
+
+/** Start argv under a supervisor, in its own process group; its output is kept and mirrored to log. */
+export function startProcess(argv: string[], env: Record<string, string>, log: (line: string) => void, o: StartOptions = {}): ManagedProcess {
+  const graceMs = o.graceMs ?? 5000
+  // detached: the supervisor leads a session of its own, out of reach of a kill of llem's group
+  const sup = spawn(process.execPath, [supervisorFile(), JSON.stringify({ graceMs, cleanup: o.cleanup ?? [] }), ...argv], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...(process.env as Record<string, string>), ...env },
+  })
+  const tail: string[] = []
+  let exit: { code: number | null; signal: string | null } | null = null
+  let pid = -1
+  let spawnError: string | null = null
+  const keep = (line: string) => {
+    if (line === '') return
+    tail.push(line)
+    if (tail.length > 200) tail.shift()
+    log(line)
+  }
+  // a read may end mid-line: each stream keeps its unfinished line until the rest arrives
+  const lines = (stream: NodeJS.ReadableStream) => {
+    let rest = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (d: string) => {
+      const parts = (rest + d).split('\n')
+      rest = parts.pop()!
+      parts.forEach(keep)
+    })
+    stream.on('end', () => keep(rest))
+  }
+  lines(sup.stdout!)
+  lines(sup.stderr!)
+  sup.on('message', (m: { t?: string; pid?: number; message?: string; code?: number | null; signal?: string | null }) => {
+    if (m.t === 'spawned' && typeof m.pid === 'number') pid = m.pid
+    else if (m.t === 'error') spawnError = m.message ?? 'unknown error'
+    else if (m.t === 'exit') exit ??= { code: m.code ?? null, signal: m.signal ?? null }
+  })
+  const gone = new Promise<void>((resolve) => {
+    sup.on('exit', (code, signal) => {
+      // the supervisor itself failed (or was killed) before it could report the server's end
+      exit ??= { code, signal }
+      resolve()
+    })
+    sup.on('error', (e) => {
+      spawnError ??= e.message
+      exit ??= { code: 127, signal: null }
+      resolve()
+    })
+  })
+  // this process exiting closes the IPC channel, which is what tells the supervisor to stop the server
+  sup.unref()
+  ;(sup as unknown as { channel?: { unref(): void } }).channel?.unref()
+  return {
+    get pid() {
+      return pid
+    },
+    logTail: () => (spawnError ? [`cannot start ${argv[0]}: ${spawnError}`, ...tail] : [...tail]),
+    exited: () => exit,
+    async stop() {
+      if (sup.exitCode === null && sup.signalCode === null && sup.connected) sup.send({ t: 'stop', graceMs }, () => {})
+      // the supervisor escalates to SIGKILL itself; this bound only guards against a hung supervisor
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([gone, new Promise<void>((r) => (timer = setTimeout(r, graceMs + 5000)))])
+      clearTimeout(timer)
+      if (sup.exitCode === null && sup.signalCode === null) sup.kill('SIGKILL')
+    },
+  }
+}
