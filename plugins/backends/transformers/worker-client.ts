@@ -22,9 +22,9 @@ export class WorkerReplyError extends Error {
   }
 }
 
-/** The worker could not start, broke the protocol, or died. */
+/** The worker could not start, speaks another protocol, sent a reply that cannot be used, or died. */
 export class WorkerGoneError extends Error {
-  constructor(readonly kind: 'spawn' | 'exited' | 'protocol' | 'timeout', message: string) {
+  constructor(readonly kind: 'spawn' | 'exited' | 'protocol' | 'reply' | 'timeout', message: string) {
     super(message)
   }
 }
@@ -178,27 +178,41 @@ export class WorkerClient {
   }
 
   private onLine(line: string): void {
-    let msg: Record<string, unknown>
+    let parsed: unknown
+    let json = true
     try {
-      msg = JSON.parse(line) as Record<string, unknown>
+      parsed = JSON.parse(line)
     } catch {
-      msg = {}
+      json = false
     }
+    const msg = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null
     if (this.helloWaiter) {
       const w = this.helloWaiter
       this.helloWaiter = null
-      if (msg.t === 'hello') w.resolve(msg)
+      if (msg?.t === 'hello') w.resolve(msg)
       else w.reject(new WorkerGoneError('protocol', `protocol mismatch: the worker's first line is not a llem handshake: ${JSON.stringify(line.slice(0, 200))}`))
       return
     }
-    const p = typeof msg.id === 'number' ? this.pending.get(msg.id) : undefined
-    if (!p) {
-      this.log(`[transformers stdout] ${line}`)
-      return
+    const p = typeof msg?.id === 'number' ? this.pending.get(msg.id) : undefined
+    // fd 1 carries nothing but replies (worker.py moves all else to stderr): any other line means the
+    // protocol broke, and waiting on would wait for ever (until the experiment timeout)
+    if (!msg || !p) {
+      const why = !json ? 'a line that is not JSON' : !msg ? 'a line that is not a JSON object' : typeof msg.id !== 'number' ? 'a reply without a numeric id' : `a reply to id ${msg.id}, which no command in flight has`
+      return this.broken(why, line)
     }
     this.pending.delete(msg.id as number)
     if (msg.ok) p.resolve(msg)
     else p.reject(new WorkerReplyError(String(msg.code), String(msg.message), msg))
+  }
+
+  /** A reply that cannot be used: every command in flight fails with the line quoted, the worker is stopped. */
+  private broken(why: string, line: string): void {
+    if (this.gone) return
+    const quoted = line.length > 200 ? `${JSON.stringify(line.slice(0, 200))}… (${line.length} characters)` : JSON.stringify(line)
+    const e = new WorkerGoneError('reply', `the worker broke the protocol with ${why}: ${quoted}${this.lastStderr()}`)
+    this.log(`[transformers] ${e.message}`)
+    this.fail(e)
+    this.killGroup()
   }
 
   private fail(e: WorkerGoneError): void {

@@ -37,6 +37,13 @@ export function explainWorkerError(e: unknown, c: FailureContext): unknown {
         return line(e.message, 'install Python 3, or set backend.python to an interpreter path such as /path/to/venv/bin/python')
       case 'protocol':
         return line(e.message, 'the worker file and llem come from different installs; reinstall llem so that both match')
+      case 'reply':
+        // the worker is stopped and its state unknown: nothing more can run on it
+        return line(
+          `the transformers worker ${e.message.replace(/^the worker /, '')}`,
+          'the worker was stopped; its stderr is in the experiment log. This is a bug in the worker or in a package that writes to its protocol channel: please report it with that log',
+          { fatal: c.phase === 'run' },
+        )
       case 'timeout':
         return line(e.message, `check that ${c.python} is a Python 3 interpreter that starts on its own`)
       case 'exited':
