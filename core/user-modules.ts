@@ -3,8 +3,13 @@
  * `.ts` works everywhere, with 'llem' aliased to the running copy of the public API. That makes
  * `import { bench } from 'llem'` resolve in this repo, in a project that installed llem, and in a
  * directory that has no node_modules at all, and every file reaches the same collector.
+ *
+ * jiti caches what it compiles. Its default, <tmpdir>/jiti, is shared by every user of a machine:
+ * whoever creates it first on a login node can plant compiled code that runs as everyone else. So the
+ * cache is per user, <llem cache dir>/jiti, mode 0700, and is not used at all if it is not ours.
  */
-import { existsSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createJiti } from 'jiti'
@@ -16,6 +21,26 @@ let jiti: ReturnType<typeof createJiti> | undefined
 
 export function importUserModule<T = unknown>(file: string, opts: { default?: boolean } = {}): Promise<T> {
   // moduleCache off: a bench file imported twice (list, then bench in one process; tests) re-registers
-  jiti ??= createJiti(import.meta.url, { alias: { llem: apiEntry }, moduleCache: false })
+  jiti ??= createJiti(import.meta.url, { alias: { llem: apiEntry }, moduleCache: false, fsCache: privateCacheDir() })
   return jiti.import<T>(file, opts.default ? { default: true } : {})
+}
+
+/** llem's cache directory before any config is read: $LLEM_CACHE_DIR, else $XDG_CACHE_HOME/llem, else ~/.cache/llem */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.LLEM_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'llem'))
+}
+
+/** <cache>/jiti, created 0700 (and tightened if it exists); false (no file cache) when it is a link or not ours */
+function privateCacheDir(): string | false {
+  const dir = path.join(userCacheDir(), 'jiti')
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const st = lstatSync(dir)
+    if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) return false
+    chmodSync(dir, 0o700)
+    return dir
+  } catch {
+    // an unwritable cache costs compile time, never correctness
+    return false
+  }
 }
