@@ -5,6 +5,7 @@
 import { cac } from 'cac'
 import { isLlemError } from '../errors.js'
 import { redactText } from '../results/redact.js'
+import { sanitiseText } from '../text/sanitise-terminal.js'
 import { CLI_FLAGS, splitArgv } from './argv.js'
 import { tolerateClosedOutput } from './closed-output.js'
 import { VERSION } from './version.js'
@@ -125,17 +126,18 @@ export async function main(argv: string[]): Promise<number> {
 
 export function reportError(e: unknown, verbose: boolean): number {
   if (isLlemError(e)) {
-    process.stderr.write(redactText(`llem: ${e.message}`) + '\n')
-    if (verbose && e.stack) process.stderr.write(redactText(e.stack) + '\n')
+    // a message may quote a server, a log tail or a file: sanitised for the terminal after masking
+    process.stderr.write(sanitiseText(redactText(`llem: ${e.message}`)) + '\n')
+    if (verbose && e.stack) process.stderr.write(sanitiseText(redactText(e.stack)) + '\n')
     return e.exitCode
   }
   // cac's own errors (unknown command option, missing value) are bad input too
   if (e instanceof Error && e.name === 'CACError') {
-    process.stderr.write(redactText(`llem: ${e.message}`) + '\n')
+    process.stderr.write(sanitiseText(redactText(`llem: ${e.message}`)) + '\n')
     return 2
   }
   // an error may quote a server's reply or a config value: masked like everything llem prints
-  process.stderr.write(redactText(`llem: internal error: ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}`) + '\n')
+  process.stderr.write(sanitiseText(redactText(`llem: internal error: ${e instanceof Error ? (verbose ? e.stack : e.message) : String(e)}`)) + '\n')
   if (!verbose) process.stderr.write('(run with --verbose for the stack trace)\n')
   return 1
 }

@@ -8,6 +8,7 @@ import pc from 'picocolors'
 import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
 import { maxOf } from '../../core/stats/extent.js'
+import { sanitiseLine } from '../../core/text/sanitise-terminal.js'
 
 /** at most ~10 redraws a second: progress events can come once per token */
 const REDRAW_MS = 100
@@ -98,7 +99,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
     onExperimentStart(info) {
       const now = Date.now()
       startedAt.set(info.id, now)
-      if (!live) return print(`${pc.cyan('→')} ${info.name}`)
+      if (!live) return print(`${pc.cyan('→')} ${sanitiseLine(info.name)}`)
       running.set(info.id, { info, startedAt: now, phase: 'starting', done: 0, total: null })
       syncTicker()
       redraw()
@@ -108,7 +109,7 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
         // one line per phase change, nothing per request
         const prev = running.get(info.id)
         running.set(info.id, { info, startedAt: startedAt.get(info.id) ?? Date.now(), ...progress })
-        if (prev?.phase !== progress.phase ) print(pc.dim(`  ${info.name}: ${progress.phase.replace('_', ' ')}`))
+        if (prev?.phase !== progress.phase ) print(pc.dim(`  ${sanitiseLine(info.name)}: ${progress.phase.replace('_', ' ')}`))
         return
       }
       const r = running.get(info.id)
@@ -137,14 +138,17 @@ function progressLine(r: Running, now: number, width: number): string {
   const counts = r.total !== null ? ` ${r.done}/${r.total}` : r.done > 0 ? ` ${r.done}` : ''
   const tail = `  ${r.phase.replace('_', ' ')}${counts}  ${formatDuration(now - r.startedAt)}`
   const room = width - 2 - tail.length
-  const name = r.info.name.length > room ? r.info.name.slice(0, Math.max(1, room - 1)) + '…' : r.info.name
+  const full = sanitiseLine(r.info.name)
+  const name = full.length > room ? full.slice(0, Math.max(1, room - 1)) + '…' : full
   return `${pc.yellow('›')} ${name}${pc.dim(tail)}`
 }
 
-function endLine(name: string, r: AggregatedResult, elapsedMs: number | null): string {
+function endLine(rawName: string, r: AggregatedResult, elapsedMs: number | null): string {
+  // names and errors may carry a server's text or a crafted file's: never raw to the terminal
+  const name = sanitiseLine(rawName)
   const took = elapsedMs === null ? '' : pc.dim(`  ${formatDuration(elapsedMs)}`)
   if (r.status !== 'completed') {
-    const why = r.error ? `${r.error.code}: ${r.error.message}` : r.status
+    const why = sanitiseLine(r.error ? `${r.error.code}: ${r.error.message}` : r.status)
     return `${pc.red('✗')} ${name}  ${pc.red(r.status === 'interrupted' ? `interrupted (${why})` : why)}${took}`
   }
   const how = methodLabel(r)
@@ -170,7 +174,7 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
 
   const warnings = results.flatMap((r) => r.measurement_warnings.map((w) => ({ name: r.experiment_name, w })))
   if (warnings.length > 0) {
-    if (verbose) lines.push('', pc.yellow('Measurement warnings:'), ...warnings.map(({ name, w }) => `  ${pc.yellow('!')} ${name}: ${w}`))
+    if (verbose) lines.push('', pc.yellow('Measurement warnings:'), ...warnings.map(({ name, w }) => `  ${pc.yellow('!')} ${sanitiseLine(`${name}: ${w}`)}`))
     else lines.push(pc.yellow(`${warnings.length} measurement warning${warnings.length === 1 ? '' : 's'} (see results or --verbose)`))
   }
   if (results.some((r) => r.energy_method === 'estimate'))
@@ -220,7 +224,7 @@ function resultsTable(results: AggregatedResult[]): string[] {
     { header: 'failed', right: true, cell: failedCell, color: (t, r) => ((requestCounts(r)?.failed ?? 0) > 0 ? pc.red(t) : t) },
     { header: 'status', right: false, cell: (r) => r.status, color: (t, r) => (r.status === 'completed' ? pc.green(t) : pc.red(t)) },
   ]
-  const rows = results.map((r) => columns.map((c) => c.cell(r)))
+  const rows = results.map((r) => columns.map((c) => sanitiseLine(c.cell(r))))
   // widths from the plain text; colour is applied after padding so escape codes don't skew alignment
   const widths = columns.map((c, i) => Math.max(c.header.length, maxOf(rows.map((row) => row[i].length))))
   // the last column is not padded on the right: no trailing spaces (which would hide inside colour codes)

@@ -8,6 +8,7 @@
 import path from 'node:path'
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
+import { sanitiseLine, sanitiseText } from '../../core/text/sanitise-terminal.js'
 
 export function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
@@ -26,10 +27,14 @@ export interface AnnotationProps {
   title?: string
 }
 
-/** `::level file=...,line=...,col=...,title=...::message`, properties left out when unset. */
+/**
+ * `::level file=...,line=...,col=...,title=...::message`, properties left out when unset. Messages and
+ * titles quote servers and result files: control characters become visible escapes first (a message
+ * keeps its line breaks, which the runner's escaping carries).
+ */
 export function workflowCommand(level: AnnotationLevel, props: AnnotationProps, message: string): string {
-  const list = (['file', 'line', 'col', 'title'] as const).filter((k) => props[k] !== undefined).map((k) => `${k}=${escapeProperty(String(props[k]))}`)
-  return `::${level}${list.length ? ' ' + list.join(',') : ''}::${escapeData(message)}`
+  const list = (['file', 'line', 'col', 'title'] as const).filter((k) => props[k] !== undefined).map((k) => `${k}=${escapeProperty(sanitiseLine(String(props[k])))}`)
+  return `::${level}${list.length ? ' ' + list.join(',') : ''}::${escapeData(sanitiseText(message))}`
 }
 
 export interface Regression {
