@@ -45,6 +45,16 @@ export function workerScript(): string {
   }
 }
 
+/**
+ * Waits for `p`, at most `ms`. The timer is cleared as soon as `p` settles: a bare
+ * Promise.race with setTimeout leaves the timer pending, and a pending timer keeps Node's event loop
+ * (and so the whole llem process) alive for its full length after the worker has long exited.
+ */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([p.then(() => {}, () => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer))
+}
+
 type Pending = { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }
 
 export class WorkerClient {
@@ -156,10 +166,10 @@ export class WorkerClient {
   async stop(graceMs = 5000): Promise<void> {
     if (!this.gone && graceMs > 0) {
       this.sub.stdin!.end(JSON.stringify({ t: 'shutdown' }) + '\n')
-      await Promise.race([this.done, new Promise((r) => setTimeout(r, graceMs))])
+      await settledWithin(this.done, graceMs)
     }
     this.killGroup()
-    await Promise.race([this.done, new Promise((r) => setTimeout(r, 5000))])
+    await settledWithin(this.done, 5000)
     process.removeListener('exit', this.killGroup)
   }
 
