@@ -8,6 +8,8 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { reportError } from '../core/cli/main.js'
+import type { Comparison } from '../core/compare/compare.js'
+import { formatText } from '../core/compare/format.js'
 import { LlemError } from '../core/errors.js'
 import type { ExperimentInfo, RunSummary } from '../core/reporters/types.js'
 import type { AggregatedResult } from '../core/results/schema.js'
@@ -111,5 +113,22 @@ describe('where it is printed', () => {
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/)
     expect(text.split('\n').some((l) => /^\s*::/.test(l))).toBe(false)
     expect(text).toContain('\\x1b]8;;https://evil.example/\\x07click')
+  })
+
+  it('`llem compare`: names and warnings read from results files', () => {
+    const side = { task_hash: 'abcdef0123456789', ids: ['x'], completed: 1, repeats: 1, energy_method: 'none' }
+    const cmp: Comparison = {
+      experiments: [{ name: '::stop-commands::tok', bench: 'b', file: 'f', location: 'f:1', matched_by: 'name', baseline: side, current: side, metrics: [], failed: false, warnings: [evil], regressed: false }],
+      only_in_baseline: [`gone\n::add-mask::x`],
+      only_in_current: [],
+      thresholds: [],
+      regressions: 0,
+      status: 'passed',
+    }
+    const text = formatText(cmp, { baseline: 'a', current: 'b' }, false)
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/)
+    expect(text.split('\n').some((l) => /^\s*::/.test(l))).toBe(false)
+    expect(text).toContain('\\x3a:stop-commands::tok')
+    expect(text).toContain('gone\\n::add-mask::x')
   })
 })

@@ -8,6 +8,7 @@ type Colors = ReturnType<typeof pc.createColors>
 import type { Comparison, MetricDelta, SideStats } from './compare.js'
 import { describeLimit } from './thresholds.js'
 import { maxOf } from '../stats/extent.js'
+import { sanitiseLine } from '../text/sanitise-terminal.js'
 
 export interface Sources {
   baseline: string
@@ -62,15 +63,16 @@ export function formatText(cmp: Comparison, sources: Sources, color = pc.isColor
   out.push(cmp.thresholds.length ? `thresholds: ${cmp.thresholds.map((t) => `${t.metric} ${describeLimit(t)}`).join(', ')}` : 'no --threshold: deltas only, nothing can regress (a failed experiment still fails the comparison)')
   for (const x of cmp.experiments) {
     const reps = x.baseline.repeats > 1 || x.current.repeats > 1 ? `, ${x.baseline.completed} vs ${x.current.completed} completed repeats` : ''
-    out.push('', `${bold(x.name)}  ${c.dim(`matched by ${x.matched_by}${x.matched_by === 'task_hash' ? ` ${x.current.task_hash.slice(0, 8)}` : ''}${reps}`)}`)
-    for (const w of x.warnings) out.push(`  ${c.yellow('!')} ${w}`)
+    // names and warnings come from results files, which need not be llem's own
+    out.push('', `${bold(sanitiseLine(x.name))}  ${c.dim(`matched by ${x.matched_by}${x.matched_by === 'task_hash' ? ` ${x.current.task_hash.slice(0, 8)}` : ''}${reps}`)}`)
+    for (const w of x.warnings) out.push(`  ${c.yellow('!')} ${sanitiseLine(w)}`)
     if (x.metrics.length) {
       const rows = [['metric', 'baseline', 'current', 'change', ''], ...x.metrics.map((d) => [`${d.metric} (${d.unit})`, stat(d.baseline), stat(d.current), change(d), verdict(d, c)])]
       out.push(...table(rows, '  '))
     }
   }
-  if (cmp.only_in_baseline.length) out.push('', `only in the baseline (not compared): ${cmp.only_in_baseline.join('; ')}`)
-  if (cmp.only_in_current.length) out.push('', `only in the current run (not compared): ${cmp.only_in_current.join('; ')}`)
+  if (cmp.only_in_baseline.length) out.push('', `only in the baseline (not compared): ${sanitiseLine(cmp.only_in_baseline.join('; '))}`)
+  if (cmp.only_in_current.length) out.push('', `only in the current run (not compared): ${sanitiseLine(cmp.only_in_current.join('; '))}`)
   const byHash = cmp.experiments.filter((x) => x.matched_by === 'task_hash').length
   out.push('', `${cmp.experiments.length} compared (${byHash} by task_hash, ${cmp.experiments.length - byHash} by name), ${cmp.only_in_baseline.length} only in the baseline, ${cmp.only_in_current.length} only in the current run`)
   const verdictLine = cmp.regressions ? `${cmp.regressions} regression${cmp.regressions === 1 ? '' : 's'}` : 'no regressions'

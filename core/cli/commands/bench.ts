@@ -6,6 +6,7 @@ import type { AggregatedResult } from '../../results/schema.js'
 import { acquireLock, findRun, readRun } from '../../results/run-dir.js'
 import { listBenchNames, resolveRun, type RunRequest } from '../../run/resolve-run.js'
 import { runBench } from '../../run/run-bench.js'
+import { sanitiseLine } from '../../text/sanitise-terminal.js'
 import type { StoredRun } from '../../compare/stored-run.js'
 import type { CommonFlags } from '../main.js'
 import { printPlan } from './list.js'
@@ -93,7 +94,8 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     let resume: { runId: string; done: Set<string>; prior: AggregatedResult[] } | undefined
     if (flags.resume !== undefined) {
       const prior = readRun(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)))
-      for (const p of prior.problems) process.stderr.write(`llem: ${p}: its experiment runs again\n`)
+      // problems name files and quote their contents: the run directory is not trusted
+      for (const p of prior.problems) process.stderr.write(`llem: ${sanitiseLine(p)}: its experiment runs again\n`)
       const done = new Set(run.experiments.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
       resume = { runId: path.basename(prior.runDir), done, prior: [...done].map((id) => prior.results.get(id)!) }
       process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)

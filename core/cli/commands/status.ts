@@ -14,6 +14,7 @@ import { RunStore } from '../../results/store.js'
 import { runCommand, taskStates, TERMINAL, type TaskState } from '../../slurm/slurm-commands.js'
 import { taskResult } from '../../slurm/slurm-executor.js'
 import { readJobs, readTask } from '../../slurm/task-files.js'
+import { sanitiseLine } from '../../text/sanitise-terminal.js'
 
 export async function statusCommand(runDir: string, flags: { json?: boolean }): Promise<number> {
   const dir = path.resolve(runDir)
@@ -55,7 +56,9 @@ export async function statusCommand(runDir: string, flags: { json?: boolean }): 
   }
   for (const r of rows) {
     const colour = r.result === 'completed' ? pc.green : r.result === '-' ? pc.yellow : pc.red
-    process.stdout.write(`${colour(r.state.padEnd(11))} ${r.task.padEnd(10)} ${(r.node ?? '').padEnd(12)} ${r.experiment}${r.process ? ` (process ${r.process})` : ''}${r.result !== '-' ? `: ${r.result}` : ''}\n`)
+    // every field was read from the run directory's files, which anyone who can write there controls
+    const line = `${r.task.padEnd(10)} ${(r.node ?? '').padEnd(12)} ${r.experiment}${r.process ? ` (process ${r.process})` : ''}${r.result !== '-' ? `: ${r.result}` : ''}`
+    process.stdout.write(`${colour(sanitiseLine(r.state).padEnd(11))} ${sanitiseLine(line)}\n`)
   }
   process.stdout.write(`${rows.length - open} of ${rows.length} tasks ended; ${aggregated} experiment(s) collected${open === 0 ? `: \`llem report ${runDir}\` writes the reports` : ''}\n`)
   return 0

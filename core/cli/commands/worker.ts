@@ -15,6 +15,7 @@ import { RunStore } from '../../results/store.js'
 import type { RawProcessResult } from '../../results/schema.js'
 import { registerOnNode } from '../../slurm/node-tasks.js'
 import { readTask, taskFile } from '../../slurm/task-files.js'
+import { sanitiseText } from '../../text/sanitise-terminal.js'
 
 export async function workerCommand(flags: { run?: string; task?: string | number }): Promise<number> {
   if (!flags.run || flags.task === undefined || !/^\d+$/.test(String(flags.task))) throw new InputError('CONFIG_INVALID', 'llem worker needs --run <run-dir> --task <index> (it is started by an executor, not by hand)')
@@ -38,6 +39,7 @@ export async function workerCommand(flags: { run?: string; task?: string | numbe
   }
   raw.environment = { ...(raw.environment ?? {}), scheduler: { name: 'slurm', job_id: env.SLURM_JOB_ID ?? null, array_job_id: env.SLURM_ARRAY_JOB_ID ?? null, array_task_id: env.SLURM_ARRAY_TASK_ID ?? null, node: env.SLURMD_NODENAME ?? os.hostname(), cpus_on_node: env.SLURM_CPUS_ON_NODE ?? null, cuda_visible_devices: env.CUDA_VISIBLE_DEVICES ?? null } }
   await new RunStore(flags.run).writeRaw(raw)
-  process.stdout.write(redactText(`llem worker: ${task.experiment.name} process ${task.processIndex}: ${raw.status}${raw.error ? ` (${raw.error.code}: ${raw.error.message})` : ''}`) + '\n')
+  // the error may quote a server or the worker's log tail
+  process.stdout.write(sanitiseText(redactText(`llem worker: ${task.experiment.name} process ${task.processIndex}: ${raw.status}${raw.error ? ` (${raw.error.code}: ${raw.error.message})` : ''}`)) + '\n')
   return raw.status === 'completed' ? 0 : 1
 }
