@@ -6,6 +6,7 @@
  * non-zero when there are any.
  */
 import { redactSecrets, redactText } from '../results/redact.js'
+import { sanitiseText } from '../text/sanitise-terminal.js'
 import type { Reporter, ReporterContext, ReporterHook } from './types.js'
 
 export type HookArgs<H extends ReporterHook> = Parameters<NonNullable<Reporter[H]>>
@@ -59,7 +60,7 @@ export function createDispatcher(reporters: Reporter[], options: { stderr?: Node
       const name = reporter.name ?? binding?.label ?? `reporter #${index + 1}`
       errors.push({ reporter: name, hook, error })
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      stderr.write(redactText(`llem: reporter "${name}" failed in ${hook}: ${detail}`) + '\n')
+      stderr.write(sanitiseText(redactText(`llem: reporter "${name}" failed in ${hook}: ${detail}`)) + '\n')
     }
   }
 

@@ -25,6 +25,7 @@ import { recordIdleTemperatures, waitForCooldown } from './cooldown.js'
 import { executeExperiments, gpusPerProcess } from './execute.js'
 import type { ResolvedRun } from './resolve-run.js'
 import { discoverGpuSlots } from './slots.js'
+import { sanitiseText } from '../text/sanitise-terminal.js'
 
 export function llemVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
@@ -140,7 +141,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
       task,
       onStart: (x) => dispatcher.emit('onExperimentStart', experimentInfo(x)),
       onEnd,
-      log: (line) => process.stderr.write(`llem: ${line}\n`),
+      // Slurm's own output (sbatch, squeue) is quoted in these lines
+      log: (line) => process.stderr.write(`llem: ${sanitiseText(line)}\n`),
     })
     if (r.detached) return { runId, runDir: store.runDir, results, skipped: infos.filter((i) => i.mode === 'skip'), durationMs: Date.now() - started, status: 'passed', repeats: [], detached: { jobIds: r.jobIds } }
     outcome = r
