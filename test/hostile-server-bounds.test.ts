@@ -10,6 +10,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openaiOptionsSchema } from '../plugins/backends/openai/index.js'
+import { serverOptionsSchema } from '../plugins/backends/server/index.js'
+import { trtllmOptionsSchema } from '../plugins/backends/trtllm/index.js'
+import { vllmOptionsSchema } from '../plugins/backends/vllm/index.js'
 import { DEFAULT_STREAM_LIMITS, StreamError, streamCompletion, type StreamLimits } from '../plugins/backends/openai/sse-stream.js'
 import { bodies, startHostileServer, type HostileServer, type Scenario } from './fixtures/hostile-server.js'
 import { makeProject, runCli } from './fixtures/project.js'
@@ -100,6 +103,12 @@ describe('limits as backend options', () => {
     const base = { baseURL: 'http://127.0.0.1:1/v1' }
     expect(openaiOptionsSchema.parse({ ...base, maxLineBytes: 1024, maxEventBytes: 2048, maxResponseBytes: 4096 })).toMatchObject({ maxLineBytes: 1024 })
     for (const bad of [0, -1, 1.5, '1MB']) expect(openaiOptionsSchema.safeParse({ ...base, maxEventBytes: bad }).success).toBe(false)
+    // the backends that start a server and measure it through the same client take them too
+    const limits = { maxLineBytes: 1024, maxEventBytes: 2048, maxResponseBytes: 4096 }
+    expect(serverOptionsSchema.safeParse({ command: ['x'], ...limits }).success).toBe(true)
+    expect(vllmOptionsSchema.safeParse(limits).success).toBe(true)
+    expect(trtllmOptionsSchema.safeParse(limits).success).toBe(true)
+    expect(vllmOptionsSchema.safeParse({ maxLineBytes: 0 }).success).toBe(false)
   })
 
   it('through the CLI: hostile requests are recorded as failed with the limit named, the worker lives and the experiment completes', async () => {

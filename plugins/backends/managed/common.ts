@@ -21,6 +21,10 @@ export const managedCommonOptions = {
   apiKeyEnv: z.string().min(1).optional(),
   requestTimeoutMs: z.int().positive().optional(),
   extraBody: z.record(z.string(), z.unknown()).optional(),
+  /** bounds on one response, as for the openai backend */
+  maxLineBytes: z.int().positive().optional(),
+  maxEventBytes: z.int().positive().optional(),
+  maxResponseBytes: z.int().positive().optional(),
   /** how often the engine's metrics are scraped during the measured window (default 1000 ms) */
   metricsIntervalMs: z.int().min(100).optional(),
 }

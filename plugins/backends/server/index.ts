@@ -29,6 +29,10 @@ export const serverOptionsSchema = z.strictObject({
   apiKeyEnv: z.string().min(1).optional(),
   requestTimeoutMs: z.int().positive().optional(),
   extraBody: z.record(z.string(), z.unknown()).optional(),
+  /** bounds on one response, as for the openai backend */
+  maxLineBytes: z.int().positive().optional(),
+  maxEventBytes: z.int().positive().optional(),
+  maxResponseBytes: z.int().positive().optional(),
   /** the model name the server serves, when it differs from `model` (a path the server loads) */
   servedModelName: z.string().optional(),
 })
@@ -75,7 +79,7 @@ export async function managedSession(
   try {
     const healthMs = await waitForHealth(`http://127.0.0.1:${o.port}${o.healthPath ?? '/health'}`, proc, o.startupTimeoutMs ?? 120_000)
     const served = o.servedModelName ?? (typeof ctx.model === 'string' ? ctx.model : null)
-    const session = await openaiSession({ baseURL: `http://127.0.0.1:${o.port}/v1`, endpoint: o.endpoint, apiKeyEnv: o.apiKeyEnv, requestTimeoutMs: o.requestTimeoutMs, extraBody: o.extraBody }, { ...ctx, model: served })
+    const session = await openaiSession({ baseURL: `http://127.0.0.1:${o.port}/v1`, endpoint: o.endpoint, apiKeyEnv: o.apiKeyEnv, requestTimeoutMs: o.requestTimeoutMs, extraBody: o.extraBody, maxLineBytes: o.maxLineBytes, maxEventBytes: o.maxEventBytes, maxResponseBytes: o.maxResponseBytes }, { ...ctx, model: served })
     return {
       ...session,
       software: { ...session.software, ...describe.software },
