@@ -10,6 +10,7 @@ import { collectMachineInfo } from '../env/machine.js'
 import { isLlemError, LlemError } from '../errors.js'
 import { builtinBackends } from '../plugins/builtins.js'
 import { writeFileAtomic } from '../results/atomic-write.js'
+import { ExperimentLog } from '../results/experiment-log.js'
 import { redactText } from '../results/redact.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { loadDataset } from '../workload/dataset.js'
@@ -37,7 +38,10 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   const startedAt = new Date()
   const result = emptyResult(task, startedAt)
   const cfg = task.experiment.config
-  const logs: string[] = []
+  const logRel = path.join('logs', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.log`)
+  // a server prints what it was given (its command line, its environment): masked like results. Bounded:
+  // lines go to the file as they come, only the last ones stay in memory (core/results/experiment-log.ts)
+  const logs = new ExperimentLog(path.join(task.runDir, logRel), { transform: redactText })
   const log = (line: string) => logs.push(line)
   let phase = 'probes'
   let backendSession: BackendSession | undefined
@@ -183,23 +187,21 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const overLimit = failedRequestsOverLimit(metrics.inference.num_failed_requests, metrics.inference.num_requests, cfg.measurement.maxFailedRequests)
     if (overLimit) {
       result.status = 'failed'
-      result.error = { code: 'TOO_MANY_FAILED_REQUESTS', message: `${overLimit}; the first error: ${firstError}`, phase: 'measure', log_tail: logs.slice(-20) }
+      result.error = { code: 'TOO_MANY_FAILED_REQUESTS', message: `${overLimit}; the first error: ${firstError}`, phase: 'measure', log_tail: logs.tail(20) }
     }
   } catch (e) {
     result.status = hooks.signal?.aborted ? 'interrupted' : 'failed'
-    result.error = errorInfo(e, phase, logs)
+    result.error = errorInfo(e, phase, logs.tail())
     if (!isLlemError(e) && e instanceof Error && e.stack) log(e.stack)
   } finally {
     await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
     for (const s of probes?.sessions ?? []) await Promise.resolve(s.close()).catch(() => {})
   }
-  if (logs.length > 0) {
+  if (logs.count > 0) {
     // the whole backend log (a server's output, a worker's stderr) stays with the result
-    const rel = path.join('logs', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.log`)
     try {
-      // a server prints what it was given (its command line, its environment): masked like results
-      await writeFileAtomic(path.join(task.runDir, rel), logs.map(redactText).join('\n') + '\n')
-      result.log_path = rel
+      logs.close()
+      result.log_path = logRel
     } catch {
       /* the log tail is in the error already */
     }

@@ -25,6 +25,8 @@ export interface StartOptions {
   graceMs?: number
 }
 
+const MAX_PARTIAL_LINE = 64 * 1024
+
 function supervisorFile(): string {
   const built = path.join(path.dirname(fileURLToPath(import.meta.url)), 'supervisor.js')
   // under vitest this module runs from source: the supervisor is still the compiled file
@@ -58,6 +60,11 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
       const parts = (rest + d).split('\n')
       rest = parts.pop()!
       parts.forEach(keep)
+      // output that never ends its line must not grow without limit: pass it on in pieces
+      if (rest.length > MAX_PARTIAL_LINE) {
+        keep(rest)
+        rest = ''
+      }
     })
     stream.on('end', () => keep(rest))
   }
