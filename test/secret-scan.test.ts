@@ -76,7 +76,11 @@ describe('a planted secret', () => {
     // the run really happened: one experiment measured, one failed on the echoed errors, one remote
     const aggregated = readdirSync(path.join(dir, 'llem-results', run, 'aggregated')).map((f) => JSON.parse(readFileSync(path.join(dir, 'llem-results', run, 'aggregated', f), 'utf8')))
     expect(aggregated.map((a) => `${a.experiment_name}:${a.status}`).sort(), outputs[0].stderr).toEqual(['echoed:failed', 'remote:completed', 'served:completed'])
-    const files = filesUnder(dir, new Set([path.join(dir, 'llem.config.ts'), path.join(dir, 'benchmarks')]))
+    // the user's own inputs hold the secrets, and so does jiti's compiled copy of them, kept where only
+    // the user can read it (test/jiti-cache-private.test.ts)
+    const jiti = path.join(env.LLEM_CACHE_DIR, 'jiti')
+    expect((statSync(jiti).mode & 0o777).toString(8)).toBe('700')
+    const files = filesUnder(dir, new Set([path.join(dir, 'llem.config.ts'), path.join(dir, 'benchmarks'), jiti]))
     // reports, logs and raw results were all written (so the scan below covers them)
     for (const want of ['manifest.json', '.log', 'process_0.json', 'results.json', '.csv', '.html', 'summary.md', '.parquet', 'step-summary.md'])
       expect(files.some((f) => f.endsWith(want)), `${want} in ${files.map((f) => path.relative(dir, f)).join(', ')}`).toBe(true)

@@ -12,6 +12,7 @@ import { InputError } from '../errors.js'
 import { aggregate } from '../results/aggregate.js'
 import { findRun } from '../results/run-dir.js'
 import { aggregatedResultSchema, manifestSchema, rawProcessResultSchema, type AggregatedResult, type Manifest, type RawProcessResult } from '../results/schema.js'
+import { checkResultNames } from '../results/safe-names.js'
 
 export interface StoredRun {
   /** the run directory, or the results file */
@@ -85,6 +86,8 @@ export function readRunDir(runDir: string): StoredRun {
     const dir = path.join(rawDir, id)
     if (!statSync(dir).isDirectory()) continue
     const raws = jsonFiles(dir).map((f) => validated(rawProcessResultSchema, readJson(path.join(dir, f)), path.join(dir, f), 'raw result') as RawProcessResult)
+    // names in the files become paths (reporters' file names, raw/<id>/): checked before any is used
+    raws.forEach((r, i) => checkResultNames(r, path.join(dir, jsonFiles(dir)[i])))
     if (raws.length) results.set(id, aggregate(raws.sort((a, b) => a.process_index - b.process_index)))
   }
   // an experiment without raw files (written by an llem that kept none, or raw/ pruned): its aggregated
@@ -95,6 +98,7 @@ export function readRunDir(runDir: string): StoredRun {
     if (results.has(id)) continue
     const file = path.join(aggDir, f)
     const agg = validated(aggregatedResultSchema, readJson(file), file, 'aggregated result') as AggregatedResult
+    checkResultNames(agg, file)
     results.set(id, agg.process_results.length ? aggregate(agg.process_results) : agg)
   }
   const planned = new Map(manifest.experiments.map((x, i) => [x.id, i]))

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors.js'
 import { aggregatedResultSchema, type AggregatedResult } from './schema.js'
+import { checkResultNames } from './safe-names.js'
 
 export { acquireLock, type Lock } from './run-lock.js'
 
@@ -38,7 +39,11 @@ export function readRun(runDir: string): RunContents {
     try {
       const parsed = aggregatedResultSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')))
       if (!parsed.success) problems.push(`${file}: not a llem result (${parsed.error.issues.slice(0, 2).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`)
-      else results.set(parsed.data.experiment_id, parsed.data)
+      else {
+        // a crafted experiment id would become a path (raw/<id>/ on --resume): such a result is a problem, not a result
+        checkResultNames(parsed.data, file)
+        results.set(parsed.data.experiment_id, parsed.data)
+      }
     } catch (e) {
       problems.push(`${file}: corrupt (${(e as Error).message.split('\n')[0]})`)
     }

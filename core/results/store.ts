@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from './atomic-write.js'
 import { redactSecrets } from './redact.js'
+import { checkSegment } from './safe-names.js'
 import type { AggregatedResult, Manifest, RawProcessResult } from './schema.js'
 
 export function newRunId(now = new Date()): string {
@@ -29,10 +30,12 @@ export class RunStore {
   }
 
   writeRaw(r: RawProcessResult): Promise<void> {
+    checkSegment(r.experiment_id, this.runDir, 'experiment_id')
     return writeFileAtomic(path.join(this.runDir, 'raw', r.experiment_id, `process_${r.process_index}.json`), JSON.stringify(redactSecrets(r), null, 2) + '\n')
   }
 
   writeAggregated(r: AggregatedResult): Promise<void> {
+    checkSegment(r.experiment_id, this.runDir, 'experiment_id')
     return writeFileAtomic(path.join(this.runDir, 'aggregated', `${r.experiment_id}.json`), JSON.stringify(redactSecrets(r), null, 2) + '\n')
   }
 }

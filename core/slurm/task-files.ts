@@ -11,6 +11,7 @@ import { chmod, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { SessionTask } from '../measure/result-shell.js'
 import { writeFileAtomic } from '../results/atomic-write.js'
+import { checkIndex, checkJobId, checkSegment } from '../results/safe-names.js'
 
 export interface SlurmJobsFile {
   submitted_at: string
@@ -40,13 +41,25 @@ export async function writeTask(runDir: string, i: number, task: SessionTask): P
   await chmod(taskFile(runDir, i), 0o600)
 }
 
+/** A task as written, its experiment id checked: it names raw/<id>/ and aggregated/<id>.json. */
 export function readTask(runDir: string, i: number): SessionTask {
-  return JSON.parse(readFileSync(taskFile(runDir, i), 'utf8')) as SessionTask
+  const file = taskFile(runDir, checkIndex(i, jobsFile(runDir), 'task index'))
+  const task = JSON.parse(readFileSync(file, 'utf8')) as SessionTask
+  checkSegment(task?.experiment?.id, file, 'experiment.id')
+  return task
 }
 
 export function readJobs(runDir: string): SlurmJobsFile | null {
   const f = jobsFile(runDir)
-  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as SlurmJobsFile) : null
+  if (!existsSync(f)) return null
+  const jobs = JSON.parse(readFileSync(f, 'utf8')) as SlurmJobsFile
+  // job ids name log files (slurm/logs/<job>_<task>.log), task indices task files: checked before use
+  for (const [k, j] of (jobs.jobs ?? []).entries()) {
+    checkJobId(j.job_id, f, `jobs[${k}].job_id`)
+    j.tasks.forEach((t, n) => checkIndex(t, f, `jobs[${k}].tasks[${n}]`))
+  }
+  for (const [k, t] of (jobs.tasks ?? []).entries()) checkIndex(t.index, f, `tasks[${k}].index`)
+  return jobs
 }
 
 export async function writeJobs(runDir: string, jobs: SlurmJobsFile): Promise<void> {

@@ -44,7 +44,8 @@ export const LM_EVAL_METRICS: readonly LmEvalMetric[] = [
 ]
 
 /** lm-eval's sanitisation: every run of `"<>:/|\?*[]` becomes `__` */
-export const sanitizeModelName = (name: string): string => name.replace(/["<>:/|\\?*[\]]+/g, '__')
+// a model name read from a result must stay one directory: `.` and `..` (a crafted run directory) become '__'
+export const sanitizeModelName = (name: string): string => name.replace(/["<>:/|\\?*[\]]+/g, '__').replace(/^\.{1,2}$/, '__')
 /** lm-eval's date_id: the ISO time with ':' replaced by '-' */
 export const dateId = (d: Date): string => pythonLocalIso(d).replaceAll(':', '-')
 
