@@ -86,6 +86,15 @@ describe.each([
     expect(performance.now() - started).toBeLessThan(10_000)
   })
 
+  it('8 hostile requests in flight at once (what killed the worker before): each stops at its own limit', async () => {
+    const all = await Promise.all(Array.from({ length: 8 }, () => request(server().url, CASES[0].name).done.catch((e: unknown) => e as StreamError)))
+    for (const e of all) {
+      expect(e).toBeInstanceOf(StreamError)
+      expect((e as StreamError).bytesReceived).toBeGreaterThan(LIMITS.maxEventBytes)
+      expect((e as StreamError).bytesReceived).toBeLessThanOrEqual(LIMITS.maxEventBytes + ONE_READ)
+    }
+  })
+
   it('a healthy stream under the limits is whole, and a line just under maxLineBytes is fine', async () => {
     const ok = request(server().url, 'fine')
     expect(await ok.done).toMatchObject({ chunkTokens: 5, completionTokens: 5, promptTokens: 3, finishReason: 'stop' })
