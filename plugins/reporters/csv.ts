@@ -33,10 +33,16 @@ export function csvColumns(rows: Array<Record<string, Scalar>>): string[] {
   return [...IDENTITY.filter((k) => all.has(k)), ...[...all].filter((k) => !IDENTITY.includes(k)).sort()]
 }
 
-/** RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; null is an empty field. */
+/**
+ * RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; null is an empty
+ * field. Text a spreadsheet would run as a formula (starting with = + - @, or a tab or CR it skips
+ * first) gets a leading ' (https://owasp.org/www-community/attacks/CSV_Injection): bench, model and
+ * config names can come from outside. Numbers, and text that is a plain number, are data and stay.
+ */
 export function csvField(value: Scalar | undefined): string {
   if (value === null || value === undefined) return ''
-  const s = String(value)
+  let s = String(value)
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s) && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) s = `'${s}`
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
