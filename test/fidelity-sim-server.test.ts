@@ -39,7 +39,7 @@ async function stream(server: SimServer, prompt: string, maxTokens: number): Pro
 }
 
 describe('the simulated GPU server drives the fake driver', () => {
-  it('the counter moves by idle x time + a x prefill tokens + b x decode tokens, on a clock shared across processes', async () => {
+  it('the counter moves by idle x time + a x prefill tokens + b x decode tokens, on the wall-clock time base the server writes in', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llem-sim-'))
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
     // a J per prefill token, b J per decode token (W per token/s x token/s x s), no occupancy term
