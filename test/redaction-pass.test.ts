@@ -26,6 +26,7 @@ describe('the redaction pass', () => {
 
   it('masks credentials in URLs and setup lines', () => {
     expect(redactSecrets({ baseURL: 'https://alice:url-pw-4@example.com/v1' })).toEqual({ baseURL: `https://${REDACTED}@example.com/v1` })
+    expect(redactText('GET https://example.com/v1/models?api_key=q-secret-16&x=1')).toBe(`GET https://example.com/v1/models?api_key=${REDACTED}&x=1`)
     const setup = ['module load cuda', 'export HF_TOKEN=hf-setup-5', 'huggingface-cli login --token hf-setup-6', "export OPENAI_API_KEY='sk-setup-7'"]
     expect(redactSecrets({ setup })).toEqual({ setup: ['module load cuda', `export HF_TOKEN=${REDACTED}`, `huggingface-cli login --token ${REDACTED}`, `export OPENAI_API_KEY=${REDACTED}`] })
   })

@@ -58,8 +58,8 @@ function rememberEnvironment(): void {
 const unquote = (v: string) => (/^(["']).*\1$/s.test(v) ? v.slice(1, -1) : v)
 // `--api-key X`, `--hf-token=X`, `-token X`; the value may be quoted
 const FLAG_RE = /(^|\s)(--?[A-Za-z][\w.-]*)(=|\s+)("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)/g
-// `HF_TOKEN=x`, `export OPENAI_API_KEY="x"` (a setup line, a server's log)
-const ASSIGN_RE = /(^|[\s;&|(])([A-Za-z_][\w.]*)=("[^"]*"|'[^']*'|[^\s"';&|]+)/g
+// `HF_TOKEN=x`, `export OPENAI_API_KEY="x"` (a setup line, a server's log), `?api_key=x` in a URL
+const ASSIGN_RE = /(^|[\s;&|(?])([A-Za-z_][\w.]*)=("[^"]*"|'[^']*'|[^\s"';&|]+)/g
 // `"api_key": "x"` in JSON text (a server's error body, a JSON-valued flag)
 const JSON_RE = /"([^"\\]+)"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g
 const BEARER_RE = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/g
