@@ -24,8 +24,9 @@ describe('the load runner records when each open-loop request was due', () => {
     const out = await runLoad(session, prompts, { concurrency: 1, rate: 'inf', burstiness: 1, requests: 3, durationMs: null, seed: 0, maxTokens: 2 })
     expect(out.requests.map((r) => r.scheduled)).toEqual([out.windowStart, out.windowStart, out.windowStart])
     expect(out.requests.map((r) => r.waitedForCap)).toEqual([false, true, true])
-    // request i cannot be sent before request i-1 ended, at least 40 ms after it was sent
-    out.requests.forEach((r, i) => expect(r.start - r.scheduled!).toBeGreaterThanOrEqual(i * 40))
+    // request i cannot be sent before request i-1 ended, at least 40 ms after it was sent (less 1 ms
+    // per timer: Node may fire a timer up to 1 ms early on performance.now()'s finer clock)
+    out.requests.forEach((r, i) => expect(r.start - r.scheduled!).toBeGreaterThanOrEqual(i * 40 - 2 * i))
     for (let i = 1; i < 3; i++) expect(out.requests[i].start).toBeGreaterThanOrEqual(out.requests[i - 1].end)
   })
 
