@@ -29,7 +29,8 @@ export interface Row {
 
 type Tol = { rel?: number; abs?: number }
 
-function row(scenario: string, metric: string, unit: string, truth: number, llem: number | null | undefined, tol: Tol, uncertainty?: number | null): Row {
+/** one row: llem's figure against the truth, with its tolerance and llem's stated uncertainty */
+export function checkRow(scenario: string, metric: string, unit: string, truth: number, llem: number | null | undefined, tol: Tol, uncertainty?: number | null): Row {
   const v = typeof llem === 'number' && Number.isFinite(llem) ? llem : null
   const error = v === null ? null : v - truth
   const u = typeof uncertainty === 'number' ? uncertainty : null
@@ -83,22 +84,22 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
   const measured = server.requests.filter((r) => r.receivedMs >= a - 1 && r.receivedMs <= b)
   const trueTokens = measured.reduce((n, r) => n + r.tokenMs.length, 0)
 
-  rows.push(row(name, 'gpu energy (window)', 'J', trueE, em.gpu_energy_j, { rel: eRel }, em.gpu_energy_uncertainty_j))
-  rows.push(row(name, 'total energy (window)', 'J', trueE, em.total_energy_j, { rel: eRel }, em.total_energy_uncertainty_j))
+  rows.push(checkRow(name, 'gpu energy (window)', 'J', trueE, em.gpu_energy_j, { rel: eRel }, em.gpu_energy_uncertainty_j))
+  rows.push(checkRow(name, 'total energy (window)', 'J', trueE, em.total_energy_j, { rel: eRel }, em.total_energy_uncertainty_j))
   // diagnostic: the figure moved by the error model's own shift (the counter edges' expected lag), the
   // centre of its interval; llem reports the unshifted figure
   const u = em.uncertainty
-  if (u && typeof u.shift_j === 'number') rows.push(row(name, 'total energy + model shift (diagnostic)', 'J', trueE, em.total_energy_j + u.shift_j, { rel: eRel }, u.half_width_j))
+  if (u && typeof u.shift_j === 'number') rows.push(checkRow(name, 'total energy + model shift (diagnostic)', 'J', trueE, em.total_energy_j + u.shift_j, { rel: eRel }, u.half_width_j))
   s.gpus.forEach((g, i) => {
     if (s.gpus.length < 2) return
     const key = Object.keys(raw.energy_per_device_j).find((k) => k.includes(`GPU-sim-${i}000`))
-    rows.push(row(name, `gpu ${i} energy (window)`, 'J', trueEnergyJ(server.segments[i], g.idleW, a, b), key ? raw.energy_per_device_j[key] : null, { rel: eRel }))
+    rows.push(checkRow(name, `gpu ${i} energy (window)`, 'J', trueEnergyJ(server.segments[i], g.idleW, a, b), key ? raw.energy_per_device_j[key] : null, { rel: eRel }))
   })
   // llem states no power uncertainty: the energy's over the window's duration is the one it implies
-  rows.push(row(name, 'gpu average power', 'W', trueE / durS, em.gpu_power_w, { rel: eRel }, typeof em.gpu_energy_uncertainty_j === 'number' ? em.gpu_energy_uncertainty_j / durS : null))
-  rows.push(row(name, 'output tokens', 'tok', trueTokens, raw.inference_metrics.output_tokens, { abs: 0 }))
-  rows.push(row(name, 'J/token (total)', 'J/tok', trueE / trueTokens, em.energy_per_token_j, { rel: eRel }, em.energy_per_token_uncertainty_j))
-  rows.push(row(name, 'output tok/s', 'tok/s', trueTokens / durS, raw.inference_metrics.output_tokens_per_second, { rel: 0.001 }))
+  rows.push(checkRow(name, 'gpu average power', 'W', trueE / durS, em.gpu_power_w, { rel: eRel }, typeof em.gpu_energy_uncertainty_j === 'number' ? em.gpu_energy_uncertainty_j / durS : null))
+  rows.push(checkRow(name, 'output tokens', 'tok', trueTokens, raw.inference_metrics.output_tokens, { abs: 0 }))
+  rows.push(checkRow(name, 'J/token (total)', 'J/tok', trueE / trueTokens, em.energy_per_token_j, { rel: eRel }, em.energy_per_token_uncertainty_j))
+  rows.push(checkRow(name, 'output tok/s', 'tok/s', trueTokens / durS, raw.inference_metrics.output_tokens_per_second, { rel: 0.001 }))
 
   const ss = raw.steady_state_window
   if (ss && ss.energy_j !== null) {
@@ -107,12 +108,12 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
     const se = energy(x, y)
     // tokens the engine emitted inside the steady window, by iteration end
     const st = tokensEmitted(measured, x, y)
-    rows.push(row(name, 'gpu energy (steady)', 'J', se, ss.energy_j, { rel: sRel }, ss.energy_uncertainty_j))
-    rows.push(row(name, 'J/token (steady)', 'J/tok', se / st, ss.energy_per_token_j, { rel: sRel }, ss.energy_per_token_uncertainty_j))
+    rows.push(checkRow(name, 'gpu energy (steady)', 'J', se, ss.energy_j, { rel: sRel }, ss.energy_uncertainty_j))
+    rows.push(checkRow(name, 'J/token (steady)', 'J/tok', se / st, ss.energy_per_token_j, { rel: sRel }, ss.energy_per_token_uncertainty_j))
   }
   const mm = raw.measurement_methodology
   const headlineTruth = mm.headline_window === 'steady_state' && ss ? rows.find((r) => r.metric === 'J/token (steady)')?.truth : trueE / trueTokens
-  if (headlineTruth !== undefined) rows.push(row(name, `J/token (headline, ${mm.headline_window})`, 'J/tok', headlineTruth, agg.avg_energy_per_token_j, { rel: mm.headline_window === 'total' ? eRel : sRel }, agg.avg_energy_per_token_uncertainty_j))
+  if (headlineTruth !== undefined) rows.push(checkRow(name, `J/token (headline, ${mm.headline_window})`, 'J/tok', headlineTruth, agg.avg_energy_per_token_j, { rel: mm.headline_window === 'total' ? eRel : sRel }, agg.avg_energy_per_token_uncertainty_j))
 
   // per-request energies share out the window: their sum is the window's energy
   const ok = (raw.requests as { ok: boolean; energy_j: number | null; output_tokens: number }[]).filter((r) => r.ok)
@@ -120,13 +121,13 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
   // each request's energy is the steady state's J/token x its tokens: the implied half-width is that
   // J/token's times the tokens
   const perTokU = ss?.energy_per_token_uncertainty_j
-  rows.push(row(name, 'sum of per-request energy', 'J', trueE, perReq, { rel: sRel }, typeof perTokU === 'number' ? perTokU * ok.reduce((n, r) => n + r.output_tokens, 0) : null))
+  rows.push(checkRow(name, 'sum of per-request energy', 'J', trueE, perReq, { rel: sRel }, typeof perTokU === 'number' ? perTokU * ok.reduce((n, r) => n + r.output_tokens, 0) : null))
 
   const eb = raw.energy_breakdown
   if (eb && eb.baseline_method === 'fresh') {
     const idle = s.gpus.reduce((w, g) => w + g.idleW, 0)
-    rows.push(row(name, 'baseline power', 'W', idle, eb.baseline_power_w, { rel: 0.01 }))
-    rows.push(row(name, 'baseline-adjusted energy', 'J', trueE - idle * durS, eb.adjusted_j, { abs: eRel * trueE + 0.01 * idle * durS }, eb.adjusted_uncertainty_j))
+    rows.push(checkRow(name, 'baseline power', 'W', idle, eb.baseline_power_w, { rel: 0.01 }))
+    rows.push(checkRow(name, 'baseline-adjusted energy', 'J', trueE - idle * durS, eb.adjusted_j, { abs: eRel * trueE + 0.01 * idle * durS }, eb.adjusted_uncertainty_j))
   }
 
   // latencies per request against the server's own arrival and send times (same unix-ms clock)
@@ -148,8 +149,8 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
     })
     if (d.length === 0) return
     // llem's stated bound on its own stamps: how late its event loop ran in the window (p99, max)
-    rows.push(row(name, `${metric}: median`, 'ms', quantile(d.map((p) => p.x), 0.5), quantile(d.map((p) => p.y), 0.5), { abs: tolMs }, loopP99))
-    rows.push(row(name, `${metric}: p99 |llem - truth|`, 'ms', 0, quantile(d.map((p) => Math.abs(p.y - p.x)), 0.99), { abs: p99TolMs }, loopMax))
+    rows.push(checkRow(name, `${metric}: median`, 'ms', quantile(d.map((p) => p.x), 0.5), quantile(d.map((p) => p.y), 0.5), { abs: tolMs }, loopP99))
+    rows.push(checkRow(name, `${metric}: p99 |llem - truth|`, 'ms', 0, quantile(d.map((p) => Math.abs(p.y - p.x)), 0.99), { abs: p99TolMs }, loopMax))
   }
   // from llem's send stamp: what the engine's send times say the client should have seen
   lat('TTFT vs engine send', latMs, p99Ms, (p) => p.t.sends[0].ms - p.sent, (p) => p.r.ttft_ms)

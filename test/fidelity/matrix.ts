@@ -36,6 +36,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 100, instant: 'avg1s' }],
     load: '{ concurrency: 16 }', baselineSeconds: 0,
   },
+  // llem's own data parallel: a process per GPU, each window opening after that process's warmup
+  'data parallel, 2 processes, staggered windows': {
+    name: 'data parallel, 2 processes, staggered windows', tickMs: 10, requests: 96, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,
+    gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2 }], dataParallel: 2,
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+  },
   // the GPU goes idle as the last token leaves, while the counter's last 100 ms (not yet counted) were
   // busy: the error model must take the edge power from the period before each edge
   'window under 10 counter updates': {

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { REPO } from '../fixtures/project.js'
 import { checkRun, type Row } from './checks.js'
+import { checkDataParallel } from './checks-data-parallel.js'
 import { SCENARIOS } from './matrix.js'
 import { runScenario } from './scenario.js'
 import { formatSummary, formatTable } from './table.js'
@@ -24,7 +25,7 @@ for (const s of Object.values(SCENARIOS)) {
     process.stderr.write(`llem bench failed (exit ${run.cli.code}):\n${run.cli.stderr.slice(-3000)}\n`)
     process.exit(1)
   }
-  rows.push(...checkRun(run))
+  rows.push(...(s.dataParallel ? checkDataParallel(run) : checkRun(run)))
 }
 const table = formatTable(rows)
 const summary = formatSummary(rows)

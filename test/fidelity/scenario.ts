@@ -40,6 +40,9 @@ export interface Scenario {
   nvmlExtra?: (epochUnixS: number) => string
   /** more `measurement` options (a TS fragment starting with a comma) */
   measurement?: string
+  /** llem's parallel.data: this many processes, one GPU each; the server routes request rq<i> to
+   *  GPU i mod N, as llem shards request i to process i mod N (a replica per GPU) */
+  dataParallel?: number
   /** tolerances other than checks.ts's defaults, with the reason in the matrix */
   check?: CheckOptions
 }
@@ -58,7 +61,7 @@ const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: 
 export async function runScenario(s: Scenario): Promise<ScenarioRun> {
   const lib = buildFakeNvml('current')
   const work = mkdtempSync(path.join(os.tmpdir(), 'llem-fidelity-'))
-  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage, powerFile: path.join(work, 'power.trace') })
+  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage, powerFile: path.join(work, 'power.trace'), route: s.dataParallel ? (p) => Number(/\brq(\d+)\b/.exec(p)?.[1] ?? 0) % s.dataParallel! : undefined })
   try {
     const devices = s.gpus
       .map((g, i) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`)
@@ -75,7 +78,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioRun> {
 }
 `,
       'benchmarks/sim.bench.ts': `import { bench } from 'llem'
-bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server.url}' }, model: 'sim', gpus: ${s.gpus.length},
+bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server.url}' }, model: 'sim', ${s.dataParallel ? `gpus: 1, parallel: { data: ${s.dataParallel} },` : `gpus: ${s.gpus.length},`}
   dataset: { prompts: ${JSON.stringify(prompts)} }, load: ${s.load} })
 `,
     })

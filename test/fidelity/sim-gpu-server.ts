@@ -47,6 +47,8 @@ export interface SimServerOptions {
   continuousUsage?: boolean
   /** the fake NVML power_file this server appends to */
   powerFile: string
+  /** which GPU serves a prompt (replicas behind one URL); default: the GPU with the least work */
+  route?: (prompt: string) => number
 }
 
 export interface SimRequest {
@@ -172,7 +174,8 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     const r: SimRequest = { id: requests.length, prompt, gpu: 0, promptTokens: Math.max(1, words(prompt).length), maxTokens: Number(body.max_tokens ?? body.max_completion_tokens ?? 16), receivedMs: arrivedMs, tokenMs: [], sends: [], doneMs: null }
     requests.push(r)
     // data parallel inside the server: the GPU with the least work takes the request
-    const e = engines.reduce((best, x) => (x.waiting.length + x.running.length < best.waiting.length + best.running.length ? x : best))
+    const routed = o.route?.(prompt)
+    const e = routed !== undefined ? engines[routed % engines.length] : engines.reduce((best, x) => (x.waiting.length + x.running.length < best.waiting.length + best.running.length ? x : best))
     r.gpu = engines.indexOf(e)
     res.writeHead(200, { 'content-type': 'text/event-stream' })
     e.waiting.push({ req: r, produced: 0, pendingTokens: 0, res, chat })
