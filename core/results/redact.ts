@@ -20,7 +20,17 @@ export const REDACTED = '[redacted]'
 /** shorter strings are not searched for by value: masking "abc" everywhere would garble results */
 const MIN_KNOWN_LENGTH = 6
 
-const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean)
+const wordsOf = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean)
+// a result has the same few hundred key names thousands of times over: each is split once
+const wordCache = new Map<string, string[]>()
+const words = (name: string) => {
+  let w = wordCache.get(name)
+  if (w === undefined) {
+    w = wordsOf(name)
+    if (wordCache.size < 50_000) wordCache.set(name, w)
+  }
+  return w
+}
 
 /** By whole words of the name (HF_TOKEN, apiKey, db-password), so maxTokens or inputTokens are not. */
 export function isSecretName(name: string): boolean {
@@ -68,29 +78,42 @@ const URL_CRED_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"']+)@/gi
 
 /** Remember the secrets a line shows by name (flags, assignments, JSON keys, URL credentials). */
 function rememberFromText(s: string): void {
-  for (const m of s.matchAll(FLAG_RE)) if (isSecretName(m[2].replace(/^-+/, ''))) rememberSecret(unquote(m[4]))
-  for (const m of s.matchAll(ASSIGN_RE)) if (isSecretName(m[2])) rememberSecret(unquote(m[3]))
-  for (const m of s.matchAll(JSON_RE)) if (isSecretName(m[1]) || isSecretListName(m[1])) rememberSecret(m[3])
-  for (const m of s.matchAll(URL_CRED_RE)) {
-    rememberSecret(m[2])
-    const colon = m[2].indexOf(':')
-    if (colon >= 0) rememberSecret(m[2].slice(colon + 1))
-  }
+  // each pattern needs a character most text (prompts, names, numbers as text) lacks: checked first
+  if (s.includes('-')) for (const m of s.matchAll(FLAG_RE)) if (isSecretName(m[2].replace(/^-+/, ''))) rememberSecret(unquote(m[4]))
+  if (s.includes('=')) for (const m of s.matchAll(ASSIGN_RE)) if (isSecretName(m[2])) rememberSecret(unquote(m[3]))
+  if (s.includes('"')) for (const m of s.matchAll(JSON_RE)) if (isSecretName(m[1]) || isSecretListName(m[1])) rememberSecret(m[3])
+  if (s.includes('://'))
+    for (const m of s.matchAll(URL_CRED_RE)) {
+      rememberSecret(m[2])
+      const colon = m[2].indexOf(':')
+      if (colon >= 0) rememberSecret(m[2].slice(colon + 1))
+    }
 }
+
+// results repeat the same text (a prompt per request, an error per failed request): each is masked
+// once while the set of known secrets stays the same
+const masked = new Map<string, string>()
 
 /** One line of text (a log line, an error message, a setup line) with every secret masked. */
 export function redactText(s: string): string {
   rememberEnvironment()
   rememberFromText(s)
-  knownSorted ??= [...known].sort((a, b) => b.length - a.length)
+  if (knownSorted === null) {
+    knownSorted = [...known].sort((a, b) => b.length - a.length)
+    masked.clear()
+  }
+  const hit = masked.get(s)
+  if (hit !== undefined) return hit
   let out = s
   for (const k of knownSorted) if (out.includes(k)) out = out.split(k).join(REDACTED)
+  if (out.includes('://')) out = out.replace(URL_CRED_RE, `$1${REDACTED}@`)
+  if (/Bearer|Basic|Token/.test(out)) out = out.replace(BEARER_RE, `$1 ${REDACTED}`)
+  if (out.includes('-')) out = out.replace(FLAG_RE, (all, pre: string, flag: string, sep: string) => (isSecretName(flag.replace(/^-+/, '')) ? `${pre}${flag}${sep}${REDACTED}` : all))
+  if (out.includes('=')) out = out.replace(ASSIGN_RE, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all))
+  if (out.includes('"')) out = out.replace(JSON_RE, (all, name: string, sep: string) => (isSecretName(name) || isSecretListName(name) ? `"${name}"${sep}"${REDACTED}"` : all))
+  if (masked.size > 10_000) masked.clear()
+  masked.set(s, out)
   return out
-    .replace(URL_CRED_RE, `$1${REDACTED}@`)
-    .replace(BEARER_RE, `$1 ${REDACTED}`)
-    .replace(FLAG_RE, (all, pre: string, flag: string, sep: string) => (isSecretName(flag.replace(/^-+/, '')) ? `${pre}${flag}${sep}${REDACTED}` : all))
-    .replace(ASSIGN_RE, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all))
-    .replace(JSON_RE, (all, name: string, sep: string) => (isSecretName(name) || isSecretListName(name) ? `"${name}"${sep}"${REDACTED}"` : all))
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> => {
