@@ -36,6 +36,11 @@ export const SCENARIOS: Record<string, Scenario> = {
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 100, instant: 'avg1s' }],
     load: '{ concurrency: 16 }', baselineSeconds: 0,
   },
+  // a driver reload mid-window: the counter restarts from 0 once half the requests have arrived
+  'counter reset mid-window': {
+    name: 'counter reset mid-window', gpus: [H100], tickMs: 10, requests: 64, promptWords: () => 24, maxTokens: 24,
+    load: '{ concurrency: 8 }', baselineSeconds: 0, counterResetAfterRequests: 33,
+  },
   // llem's own data parallel: a process per GPU, each window opening after that process's warmup
   'data parallel, 2 processes, staggered windows': {
     name: 'data parallel, 2 processes, staggered windows', tickMs: 10, requests: 96, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,

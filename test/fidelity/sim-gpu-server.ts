@@ -49,6 +49,9 @@ export interface SimServerOptions {
   powerFile: string
   /** which GPU serves a prompt (replicas behind one URL); default: the GPU with the least work */
   route?: (prompt: string) => number
+  /** a driver reload: GPU `gpu`'s energy counter restarts from 0 just after the server receives its
+   *  `afterRequests`-th request (so it falls inside the measured window however slow the host) */
+  counterReset?: { gpu: number; afterRequests: number }
 }
 
 export interface SimRequest {
@@ -77,6 +80,8 @@ export interface SimServer {
   requests: SimRequest[]
   /** true power per GPU (idle outside the segments) */
   segments: Segment[][]
+  /** when the counter reset was scheduled (unix ms), null: none yet */
+  counterResetAtMs(): number | null
   /** the fake NVML script lines that bind the driver to this server: clock and power_file */
   nvmlLines: string
   close(): Promise<void>
@@ -141,6 +146,7 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     return endMs
   }
 
+  let resetAtMs: number | null = null
   let stopped = false
   const loop = () => {
     if (stopped) return
@@ -173,6 +179,10 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     const prompt = chat ? ((body.messages as { content: string }[]) ?? []).map((m) => m.content).join(' ') : String(body.prompt ?? '')
     const r: SimRequest = { id: requests.length, prompt, gpu: 0, promptTokens: Math.max(1, words(prompt).length), maxTokens: Number(body.max_tokens ?? body.max_completion_tokens ?? 16), receivedMs: arrivedMs, tokenMs: [], sends: [], doneMs: null }
     requests.push(r)
+    if (o.counterReset && requests.length === o.counterReset.afterRequests) {
+      resetAtMs = arrivedMs + 2 * tick
+      appendFileSync(o.powerFile, `${o.counterReset.gpu} reset ${((resetAtMs - epochMs) / 1000).toFixed(6)}\n`)
+    }
     // data parallel inside the server: the GPU with the least work takes the request
     const routed = o.route?.(prompt)
     const e = routed !== undefined ? engines[routed % engines.length] : engines.reduce((best, x) => (x.waiting.length + x.running.length < best.waiting.length + best.running.length ? x : best))
@@ -187,6 +197,7 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     epochUnixS: epochMs / 1000,
     requests,
     segments: engines.map((e) => e.segments),
+    counterResetAtMs: () => resetAtMs,
     nvmlLines: `clock epoch=${(epochMs / 1000).toFixed(3)}\npower_file ${o.powerFile}\n`,
     close: () => new Promise((r) => {
       stopped = true
