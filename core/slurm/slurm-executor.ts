@@ -42,6 +42,41 @@ interface Pending {
   raw: RawProcessResult | null
 }
 
+/** One array task followed to its end: submitted now, or still queued or running from before. */
+interface Followed {
+  jobId: string
+  arrayTask: number
+  index: number
+  experimentId: string
+  processIndex: number
+}
+
+/**
+ * The tasks of an earlier submission (--resume) that Slurm still has queued or running, by experiment:
+ * each experiment's latest submission only. Submitting such an experiment again would run it twice
+ * at once, both writing raw/<experiment>/: it is followed instead.
+ */
+async function stillQueued(run: Runner, prior: SlurmJobsFile): Promise<Map<string, Followed[]>> {
+  const latest = new Map<string, Followed[]>()
+  const byIndex = new Map(prior.tasks.map((t) => [t.index, t]))
+  const all: Followed[] = prior.jobs.flatMap((j) => j.tasks.map((index, arrayTask) => ({ jobId: j.job_id, arrayTask, index, experimentId: byIndex.get(index)?.experiment_id ?? '', processIndex: byIndex.get(index)?.process_index ?? 0 })))
+  for (const f of all.sort((a, b) => a.index - b.index)) {
+    const mine = (latest.get(f.experimentId) ?? []).filter((e) => e.processIndex !== f.processIndex)
+    latest.set(f.experimentId, [...mine, f])
+  }
+  const states = new Map<string, TaskState[] | null>()
+  for (const j of new Set(all.map((f) => f.jobId))) states.set(j, (await taskStates(run, j))?.tasks ?? null)
+  const live = new Map<string, Followed[]>()
+  for (const [id, fs] of latest) {
+    const queued = fs.some((f) => {
+      const s = states.get(f.jobId)?.find((t) => t.taskId === f.arrayTask)
+      return s !== undefined && !TERMINAL.has(s.state)
+    })
+    if (queued) live.set(id, fs)
+  }
+  return live
+}
+
 export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions): Promise<{ failures: number; interrupted: boolean; detached: boolean; jobIds: string[] }> {
   const run = o.runner ?? runCommand
   if (o.options.partition) await checkPartition(run, o.options.partition)
@@ -49,7 +84,16 @@ export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions
   let next = prior ? Math.max(-1, ...prior.tasks.map((t) => t.index)) + 1 : 0
   const tasks: SlurmJobsFile['tasks'] = []
   const arrays = new Map<number, ArraySpec>()
+  // the queue first: what an earlier submission still has pending or running is followed, not resubmitted
+  const live = prior ? await stillQueued(run, prior) : new Map<string, Followed[]>()
+  const adopted: Followed[] = []
   for (const x of queue) {
+    const queued = live.get(x.id)
+    if (queued) {
+      adopted.push(...queued)
+      o.log(`${x.name}: still in the Slurm queue from the earlier submission (task ${queued.map((f) => `${f.jobId}_${f.arrayTask}`).join(', ')}): following it, not submitting it again`)
+      continue
+    }
     // a resubmitted experiment starts clean: its earlier raw files must not be read as this run's
     rmSync(path.join(o.runDir, 'raw', x.id), { recursive: true, force: true })
     const gpus = x.config.gpus ?? o.options.gpusPerTask ?? 1
@@ -84,18 +128,21 @@ export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions
   await writeJobs(o.runDir, { submitted_at: new Date().toISOString(), jobs: [...(prior?.jobs ?? []), ...jobs], tasks: [...(prior?.tasks ?? []), ...tasks] })
   const jobIds = jobs.map((j) => j.job_id)
   if (o.detach) return { failures: 0, interrupted: false, detached: true, jobIds }
-  const { failures, interrupted } = await follow(queue, tasks, jobs, o, run)
+  const submitted: Followed[] = jobs.flatMap((j) => j.tasks.map((index, arrayTask) => {
+    const t = tasks.find((t) => t.index === index)!
+    return { jobId: j.job_id, arrayTask, index, experimentId: t.experiment_id, processIndex: t.process_index }
+  }))
+  const { failures, interrupted } = await follow(queue, [...adopted, ...submitted], jobIds, o, run)
   return { failures, interrupted, detached: false, jobIds }
 }
 
-async function follow(queue: Experiment[], tasks: SlurmJobsFile['tasks'], jobs: SlurmJobsFile['jobs'], o: SlurmExecuteOptions, run: Runner) {
+async function follow(queue: Experiment[], followed: Followed[], newJobs: string[], o: SlurmExecuteOptions, run: Runner) {
   const byId = new Map(queue.map((x) => [x.id, x]))
   const pending = new Map<string, Pending>()
-  for (const j of jobs)
-    for (const [arrayTask, index] of j.tasks.entries()) {
-      const t = tasks.find((t) => t.index === index)!
-      pending.set(`${j.job_id}_${arrayTask}`, { index, x: byId.get(t.experiment_id)!, processIndex: t.process_index, jobId: j.job_id, arrayTask, raw: null })
-    }
+  for (const f of followed) pending.set(`${f.jobId}_${f.arrayTask}`, { index: f.index, x: byId.get(f.experimentId)!, processIndex: f.processIndex, jobId: f.jobId, arrayTask: f.arrayTask, raw: null })
+  // new arrays are cancelled whole; of an earlier job, only the tasks followed here (its others are not this run's)
+  const cancelIds = [...newJobs, ...followed.filter((f) => !newJobs.includes(f.jobId)).map((f) => `${f.jobId}_${f.arrayTask}`)]
+  const jobs = [...new Set(followed.map((f) => f.jobId))].map((id) => ({ job_id: id, tasks: followed.filter((f) => f.jobId === id) }))
   const started = new Set<string>()
   const done = new Map<string, RawProcessResult[]>()
   const finished: { x: Experiment; host: string; start: number; end: number }[] = []
@@ -121,12 +168,12 @@ async function follow(queue: Experiment[], tasks: SlurmJobsFile['tasks'], jobs: 
   while (pending.size > 0) {
     if (o.interrupt.aborted && cancelledAt === null) {
       cancelledAt = Date.now()
-      o.log(`cancelling Slurm job(s) ${jobs.map((j) => j.job_id).join(', ')}`)
-      await scancel(run, jobs.map((j) => j.job_id)).catch(() => {})
+      o.log(`cancelling Slurm job(s) ${cancelIds.join(', ')}`)
+      await scancel(run, cancelIds).catch(() => {})
     }
     for (const j of jobs) {
       const states = await taskStates(run, j.job_id)
-      for (const [arrayTask] of j.tasks.entries()) {
+      for (const { arrayTask } of j.tasks) {
         const key = `${j.job_id}_${arrayTask}`
         const p = pending.get(key)
         if (!p) continue
