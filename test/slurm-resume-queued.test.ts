@@ -54,7 +54,8 @@ function options(runDir: string, runner: SlurmExecuteOptions['runner'], log: str
     task: (x, processIndex, numProcesses) => ({ experiment: { id: x.id }, processIndex, numProcesses }) as unknown as SessionTask,
     onStart: async () => {},
     onEnd: async (x, raws: RawProcessResult[]) => {
-      ended.push(`${x.id}:${raws.map((r) => `${r.environment?.slurm?.task}=${r.environment?.slurm?.state}`).join(',')}`)
+      const slurmOf = (r: RawProcessResult) => (r.environment as { slurm?: { task: string; state: string } }).slurm
+      ended.push(`${x.id}:${raws.map((r) => `${slurmOf(r)?.task}=${slurmOf(r)?.state}`).join(',')}`)
       return 'completed'
     },
     log: (l) => log.push(l),
