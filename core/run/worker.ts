@@ -3,6 +3,7 @@
  * lives here, never in the main process or a worker thread. Progress goes to the main process as plain
  * IPC messages, which tinypool forwards to the task's channel.
  */
+import { tolerateClosedOutput } from '../cli/closed-output.js'
 import { runSession, type SessionTask } from '../measure/session.js'
 import type { RawProcessResult } from '../results/schema.js'
 
@@ -20,6 +21,9 @@ process.on('SIGINT', () => {})
 // the main process is gone (a second Ctrl-C exits at once): stop, so nothing llem started outlives it;
 // 'exit' handlers (a managed server's process group) still run
 process.on('disconnect', () => process.exit(1))
+// the worker shares llem's stdout and stderr: once `llem bench | head` has closed them, native code or
+// a library printing here must not crash the experiment with EPIPE
+tolerateClosedOutput()
 
 export default async function runExperiment(task: SessionTask): Promise<RawProcessResult> {
   let last = 0
