@@ -17,14 +17,14 @@ describe('data parallel on the simulated GPU server', () => {
     const run = await runScenario(SCENARIOS['data parallel, 2 processes, staggered windows'])
     expect(run.cli.code, run.cli.stderr).toBe(0)
     const rows = checkDataParallel(run)
-    // the aggregate states no combined uncertainty (docs/scheduling.md), so its 0.5% against the
-    // counter edges' lag is a finding (docs/fidelity.md); held to the edge bound below instead
-    expect(outsideTolerance(rows, ['aggregate: total energy', 'aggregate: J/token'])).toEqual([])
+    // the aggregate states no combined uncertainty (docs/scheduling.md): its 0.5% against the counter
+    // edges' lag is a finding (docs/fidelity.md), and it is held to the physical bound instead
+    expect(outsideTolerance(rows)).toEqual([])
     expect(Math.abs(metric(rows, 'aggregate: total energy').error!)).toBeLessThanOrEqual(counterEdgeBoundJ(run))
     const procs = run.agg.process_results
     expect(procs.map((p: { devices: { uuid: string }[] }) => p.devices.map((d) => d.uuid))).toEqual([['GPU-sim-0000'], ['GPU-sim-1000']])
     // the windows really are staggered, and still overlap
-    expect(windowStaggerMs(run)).toBeGreaterThan(50)
+    expect(windowStaggerMs(run)).toBeGreaterThan(300)
     expect(run.agg.aggregation).toMatchObject({ num_processes: 2, temporal_overlap_verified: true, gpu_attribution_verified: true })
     // the aggregate is the sum of the processes, each right on its own GPU
     expect(metric(rows, 'aggregate: total energy').llem).toBeCloseTo(procs[0].energy_metrics.gpu_energy_j + procs[1].energy_metrics.gpu_energy_j, 6)

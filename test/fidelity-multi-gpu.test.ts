@@ -19,8 +19,8 @@ describe('two GPUs on the simulated server', () => {
     expect(run.cli.code, run.cli.stderr).toBe(0)
     const rows = checkRun(run)
     // per-GPU energy has no stated uncertainty, and a counter lags the window's end (most on GPU 1's
-    // 100 ms one): the 0.5% tolerance is a known finding (docs/fidelity.md); held to the edge bound below
-    expect(outsideTolerance(rows, ['gpu 0 energy (window)', 'gpu 1 energy (window)'], { latencies: false })).toEqual([])
+    // 100 ms one): its 0.5% is a known finding (docs/fidelity.md), held to the edge bound below
+    expect(outsideTolerance(rows, [], { latencies: false })).toEqual([])
     expect(run.raw.devices.map((d: { uuid: string }) => d.uuid)).toEqual(['GPU-sim-0000', 'GPU-sim-1000'])
     // both GPUs worked: the server spread the requests
     const perGpu = [0, 1].map((g) => run.server.requests.filter((r) => r.gpu === g).length)

@@ -3,7 +3,7 @@
  * synchronised): each process's energy over its own window on its own GPU, and the aggregated
  * totals, J/token and throughput over the union of the windows, against the server's record.
  */
-import { checkRow, type Row } from './checks.js'
+import { checkRow, physicsBoundJ, type Row } from './checks.js'
 import type { ScenarioRun } from './scenario.js'
 import { byTag, quantile, trueEnergyJ } from './truth.js'
 
@@ -21,6 +21,7 @@ export function checkDataParallel(run: ScenarioRun): Row[] {
     windows.push([a, b])
     const g = s.gpus.findIndex((_, i) => p.devices[0]?.uuid === `GPU-sim-${i}000`)
     const e = g < 0 ? NaN : trueEnergyJ(server.segments[g], s.gpus[g].idleW, a, b)
+    const bound = g < 0 ? 0 : physicsBoundJ(run, g)
     energy += e
     // the process's shard: request i goes to process i mod n; one server record per tag in its window
     const shard = new Set<string>()
@@ -33,9 +34,9 @@ export function checkDataParallel(run: ScenarioRun): Row[] {
     }
     tokens += t
     const em = p.energy_metrics
-    rows.push(checkRow(s.name, `process ${p.process_index}: gpu energy (own window)`, 'J', e, em.gpu_energy_j, { rel: 0.005 }, em.gpu_energy_uncertainty_j))
+    rows.push(checkRow(s.name, `process ${p.process_index}: gpu energy (own window)`, 'J', e, em.gpu_energy_j, { rel: 0.005, bound }, em.gpu_energy_uncertainty_j))
     rows.push(checkRow(s.name, `process ${p.process_index}: output tokens`, 'tok', t, p.inference_metrics.output_tokens, { abs: 0 }))
-    rows.push(checkRow(s.name, `process ${p.process_index}: J/token (total)`, 'J/tok', e / t, em.energy_per_token_j, { rel: 0.005 }, em.energy_per_token_uncertainty_j))
+    rows.push(checkRow(s.name, `process ${p.process_index}: J/token (total)`, 'J/tok', e / t, em.energy_per_token_j, { rel: 0.005, bound: bound / t }, em.energy_per_token_uncertainty_j))
   }
   // the aggregate: energies summed, throughput over the union of the windows
   windows.sort((x, y) => x[0] - y[0])
@@ -45,9 +46,10 @@ export function checkDataParallel(run: ScenarioRun): Row[] {
     unionMs += Math.max(0, b - Math.max(a, reach))
     reach = Math.max(reach, b)
   }
-  rows.push(checkRow(s.name, 'aggregate: total energy', 'J', energy, agg.total_energy_j, { rel: 0.005 }, agg.total_energy_uncertainty_j))
+  const bound = physicsBoundJ(run)
+  rows.push(checkRow(s.name, 'aggregate: total energy', 'J', energy, agg.total_energy_j, { rel: 0.005, bound }, agg.total_energy_uncertainty_j))
   rows.push(checkRow(s.name, 'aggregate: output tokens', 'tok', tokens, agg.total_output_tokens, { abs: 0 }))
-  rows.push(checkRow(s.name, 'aggregate: J/token', 'J/tok', energy / tokens, agg.avg_energy_per_token_j, { rel: 0.005 }, agg.avg_energy_per_token_uncertainty_j))
+  rows.push(checkRow(s.name, 'aggregate: J/token', 'J/tok', energy / tokens, agg.avg_energy_per_token_j, { rel: 0.005, bound: bound / tokens }, agg.avg_energy_per_token_uncertainty_j))
   rows.push(checkRow(s.name, 'aggregate: output tok/s (union of windows)', 'tok/s', tokens / (unionMs / 1000), agg.output_tokens_per_second, { rel: 0.001 }))
   // TTFT and TPOT against the engine's sends, pooled over the processes
   const tags = byTag(server.requests)

@@ -46,6 +46,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'data parallel, 2 processes, staggered windows', tickMs: 10, requests: 96, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2 }], dataParallel: 2,
     load: '{ concurrency: 8 }', baselineSeconds: 0,
+    // the second warmup (the other process's) is held 400 ms: that process's window opens later
+    hold: { request: 2, ms: 400 },
   },
   // the GPU goes idle as the last token leaves, while the counter's last 100 ms (not yet counted) were
   // busy: the error model must take the edge power from the period before each edge

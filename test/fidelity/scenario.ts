@@ -43,6 +43,8 @@ export interface Scenario {
   /** llem's parallel.data: this many processes, one GPU each; the server routes request rq<i> to
    *  GPU i mod N, as llem shards request i to process i mod N (a replica per GPU) */
   dataParallel?: number
+  /** the n-th request the server receives waits ms before the engine sees it (a cold replica) */
+  hold?: { request: number; ms: number }
   /** a driver reload (counter back to 0) after the server receives this many requests */
   counterResetAfterRequests?: number
   /** tolerances other than checks.ts's defaults, with the reason in the matrix */
@@ -63,7 +65,7 @@ const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: 
 export async function runScenario(s: Scenario): Promise<ScenarioRun> {
   const lib = buildFakeNvml('current')
   const work = mkdtempSync(path.join(os.tmpdir(), 'llem-fidelity-'))
-  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage, powerFile: path.join(work, 'power.trace'), counterReset: s.counterResetAfterRequests ? { gpu: 0, afterRequests: s.counterResetAfterRequests } : undefined, route: s.dataParallel ? (p) => Number(/\brq(\d+)\b/.exec(p)?.[1] ?? 0) % s.dataParallel! : undefined })
+  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage, powerFile: path.join(work, 'power.trace'), hold: s.hold, counterReset: s.counterResetAfterRequests ? { gpu: 0, afterRequests: s.counterResetAfterRequests } : undefined, route: s.dataParallel ? (p) => Number(/\brq(\d+)\b/.exec(p)?.[1] ?? 0) % s.dataParallel! : undefined })
   try {
     const devices = s.gpus
       .map((g, i) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`)

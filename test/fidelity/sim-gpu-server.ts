@@ -52,6 +52,9 @@ export interface SimServerOptions {
   /** a driver reload: GPU `gpu`'s energy counter restarts from 0 just after the server receives its
    *  `afterRequests`-th request (so it falls inside the measured window however slow the host) */
   counterReset?: { gpu: number; afterRequests: number }
+  /** the n-th request received (1-based) waits this long before the engine sees it (a replica's cold
+   *  start): with data parallel, the second warmup, so that process's window opens that much later */
+  hold?: { request: number; ms: number }
 }
 
 export interface SimRequest {
@@ -188,6 +191,7 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     const e = routed !== undefined ? engines[routed % engines.length] : engines.reduce((best, x) => (x.waiting.length + x.running.length < best.waiting.length + best.running.length ? x : best))
     r.gpu = engines.indexOf(e)
     res.writeHead(200, { 'content-type': 'text/event-stream' })
+    if (o.hold && requests.length === o.hold.request) await new Promise((done) => setTimeout(done, o.hold!.ms))
     e.waiting.push({ req: r, produced: 0, pendingTokens: 0, res, chat })
   })
   server.keepAliveTimeout = 1000
