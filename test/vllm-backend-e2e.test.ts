@@ -107,9 +107,11 @@ describe('the vllm backend', () => {
     const closed = new Promise((r) => child.on('close', r))
     while (!out.includes('killed: measure')) await new Promise((r) => setTimeout(r, 50))
     const pids = standinPids(pidFile)
-    // the stand-in's parent is the worker process that started it
-    const worker = Number(readFileSync(`/proc/${pids[0]}/stat`, 'utf8').split(') ')[1].split(' ')[1])
+    // the stand-in's parent is its supervisor, whose parent is the worker process that started it
+    const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1])
+    const worker = parentOf(parentOf(pids[0]))
     expect(worker).not.toBe(child.pid)
+    expect(parentOf(worker)).toBe(child.pid)
     process.kill(worker, 'SIGKILL')
     expect(await closed).toBe(1)
     expect(await waitGone(pids)).toEqual([])
