@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
 import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
 import { InputError, LlemError } from '../../../core/errors.js'
+import { secretFlagsToEnv } from '../managed/common.js'
 import { readKnownPrometheus } from '../managed/engine-metrics.js'
 import { scrapeWindow, type ScrapeTarget } from '../managed/metrics-scraper.js'
 import { startProcess, type ManagedProcess } from './managed-process.js'
@@ -108,6 +109,13 @@ export async function managedSession(
   }
 }
 
+/** Engines whose `--api-key` has an environment variable: llama-server's `--help` says `(env: LLAMA_API_KEY)`,
+ *  vLLM's docs VLLM_API_KEY (https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html). */
+const ENGINE_KEY_ENV: Record<string, Record<string, string>> = {
+  'llama-server': { '--api-key': 'LLAMA_API_KEY' },
+  vllm: { '--api-key': 'VLLM_API_KEY' },
+}
+
 export const serverBackend: Backend<ServerOptions> = {
   name: 'server',
   options: serverOptionsSchema,
@@ -119,8 +127,10 @@ export const serverBackend: Backend<ServerOptions> = {
     const port = await freePort()
     // a model path resolves against the project root, as for every backend; a name passes through
     const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? path.resolve(ctx.baseDir, ctx.model.path) : ''
-    const argv = ctx.options.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1').replaceAll('{model}', model))
+    const command = ctx.options.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1').replaceAll('{model}', model))
+    // an engine llem knows reads its key from the environment: `--api-key` moves there, off `ps`
+    const { argv, env: keyEnv } = secretFlagsToEnv(command, ENGINE_KEY_ENV[path.basename(command[0])] ?? {})
     const metricsPath = ctx.options.metricsPath
-    return managedSession(argv, { ...ctx.options, port }, ctx, metricsPath ? { metrics: { path: metricsPath, reader: readKnownPrometheus, format: 'prometheus', intervalMs: ctx.options.metricsIntervalMs } } : {})
+    return managedSession(argv, { ...ctx.options, env: { ...ctx.options.env, ...keyEnv }, port }, ctx, metricsPath ? { metrics: { path: metricsPath, reader: readKnownPrometheus, format: 'prometheus', intervalMs: ctx.options.metricsIntervalMs } } : {})
   },
 }
