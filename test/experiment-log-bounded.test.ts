@@ -38,14 +38,14 @@ describe('the experiment log', () => {
 
   it('through a run: a server that floods its output leaves a log of bounded size, its tail in the error', async () => {
     const script = path.join(mkdtempSync(path.join(os.tmpdir(), 'llem-flood-')), 'flood.cjs')
-    // ~20 MB of output, then a line that never ends, then silence: it never becomes healthy
+    // ~8 MB of output, then a line that never ends, then silence: it never becomes healthy
     writeFileSync(script, `let i = 0
-const w = () => { while (i < 100000) { if (!process.stdout.write('flood line ' + i++ + ' ' + 'z'.repeat(190) + '\\n')) return process.stdout.once('drain', w) } process.stdout.write('q'.repeat(300000)); process.stderr.write('last words\\n'); setInterval(() => {}, 1000) }
+const w = () => { while (i < 40000) { if (!process.stdout.write('flood line ' + i++ + ' ' + 'z'.repeat(190) + '\\n')) return process.stdout.once('drain', w) } process.stdout.write('q'.repeat(300000)); process.stderr.write('last words\\n'); setInterval(() => {}, 1000) }
 w()
 `)
     const dir = makeProject({
       'llem.config.ts': `export default { probes: ['cpu-estimate'], measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 0 } } }\n`,
-      'benchmarks/f.bench.ts': `import { bench } from 'llem'\nbench('flood', { backend: { name: 'server', command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, '{port}'], startupTimeoutMs: 6000 }, model: 'm', dataset: { prompts: ['p'] } })\n`,
+      'benchmarks/f.bench.ts': `import { bench } from 'llem'\nbench('flood', { backend: { name: 'server', command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, '{port}'], startupTimeoutMs: 3000 }, model: 'm', dataset: { prompts: ['p'] } })\n`,
     })
     const r = await runCli(dir, ['bench'], { LLEM_MAX_LOG_BYTES: String(LIMIT) })
     expect(r.code, r.stderr + r.stdout).toBe(1)
@@ -54,7 +54,7 @@ w()
     expect(raw.error.code).toBe('BACKEND_FAILED')
     expect(raw.error.message).toContain('did not answer')
     const logFile = path.join(agg.runDir, raw.log_path)
-    // 20 MB printed; at most the limit and the kept tail written
+    // 8 MB printed; at most the limit and the kept tail written
     expect(statSync(logFile).size).toBeLessThan(LIMIT + 200 * 17 * 1024)
     expect(readFileSync(logFile, 'utf8')).toContain('[llem: ')
     expect(raw.error.log_tail.some((l: string) => l.includes('last words'))).toBe(true)
