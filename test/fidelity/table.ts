@@ -31,7 +31,10 @@ export function formatSummary(rows: Row[]): string {
     const long = rs.filter((r) => r.tenUpdates)
     return [m, String(rs.length), err(worst), worst.scenario, err(long.length ? long.reduce((w, r) => (size(r) > size(w) ? r : w)) : null), stated.length ? `${covered}/${stated.length}` : '-', `${rs.filter((r) => r.pass).length}/${rs.length}`]
   })
-  return markdown(['metric', 'rows', 'worst error', 'in scenario', 'worst, windows of 10+ counter updates', 'covered by ±', 'within tolerance'], lines)
+  const energy = rows.filter((r) => r.covered !== null && r.unit !== 'ms')
+  const covered = energy.filter((r) => r.covered).length
+  const coverage = energy.length ? `\n\nEnergy figures with a stated 95% uncertainty: ${covered} of ${energy.length} covered the truth (${((100 * covered) / energy.length).toFixed(1)}%).` : ''
+  return markdown(['metric', 'rows', 'worst error', 'in scenario', 'worst, windows of 10+ counter updates', 'covered by ±', 'within tolerance'], lines) + coverage
 }
 
 function markdown(head: string[], lines: string[][]): string {
