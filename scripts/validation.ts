@@ -15,12 +15,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { benchToolsLlamaServerSection, benchToolsScriptedSection } from './validation/bench-tools.js'
 import { codecarbonSection } from './validation/codecarbon.js'
 import { lmEvalSection } from './validation/lm-eval.js'
 import { nvmlBindingsSection } from './validation/nvml-bindings.js'
 import type { ValidationSection } from './validation/section.js'
+import { vllmArgsSection } from './validation/vllm-args.js'
 
-const SECTIONS: readonly ValidationSection[] = [nvmlBindingsSection, codecarbonSection, lmEvalSection]
+const SECTIONS: readonly ValidationSection[] = [nvmlBindingsSection, codecarbonSection, lmEvalSection, benchToolsScriptedSection, benchToolsLlamaServerSection, vllmArgsSection]
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DOC = path.join(REPO, 'docs', 'validation.md')
