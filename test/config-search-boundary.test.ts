@@ -5,6 +5,7 @@
  * repository root (.git), the home directory and a filesystem boundary, and never climbs into a
  * directory other users may write to. Each planted config here would write a marker file if it ran.
  */
+import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -22,6 +23,12 @@ function tree(): { base: string; marker: string } {
 }
 
 const list = (cwd: string, home: string) => runCli(cwd, ['list', '--json'], { HOME: home })
+
+// the filesystem-boundary case mounts a tmpfs: root only (CI runs as root); elsewhere it says so
+const isRoot = process.getuid?.() === 0
+const why = 'config-search-boundary: the filesystem-boundary case needs root to mount a tmpfs'
+if (!isRoot && process.env.CI === 'true') throw new Error(`${why}, and CI=true: it must run in CI`)
+if (!isRoot) console.warn(`${why}: SKIPPED`)
 
 describe('the config search', () => {
   it('does not climb into a directory others may write to (a planted /tmp/.llemrc)', async () => {
@@ -69,5 +76,21 @@ describe('the config search', () => {
     const r = await list(path.join(project, 'src'), path.join(base, 'nohome'))
     expect(r.code, r.stderr).toBe(0)
     expect(existsSync(marker)).toBe(false)
+  })
+
+  it.skipIf(!isRoot)('stops at a filesystem boundary', async () => {
+    const { base, marker } = tree()
+    const mnt = path.join(base, 'mnt')
+    mkdirSync(mnt)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', mnt])
+    try {
+      mkdirSync(path.join(mnt, 'project'))
+      const r = await list(path.join(mnt, 'project'), path.join(base, 'nohome'))
+      expect(r.code, r.stderr).toBe(0)
+      expect(existsSync(marker), 'the search crossed into the parent filesystem').toBe(false)
+      expect(JSON.parse(r.stdout).config_file).toBeNull()
+    } finally {
+      execFileSync('umount', [mnt])
+    }
   })
 })
