@@ -3,8 +3,10 @@
  * cleared the timer: after the worker had exited, the timer still held Node's event loop, so every
  * llem process that stopped a Python worker stayed alive ~5 s longer than it had to. Here a stand-in
  * worker (it speaks the handshake and exits on shutdown) is stopped, and the process must end at once.
+ * Once stopped, the worker's pid is reported reaped, so the main process drops it from the process
+ * groups it kills after a task (a group id, once free, may name another process's group).
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -43,5 +45,17 @@ describe('WorkerClient.stop', () => {
     expect(out.exited).toBe('exited')
     // nothing left to wait for: the process ends right after stop() (it lingered 5 s on a pending timer)
     expect(ended - out.stopped).toBeLessThan(1500)
+  })
+
+  it('tells the main process the worker is reaped, so that its group id is never signalled again', async () => {
+    const module = path.join(REPO, 'dist', 'plugins', 'backends', 'transformers', 'worker-client.js')
+    // as under tinypool: an IPC channel to the main process (core/run/pool.ts listens on it)
+    const child = spawn(process.execPath, ['--input-type=module', '-e', STOPPER, module, standInWorker()], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    const messages: { llem: string; pid: number }[] = []
+    child.on('message', (m) => messages.push(m as { llem: string; pid: number }))
+    await new Promise((r) => child.on('exit', r))
+    expect(messages.map((m) => m.llem)).toEqual(['spawned', 'reaped'])
+    expect(messages[1].pid).toBe(messages[0].pid)
+    expect(messages[0].pid).toBeGreaterThan(1)
   })
 })

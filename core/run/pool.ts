@@ -41,8 +41,9 @@ export class SlotPool {
   }
 
   /**
-   * Runs one experiment. Process groups the worker started (a managed server) are killed once the task
-   * settles, however it settled: a worker killed with SIGKILL cannot clean up after itself.
+   * Runs one experiment. Process groups the worker started (the transformers backend's Python worker)
+   * and did not report stopped are killed once the task settles: a worker killed with SIGKILL cannot
+   * clean up after itself. (A managed server has its own supervisor, plugins/backends/server/.)
    */
   async run(task: SessionTask, opts: { signal: AbortSignal; onProgress: (m: ProgressMessage) => void }): Promise<RawProcessResult> {
     const spawned = new Set<number>()
@@ -55,6 +56,8 @@ export class SlotPool {
             if (msg?.llem === 'progress') opts.onProgress(m as ProgressMessage)
             // a real pid only: -1 or 1 here would make -pid below signal every process, or init
             else if (msg?.llem === 'spawned' && Number.isInteger(msg.pid) && msg.pid! > 1) spawned.add(msg.pid!)
+            // the worker stopped it itself: its group id is no longer ours to signal
+            else if (msg?.llem === 'reaped' && typeof msg.pid === 'number') spawned.delete(msg.pid)
           },
         },
       })) as RawProcessResult

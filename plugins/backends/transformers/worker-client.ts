@@ -171,6 +171,9 @@ export class WorkerClient {
     this.killGroup()
     await settledWithin(this.done, 5000)
     process.removeListener('exit', this.killGroup)
+    // stopped and reaped: the main process must not signal this group id any more (core/run/pool.ts),
+    // it may soon name another process's group
+    if (this.pid > 0 && (this.sub.exitCode !== null || this.sub.signalCode !== null)) process.send?.({ llem: 'reaped', pid: this.pid })
   }
 
   readonly killGroup = (): void => {
