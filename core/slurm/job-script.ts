@@ -6,7 +6,8 @@
  * No value may change the script's shape: one with a control character (a newline in `qos` would be a
  * shell line run on the node) is refused, and every value is quoted, for the shell in commands and
  * for sbatch in #SBATCH lines (sbatch reads quotes and backslashes there, and an unquoted # as the
- * start of a comment: https://slurm.schedmd.com/sbatch.html).
+ * start of a comment: _get_argument in
+ * https://github.com/SchedMD/slurm/blob/master/src/sbatch/opt.c).
  */
 import { InputError } from '../errors.js'
 
