@@ -45,6 +45,11 @@ describe('the redaction pass', () => {
     expect(redactArgv(['bench', '--backend.extraBody={"auth":{"password":"pw-argv-15"}}'])).toEqual(['bench', `--backend.extraBody={"auth":{"password":"${REDACTED}"}}`])
   })
 
+  it("never changes llem's own identifiers, which name files", () => {
+    redactSecrets({ env: { API_TOKEN: 'e46b99' } })
+    expect(redactSecrets({ experiment_id: 'echoed-e46b9934', run_id: 'r-e46b99', task_hash: 'e46b9934aa', note: 'id e46b9934' })).toEqual({ experiment_id: 'echoed-e46b9934', run_id: 'r-e46b99', task_hash: 'e46b9934aa', note: `id ${REDACTED}34` })
+  })
+
   it('leaves non-plain objects and ordinary text alone', () => {
     const d = new Date(0)
     expect(redactSecrets({ when: d }).when).toBe(d)

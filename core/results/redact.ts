@@ -155,13 +155,17 @@ function remember(value: unknown, secret = false): void {
   }
 }
 
+// llem's own identifiers name files (raw/<experiment_id>/): a short secret that happens to occur in a
+// hash must not rename them
+const IDENTITY = new Set(['experiment_id', 'run_id', 'task_hash'])
+
 function redact(value: unknown, secret: boolean): unknown {
   if (typeof value === 'string') return secret ? REDACTED : redactText(value)
   if (Array.isArray(value)) {
     const flagged = secretFlagValues(value)
     return value.map((v, i) => redact(v, flagged.has(i) || (secret && typeof v === 'string')))
   }
-  if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, namedSecret(k, v))]))
+  if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, IDENTITY.has(k) && typeof v === 'string' ? v : redact(v, namedSecret(k, v))]))
   return value
 }
 
