@@ -61,9 +61,8 @@ function finish(code: number | null, signal: NodeJS.Signals | null): void {
   // what the server started in its group (an engine's workers) goes with it
   signalGroup('SIGKILL')
   for (const p of opts.cleanup) rmSync(p, { recursive: true, force: true })
-  send({ t: 'exit', code, signal })
-  process.exitCode = 0
-  process.disconnect?.()
+  // the channel keeps this process alive: close it once the last message is written
+  if (process.connected) process.send!({ t: 'exit', code, signal }, () => process.disconnect())
 }
 
 child.on('spawn', () => {
