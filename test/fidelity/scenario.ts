@@ -3,7 +3,7 @@
  * live power trace, run the real `llem bench` (built dist/, openai backend) against it, and hold every
  * figure a user reads beside the truth from the server's own record (checks.ts builds the rows).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildFakeNvml, writeFakeNvmlConfig } from '../fixtures/fake-nvml/build.js'
@@ -65,7 +65,13 @@ const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: 
 export async function runScenario(s: Scenario): Promise<ScenarioRun> {
   const lib = buildFakeNvml('current')
   const work = mkdtempSync(path.join(os.tmpdir(), 'llem-fidelity-'))
-  const server = await startSimServer({ gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage, powerFile: path.join(work, 'power.trace'), hold: s.hold, counterReset: s.counterResetAfterRequests ? { gpu: 0, afterRequests: s.counterResetAfterRequests } : undefined, route: s.dataParallel ? (p) => Number(/\brq(\d+)\b/.exec(p)?.[1] ?? 0) % s.dataParallel! : undefined })
+  const n = s.dataParallel
+  const server = await startSimServer({
+    gpus: s.gpus, tickMs: s.tickMs, tokensPerChunk: s.tokensPerChunk, continuousUsage: s.continuousUsage,
+    powerFile: path.join(work, 'power.trace'), hold: s.hold,
+    counterReset: s.counterResetAfterRequests ? { gpu: 0, afterRequests: s.counterResetAfterRequests } : undefined,
+    route: n ? (p) => Number(/\brq(\d+)\b/.exec(p)?.[1] ?? 0) % n : undefined,
+  })
   try {
     const devices = s.gpus
       .map((g, i) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`)
@@ -99,5 +105,6 @@ bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server
     return { scenario: s, cli, server, raw: agg.process_results[0], agg }
   } finally {
     await server.close()
+    rmSync(work, { recursive: true, force: true })
   }
 }
