@@ -22,7 +22,12 @@ How each figure is defined, and how the runs were made alike:
 - **Load.** Closed loop at 1, 4 and 16 requests in flight (${LOADS.filter((l) => l.kind === 'concurrency').map((l) => `${requestsFor(l)} requests`).join(', ')}), and an
   open loop at a fixed ${LOADS.find((l) => l.kind === 'rate')?.value} requests/s (${requestsFor(LOADS[3])} requests) with evenly spaced arrivals: GuideLLM \`--profile kind=constant\`, AIPerf
   \`--arrival-pattern constant\`, llem \`load.rate\` with \`burstiness: 1e6\` (gamma gaps of shape 10^6: 1/rate within 0.1%).
-  Each request is a unique prompt (\`req <k> ...\`) asking for ${MAX_TOKENS} tokens with \`ignore_eos\`; no warmup in any tool.
+  Each request is a unique prompt (\`req <k> ...\`) asking for ${MAX_TOKENS} tokens with \`ignore_eos\`; no warmup in any tool,
+  so each run's first requests carry the client's cold start. When the machine is busy, llem's shows in the
+  first burst at concurrency 16: 16 clocks start together and the worker, not yet warm, sends the requests
+  one after another, so those requests carry several ms of TTFT error (the bias column: between runs on
+  this VM, from under 1 ms to about 20 ms at concurrency 16). With llem's own warmup (\`measurement.warmup\`,
+  on by default) most of it goes.
 - **Connections.** One fresh TCP connection per request in all three, so each TTFT holds one connect: llem
   does so by design (backends.md), AIPerf with \`--connection-reuse-strategy never\`, GuideLLM with a
   \`connection: close\` header and HTTP/1.1.
