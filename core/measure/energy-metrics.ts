@@ -90,7 +90,7 @@ export function buildEnergy(input: EnergyInput) {
   for (const sensor of sensors) lowerConfidence(components, sensor, durationSec)
   const { method, confidence } = weakest(components)
   const delta = energyBetween(input.energyStart, input.energyEnd)
-  const unc = windowUncertainty(sensors, delta, t0, t1)
+  const unc = windowUncertainty(sensors, delta, t0, t1, undefined, { start: input.energyStart, end: input.energyEnd })
   const measured = method !== 'none' && delta.total !== null
   const total = measured ? delta.total : null
   const perToken = (e: number | null, tokens: number) => (e !== null && tokens > 0 ? e / tokens : null)

@@ -42,10 +42,22 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
   return { sessions, unavailable }
 }
 
+/** How a counter's value at a window edge was taken in step with its update (aligned-edge.ts). */
+export interface AlignedEdge {
+  /** between the counter's update and the edge, bridged with instant power (ms) */
+  gap_ms: number
+  /** the poll interval in which the update was seen: its moment is known to within half of it (ms) */
+  poll_ms: number
+  /** the power bridging the gap (W): the counter's own, between two consecutive updates */
+  power_w: number
+  /** how far the instant power read across the gap was from it (W): a check on the bridge */
+  power_spread_w: number
+}
+
 export interface EnergySnapshot {
   t: number
-  /** `${probe}:${domain}` -> cumulative joules */
-  domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean }>
+  /** `${probe}:${domain}` -> cumulative joules; `aligned` when read in step with the counter's update */
+  domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean; aligned?: AlignedEdge }>
 }
 
 /** Every session's energy at t; `fresh` for a read that bounds a window (no reading reused from a cache). */
@@ -91,7 +103,8 @@ export function interpolateSnapshot(timeline: EnergySnapshot[], t: number): Ener
   const domains: EnergySnapshot['domains'] = {}
   for (const [k, v] of Object.entries(b.domains)) {
     const av = a.domains[k]
-    if (av) domains[k] = { ...v, energy_j: av.energy_j + f * (v.energy_j - av.energy_j) }
+    // an interpolated point is not a counter read: no `aligned` carried over
+    if (av) domains[k] = { kind: v.kind, counted: v.counted, energy_j: av.energy_j + f * (v.energy_j - av.energy_j) }
   }
   return { t, domains }
 }

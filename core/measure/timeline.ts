@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import type { ProbeSession } from '../probes/types.js'
 import { percentile } from '../stats/summary.js'
+import { alignedSnapshot } from './aligned-edge.js'
 import { snapshotEnergy, type EnergySnapshot } from './probe-set.js'
 
 export interface TimelineRow {
@@ -25,7 +26,7 @@ export class Timeline {
     private readonly onError: (message: string) => void = () => {},
   ) {}
 
-  tick(edge = false): EnergySnapshot | null {
+  tick(edge?: 'start' | 'end'): EnergySnapshot | null {
     if (this.error) return null
     try {
       return this.read(edge)
@@ -37,10 +38,11 @@ export class Timeline {
     }
   }
 
-  /** `edge`: the window's first or closing read, which must not reuse a cached counter or skip a slow column */
-  private read(edge = false): EnergySnapshot {
-    const t = performance.now()
-    const snap = snapshotEnergy(this.sessions, t, { fresh: edge })
+  /** `edge`: the window's first or closing read: counters read in step with their updates
+   *  (aligned-edge.ts), no cached counter, no slow column skipped */
+  private read(edge?: 'start' | 'end'): EnergySnapshot {
+    const snap = edge ? alignedSnapshot(this.sessions, edge) : snapshotEnergy(this.sessions, performance.now())
+    const t = snap.t
     const values: Record<string, number> = {}
     for (const s of this.sessions) Object.assign(values, s.sample(edge ? { full: true } : undefined))
     const rss = process.memoryUsage.rss() / 1048576
@@ -52,7 +54,7 @@ export class Timeline {
   }
 
   start(intervalMs: number): EnergySnapshot {
-    const first = this.read(true)
+    const first = this.read('start')
     this.timer = setInterval(() => this.tick(), intervalMs)
     this.timer.unref?.()
     return first
@@ -61,7 +63,7 @@ export class Timeline {
   /** the closing snapshot; the last good one when a probe failed (the session then fails anyway) */
   stop(): EnergySnapshot {
     clearInterval(this.timer)
-    return this.tick(true) ?? this.energy[this.energy.length - 1]
+    return this.tick('end') ?? this.energy[this.energy.length - 1]
   }
 
   /** CSV with t relative to `origin` (seconds), cumulative energy per domain and instant readings. */

@@ -70,6 +70,16 @@ export interface CounterInput extends WindowBase {
   resolution_j: number
   /** power in the period before the start and the end edge, W (timeline power column); null: unknown */
   edge_power_w?: readonly [number, number] | null
+  /** both edges read in step with the counter's update (aligned-edge.ts): no lag, only the update's
+   *  detection and the instant-power bridge to the edge; then edge_power_w is not used */
+  aligned_edges?: readonly [AlignedEdgeInfo, AlignedEdgeInfo] | null
+}
+
+export interface AlignedEdgeInfo {
+  gap_ms: number
+  poll_ms: number
+  power_w: number
+  power_spread_w: number
 }
 
 export interface IntegratedInput extends WindowBase {
@@ -112,6 +122,20 @@ export function counterEdge(p0: number, p1: number, periodS: number, durationS: 
 }
 
 /**
+ * One edge read in step with the counter: the update is seen within one poll, so its moment is known
+ * to ±poll/2 (power x poll/2 of energy either way), and the gap from the update to the edge is bridged
+ * with the counter's power between two updates next to it, wrong by at most how far the instant power
+ * read across the gap disagreed with it plus 5% of it (the power drifting within one period): both
+ * uniform bounds.
+ */
+export function alignedEdgeMoments(e: AlignedEdgeInfo): Moments {
+  const p = Math.max(0, e.power_w)
+  const detection = (p * e.poll_ms) / 2 / 1000
+  const bridge = ((Math.max(0, e.power_spread_w) + 0.05 * p) * e.gap_ms) / 1000
+  return add(uniformHalfRange(detection), uniformHalfRange(bridge))
+}
+
+/**
  * Edge terms when the edge powers are unknown (no power column): the lag's mean no longer cancels,
  * so each edge's power p is taken as uniform on 0..2x the window mean m, independent of its lag L.
  * Its loss p·L splits into p·P/2, whose difference between the edges is `power` (triangular,
@@ -140,7 +164,9 @@ export function energyUncertainty(input: DomainInput): EnergyInterval {
       notes.push(`counter update period not measured: ${periodMs} ms assumed`)
     }
     const edges = input.edge_power_w ?? null
-    if (edges && edges.every(Number.isFinite)) {
+    if (input.aligned_edges) {
+      m.edge = add(alignedEdgeMoments(input.aligned_edges[0]), alignedEdgeMoments(input.aligned_edges[1]))
+    } else if (edges && edges.every(Number.isFinite)) {
       const edge = counterEdge(edges[0], edges[1], periodMs / 1000, T)
       shift = edge.shift
       m.edge = edge.moments
@@ -150,7 +176,7 @@ export function energyUncertainty(input: DomainInput): EnergyInterval {
       m.edge_power = unknown.power
       notes.push('power at the window edges unknown: each taken as anywhere in 0..2x the window mean, no lag correction')
     }
-    if (T < periodMs / 1000) notes.push('window shorter than one counter update: the edge term is a bound over every phase')
+    if (T < periodMs / 1000 && !input.aligned_edges) notes.push('window shorter than one counter update: the edge term is a bound over every phase')
     // each read floored to the unit: the difference is triangular on [-r, r]
     m.resolution = add(uniformHalfRange(input.resolution_j / 2), uniformHalfRange(input.resolution_j / 2))
     m.accuracy = accuracyMoments(input.accuracy, E, T)

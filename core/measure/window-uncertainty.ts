@@ -8,7 +8,7 @@
  */
 import type { ProbeSession } from '../probes/types.js'
 import type { MeasuredDevice } from './energy-metrics.js'
-import type { EnergyDelta } from './probe-set.js'
+import type { AlignedEdge, EnergyDelta, EnergySnapshot } from './probe-set.js'
 import {
   NVML_COUNTER,
   NVML_COUNTER_ACCURACY,
@@ -28,7 +28,7 @@ export interface DomainSensor {
   /** how the error model sees this domain over [t0, t1] (ms, performance clock), null: no model for
    *  it. `edgePeriodMs`: how stale an edge reading can be when it is not a fresh counter read (a
    *  sub-window interpolated on the timeline), used in place of the update period when longer */
-  input: (energyJ: number, t0: number, t1: number, edgePeriodMs?: number) => DomainInput | null
+  input: (energyJ: number, t0: number, t1: number, edgePeriodMs?: number, aligned?: readonly [AlignedEdge, AlignedEdge] | null) => DomainInput | null
   /** what the model rests on for this domain, for the result */
   accuracy: SensorAccuracy | null
   /** counter update period used for the edges (ms), null for non-counters */
@@ -100,7 +100,8 @@ export function domainSensors(sessions: ProbeSession[], devices: readonly Measur
         const column = device?.columns.power_w
         out.push({
           key, kind, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: period,
-          input: (energy_j, t0, t1, edgePeriodMs) => {
+          input: (energy_j, t0, t1, edgePeriodMs, aligned) => {
+            if (aligned) return { method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: period, resolution_j: NVML_COUNTER.resolution_j, aligned_edges: aligned }
             const p0 = powerBefore(rows, column, t0, period)
             const p1 = powerBefore(rows, column, t1, period)
             const edges = p0 !== null && p1 !== null ? ([p0, p1] as const) : null
@@ -137,14 +138,16 @@ export function domainSensors(sessions: ProbeSession[], devices: readonly Measur
 const COMPONENT: Record<DomainSensor['kind'], 'gpu' | 'cpu' | 'ram'> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
 
 /** Intervals for a window's energies, domain by domain and added up the way the energies are. */
-export function windowUncertainty(sensors: readonly DomainSensor[], delta: EnergyDelta, t0: number, t1: number, edgePeriodMs?: number): WindowUncertainty {
+export function windowUncertainty(sensors: readonly DomainSensor[], delta: EnergyDelta, t0: number, t1: number, edgePeriodMs?: number, edges?: { start: EnergySnapshot; end: EnergySnapshot }): WindowUncertainty {
   const perDomain: Record<string, EnergyInterval | null> = {}
   const notes: string[] = []
   const parts: Record<'gpu' | 'cpu' | 'ram', (EnergyInterval | null)[]> = { gpu: [], cpu: [], ram: [] }
   for (const s of sensors) {
     const e = delta.perDomain[s.key]
     if (e === undefined) continue
-    const input = s.input(e, t0, t1, edgePeriodMs)
+    const a0 = edges?.start.domains[s.key]?.aligned
+    const a1 = edges?.end.domains[s.key]?.aligned
+    const input = s.input(e, t0, t1, edgePeriodMs, a0 && a1 ? [a0, a1] : null)
     const iv = input ? energyUncertainty(input) : null
     if (!iv && s.missing) notes.push(s.missing)
     perDomain[s.key] = iv
