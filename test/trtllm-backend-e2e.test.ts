@@ -17,7 +17,7 @@ beforeAll(async () => {
 }, 1_800_000)
 
 const trtBench = (name: string, options: string, extra = '') =>
-  `import { bench } from 'llem'\nbench(${JSON.stringify(name)}, { backend: { name: 'trtllm', servedModelName: 'tiny', extraBody: { cache_prompt: false }, metricsIntervalMs: 100, ${options} }, model: process.env.TINY_MODEL, dataset: { prompts: ['Hello there', 'Tell me a story'] }, ${extra} })\n`
+  `import { bench } from 'llem'\nbench(${JSON.stringify(name)}, { backend: { name: 'trtllm', extraBody: { cache_prompt: false }, metricsIntervalMs: 100, ${options} }, model: process.env.TINY_MODEL, dataset: { prompts: ['Hello there', 'Tell me a story'] }, ${extra} })\n`
 
 describe('the trtllm backend', () => {
   it('maps options to trtllm-serve flags and reads the batch from its iteration stats', async () => {
@@ -32,7 +32,7 @@ describe('the trtllm backend', () => {
     expect(raw.inference_metrics.num_failed_requests, JSON.stringify(raw.requests.find((q: any) => !q.ok))).toBe(0)
     const cmd = settings.command.join(' ')
     expect(settings.command[0]).toBe('trtllm-serve')
-    expect(cmd).toContain('--backend pytorch --served_model_name tiny --max_batch_size 2 --max_num_tokens 512 --kv_cache_free_gpu_memory_fraction 0.9 --extra_llm_api_options ')
+    expect(cmd).toContain('--backend pytorch --max_batch_size 2 --max_num_tokens 512 --kv_cache_free_gpu_memory_fraction 0.9 --extra_llm_api_options ')
     expect(settings.extra_llm_api_options).toEqual({ enable_chunked_prefill: true, enable_iter_perf_stats: true })
     expect(raw.environment.software.tensorrt_llm).toBe('1.1.0+standin')
     const server = raw.extended_metrics.server

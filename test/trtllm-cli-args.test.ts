@@ -4,16 +4,12 @@
  * cannot be installed here, so its click parser cannot run; the reason is there). Each option alone
  * and all together; a flag the source does not declare, or a value of the wrong type, fails.
  *
- * One known gap is listed rather than hidden: serve.py at the stored commit has no served-model-name
- * option, so the `--served_model_name` llem builds for `servedModelName` would be refused by click.
- * The test fails if that changes either way (llem stops building it, or the source gains it), so the
- * list cannot go stale.
+ * serve.py at the stored commit has no served-model-name option: llem builds none, refuses
+ * `servedModelName` for trtllm as bad input, and asks the running server for the model's name.
  */
 import { describe, expect, it } from 'vitest'
-import { trtllmArgs, trtllmOptionsSchema, type TrtllmOptions } from '../plugins/backends/trtllm/index.js'
+import { trtllmArgs, trtllmBackend, trtllmOptionsSchema, type TrtllmOptions } from '../plugins/backends/trtllm/index.js'
 import { clickRefusal, TRTLLM_SERVE_OPTIONS } from './fixtures/engines/trtllm-serve-options.js'
-
-const KNOWN_GAPS = ['--served_model_name']
 
 const CASES: { name: string; options: TrtllmOptions }[] = [
   ...(['pytorch', 'tensorrt', '_autodeploy'] as const).map((b) => ({ name: `backend ${b}`, options: { backend: b } })),
@@ -28,7 +24,7 @@ const CASES: { name: string; options: TrtllmOptions }[] = [
   { name: 'trustRemoteCode', options: { trustRemoteCode: true } },
   { name: 'extraLlmApiOptions', options: { extraLlmApiOptions: { enable_chunked_prefill: true } } },
   {
-    name: 'all together (but servedModelName)',
+    name: 'all together',
     options: { backend: 'pytorch', tokenizer: 't', maxBatchSize: 8, maxNumTokens: 2048, maxSeqLen: 1024, tpSize: 2, ppSize: 1, epSize: 1, kvCacheFreeGpuMemoryFraction: 0.9, trustRemoteCode: true },
   },
 ]
@@ -41,12 +37,15 @@ describe("trtllm-serve's declared options accept the command lines llem builds",
     }
   })
 
-  it('the known gap: servedModelName builds a flag serve.py does not declare', () => {
+  it('no served-model-name flag: serve.py declares none, and servedModelName is refused before anything runs', async () => {
     const declared = new Set(TRTLLM_SERVE_OPTIONS.flatMap((o) => o.names))
-    for (const flag of KNOWN_GAPS) expect(declared.has(flag), `${flag} is declared now: drop it from KNOWN_GAPS`).toBe(false)
-    const argv = trtllmArgs('/models/llama', 8123, trtllmOptionsSchema.parse({ servedModelName: 'm' }), '/tmp/extra.yaml').slice(1)
-    expect(argv, 'llem no longer builds it: drop it from KNOWN_GAPS').toContain('--served_model_name')
-    expect(clickRefusal(argv)).toBe('No such option: --served_model_name')
+    expect(declared.has('--served_model_name')).toBe(false)
+    expect(declared.has('--served-model-name')).toBe(false)
+    const argv = trtllmArgs('/models/llama', 8123, trtllmOptionsSchema.parse({}), '/tmp/extra.yaml').slice(1)
+    expect(argv.some((a) => a.startsWith('--served'))).toBe(false)
+    await expect(trtllmBackend.validate!({ model: '/models/llama', options: trtllmOptionsSchema.parse({ servedModelName: 'm' }), where: 'b.bench.ts:3:1' } as never)).rejects.toThrow(
+      /b\.bench\.ts:3:1: backend\.servedModelName: trtllm-serve has no option to name the served model/,
+    )
   })
 
   it('the transcription refuses what click would: an unknown flag, a bad int, a bad choice', () => {

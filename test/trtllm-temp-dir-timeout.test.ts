@@ -24,7 +24,7 @@ describe('a trtllm experiment that times out', () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'llem-tmpdir-'))
     const dir = makeProject({
       'llem.config.ts': `export default { probes: ['cpu-estimate'], measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 0 } }, generation: { maxTokens: 16 } }\n`,
-      'benchmarks/t.bench.ts': `import { bench } from 'llem'\nbench('slow', { backend: { name: 'trtllm', servedModelName: 'tiny' }, model: process.env.TINY_MODEL, dataset: { prompts: ['Hello'] }, load: { requests: 100000 }, timeout: 3000 })\n`,
+      'benchmarks/t.bench.ts': `import { bench } from 'llem'\nbench('slow', { backend: { name: 'trtllm' }, model: process.env.TINY_MODEL, dataset: { prompts: ['Hello'] }, load: { requests: 100000 }, timeout: 3000 })\n`,
     })
     const r = await runCli(dir, ['bench'], { ...env(), TMPDIR: tmp })
     expect(r.code, r.stderr + r.stdout).toBe(1)

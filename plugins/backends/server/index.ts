@@ -74,12 +74,12 @@ export async function managedSession(
   argv: string[],
   o: ServerOptions & { port: number },
   ctx: BackendContext<unknown>,
-  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string }; cleanup?: string[] } = {},
+  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string }; cleanup?: string[]; discoverModel?: boolean } = {},
 ): Promise<BackendSession> {
   const proc: ManagedProcess = startProcess(argv, o.env ?? {}, (line) => ctx.log(`[server] ${line}`), { cleanup: describe.cleanup })
   try {
     const healthMs = await waitForHealth(`http://127.0.0.1:${o.port}${o.healthPath ?? '/health'}`, proc, o.startupTimeoutMs ?? 120_000)
-    const served = o.servedModelName ?? (typeof ctx.model === 'string' ? ctx.model : null)
+    const served = o.servedModelName ?? (describe.discoverModel ? await servedModelOf(o.port) : null) ?? (typeof ctx.model === 'string' ? ctx.model : null)
     const session = await openaiSession({ baseURL: `http://127.0.0.1:${o.port}/v1`, endpoint: o.endpoint, apiKeyEnv: o.apiKeyEnv, requestTimeoutMs: o.requestTimeoutMs, extraBody: o.extraBody, maxLineBytes: o.maxLineBytes, maxEventBytes: o.maxEventBytes, maxResponseBytes: o.maxResponseBytes }, { ...ctx, model: served })
     return {
       ...session,
@@ -106,6 +106,18 @@ export async function managedSession(
   } catch (e) {
     await proc.stop()
     throw e
+  }
+}
+
+/** The one model a freshly started server lists at /v1/models (null: none, several, or no answer). */
+async function servedModelOf(port: number): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { signal: AbortSignal.timeout(5000) })
+    const body = (await res.json()) as { data?: { id?: unknown }[] }
+    const ids = (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string')
+    return ids.length === 1 ? ids[0] : null
+  } catch {
+    return null
   }
 }
 

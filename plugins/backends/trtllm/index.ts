@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 import type { Backend } from '../../../core/backends/types.js'
+import { InputError } from '../../../core/errors.js'
 import { readTrtllm } from '../managed/engine-metrics.js'
 import { checkParallelism, managedCommonOptions, modelArgument, validateModel } from '../managed/common.js'
 import { freePort, managedSession } from '../server/index.js'
@@ -39,7 +40,6 @@ export function trtllmArgs(model: string, port: number, o: TrtllmOptions, option
   }
   value('--backend', o.backend)
   value('--tokenizer', o.tokenizer)
-  value('--served_model_name', o.servedModelName)
   value('--max_batch_size', o.maxBatchSize)
   value('--max_num_tokens', o.maxNumTokens)
   value('--max_seq_len', o.maxSeqLen)
@@ -60,8 +60,11 @@ export function extraOptionsYaml(o: TrtllmOptions): string {
 export const trtllmBackend: Backend<TrtllmOptions> = {
   name: 'trtllm',
   options: trtllmOptionsSchema,
-  async validate({ model, where }) {
+  async validate({ model, options, where }) {
     validateModel('trtllm', model, where)
+    // serve.py declares no served-model-name option: click would refuse the flag and the server would not start
+    if (options.servedModelName !== undefined)
+      throw new InputError('BENCH_INVALID', `${where}: backend.servedModelName: trtllm-serve has no option to name the served model (it serves it under its model argument); remove servedModelName, llem asks the server for the name`)
   },
   async start(ctx) {
     const o = ctx.options
@@ -73,7 +76,9 @@ export const trtllmBackend: Backend<TrtllmOptions> = {
     writeFileSync(optionsFile, extraOptionsYaml(o))
     const argv = trtllmArgs(model, port, o, optionsFile)
     try {
-      const session = await managedSession(argv, { ...o, command: argv, port, healthPath: '/health', servedModelName: o.servedModelName ?? model }, ctx, {
+      const session = await managedSession(argv, { ...o, command: argv, port, healthPath: '/health' }, ctx, {
+        // the name the server gives the model (its model argument, or a folder's name) is asked of /v1/models
+        discoverModel: true,
         settings: { engine: 'trtllm-serve', extra_llm_api_options: JSON.parse(extraOptionsYaml(o)) },
         metrics: { path: '/metrics', reader: readTrtllm, format: 'trtllm iteration stats', intervalMs: o.metricsIntervalMs },
         // removed by the server's supervisor once the server is gone: also after a timeout, when this
