@@ -46,7 +46,7 @@ Controls, which vLLM must refuse for the check to mean anything: ${controls.map(
 
 /** trtllm-serve: every flag llem can build, against the options its source declares. */
 function trtllm(): string {
-  const all = { backend: 'pytorch', tokenizer: 't', servedModelName: 'm', maxBatchSize: 8, maxNumTokens: 2048, maxSeqLen: 1024, tpSize: 2, ppSize: 1, epSize: 1, kvCacheFreeGpuMemoryFraction: 0.9, trustRemoteCode: true }
+  const all = { backend: 'pytorch', tokenizer: 't', maxBatchSize: 8, maxNumTokens: 2048, maxSeqLen: 1024, tpSize: 2, ppSize: 1, epSize: 1, kvCacheFreeGpuMemoryFraction: 0.9, trustRemoteCode: true }
   const argv = trtllmArgs('/models/llama', 8123, trtllmOptionsSchema.parse(all), '/tmp/extra.yaml').slice(1)
   const declared = new Map(TRTLLM_SERVE_OPTIONS.flatMap((o) => o.names.map((n) => [n, o.type] as const)))
   const flags = argv.filter((a) => a.startsWith('--'))
@@ -64,7 +64,8 @@ So llem's \`trtllm-serve\` command lines are checked against the \`serve\` comma
 
 ${table(['flag', 'declared type', 'declared'], rows)}
 
-Click's verdict on the full line: ${clickRefusal(argv) ?? 'accepted'}. \`--served_model_name\` (llem's \`servedModelName\`) is
-not an option of \`serve\` at that commit: a known gap, listed in the test, to be fixed in the backend.
+Click's verdict on the full line: ${clickRefusal(argv) ?? 'accepted'}. \`serve\` declares no served-model-name option at
+that commit, so llem builds none: \`servedModelName\` is refused as bad input for \`trtllm\`, and the name to send is
+asked of the running server's \`/v1/models\`.
 `
 }
