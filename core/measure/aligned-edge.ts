@@ -50,7 +50,10 @@ interface Update {
  */
 function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<string, Update[]>; power: { t: number; values: Record<string, number> }[] } {
   const sessions = [...new Set(counters.map((c) => c.session))]
-  const limit = base.t + 2.5 * counters.reduce((a, c) => Math.max(a, c.periodMs), 0) + 5
+  const span = 2.5 * counters.reduce((a, c) => Math.max(a, c.periodMs), 0) + 5
+  const limit = base.t + span
+  // the wall clock bounds the spin too: it must end even if the monotonic clock stands still
+  const wallLimit = Date.now() + span
   const updates = new Map<string, Update[]>(counters.map((c) => [c.key, []]))
   const last = new Map<string, number | undefined>(counters.map((c) => [c.key, base.domains[c.key]?.energy_j]))
   const power: { t: number; values: Record<string, number> }[] = []
@@ -58,7 +61,7 @@ function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<
   let pending = counters.length
   while (pending > 0) {
     const t = performance.now()
-    if (t > limit) break
+    if (t > limit || Date.now() > wallLimit) break
     const snap = snapshotEnergy(sessions, t, { fresh: true })
     const values: Record<string, number> = {}
     for (const s of sessions) Object.assign(values, s.sample())
@@ -103,6 +106,8 @@ export function alignedSnapshot(sessions: ProbeSession[], edge: 'start' | 'end')
     const d = snap.domains[c.key]
     if (seen.length < 2 || !d) continue
     const [u1, u2] = seen
+    // two moves seen at one instant give no power to bridge with: keep the plain read
+    if (!(u2.t > u1.t)) continue
     // the counter's own power between its two updates: after the load at the end, before it at the start
     const counterW = ((u2.energy_j - u1.energy_j) * 1000) / (u2.t - u1.t)
     const anchor = edge === 'start' ? u2 : u1
