@@ -32,6 +32,7 @@ const CALLS: Record<string, string> = {
   architecture: '`architecture()` / nvmlDeviceGetArchitecture',
   pcie_generation: '`pcie()` / nvmlDeviceGetCurrPcieLinkGeneration',
   pcie_width: '`pcie()` / nvmlDeviceGetCurrPcieLinkWidth',
+  pci_bus_id: '`pciBusId()` / nvmlDeviceGetPciInfo_v3 (busId)',
   processes: '`computeProcesses()` / nvmlDeviceGetComputeRunningProcesses_v3 (pid, used memory)',
 }
 

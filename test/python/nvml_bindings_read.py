@@ -104,6 +104,7 @@ def device(i: int) -> dict[str, Any]:
         'architecture': attempt(lambda: pynvml.nvmlDeviceGetArchitecture(h)),
         'pcie_generation': attempt(lambda: pynvml.nvmlDeviceGetCurrPcieLinkGeneration(h)),
         'pcie_width': attempt(lambda: pynvml.nvmlDeviceGetCurrPcieLinkWidth(h)),
+        'pci_bus_id': attempt(lambda: text(pynvml.nvmlDeviceGetPciInfo_v3(h).busId)),
         'processes_v3': attempt(lambda: processes(pynvml.nvmlDeviceGetComputeRunningProcesses_v3(h))),
         'processes_v3_32byte': attempt(lambda: processes_32(h)),
         'processes_v2': attempt(lambda: processes(pynvml.nvmlDeviceGetComputeRunningProcesses_v2(h))),

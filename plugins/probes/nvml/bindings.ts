@@ -48,6 +48,8 @@ export const NVML_LAYOUT = {
   /** the same plus u64 usedGpuCcProtectedMemory: what ..._v3 writes on drivers 535.43-535.86, whose
    *  nvml.h gave nvmlProcessInfo_t this field without a version bump (nvmlProcessDetail_v1_t since) */
   processInfoV3: { size: 32, pid: 0, usedGpuMemory: 8, gpuInstanceId: 16, computeInstanceId: 20, usedGpuCcProtectedMemory: 24 },
+  /** nvmlPciInfo_t { char busIdLegacy[16]; u32 domain, bus, device, pciDeviceId, pciSubSystemId; char busId[32] } */
+  pciInfo: { size: 68, busIdLegacy: 0, domain: 16, bus: 20, device: 24, pciDeviceId: 28, pciSubSystemId: 32, busId: 36 },
 } as const
 
 type Fn<A extends unknown[]> = (...args: A) => number
@@ -83,6 +85,7 @@ export interface NvmlOptionalBindings {
   nvmlDeviceGetArchitecture: Fn<[device: H, arch: Uint32Array]>
   nvmlDeviceGetCurrPcieLinkGeneration: Fn<[device: H, currLinkGen: Uint32Array]>
   nvmlDeviceGetCurrPcieLinkWidth: Fn<[device: H, currLinkWidth: Uint32Array]>
+  nvmlDeviceGetPciInfo_v3: Fn<[device: H, pci: Buffer]>
   /** infos may be null when *infoCount is 0 (the sizing call); its entry layout depends on the driver (processes.ts) */
   nvmlDeviceGetComputeRunningProcesses_v3: Fn<[device: H, infoCount: Uint32Array, infos: Buffer | null]>
   /** entries are always nvmlProcessInfo_v2_t */
@@ -131,6 +134,7 @@ const OPTIONAL: Record<NvmlOptionalName, string> = {
   nvmlDeviceGetArchitecture: 'nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)',
   nvmlDeviceGetCurrPcieLinkGeneration: 'nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned int *currLinkGen)',
   nvmlDeviceGetCurrPcieLinkWidth: 'nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned int *currLinkWidth)',
+  nvmlDeviceGetPciInfo_v3: 'nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)',
   // void *: the entry layout is chosen at run time from the driver version, not by this declaration
   nvmlDeviceGetComputeRunningProcesses_v3: 'nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, void *infos)',
   nvmlDeviceGetComputeRunningProcesses_v2: 'nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, void *infos)',
@@ -182,6 +186,15 @@ function declareTypes(): void {
       gpuInstanceId: 'unsigned int',
       computeInstanceId: 'unsigned int',
       usedGpuCcProtectedMemory: 'unsigned long long',
+    }),
+    pciInfo: koffi.struct('nvmlPciInfo_t', {
+      busIdLegacy: koffi.array('char', 16),
+      domain: 'unsigned int',
+      bus: 'unsigned int',
+      device: 'unsigned int',
+      pciDeviceId: 'unsigned int',
+      pciSubSystemId: 'unsigned int',
+      busId: koffi.array('char', 32),
     }),
   }
   // the wrapper decodes Buffers at NVML_LAYOUT's offsets: make sure they are the C layout

@@ -107,7 +107,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         } catch (e) {
           counter = e instanceof NvmlError ? `not available (${e.codeName})` : String(e)
         }
-        return { index: i, uuid: nvml.uuid(h), name: nvml.name(h), memory_mb: mem ? Math.round(mem.total / 1048576) : null, power_limit_w: limit === null ? null : limit / 1000, mig_mode: mig === null ? null : mig.current, energy_counter: counter }
+        return { index: i, uuid: nvml.uuid(h), name: nvml.name(h), pci_bus_id: nvml.pciBusId(h), memory_mb: mem ? Math.round(mem.total / 1048576) : null, power_limit_w: limit === null ? null : limit / 1000, mig_mode: mig === null ? null : mig.current, energy_counter: counter }
       })
     } finally {
       nvml.shutdown()
@@ -156,6 +156,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         persistence_mode: persistence,
         mig_mode: nvml.migMode(d.handle),
         pcie: pcie ? { generation: pcie.generation, width: pcie.width } : null,
+        pci_bus_id: nvml.pciBusId(d.handle),
         temperature_c_at_start: nvml.temperatureC(d.handle),
         energy_counter: state.find((s) => s.d === d)!.counter,
         counter_update_period_ms: period.get(d.uuid) ?? null,

@@ -109,6 +109,7 @@ export class Nvml {
   private readonly field = Buffer.alloc(NVML_LAYOUT.fieldValue.size)
   private readonly text = Buffer.alloc(NAME_BUFFER)
   private readonly struct24 = Buffer.alloc(24)
+  private readonly pci = Buffer.alloc(NVML_LAYOUT.pciInfo.size)
   /** the process list's call and entry width, decided once from the driver version */
   private processLayout_: ProcessInfoLayout | null | undefined
 
@@ -341,6 +342,16 @@ export class Nvml {
   /** NVML_ARCH value (5 Volta: the energy counter exists from here on) */
   architecture(d: NvmlDevice): number | null {
     return this.u32Getter('nvmlDeviceGetArchitecture', d)
+  }
+
+  /** the device's PCI bus id as NVML writes it ("00000000:18:00.0"), what CUDA_DEVICE_ORDER=PCI_BUS_ID sorts by */
+  pciBusId(d: NvmlDevice): string | null {
+    const f = this.bindings.nvmlDeviceGetPciInfo_v3
+    if (!f) return null
+    const L = NVML_LAYOUT.pciInfo
+    const buf = this.pci.fill(0)
+    if (!this.ok('nvmlDeviceGetPciInfo_v3', f(d, buf))) return null
+    return cString(buf.subarray(L.busId, L.size)) || null
   }
 
   pcie(d: NvmlDevice): { generation: number; width: number } | null {
