@@ -18,8 +18,8 @@ describe('two GPUs on the simulated server', () => {
     const run = await runScenario(s)
     expect(run.cli.code, run.cli.stderr).toBe(0)
     const rows = checkRun(run)
-    // per-GPU energy has no stated uncertainty, and a counter lags the window's end (most on GPU 1's
-    // 100 ms one): its 0.5% is a known finding (docs/fidelity.md), held to the edge bound below
+    // per-GPU energy is held to a physical bound below (two counter edges at peak power), not to its
+    // stated 95% interval, which a single run may miss one time in twenty by design
     expect(outsideTolerance(rows, [], { latencies: false })).toEqual([])
     expect(run.raw.devices.map((d: { uuid: string }) => d.uuid)).toEqual(['GPU-sim-0000', 'GPU-sim-1000'])
     // both GPUs worked: the server spread the requests

@@ -107,6 +107,7 @@ export function buildMetrics(input: MetricsInput) {
     steady: e.steady,
     energy: e.energy,
     energyPerDevice: e.perDevice,
+    energyPerDeviceUncertainty: e.perDeviceUncertainty,
     breakdown: e.breakdown,
     headline: e.headline,
     validation: e.validation,

@@ -206,6 +206,7 @@ export function buildEnergy(input: EnergyInput) {
     steady,
     ss,
     perDevice: measured ? delta.perDomain : {},
+    perDeviceUncertainty: measured ? perDeviceBounds(unc.perDomain) : {},
     breakdown: {
       raw_j: total,
       adjusted_j: adjusted,
@@ -258,6 +259,16 @@ function adjustedInterval(perDomain: Record<string, EnergyInterval | null>, sens
     parts.push(adjustedUncertainty(raw, { power_w: power, duration_s: baseline.duration_sec, block_powers_w: baseline.block_powers_per_domain_w?.[key] ?? null, accuracy: sensor?.accuracy ?? null, update_period_ms: sensor?.update_period_ms ?? null }, durationSec))
   }
   return parts.length ? combineIntervals(parts) : null
+}
+
+/** each domain's 95% bound around its figure; domains without an error model are left out */
+function perDeviceBounds(perDomain: Record<string, EnergyInterval | null>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, iv] of Object.entries(perDomain)) {
+    const b = boundAroundFigure(iv)
+    if (b !== null) out[k] = b
+  }
+  return out
 }
 
 function detail(iv: EnergyInterval): NonNullable<Energy['uncertainty']> {

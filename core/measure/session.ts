@@ -159,6 +159,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       inference_metrics: metrics.inference,
       energy_metrics: metrics.energy,
       energy_per_device_j: metrics.energyPerDevice,
+      energy_per_device_uncertainty_j: metrics.energyPerDeviceUncertainty,
       energy_breakdown: metrics.breakdown,
       compute_metrics: metrics.compute,
       extended_metrics: metrics.extended,

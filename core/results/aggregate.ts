@@ -92,16 +92,26 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   }
   if (stats) Object.assign(stats, { client_loop_delay_p99_ms: loopOf('client_loop_delay_p99_ms'), client_loop_delay_max_ms: loopOf('client_loop_delay_max_ms') })
   const perDevice: Record<string, number> = {}
-  for (const r of done) for (const [k, v] of Object.entries(r.energy_per_device_j)) perDevice[multi ? `process_${r.process_index}:${k}` : k] = v
+  const perDeviceUnc: Record<string, number> = {}
+  for (const r of done) {
+    for (const [k, v] of Object.entries(r.energy_per_device_j)) perDevice[multi ? `process_${r.process_index}:${k}` : k] = v
+    for (const [k, v] of Object.entries(r.energy_per_device_uncertainty_j ?? {})) perDeviceUnc[multi ? `process_${r.process_index}:${k}` : k] = v
+  }
   const method = done.length ? (energy.map((e) => e.method).sort((a, b) => METHOD_RANK[a] - METHOD_RANK[b])[0] ?? 'none') : 'none'
   const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => CONF_RANK[a] - CONF_RANK[b])[0] ?? 'none') : 'none'
   const outTps = rated ? outputTokens / time : null
   // one process: its own intervals; several: each process's interval is in process_results, but the
   // combined energy pro-rates and de-duplicates host meters, which the error model does not follow yet
   const single = !multi && done.length === 1 ? done[0] : null
-  const totalUnc = single && totalEnergy !== null ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : null
-  if (multi && done.length && totalEnergy !== null && done.some((r) => r.energy_metrics?.total_energy_uncertainty_j != null))
-    warnings.push('energy uncertainty is not combined over data-parallel processes: each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)')
+  // several processes: combined only where the combined energy is their plain sum (GPUs alone, each
+  // measured by one process): independent devices, so the 95% half-widths add in quadrature. Host
+  // meters are pro-rated and de-duplicated over the windows, which the error model does not follow
+  const processUnc = done.map((r) => r.energy_metrics?.total_energy_uncertainty_j ?? null)
+  const plainSum = multi && attributionOk && combined.cpu_energy_j === null && combined.ram_energy_j === null && processUnc.every((u) => u !== null)
+  const totalUnc =
+    totalEnergy === null ? null : single ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : plainSum ? Math.sqrt(processUnc.reduce((a, u) => a + u! * u!, 0)) : null
+  if (multi && done.length && totalEnergy !== null && !plainSum && processUnc.some((u) => u !== null))
+    warnings.push('energy uncertainty is not combined over these data-parallel processes (host CPU/RAM meters, or a GPU read by several): each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)')
   // one process: its headline window (steady state when long enough); several: the union of the windows
   const perToken =
     !multi && done.length === 1 && done[0].measurement_methodology
@@ -155,7 +165,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     failed_request_share: numRequests > 0 ? numFailed / numRequests : null,
     total_energy_j: totalEnergy,
     total_energy_uncertainty_j: totalUnc,
-    avg_energy_per_token_uncertainty_j: single && perToken !== null ? (single.measurement_methodology?.headline_energy_per_token_uncertainty_j ?? null) : null,
+    avg_energy_per_token_uncertainty_j: perToken === null ? null : single ? (single.measurement_methodology?.headline_energy_per_token_uncertainty_j ?? null) : totalUnc !== null && outputTokens > 0 ? totalUnc / outputTokens : null,
     energy_per_request_uncertainty_j: totalUnc !== null && requests > 0 ? totalUnc / requests : null,
     total_inference_time_sec: time,
     // nothing measured has no rate: null, never 0
@@ -169,6 +179,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     energy_method: method,
     energy_confidence: confidence,
     energy_per_device_j: perDevice,
+    energy_per_device_uncertainty_j: perDeviceUnc,
     shared_energy: sharedEnergy(raws),
     start_time: new Date(minOf(raws.map((r) => Date.parse(r.timestamps.start)))).toISOString(),
     end_time: new Date(maxOf(raws.map((r) => Date.parse(r.timestamps.end)))).toISOString(),

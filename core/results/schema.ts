@@ -314,6 +314,9 @@ export const rawProcessResultSchema = z.object({
   inference_metrics: inferenceMetricsSchema.nullable(),
   energy_metrics: energyMetricsSchema.nullable(),
   energy_per_device_j: z.record(z.string(), num),
+  /** llem: 95% half-width of each device's energy (error model v1); absent in older results, a device
+   *  without an error model left out */
+  energy_per_device_uncertainty_j: z.record(z.string(), num).optional(),
   energy_breakdown: energyBreakdownSchema.nullable(),
   compute_metrics: computeMetricsSchema.nullable(),
   extended_metrics: extendedMetricsSchema.nullable(),
@@ -394,6 +397,7 @@ export const aggregatedResultSchema = z.object({
   energy_method: z.enum(['counter', 'integrated_power', 'estimate', 'none']),
   energy_confidence: z.enum(['high', 'medium', 'low', 'none']),
   energy_per_device_j: z.record(z.string(), num),
+  energy_per_device_uncertainty_j: z.record(z.string(), num).optional(),
   shared_energy: z.object({ components: z.array(z.string()), with_experiments: z.array(z.string()) }).nullable(),
   start_time: z.string(),
   end_time: z.string(),

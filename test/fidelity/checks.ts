@@ -98,7 +98,7 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
   s.gpus.forEach((g, i) => {
     if (s.gpus.length < 2) return
     const key = Object.keys(raw.energy_per_device_j).find((k) => k.includes(`GPU-sim-${i}000`))
-    rows.push(checkRow(name, `gpu ${i} energy (window)`, 'J', trueEnergyJ(server.segments[i], g.idleW, a, b), key ? raw.energy_per_device_j[key] : null, { rel: eRel, bound: physicsBoundJ(run, i) }))
+    rows.push(checkRow(name, `gpu ${i} energy (window)`, 'J', trueEnergyJ(server.segments[i], g.idleW, a, b), key ? raw.energy_per_device_j[key] : null, { rel: eRel, bound: physicsBoundJ(run, i) }, key ? (raw.energy_per_device_uncertainty_j?.[key] ?? null) : null))
   })
   // llem states no power uncertainty: the energy's over the window's duration is the one it implies
   rows.push(checkRow(name, 'gpu average power', 'W', trueE / durS, em.gpu_power_w, { rel: eRel, bound: B / durS }, typeof em.gpu_energy_uncertainty_j === 'number' ? em.gpu_energy_uncertainty_j / durS : null))
