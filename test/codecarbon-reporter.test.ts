@@ -16,8 +16,8 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-// FACTS.md, "Peer formats": CodeCarbon 3.3.0's emissions.csv columns, in order
-const FACTS_COLUMNS =
+// docs/references.md, "Peer formats" (CodeCarbon's EmissionsData fields): its emissions.csv columns, in order
+const CODECARBON_DOC_COLUMNS =
   'timestamp, project_name, run_id, experiment_id, duration, emissions, emissions_rate, cpu_power, gpu_power, ram_power, cpu_energy, gpu_energy, ram_energy, energy_consumed, water_consumed, country_name, country_iso_code, region, cloud_provider, cloud_region, os, python_version, codecarbon_version, cpu_count, cpu_model, gpu_count, gpu_model, longitude, latitude, ram_total_size, tracking_mode, cpu_utilization_percent, gpu_utilization_percent, ram_utilization_percent, ram_used_gb, on_cloud, pue, wue'.split(', ')
 
 function inGermany(r: AggregatedResult): AggregatedResult {
@@ -27,13 +27,13 @@ function inGermany(r: AggregatedResult): AggregatedResult {
 
 describe('codecarbon reporter', () => {
   it("has CodeCarbon 3.3.0's columns in its order", () => {
-    expect([...CODECARBON_COLUMNS]).toEqual(FACTS_COLUMNS)
-    expect(toCodeCarbonCsv([]).split('\n')[0]).toBe(FACTS_COLUMNS.join(','))
+    expect([...CODECARBON_COLUMNS]).toEqual(CODECARBON_DOC_COLUMNS)
+    expect(toCodeCarbonCsv([]).split('\n')[0]).toBe(CODECARBON_DOC_COLUMNS.join(','))
   })
 
   it('converts units (kWh, W, kg CO2eq) and fills what llem measured, empty where it did not', () => {
     const { header, records } = csvRecords(toCodeCarbonCsv([inGermany(gpuResult()), completedResult, failedResult]))
-    expect(header).toEqual(FACTS_COLUMNS)
+    expect(header).toEqual(CODECARBON_DOC_COLUMNS)
     // one row per completed experiment; the failed one measured nothing
     expect(records).toHaveLength(2)
     const [gpu, cpu] = records

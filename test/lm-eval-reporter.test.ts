@@ -19,7 +19,7 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-// FACTS.md, "Peer formats": the keys of lm-eval's results file and of its config block
+// docs/references.md, "Peer formats" (from lm-eval's evaluation_tracker.py): the keys of lm-eval's results file and of its config block
 const TOP_KEYS = [
   'results', 'groups', 'group_subtasks', 'configs', 'versions', 'n-shot', 'higher_is_better', 'n-samples', 'config', 'git_hash', 'date',
   'pretty_env_info', 'transformers_version', 'lm_eval_version', 'upper_git_hash', 'tokenizer_pad_token', 'tokenizer_eos_token',

@@ -23,7 +23,7 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-// FACTS.md, "Peer formats": ML.ENERGY's results.json, its per-request entries and the leaderboard's configuration entries
+// docs/references.md, "Peer formats" (from ml-energy/leaderboard): ML.ENERGY's results.json, its per-request entries and the leaderboard's configuration entries
 const RESULT_KEYS = ['model_id', 'gpu_model', 'num_gpus', 'max_num_seqs', 'num_prompts', 'completed', 'duration', 'steady_state_duration', 'steady_state_energy', 'steady_state_energy_per_token', 'output_throughput', 'total_output_tokens', 'request_rate', 'burstiness', 'max_concurrency', 'results']
 const REQUEST_KEYS = ['prompt', 'output_text', 'input_len', 'output_len', 'ttft', 'itl', 'latency', 'energy', 'success', 'error']
 const ENTRY_KEYS = [

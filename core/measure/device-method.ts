@@ -59,7 +59,7 @@ export function crossCheckDevices(devices: ProbeDevice[], counterJ: Record<strin
   return { checks, warnings }
 }
 
-/** Clocks-event reason bits (FACTS.md) that mean the GPU ran slower than it could. */
+/** Clocks-event reason bits (nvml.h, nvmlClocksEventReason*; docs/references.md) that mean the GPU ran slower than it could. */
 export const THROTTLE_BITS: Record<number, string> = {
   0x4: 'sw_power_cap',
   0x8: 'hw_slowdown',

@@ -24,7 +24,7 @@ export type EngineMetricsReader = (body: string, t: number) => EngineSample | nu
 
 const empty = (t: number): EngineSample => ({ t, running: null, waiting: null, kvUsage: null, prefixHits: null, prefixQueries: null, prefixHitRate: null })
 
-/** vLLM's Prometheus names (FACTS.md); kv_cache_usage_perc is a fraction despite its name. */
+/** vLLM's Prometheus names (its "Production Metrics" docs; docs/references.md); kv_cache_usage_perc is a fraction despite its name. */
 export const readVllm: EngineMetricsReader = (body, t) => {
   const m = parsePrometheus(body)
   if (m.size === 0) return null

@@ -40,7 +40,7 @@ export const NVML_FIELD = { POWER_AVERAGE: 185, POWER_INSTANT: 186 } as const
 /** nvmlDeviceArchitecture_t values */
 export const NVML_ARCH = { KEPLER: 2, MAXWELL: 3, PASCAL: 4, VOLTA: 5, TURING: 6, AMPERE: 7, ADA: 8, HOPPER: 9, BLACKWELL: 10 } as const
 
-/** nvmlClocksEventReasons bits (FACTS: NVML) */
+/** nvmlClocksEventReasons bits (nvml.h; docs/references.md) */
 export const NVML_CLOCKS_EVENT = {
   GPU_IDLE: 0x1,
   APPLICATIONS_CLOCKS_SETTING: 0x2,
