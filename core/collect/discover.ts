@@ -6,9 +6,25 @@ export async function discoverBenchFiles(opts: { rootDir: string; include: strin
   const files = await glob(opts.include, { cwd: opts.rootDir, ignore: opts.exclude, absolute: true, onlyFiles: true })
   files.sort()
   if (opts.filters.length === 0) return files
-  // like Vitest: a filter is a substring of the file path (relative to the root, forward slashes)
+  // Like Vitest (packages/vitest/src/node/project.ts, filterFiles): a filter is a case-insensitive substring
+  // of the path relative to the root. Only the relative path is matched, so the folder a checkout lives in
+  // never matches; a path filter (`./benches/x.bench.ts`, absolute) is made relative to the root first.
+  const needles = opts.filters.map((flt) => filterNeedle(flt, opts.rootDir))
   return files.filter((f) => {
-    const rel = path.relative(opts.rootDir, f).split(path.sep).join('/')
-    return opts.filters.some((flt) => rel.includes(flt.replace(/\\/g, '/')) || f.includes(flt))
+    const rel = toPosix(path.relative(opts.rootDir, f)).toLowerCase()
+    return needles.some((n) => rel.includes(n))
   })
 }
+
+function filterNeedle(filter: string, rootDir: string): string {
+  const flt = toPosix(filter)
+  if (path.isAbsolute(filter) || flt.startsWith('./') || flt.startsWith('../')) {
+    const rel = toPosix(path.relative(rootDir, path.resolve(process.cwd(), filter)))
+    // a path outside the root cannot name a bench file in it; fall back to the text without ./
+    if (!rel.startsWith('../') && rel !== '..') return rel.toLowerCase()
+    return flt.replace(/^(\.\/)+/, '').toLowerCase()
+  }
+  return flt.toLowerCase()
+}
+
+const toPosix = (p: string) => p.replace(/\\/g, '/')
