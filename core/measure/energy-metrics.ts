@@ -11,7 +11,7 @@ import { columnValues, crossCheckDevices, thermalInfo } from './device-method.js
 import { maxOf, minOf } from '../stats/extent.js'
 import { emissionsKg, type CarbonIntensity } from './emissions.js'
 import type { LoadOutcome } from './load-runner.js'
-import { energyBetween, interpolateSnapshot, type EnergySnapshot } from './probe-set.js'
+import { energyBetween, interpolateCounterAware, type EnergySnapshot } from './probe-set.js'
 import { outputTokensBetween, steadyStateWindow, type SteadyWindow } from './steady-state.js'
 import type { TimelineRow } from './timeline.js'
 import { adjustedUncertainty, confidenceFor, combineIntervals, perUnit, type EnergyInterval } from './uncertainty.js'
@@ -107,8 +107,10 @@ export function buildEnergy(input: EnergyInput) {
   const ss: SteadyWindow | null = span && span.atTargetShare >= minShare ? span : null
   let steady: RawProcessResult['steady_state_window'] = null
   if (ss) {
-    const a = interpolateSnapshot(input.timeline, ss.start)
-    const b = interpolateSnapshot(input.timeline, ss.end)
+    // counters that move once per period are dated where they moved, not where they were read
+    const coarse = new Set(input.devices.filter((d) => (d.counter_update_period_ms ?? 0) >= 2).map((d) => `${d.probe}:${d.domain}`))
+    const a = interpolateCounterAware(input.timeline, ss.start, coarse)
+    const b = interpolateCounterAware(input.timeline, ss.end, coarse)
     const e = measured && a && b ? energyBetween(a, b).total : null
     // counted as the total window counts them (usage spread over chunks), so both J/token agree in kind
     const tokens = outputTokensBetween(outcome.requests, ss.start, ss.end)

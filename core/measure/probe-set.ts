@@ -108,3 +108,41 @@ export function interpolateSnapshot(timeline: EnergySnapshot[], t: number): Ener
   }
   return { t, domains }
 }
+
+/**
+ * Cumulative energy at time t for sub-windows (the steady state), taking coarse counters for what
+ * they are. A snapshot of a counter that moves once per update period holds the energy up to its
+ * last move, not up to the snapshot: interpolating between snapshot times would date every value up
+ * to a period late. For the `coarse` domains (counters with a measured period of a few ms or more)
+ * the values are dated where they changed instead: a value first seen at snapshot i was reached
+ * between snapshots i-1 and i, taken at their midpoint; the window's first and last snapshots are
+ * exact (their edges are read in step with the counter). Other domains interpolate as before.
+ */
+export function interpolateCounterAware(timeline: EnergySnapshot[], t: number, coarse: ReadonlySet<string>): EnergySnapshot | null {
+  const base = interpolateSnapshot(timeline, t)
+  if (!base || coarse.size === 0) return base
+  const n = timeline.length
+  for (const key of coarse) {
+    if (!base.domains[key] || !timeline[0].domains[key] || !timeline[n - 1].domains[key]) continue
+    // change points (time, energy), the first and last snapshots included
+    let prevT = timeline[0].t
+    let prevE = timeline[0].domains[key].energy_j
+    let lo = { t: prevT, e: prevE }
+    let hi: { t: number; e: number } | null = null
+    for (let i = 1; i < n && !hi; i++) {
+      const s = timeline[i]
+      const e = s.domains[key]?.energy_j
+      if (e === undefined) continue
+      const point = i === n - 1 ? { t: s.t, e } : e !== prevE ? { t: (prevT + s.t) / 2, e } : null
+      prevT = s.t
+      prevE = e
+      if (!point) continue
+      if (point.t < t) lo = point
+      else hi = point
+    }
+    if (!hi) continue
+    const f = hi.t === lo.t ? 0 : (t - lo.t) / (hi.t - lo.t)
+    base.domains[key] = { ...base.domains[key], energy_j: lo.e + f * (hi.e - lo.e) }
+  }
+  return base
+}
