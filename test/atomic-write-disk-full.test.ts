@@ -11,12 +11,10 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FileWriteError, writeFileAtomic, writeFileAtomicPieces } from '../core/results/atomic-write.js'
 import { makeProject, runCli } from './fixtures/project.js'
+import { requireTool } from './fixtures/required-tool.js'
 import { startSseServer, type SseServer } from './fixtures/sse-server.js'
 
-const isRoot = process.getuid?.() === 0
-const why = 'atomic-write-disk-full: needs root to mount a tmpfs (mount -t tmpfs); not root here'
-if (!isRoot && process.env.CI === 'true') throw new Error(`${why}, and CI=true: the disk-full case must run in CI`)
-if (!isRoot) console.warn(`${why}: SKIPPED`)
+const isRoot = requireTool('atomic-write-disk-full', process.getuid?.() === 0, 'needs root to mount a tmpfs (mount -t tmpfs)', 'run as root; CI does')
 
 const FS_SIZE = 64 * 1024
 let mnt = ''

@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from './fixtures/project.js'
+import { requireTool } from './fixtures/required-tool.js'
 
 /** a config that leaves `marker` behind when it is loaded */
 const planted = (marker: string) => `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran')\nmodule.exports = { bail: 7 }\n`
@@ -25,10 +26,7 @@ function tree(): { base: string; marker: string } {
 const list = (cwd: string, home: string) => runCli(cwd, ['list', '--json'], { HOME: home })
 
 // the filesystem-boundary case mounts a tmpfs: root only (CI runs as root); elsewhere it says so
-const isRoot = process.getuid?.() === 0
-const why = 'config-search-boundary: the filesystem-boundary case needs root to mount a tmpfs'
-if (!isRoot && process.env.CI === 'true') throw new Error(`${why}, and CI=true: it must run in CI`)
-if (!isRoot) console.warn(`${why}: SKIPPED`)
+const isRoot = requireTool('config-search-boundary: the filesystem-boundary case', process.getuid?.() === 0, 'needs root to mount a tmpfs', 'run as root; CI does')
 
 describe('the config search', () => {
   it('does not climb into a directory others may write to (a planted /tmp/.llemrc)', async () => {

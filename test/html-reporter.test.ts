@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import createHtml from '../plugins/reporters/html.js'
+import { requireTool } from './fixtures/required-tool.js'
 import { paretoFrontier, type ParetoPoint } from '../plugins/reporters/html/pareto.js'
 import { downsample, isPowerColumn } from '../plugins/reporters/html/timeline.js'
 import type { ExperimentInfo, RunSummary } from '../core/reporters/types.js'
@@ -53,8 +54,7 @@ describe('html report helpers', () => {
   })
 })
 
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium) console.warn(`html report browser tests skipped: ${CHROMIUM} is missing (install Debian's chromium package; .ci/run does)`)
+const haveChromium = requireTool('html report in Chromium', existsSync(CHROMIUM), `${CHROMIUM} is missing`, "install Debian's chromium package; .ci/run does")
 
 describe.skipIf(!haveChromium)('html report in Chromium', () => {
   let dir: string

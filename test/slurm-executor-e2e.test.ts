@@ -10,16 +10,19 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runResults } from './fixtures/engines.js'
 import { BIN, makeProject, QUICK_CONFIG, REPO, runCli, TEST_CACHE } from './fixtures/project.js'
+import { requireTool } from './fixtures/required-tool.js'
 
-const hasSlurm = (() => {
+// every program scripts/slurm-local starts or the executor calls
+const SLURM_TOOLS = ['sbatch', 'squeue', 'scancel', 'scontrol', 'slurmctld', 'slurmd', 'munged']
+const missingSlurm = SLURM_TOOLS.filter((t) => {
   try {
-    execFileSync('sh', ['-c', 'command -v sbatch && command -v slurmctld && command -v munged'], { stdio: 'ignore' })
-    return true
-  } catch {
+    execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' })
     return false
+  } catch {
+    return true
   }
-})()
-if (!hasSlurm) console.warn('slurm-executor-e2e: skipped, Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)')
+})
+const hasSlurm = requireTool('slurm-executor-e2e', missingSlurm.length === 0, `Slurm is not installed (missing: ${missingSlurm.join(', ')})`, 'apt-get install slurm-wlm munge; .ci/run does')
 
 let slurmEnv: Record<string, string> = {}
 beforeAll(() => {
