@@ -36,6 +36,13 @@ export const SCENARIOS: Record<string, Scenario> = {
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 100, instant: 'avg1s' }],
     load: '{ concurrency: 16 }', baselineSeconds: 0,
   },
+  // an 8-GPU node serving one model data-parallel: counters from 20 to 100 ms, idle 55-85 W, different
+  // per-token costs and both instant-power flavours, each GPU against its own trace
+  '8 GPUs, data parallel in the server': {
+    name: '8 GPUs, data parallel in the server', tickMs: 10, requests: 128, promptWords: (i) => 16 + (i % 4) * 8, maxTokens: 16,
+    gpus: Array.from({ length: 8 }, (_, i) => ({ ...H100, idleW: 55 + 5 * (i % 7), bDecode: 0.1 + 0.02 * i, periodMs: [20, 50, 100, 20, 50, 100, 20, 50][i], instant: i % 2 ? 'avg1s' : 'h100' }) as ScenarioGpu),
+    load: '{ concurrency: 32 }', baselineSeconds: 0,
+  },
   // a driver reload mid-window: the counter restarts from 0 once half the requests have arrived
   'counter reset mid-window': {
     name: 'counter reset mid-window', gpus: [H100], tickMs: 10, requests: 64, promptWords: () => 24, maxTokens: 24,
