@@ -15,6 +15,7 @@ import { cosmiconfig, type Loader } from 'cosmiconfig'
 import { InputError } from '../errors.js'
 import { configSchema, type LlemConfig } from './schema.js'
 import { validateOptions } from './validate.js'
+import { describeDataSyntaxError } from './data-syntax-error.js'
 import { describeImportError } from './import-error.js'
 import { importUserModule } from '../user-modules.js'
 
@@ -79,7 +80,9 @@ export async function loadConfig(opts: { cwd: string; configPath?: string }): Pr
 }
 
 function rethrow(e: unknown, file: string): never {
-  throw new InputError('CONFIG_SYNTAX', describeImportError(e, file, 'config file'), { file, cause: e })
+  // a JSON/YAML parse error is not an import error: its place and cause are in other fields
+  const message = describeDataSyntaxError(e, file) ?? describeImportError(e, file, 'config file')
+  throw new InputError('CONFIG_SYNTAX', message, { file, cause: e })
 }
 
 const stat = (p: string): Stats | null => {
