@@ -67,8 +67,9 @@ function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<
     for (const s of sessions) Object.assign(values, s.sample())
     power.push({ t, values })
     for (const c of counters) {
+      // every move is kept while the slowest counter is still waited for: a longer span between the
+      // first and last moves gives the counter's power with less of the polls' timing error in it
       const seen = updates.get(c.key)!
-      if (seen.length >= 2) continue
       const now = snap.domains[c.key]?.energy_j
       const was = last.get(c.key)
       if (now !== undefined && was !== undefined && now !== was) {
@@ -105,12 +106,14 @@ export function alignedSnapshot(sessions: ProbeSession[], edge: 'start' | 'end')
     const seen = updates.get(c.key) ?? []
     const d = snap.domains[c.key]
     if (seen.length < 2 || !d) continue
-    const [u1, u2] = seen
-    // two moves seen at one instant give no power to bridge with: keep the plain read
-    if (!(u2.t > u1.t)) continue
-    // the counter's own power between its two updates: after the load at the end, before it at the start
-    const counterW = ((u2.energy_j - u1.energy_j) * 1000) / (u2.t - u1.t)
-    const anchor = edge === 'start' ? u2 : u1
+    const u1 = seen[0]
+    const un = seen[seen.length - 1]
+    // moves seen at one instant give no power to bridge with: keep the plain read
+    if (!(un.t > u1.t)) continue
+    // the counter's own power between its first and last moves: after the load at the end, before it
+    // at the start; the edge is carried from the move nearest to it
+    const counterW = ((un.energy_j - u1.energy_j) * 1000) / (un.t - u1.t)
+    const anchor = edge === 'start' ? un : u1
     const [a, b] = edge === 'start' ? [anchor.t, snap.t] : [snap.t, anchor.t]
     const bridge = (counterW * (b - a)) / 1000
     const instant = instantOver(power, c.powerColumn, a, b)
