@@ -73,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-t <pattern>', 'only benches whose full name matches')
     .option('--json', 'machine-readable output')
     .option('--run <run-id>', "with an earlier run's results: which experiments are done, failed or missing ('latest' works)")
+    .option('--results-dir <dir>', 'where the run id is looked up (default: the configured resultsDir)')
     .action((filters: string[], flags: CommonFlags) => {
       action = import('./commands/list.js').then((m) => m.listCommand(filters, flags, options))
     })

@@ -17,6 +17,7 @@ import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
 import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
+import { resolveResultsDir } from '../results/results-dir.js'
 import type { Probe } from '../probes/types.js'
 
 export interface RunRequest {
@@ -67,6 +68,8 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   // the executor named on the command line first, then its dotted settings (--executor.partition)
   runOptions.executor = validateOptions(executorSchema, resolveExecutor(c.executor, req.run.executor, overrides.run.executor), { file: loaded.file ?? 'command line', prefix: 'executor', code: 'CONFIG_INVALID' }) as ResolvedRunOptions['executor']
   const rootDir = loaded.rootDir
+  // absolute from here on, by the rule list, report and compare use too (flag and env: from the cwd)
+  runOptions.resultsDir = resolveResultsDir({ flag: req.run.resultsDir, env: req.env, configured: c.resultsDir, rootDir, cwd: req.cwd })
   const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
   const benches = await collectFiles(files, rootDir)
   const backends: Record<string, Backend> = {}

@@ -12,7 +12,7 @@ import { parseThresholds } from '../../compare/thresholds.js'
 import { loadConfig } from '../../config/load-config.js'
 import { closest } from '../../config/suggest.js'
 import { InputError } from '../../errors.js'
-import { RUN_DEFAULTS } from '../../config/defaults.js'
+import { resolveResultsDir } from '../../results/results-dir.js'
 import type { AggregatedResult } from '../../results/schema.js'
 import type { CommonFlags } from '../main.js'
 
@@ -25,15 +25,17 @@ export interface CompareOutput {
   rootDir: string
 }
 
-/** The results directory a bare run id is looked up in: --results-dir, else the config's, else the default. */
+/** The results directory a bare run id is looked up in: --results-dir, LLEM_RESULTS_DIR, the config's, the default (results-dir.ts). */
 export function resultsDirFor(flags: CommonFlags, cwd: string): () => Promise<string> {
   let dir: Promise<string> | undefined
   // loading the config only when a run id needs it: two explicit paths must not depend on a config
   return () =>
     (dir ??= (async () => {
-      if (flags.resultsDir !== undefined) return path.resolve(cwd, String(flags.resultsDir))
+      const flag = flags.resultsDir === undefined ? undefined : String(flags.resultsDir)
+      const env = process.env
+      if (flag !== undefined || env.LLEM_RESULTS_DIR) return resolveResultsDir({ flag, env, rootDir: cwd, cwd })
       const loaded = await loadConfig({ cwd, configPath: flags.config })
-      return path.resolve(loaded.rootDir, loaded.config.resultsDir ?? RUN_DEFAULTS.resultsDir)
+      return resolveResultsDir({ env, configured: loaded.config.resultsDir, rootDir: loaded.rootDir, cwd })
     })())
 }
 

@@ -16,7 +16,7 @@ export async function listCommand(filters: string[], flags: CommonFlags, options
 
 /** The current plan against an earlier run's results: done, failed, interrupted, stale or missing. */
 function printRunStatus(run: ResolvedRun, which: string, json: boolean): number {
-  const prior = readRun(findRun(path.resolve(run.loaded.rootDir, run.runOptions.resultsDir), which))
+  const prior = readRun(findRun(run.runOptions.resultsDir, which))
   const rows = run.experiments.filter((x) => x.mode === 'run').map((x) => {
     // ids carry the task hash: a changed config is found by its name, and is stale
     const r = prior.results.get(x.id) ?? [...prior.results.values()].find((p) => p.experiment_name === x.name)
