@@ -4,7 +4,8 @@
  */
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LlamaContextSequence } from 'node-llama-cpp'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { BackendSession } from '../core/backends/types.js'
 import { EXPERIMENT_DEFAULTS } from '../core/config/defaults.js'
 import { llamaCppBackend } from '../plugins/backends/llama-cpp/index.js'
@@ -12,16 +13,11 @@ import { llamaCppBackend } from '../plugins/backends/llama-cpp/index.js'
 const cacheDir = path.join(os.tmpdir(), 'llem-test-cache')
 let session: BackendSession
 
+const start = (generation = { ...EXPERIMENT_DEFAULTS.generation }, concurrency = 2) =>
+  llamaCppBackend.start({ options: { threads: 1 }, model: { random: 'llama-1m' }, generation, concurrency, cacheDir, baseDir: process.cwd(), log: () => {} })
+
 beforeAll(async () => {
-  session = await llamaCppBackend.start({
-    options: { threads: 1 },
-    model: { random: 'llama-1m' },
-    generation: { ...EXPERIMENT_DEFAULTS.generation },
-    concurrency: 2,
-    cacheDir,
-    baseDir: process.cwd(),
-    log: () => {},
-  })
+  session = await start()
 })
 afterAll(() => session?.close())
 
@@ -47,12 +43,37 @@ describe('llama-cpp backend', () => {
     expect(r.finishReason).toBe('length')
   })
 
-  it('greedy decoding is deterministic', async () => {
-    const run = async () => {
-      const r = await session.generate({ prompt: 'Hello', maxTokens: 8 }, { onTokens() {} })
-      return r.outputTokens
+  it('greedy decoding is deterministic, and a seeded sampler repeats itself (the token ids, not their count)', async () => {
+    // the session reports counts only (always maxTokens with ignoreEos), so the ids are read where
+    // llama.cpp yields them to the backend: node-llama-cpp's LlamaContextSequence.evaluate
+    const original = LlamaContextSequence.prototype.evaluate
+    let seen: number[] = []
+    const spy = vi.spyOn(LlamaContextSequence.prototype, 'evaluate').mockImplementation(async function* (this: LlamaContextSequence, ...args: Parameters<typeof original>) {
+      for await (const t of original.apply(this, args)) {
+        seen.push(t as number)
+        yield t
+      }
+    } as typeof original)
+    const ids = async (s: BackendSession) => {
+      seen = []
+      await s.generate({ prompt: 'Hello', maxTokens: 8 }, { onTokens() {} })
+      return seen.slice(0, 8)
     }
-    expect(await run()).toBe(await run())
+    const sampled = (seed: number) => start({ ...EXPERIMENT_DEFAULTS.generation, temperature: 1, seed }, 1)
+    const [s7, s8] = [await sampled(7), await sampled(8)]
+    try {
+      const greedy = await ids(session)
+      expect(greedy).toHaveLength(8)
+      expect(await ids(session)).toEqual(greedy)
+      const seven = await ids(s7)
+      expect(await ids(s7)).toEqual(seven)
+      // the check can tell sequences apart: another seed over a 512-token vocabulary gives other ids
+      expect(await ids(s8)).not.toEqual(seven)
+    } finally {
+      spy.mockRestore()
+      await s7.close()
+      await s8.close()
+    }
   })
 
   it('serves as many concurrent requests as it has sequences, and refuses more', async () => {

@@ -1,5 +1,5 @@
 /** Secrets never reach results: values under KEY / TOKEN / SECRET / PASSWORD names are masked. */
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { isSecretName, redactArgv, redactSecrets } from '../core/results/redact.js'
@@ -21,12 +21,19 @@ describe('secret redaction', () => {
     await runCli(dir, ['bench', '--backend.env.API_KEY', 'sk-alsosecret'])
     const root = path.join(dir, 'llem-results')
     const run = path.join(root, readdirSync(root).filter((d) => !d.startsWith('.'))[0])
-    const files = ['manifest.json', ...readdirSync(path.join(run, 'aggregated')).map((f) => `aggregated/${f}`)]
+    // every file the run wrote, raw results and logs included: a secret leaks wherever it is written
+    const files = (readdirSync(run, { recursive: true }) as string[]).filter((f) => statSync(path.join(run, f)).isFile())
+    expect(files).toContain('manifest.json')
+    expect(files.some((f) => f.startsWith('raw/'))).toBe(true)
+    expect(files.some((f) => f.startsWith('aggregated/'))).toBe(true)
     for (const f of files) {
       const text = readFileSync(path.join(run, f), 'utf8')
-      expect(text).not.toContain('hf_supersecret')
-      expect(text).not.toContain('sk-alsosecret')
+      expect(text, f).not.toContain('hf_supersecret')
+      expect(text, f).not.toContain('sk-alsosecret')
     }
-    expect(readFileSync(path.join(run, files[1]), 'utf8')).toContain('[redacted]')
+    // both secrets were recorded, masked: the server's env in the configuration, the flag in the argv
+    const all = files.map((f) => readFileSync(path.join(run, f), 'utf8')).join('\n')
+    expect(all).toContain('"HF_TOKEN": "[redacted]"')
+    expect(all).toMatch(/"--backend\.env\.API_KEY",\s*"\[redacted\]"/)
   })
 })

@@ -139,7 +139,10 @@ describe.skipIf(!hasSlurm)('the slurm executor', () => {
     expect(status.tasks.map((t: any) => t.result)).toEqual(['completed', 'completed', 'completed'])
     const rep = await runCli(dir, ['report', runDir, '--reporter', 'json'], slurmEnv)
     expect(rep.code, rep.stderr).toBe(0)
-    expect(JSON.parse(readFileSync(path.join(dir, runDir, 'results.json'), 'utf8')).results ?? []).toBeDefined()
+    // the report of the detached run holds the sweep's three experiments, each completed, one per concurrency
+    const results: any[] = JSON.parse(readFileSync(path.join(dir, runDir, 'results.json'), 'utf8')).results
+    expect(results.map((x) => x.status)).toEqual(['completed', 'completed', 'completed'])
+    expect(results.map((x) => x.effective_config.load.concurrency).sort()).toEqual([1, 2, 3])
   })
 
   it("Slurm's refusals are bad input: an unknown partition, a job it rejects, no sbatch", async () => {
