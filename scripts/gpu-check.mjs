@@ -69,7 +69,10 @@ const thermal = thermalInfo([device], timeline.rows, e0.t, e1.t)
 // llem's stated 95% interval for the counter's energy, from the power at the two edges
 const powerNear = (t) => timeline.rows.filter((r) => r.t <= t && Number.isFinite(r.values[device.columns.power_w])).at(-1)?.values[device.columns.power_w] ?? null
 const edges = [powerNear(e0.t), powerNear(e1.t)]
-const iv = energyUncertainty({ method: 'counter', energy_j: counterJ, duration_s: seconds, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: device.counter_update_period_ms, resolution_j: NVML_COUNTER.resolution_j, edge_power_w: edges.every((x) => x !== null) ? edges : null })
+// the window's edges were read in step with the counter (aligned-edge.ts) when it moved in time
+const key = `nvml:${device.uuid}`
+const aligned = e0.domains[key]?.aligned && e1.domains[key]?.aligned ? [e0.domains[key].aligned, e1.domains[key].aligned] : null
+const iv = energyUncertainty({ method: 'counter', energy_j: counterJ, duration_s: seconds, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: device.counter_update_period_ms, resolution_j: NVML_COUNTER.resolution_j, edge_power_w: edges.every((x) => x !== null) ? edges : null, aligned_edges: aligned })
 const bound = Math.abs(iv.shift_j) + iv.half_width_j
 const inWindow = smiSamples.filter(([t]) => t >= wallStart && t <= wallEnd)
 const smiAvg = (k) => (inWindow.length ? inWindow.reduce((a, s) => a + s[k], 0) / inWindow.length : null)
@@ -87,6 +90,7 @@ out(`| integrated instant power | ${integratedJ?.toFixed(1) ?? 'n/a'} J = ${inte
 out(`| torch.cuda.power_draw average | ${torchAvgW?.toFixed(1) ?? `n/a (${load.power_error})`} W over ${torchSamples.length} samples (vs counter ${torchAvgW === null ? 'n/a' : pct(torchAvgW, counterJ / seconds)}) |`)
 out(`| nvidia-smi power.draw average | ${smiDrawW?.toFixed(1) ?? `n/a (${smiError ?? 'no samples'})`} W over ${inWindow.length} samples (vs counter ${smiDrawW === null ? 'n/a' : pct(smiDrawW, counterJ / seconds)}) |`)
 out(`| nvidia-smi power.draw.instant average | ${smiInstantW?.toFixed(1) ?? 'n/a (field not offered by this driver)'} W (vs counter ${smiInstantW === null ? 'n/a' : pct(smiInstantW, counterJ / seconds)}) |`)
+out(`| window edges | ${aligned ? `read in step with the counter (gaps ${aligned.map((x) => x.gap_ms.toFixed(1)).join(' / ')} ms, polls ${aligned.map((x) => x.poll_ms.toFixed(2)).join(' / ')} ms)` : 'plain reads (the counter did not move twice in time)'} |`)
 out(`| llem's 95% uncertainty of the counter energy | ±${bound.toFixed(1)} J (±${((bound / counterJ) * 100).toFixed(2)}%; terms ${Object.entries(iv.terms).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)} J`).join(', ')}) |`)
 out(`| inside that interval | integrated instant ${covered(integratedJ === null ? null : integratedJ / seconds)}, torch ${covered(torchAvgW)}, nvidia-smi power.draw ${covered(smiDrawW)}, power.draw.instant ${covered(smiInstantW)} (all read the same board sensor: agreement checks llem's reading, not the sensor) |`)
 out(`| idle baseline | ${baseline.power_w?.toFixed(1) ?? 'n/a'} W (${baseline.method}) |`)
