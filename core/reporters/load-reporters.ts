@@ -38,6 +38,7 @@ export async function loadReporters(
   base: Omit<ReporterContext, 'options' | 'outputFile'>,
   opts: LoadReportersOptions,
 ): Promise<Reporter[]> {
+  refuseSharedOutputFile(specs, opts)
   const reporters: Reporter[] = []
   for (const [i, raw] of specs.entries()) {
     const { target, options } = splitSpec(raw, i)
@@ -58,6 +59,31 @@ export async function loadReporters(
     reporters.push(reporter)
   }
   return reporters
+}
+
+// the built-ins that write nothing to a file; every other built-in writes its outputFile
+const NO_FILE = new Set(['console', 'github-actions'])
+
+/**
+ * One outputFile path shared by two built-in file reporters would make the last one to write replace
+ * the others (JSON overwritten by CSV): refused before anything runs. A reporter's own
+ * options.outputFile is its own; custom reporters are not counted, since llem cannot tell whether they
+ * write the path.
+ */
+function refuseSharedOutputFile(specs: unknown[], opts: LoadReportersOptions): void {
+  if (typeof opts.outputFile !== 'string') return
+  const sharing = specs
+    .map((raw, i) => ({ raw, ...splitSpec(raw, i) }))
+    .filter(({ target, options }) => typeof target === 'string' && !isPathSpec(target) && target in opts.builtins && !NO_FILE.has(target) && !(typeof options.outputFile === 'string' && options.outputFile.length > 0))
+    .map(({ target }) => target as string)
+  const names = [...new Set(sharing)]
+  if (sharing.length < 2) return
+  const perReporter = names.map((n) => `--outputFile.${n} <path>`).join(' ')
+  throw new InputError(
+    'CONFIG_INVALID',
+    `outputFile "${opts.outputFile}" is one path for ${sharing.length} file reporters (${names.join(', ')}): each would overwrite the other; give each its own: ${perReporter} (in the config: outputFile: { ${names.map((n) => `'${n}': '...'`).join(', ')} })`,
+    { where: 'outputFile' },
+  )
 }
 
 function splitSpec(raw: unknown, i: number): { target: string | object; options: Record<string, unknown> } {

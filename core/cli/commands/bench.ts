@@ -71,8 +71,15 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   const resultsDir = path.resolve(run.loaded.rootDir, run.runOptions.resultsDir)
   // the baseline and the thresholds are input like any other: a typo must cost nothing, not a whole run
   const baseline = await loadBaseline(flags, resultsDir)
+  // reporters are input too (an unknown name, one outputFile for several file reporters): refused
+  // before the lock creates the results directory, and by --dry-run, as a real run would refuse them
+  await checkReporters(run, resultsDir)
   if (flags.dryRun) {
+    // a run to resume is looked up now, so a CI "validate" step catches a wrong id
+    if (flags.resume !== undefined) findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume))
     printPlan(run, false)
+    // the warnings a real run records in each result, shown now (stderr: the plan on stdout stays parseable)
+    for (const x of runnable) for (const w of x.config_warnings) process.stderr.write(`llem: warning: ${sanitiseLine(x.name)}: ${w}\n`)
     return 0
   }
   const lock = await acquireLock(resultsDir)
@@ -120,4 +127,12 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+/** Loads the reporters as the run will (nothing is written: no hook is called), to refuse bad ones early. */
+async function checkReporters(run: Awaited<ReturnType<typeof resolveRun>>, resultsDir: string): Promise<void> {
+  const { loadReporters } = await import('../../reporters/load-reporters.js')
+  const { builtinReporters } = await import('../../reporters/builtin-reporters.js')
+  const base = { runId: '(not started)', runDir: path.join(resultsDir, '(not started)'), rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: false }
+  await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
 }

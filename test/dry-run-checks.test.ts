@@ -1,0 +1,51 @@
+/**
+ * `llem bench --dry-run` is what a CI "validate" step runs: it must refuse what a real run refuses
+ * before its first experiment (an unknown reporter, one outputFile for several file reporters, a run
+ * to resume that does not exist) and show the configuration warnings a real run would record.
+ */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { makeProject, runCli } from './fixtures/project.js'
+
+const PKG = '{ "name": "p", "private": true, "type": "module" }\n'
+// an arrival rate with the default of one request in flight: requests queue in the client
+const BENCH = `import { bench } from 'llem'
+bench('paced', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['Hi'] }, load: { rate: 4 } })
+`
+
+describe('llem bench --dry-run', () => {
+  const dir = makeProject({ 'package.json': PKG, 'benchmarks/paced.bench.ts': BENCH })
+
+  it('refuses an unknown reporter, exit 2, with a suggestion', async () => {
+    const r = await runCli(dir, ['bench', '--dry-run', '--reporter', 'jsn'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('unknown reporter "jsn"')
+    expect(r.stderr).toContain('"json"')
+    expect(r.stdout).toBe('')
+  })
+
+  it('refuses one --outputFile for several file reporters, exit 2', async () => {
+    const r = await runCli(dir, ['bench', '--dry-run', '--reporter', 'json', '--reporter', 'csv', '--outputFile', 'out'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--outputFile.csv')
+  })
+
+  it('refuses --resume of a run that does not exist, exit 2', async () => {
+    const r = await runCli(dir, ['bench', '--dry-run', '--resume', '2020-01-01T00-00-00-000-ffffff'])
+    expect(r.code).toBe(2)
+    // this project has no results directory at all: the message names where it looked
+    expect(r.stderr).toMatch(/^llem: .*llem-results/)
+    expect(r.stdout).toBe('')
+  })
+
+  it('prints the plan and the configuration warning of the paced bench, and creates nothing', async () => {
+    const r = await runCli(dir, ['bench', '--dry-run'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('paced')
+    const warning = r.stderr.split('\n').find((l) => l.includes('paced') && l.includes('load.rate'))
+    expect(warning, r.stderr).toBeDefined()
+    expect(warning).toContain('load.concurrency')
+    expect(existsSync(path.join(dir, 'llem-results'))).toBe(false)
+  })
+})
