@@ -19,19 +19,29 @@ function chunked(index: number, start: number, chunkTimes: number[], usage: numb
 describe('output tokens inside a window', () => {
   it("spreads a request's usage count over its chunks: 4 chunks, 12 tokens, 3 per chunk", () => {
     const r = chunked(0, 0, [100, 200, 300, 400], 12)
-    // the chunks at 200 and 300 ms fall inside [150, 350]: 2 of the 4 chunks, 6 of the 12 tokens
+    // each chunk's 3 tokens were made over the 100 ms before it: [150, 350] holds 2 of the chunk at
+    // 200 ms, all 3 of the one at 300 ms and 1 of the one at 400 ms: 6 of the 12 tokens
     expect(outputTokensBetween([r], 150, 350)).toBe(6)
     expect(outputTokensBetween([r], 0, 400)).toBe(12)
   })
 
   it('whole tokens whose shares add up to the usage count: 10 tokens over 3 chunks are 3, 4, 3', () => {
     const r = chunked(0, 0, [10, 20, 30], 10)
-    expect([outputTokensBetween([r], 0, 15), outputTokensBetween([r], 15, 25), outputTokensBetween([r], 25, 35)]).toEqual([3, 4, 3])
+    // each chunk's tokens were made over the 10 ms since the one before (the first chunk's at once)
+    expect([outputTokensBetween([r], 0, 10), outputTokensBetween([r], 11, 20), outputTokensBetween([r], 21, 30)]).toEqual([3, 4, 3])
   })
 
   it('chunks that carried a count of their own keep their proportions', () => {
     const r: RequestTiming = { ...chunked(0, 0, [10, 20], 8), chunkCounts: [1, 3] }
-    expect(outputTokensBetween([r], 15, 25)).toBe(6)
+    // 8 tokens split 2 : 6; the second chunk's 6 were made over (10, 20]
+    expect(outputTokensBetween([r], 11, 25)).toBe(6)
+  })
+
+  it('tokens made inside the window but sent just after it count inside', () => {
+    // the server makes a token every 10 ms and sends them 4 to a chunk: the chunk at 110 ms holds the
+    // tokens made at 80, 90, 100 and 110 ms; a window ending at 100 ms saw three of them made
+    const r: RequestTiming = { ...chunked(0, 0, [30, 70, 110], 12), chunkCounts: [4, 4, 4] }
+    expect(outputTokensBetween([r], 0, 100)).toBe(4 + 4 + 3)
   })
 
   it('a request that streamed nothing has its tokens at its end', () => {

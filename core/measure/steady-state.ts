@@ -45,7 +45,7 @@ export function steadyStateWindow(requests: RequestTiming[], target: number): St
 }
 
 /**
- * Output tokens whose arrival falls inside [start, end], counted the way the total window counts them:
+ * Output tokens generated inside [start, end], counted the way the total window counts them:
  * each request's own count (the server's usage, when it sent one) spread over its chunks in proportion
  * to what each chunk said it carried. A server that sends k tokens per chunk without per-chunk usage
  * gives chunks of "1" and a usage of k per chunk; counting chunks would make J/token k times too high.
@@ -65,8 +65,18 @@ export function outputTokensBetween(requests: RequestTiming[], start: number, en
     for (let i = 0; i < r.chunkTimes.length; i++) {
       cumulative += r.chunkCounts[i]
       const upTo = Math.round((r.outputTokens * cumulative) / streamed)
-      if (r.chunkTimes[i] >= start && r.chunkTimes[i] <= end) tokens += upTo - assigned
+      const k = upTo - assigned
       assigned = upTo
+      // a chunk of k tokens was generated over the gap since the previous one, its last token just
+      // before it was sent: token j (1..k) is dated gap x (k - j) / k before the chunk's arrival. Dating
+      // them all at the arrival would put tokens made inside the window, but sent just after it,
+      // outside (steady J/token too high by the tokens the last chunk held)
+      const t = r.chunkTimes[i]
+      const gap = i > 0 ? t - r.chunkTimes[i - 1] : 0
+      for (let j = 1; j <= k; j++) {
+        const at = t - (gap * (k - j)) / k
+        if (at >= start && at <= end) tokens++
+      }
     }
   }
   return tokens
