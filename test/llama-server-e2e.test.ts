@@ -4,7 +4,7 @@
  * and rate) and stops its process group; a server that dies mid-run fails the experiment, and a
  * health wait that times out fails it with the log tail and leaves no orphan.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -92,7 +92,11 @@ describe('llama-server through the server and openai backends', () => {
       expect(a.total_output_tokens).toBe(4 * 16)
       // synthetic prompts built with the server's own tokenizer: 24 tokens each (+ BOS the server adds)
       for (const q of a.process_results[0].requests) expect(q.input_tokens).toBeGreaterThanOrEqual(24)
-      expect(a.backend_version).not.toBeNull()
+      // llama.cpp's /props names its build ("b<n>-<commit>"): the commit the binary itself reports
+      const v = spawnSync(bin, ['--version'], { encoding: 'utf8' }) // it prints its version on stderr
+      const commit = /commit ([0-9a-f]+)/.exec(v.stdout + v.stderr)
+      expect(commit, 'llama-server --version names no commit').not.toBeNull()
+      expect(a.backend_version).toContain(commit![1])
     } finally {
       server.kill('SIGKILL')
     }
