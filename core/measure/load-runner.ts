@@ -136,7 +136,13 @@ export async function runLoad(
   if (plan.rate === null) {
     // closed loop: N lanes, each sends its next request as soon as the previous one finished
     const lane = async () => {
-      for (let i = take(); i !== null; i = take()) await runOne(i)
+      for (let i = take(); i !== null; i = take()) {
+        await runOne(i)
+        // start the replacement after this turn of the event loop: when many streams end together,
+        // the other streams' final events are read (and stamped) first, not after every replacement
+        // request has been built and sent
+        await new Promise((r) => setImmediate(r))
+      }
     }
     const lanes = Math.max(1, plan.concurrency)
     const ramp = plan.rampUpMs ?? 0
