@@ -4,12 +4,67 @@
  * directory typed on the command line or set in the environment is relative to the working directory
  * (where it was typed); one written in the config file is relative to the config's directory.
  */
+import { mkdirSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { RUN_DEFAULTS } from '../config/defaults.js'
+import { InputError } from '../errors.js'
 
 export function resolveResultsDir(opts: { flag?: string; env: NodeJS.ProcessEnv; configured?: string; rootDir: string; cwd: string }): string {
   if (opts.flag !== undefined) return path.resolve(opts.cwd, opts.flag)
   const fromEnv = opts.env.LLEM_RESULTS_DIR
   if (fromEnv !== undefined && fromEnv !== '') return path.resolve(opts.cwd, fromEnv)
   return path.resolve(opts.rootDir, opts.configured ?? RUN_DEFAULTS.resultsDir)
+}
+
+/**
+ * Creates the results directory, one level at a time, and turns each way it can fail into bad input
+ * naming the directory. Not `mkdir(dir, { recursive: true })`: on /proc the kernel answers ENOENT for
+ * a new name whose parent exists, and Node's recursive mkdir takes that for a missing parent and
+ * retries forever at full CPU (measured here on Node 20; also described in
+ * https://github.com/Kewton/CommandMate/issues/1774). A dangling symlink on the way does the same.
+ */
+export function ensureResultsDir(dir: string): void {
+  const missing: string[] = []
+  let at = path.resolve(dir)
+  for (;;) {
+    const st = statOrNull(at)
+    if (st) {
+      if (!st.isDirectory()) throw unusable(dir, `${at} is not a directory`)
+      break
+    }
+    missing.unshift(at)
+    const parent = path.dirname(at)
+    if (parent === at) break
+    at = parent
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EEXIST' && statOrNull(d)?.isDirectory()) continue
+      const why: Record<string, string> = {
+        EACCES: 'permission denied',
+        EPERM: 'the filesystem does not allow it',
+        EROFS: 'the filesystem is read-only',
+        ENOENT: 'the filesystem does not allow new directories there',
+        ENOTDIR: `${path.dirname(d)} is not a directory`,
+        ENOSPC: 'no space left on the device',
+        EEXIST: 'something that is not a directory is in the way (a broken symbolic link?)',
+      }
+      throw unusable(dir, `cannot create ${d}: ${why[code ?? ''] ?? (e as Error).message}`)
+    }
+  }
+}
+
+function unusable(dir: string, why: string): InputError {
+  return new InputError('RESULTS_INVALID', `results directory ${dir}: ${why} (set by --results-dir, LLEM_RESULTS_DIR or resultsDir)`, { file: dir })
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p)
+  } catch {
+    return null
+  }
 }

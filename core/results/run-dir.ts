@@ -3,7 +3,7 @@
  * (see run-lock.ts), and reading an earlier run back for --resume and `llem list --run`, naming every
  * corrupt or foreign file.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors.js'
 import { aggregatedResultSchema, type AggregatedResult } from './schema.js'
@@ -20,6 +20,7 @@ export interface RunContents {
 
 export function findRun(resultsDir: string, which: string): string {
   if (!existsSync(resultsDir)) throw new InputError('RESULTS_INVALID', `no results directory ${resultsDir}: nothing to resume`)
+  if (!statSync(resultsDir).isDirectory()) throw new InputError('RESULTS_INVALID', `results directory ${resultsDir}: not a directory (set by --results-dir, LLEM_RESULTS_DIR or resultsDir)`, { file: resultsDir })
   const runs = readdirSync(resultsDir).filter((d) => existsSync(path.join(resultsDir, d, 'manifest.json'))).sort()
   const id = which === 'latest' || which === '' ? runs[runs.length - 1] : which
   if (!id || !runs.includes(id)) throw new InputError('RESULTS_INVALID', `no run ${which === 'latest' ? '' : `"${which}" `}in ${resultsDir}${runs.length ? ` (runs: ${runs.slice(-5).join(', ')})` : ''}`)

@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { ensureResultsDir } from './results-dir.js'
 import os from 'node:os'
 import path from 'node:path'
 import { InputError } from '../errors.js'
@@ -89,7 +89,8 @@ export function staleReason(h: Partial<LockRecord> | null, me = { host: os.hostn
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export async function acquireLock(resultsDir: string): Promise<Lock> {
-  await mkdir(resultsDir, { recursive: true })
+  // bad input (a file in the way, /proc, read-only) is refused here with the reason, never spun on
+  ensureResultsDir(resultsDir)
   const file = path.join(resultsDir, '.llem.lock')
   const mine: LockRecord = { pid: process.pid, start_time: procStat(process.pid)?.startTime ?? null, host: os.hostname(), boot_id: bootId(), since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') }
   const tmp = `${file}.${process.pid}.${mine.nonce}.tmp`
