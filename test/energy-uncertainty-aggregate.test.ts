@@ -31,7 +31,9 @@ describe('energy uncertainty over data-parallel processes', () => {
       withUnc({ index: 0, window: [0, 10], gpus: { 'GPU-a': 1000 }, cpuJ: 120 }, 3, {}),
       withUnc({ index: 1, window: [4, 14], gpus: { 'GPU-b': 1500 }, cpuJ: 120 }, 4, {}),
     ])
-    expect(agg.total_energy_j).not.toBeNull()
+    // GPUs 1000 + 1500 J; the host's 12 W (120 J over 10 s in each process) counted once over the
+    // 14 s union of [0, 10] and [4, 14]: 168 J
+    expect(agg.total_energy_j).toBeCloseTo(2500 + 12 * 14, 9)
     expect(agg.total_energy_uncertainty_j).toBeNull()
     expect(agg.avg_energy_per_token_uncertainty_j).toBeNull()
     expect(agg.aggregation.warnings.join('\n')).toMatch(/energy uncertainty is not combined/)
