@@ -65,7 +65,7 @@ describe('the quick start', () => {
 
     const raw = read('raw')
     expect(raw).toHaveLength(5)
-    // the idle baseline runs over the config's 3 s. On a busy host (the suite runs files in parallel)
+    // the idle baseline runs over the config's 3 s. On a busy host (anything else running on it)
     // it is refused as not idle, with the share it saw, and the next experiment tries again; once one
     // is measured the later experiments reuse it. The cache started empty: no reuse without a fresh one
     const method = (m: string) => raw.filter((p) => p.energy_breakdown.baseline_method === m)
