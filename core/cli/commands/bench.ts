@@ -4,7 +4,7 @@ import type { ResolvedRunOptions } from '../../config/defaults.js'
 import { InputError } from '../../errors.js'
 import type { AggregatedResult } from '../../results/schema.js'
 import { acquireLock, findRun, readRun } from '../../results/run-dir.js'
-import { listBenchNames, resolveRun, type RunRequest } from '../../run/resolve-run.js'
+import { listBenchNames, resolveRun, type ResolvedRun, type RunRequest } from '../../run/resolve-run.js'
 import { runBench } from '../../run/run-bench.js'
 import { sanitiseLine } from '../../text/sanitise-terminal.js'
 import type { StoredRun } from '../../compare/stored-run.js'
@@ -57,7 +57,7 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   // bad model paths and dataset files are bad input: fail before anything runs
   for (const x of runnable) {
     const { name, ...opts } = x.config.backend!
-    await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, where: x.bench.location })
+    await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, where: modelWhere(x, options) })
     if (!x.config.dataset) throw new InputError('BENCH_INVALID', `${x.bench.location}: bench("${x.bench.name}") has no dataset: set \`dataset\` (prompts, file or synthetic)`)
     if (!x.config.dataset.synthetic) {
       const { loadDataset } = await import('../../workload/dataset.js')
@@ -130,9 +130,21 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
 }
 
 /** Loads the reporters as the run will (nothing is written: no hook is called), to refuse bad ones early. */
-async function checkReporters(run: Awaited<ReturnType<typeof resolveRun>>, resultsDir: string): Promise<void> {
+async function checkReporters(run: ResolvedRun, resultsDir: string): Promise<void> {
   const { loadReporters } = await import('../../reporters/load-reporters.js')
   const { builtinReporters } = await import('../../reporters/builtin-reporters.js')
   const base = { runId: '(not started)', runDir: path.join(resultsDir, '(not started)'), rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: false }
   await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+}
+
+/**
+ * Who to blame for the model a backend rejects: the flag or variable that set it (its provenance says
+ * where it came from), else the bench's file:line. The messages it prefixes are all about the model.
+ */
+function modelWhere(x: ResolvedRun['experiments'][number], options: Record<string, string | boolean>): string {
+  const p = x.provenance['model'] ?? Object.entries(x.provenance).find(([k]) => k.startsWith('model.'))?.[1]
+  const isModelKey = (k: string) => k === 'model' || k.startsWith('model.')
+  if (p?.source === 'cli') return `command line ${Object.keys(options).filter(isModelKey).map((k) => `--${k}`).join(' ') || '--model'}`
+  if (p?.source === 'env') return `environment ${Object.keys(process.env).filter((k) => /^LLEM_MODEL(__|$)/.test(k)).join(' ') || 'LLEM_MODEL'}`
+  return x.bench.location
 }
