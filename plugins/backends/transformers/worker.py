@@ -123,7 +123,26 @@ def handle(state: dict[str, Any], msg: dict[str, Any], llem_model: Any) -> dict[
     raise llem_model.WorkerError('protocol', f'unknown command "{kind}"')
 
 
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker when the process that started it dies
+    (prctl PR_SET_PDEATHSIG). A kill -9 of llem must not leave a worker behind holding a model and
+    its GPU memory; a closed stdin would end it only at its next read, after the step it is in."""
+    if not sys.platform.startswith('linux'):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def main() -> None:
+    die_with_parent()
     # fd 1 stays the protocol channel; Python's stdout and anything a native library writes to fd 1
     # go to stderr instead, so a stray print can never corrupt a reply
     proto = os.fdopen(os.dup(1), 'wb', buffering=0)
