@@ -51,7 +51,12 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     const names = listBenchNames(all.benches, all.loaded.rootDir)
     const what = [filters.length ? `filters ${filters.map((f) => JSON.stringify(f)).join(' ')}` : '', req.namePattern ? `-t ${JSON.stringify(req.namePattern)}` : ''].filter(Boolean).join(' and ')
     process.stderr.write(`llem: no benches found${what ? ` matching ${what}` : ''} (include: ${run.runOptions.include.join(', ')})\n`)
-    process.stderr.write(names.length ? `benches:\n${names.map((n) => `  ${n}`).join('\n')}\n` : 'no bench files were found at all\n')
+    // a matched file that declares nothing is its own case: "no bench files" would send the user looking for the file
+    const root = run.loaded.rootDir
+    for (const f of run.files.filter((file) => !run.benches.some((b) => b.file === file)))
+      process.stderr.write(`${path.relative(root, f)}: declares no bench (bench(), describe() with benches, or a defineBench default export)\n`)
+    if (names.length) process.stderr.write(`benches:\n${names.map((n) => `  ${n}`).join('\n')}\n`)
+    else if (all.files.length === 0) process.stderr.write('no bench files were found at all\n')
     return 1
   }
   // bad model paths and dataset files are bad input: fail before anything runs
