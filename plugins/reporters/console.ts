@@ -24,7 +24,29 @@ interface Running {
   phase: ExperimentProgress['phase'] | 'starting'
   done: number
   total: number | null
+  /** when the current phase began (the idle baseline counts down from it) */
+  phaseStartedAt?: number
 }
+
+/** the idle baseline's configured length and cache time, from the experiment's effective config */
+function baselineOf(info: ExperimentInfo): { seconds: number; ttlSeconds: number } | null {
+  const b = (info.effective_config.measurement as { baseline?: { enabled?: boolean; seconds?: unknown; ttlSeconds?: unknown } } | undefined)?.baseline
+  return b && b.enabled !== false && typeof b.seconds === 'number' && typeof b.ttlSeconds === 'number' ? { seconds: b.seconds, ttlSeconds: b.ttlSeconds } : null
+}
+
+/**
+ * What a phase is, said where a first-time user would otherwise wait in silence: the idle baseline
+ * reads the machine doing nothing for up to its configured seconds (skipped when a cached one is
+ * younger than its TTL), and a countdown shows how long is left.
+ */
+function phaseLabel(info: ExperimentInfo, phase: Running['phase'], sincePhaseMs: number | null): string {
+  const b = phase === 'baseline' ? baselineOf(info) : null
+  if (!b) return phase.replace('_', ' ')
+  if (sincePhaseMs === null) return `idle baseline: measuring the machine at rest for up to ${b.seconds} s (once; reused for ${ttlText(b.ttlSeconds)})`
+  return `idle baseline ${Math.max(0, Math.ceil(b.seconds - sincePhaseMs / 1000))} s left`
+}
+
+const ttlText = (s: number) => (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`)
 
 export function createConsoleReporter(ctx: ReporterContext): Reporter {
   const out = ctx.stdout
@@ -109,11 +131,12 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
         // one line per phase change, nothing per request
         const prev = running.get(info.id)
         running.set(info.id, { info, startedAt: startedAt.get(info.id) ?? Date.now(), ...progress })
-        if (prev?.phase !== progress.phase ) print(pc.dim(`  ${sanitiseLine(info.name)}: ${progress.phase.replace('_', ' ')}`))
+        if (prev?.phase !== progress.phase) print(pc.dim(`  ${sanitiseLine(info.name)}: ${phaseLabel(info, progress.phase, null)}`))
         return
       }
       const r = running.get(info.id)
       if (!r) return
+      if (r.phase !== progress.phase) r.phaseStartedAt = Date.now()
       Object.assign(r, { phase: progress.phase, done: progress.done, total: progress.total })
       scheduleRedraw()
     },
@@ -136,7 +159,7 @@ export default (ctx: ReporterContext): Reporter => createConsoleReporter(ctx)
 
 function progressLine(r: Running, now: number, width: number): string {
   const counts = r.total !== null ? ` ${r.done}/${r.total}` : r.done > 0 ? ` ${r.done}` : ''
-  const tail = `  ${r.phase.replace('_', ' ')}${counts}  ${formatDuration(now - r.startedAt)}`
+  const tail = `  ${phaseLabel(r.info, r.phase, r.phaseStartedAt === undefined ? 0 : now - r.phaseStartedAt)}${counts}  ${formatDuration(now - r.startedAt)}`
   const room = width - 2 - tail.length
   const full = sanitiseLine(r.info.name)
   const name = full.length > room ? full.slice(0, Math.max(1, room - 1)) + '…' : full
