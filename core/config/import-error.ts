@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { sourcePosition } from './source-position.js'
 
 export function locateInStack(e: unknown, file: string): { line: number; column: number } | null {
   const stack = e instanceof Error ? (e.stack ?? '') : ''
@@ -28,7 +29,9 @@ export function describeImportError(e: unknown, file: string, what: string): str
   // jiti reports a parse error as "ParseError: ...\n <file>:<line>:<column>"; runtime errors carry a
   // stack frame in the file
   const inMessage = /:(\d+):(\d+)\s*$/m.exec(full.split('\n').slice(1).join('\n'))
-  const loc = inMessage ? { line: Number(inMessage[1]), column: Number(inMessage[2]) } : locateInStack(e, file)
+  // a parse error's place is in the file as written; a stack frame's is in jiti's compiled code: mapped back
+  const inStack = inMessage ? null : locateInStack(e, file)
+  const loc = inMessage ? { line: Number(inMessage[1]), column: Number(inMessage[2]) } : inStack && sourcePosition(file, inStack)
   const pos = loc ? `:${loc.line}:${loc.column}` : ''
   const syntax = err?.name === 'SyntaxError' || /^(ParseError|SyntaxError)/.test(full)
   const kind = syntax ? 'syntax error' : `${err?.name && err.name !== 'Error' ? err.name : 'error'} while loading ${what}`
