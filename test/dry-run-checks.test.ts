@@ -39,6 +39,13 @@ describe('llem bench --dry-run', () => {
     expect(r.stdout).toBe('')
   })
 
+  it('refuses --gpus naming a GPU that is not there, exit 2', async () => {
+    // no machine has this UUID: without NVML the flag names GPUs llem cannot see, with it none matches
+    const r = await runCli(dir, ['bench', '--dry-run', '--gpus', 'GPU-00000000-0000-0000-0000-00000000dead'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--gpus')
+  })
+
   it('prints the plan and the configuration warning of the paced bench, and creates nothing', async () => {
     const r = await runCli(dir, ['bench', '--dry-run'])
     expect(r.code).toBe(0)
