@@ -12,6 +12,7 @@ import { studentTMeanInterval, welchTTest } from '../stats/student-t.js'
 import type { AggregatedResult } from '../results/schema.js'
 import { DEFAULT_METRICS, METRICS, readMetric, type Direction, type MetricName } from './metrics.js'
 import type { Threshold } from './thresholds.js'
+import { configDiff } from './config-diff.js'
 
 export interface SideStats {
   /** mean over the completed repeats */
@@ -173,7 +174,10 @@ export function compareResults(baseline: AggregatedResult[], current: Aggregated
     const describe = (u: Unit, done: AggregatedResult[]) => ({ task_hash: u.task_hash, ids: u.results.map((r) => r.experiment_id), completed: done.length, repeats: u.results.length, energy_method: (done[0] ?? u.results[0]).energy_method })
     const bSide = describe(b, bDone)
     const cSide = describe(c, cDone)
-    if (how === 'name') warnings.push(`matched by name: the configuration changed (task_hash ${b.task_hash.slice(0, 8)} -> ${c.task_hash.slice(0, 8)})`)
+    if (how === 'name') {
+      const changed = configDiff(b.results[0].effective_config, c.results[0].effective_config)
+      warnings.push(`matched by name: the configuration changed (task_hash ${b.task_hash.slice(0, 8)} -> ${c.task_hash.slice(0, 8)})${changed.length ? `: ${changed.join('; ')}` : ''}`)
+    }
     if (bDone.length && cDone.length && bSide.energy_method !== cSide.energy_method)
       warnings.push(`energy measured differently (${bSide.energy_method} in the baseline, ${cSide.energy_method} now): the energy deltas compare two methods, not two runs`)
     const failed = bDone.length > 0 && cDone.length === 0
