@@ -197,8 +197,15 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
 
   const warnings = results.flatMap((r) => r.measurement_warnings.map((w) => ({ name: r.experiment_name, w })))
   if (warnings.length > 0) {
-    if (verbose) lines.push('', pc.yellow('Measurement warnings:'), ...warnings.map(({ name, w }) => `  ${pc.yellow('!')} ${sanitiseLine(`${name}: ${w}`)}`))
-    else lines.push(pc.yellow(`${warnings.length} measurement warning${warnings.length === 1 ? '' : 's'} (see results or --verbose)`))
+    const groups = groupWarnings(warnings)
+    if (verbose) lines.push('', pc.yellow('Measurement warnings:'), ...groups.map((g) => `  ${pc.yellow('!')} ${sanitiseLine(`${whoHad(g.names, results.length)}: ${g.w}`)}`))
+    else {
+      lines.push(pc.yellow(`${warnings.length} measurement warning${warnings.length === 1 ? '' : 's'} (see results or --verbose)`))
+      // the same text on every experiment is boilerplate; the ones only some experiments have are
+      // where to look first: up to three of those, rarest first
+      const rare = groups.filter((g) => g.names.length < results.length).slice(0, 3)
+      for (const g of rare) lines.push(`  ${pc.yellow('!')} ${sanitiseLine(`${whoHad(g.names, results.length)}: ${short(g.w, 160)}`)}`)
+    }
   }
   if (results.some((r) => r.energy_method === 'estimate'))
     lines.push(pc.dim('Note: "estimate" energy is computed from a model of the hardware, not measured; compare it only with other estimates.'))
@@ -317,3 +324,23 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(ms / 60_000)
   return `${m}m ${Math.floor((ms - m * 60_000) / 1000)}s`
 }
+
+/** identical warnings once each, with the experiments that had them; rarest first, then in order seen */
+function groupWarnings(warnings: { name: string; w: string }[]): { w: string; names: string[] }[] {
+  const byText = new Map<string, string[]>()
+  for (const { name, w } of warnings) {
+    const names = byText.get(w) ?? []
+    if (!names.includes(name)) names.push(name)
+    byText.set(w, names)
+  }
+  return [...byText.entries()].map(([w, names]) => ({ w, names })).sort((a, b) => a.names.length - b.names.length)
+}
+
+/** who had a warning: its experiment, a few names, or "all N experiments" */
+function whoHad(names: string[], total: number): string {
+  if (names.length === 1) return names[0]
+  if (names.length === total) return `all ${total} experiments`
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`
+}
+
+const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
