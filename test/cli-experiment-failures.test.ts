@@ -81,6 +81,8 @@ bench('never started', { backend: 'llama-cpp', model: { random: 'llama-1m' }, da
     expect(code).toBe(130)
     const all = results(dir)
     expect(all.map((a) => a.status).sort()).toEqual(['interrupted', 'interrupted'])
+    // the summary counts them as what they were: interrupted, not failed
+    expect(out).toMatch(/^0 passed, 0 failed, 2 interrupted$/m)
     expect(all.find((a) => a.bench.name === 'long').error.code).toBe('INTERRUPTED')
   })
 })

@@ -189,9 +189,11 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
   if (results.length > 0) lines.push(...resultsTable(results), '')
   if (summary.repeats?.length) lines.push(...repeatsTable(summary.repeats), '')
   const passed = results.filter((r) => r.status === 'completed').length
-  const failed = results.length - passed
-  // parsed by CI tooling: keep it exactly "N passed, N failed[, N skipped]", uncoloured, alone on its line
-  lines.push(`${passed} passed, ${failed} failed${summary.skipped.length ? `, ${summary.skipped.length} skipped` : ''}`)
+  // an experiment stopped by Ctrl-C did not fail: counted apart, so the summary says what happened
+  const interrupted = results.filter((r) => r.status === 'interrupted').length
+  const failed = results.length - passed - interrupted
+  // parsed by CI tooling: keep it exactly "N passed, N failed[, N interrupted][, N skipped]", uncoloured, alone on its line
+  lines.push(`${passed} passed, ${failed} failed${interrupted ? `, ${interrupted} interrupted` : ''}${summary.skipped.length ? `, ${summary.skipped.length} skipped` : ''}`)
   if (summary.status === 'interrupted') lines.push(pc.yellow('Run interrupted: remaining experiments were not run'))
   lines.push(`${pc.dim('Run dir ')}  ${summary.runDir}`, `${pc.dim('Duration')}  ${formatDuration(summary.durationMs)}`)
 
