@@ -71,7 +71,9 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
   function liveBlock(): string {
     const now = Date.now()
     // one char short of the width: a line that wraps would break the cursor-up arithmetic
-    const width = Math.max(30, ((out as { columns?: number }).columns ?? 100) - 1)
+    // a terminal that reports 0 columns (some CI shells, a pty with no size) gets 80, not 30
+    const cols = (out as { columns?: number }).columns
+    const width = Math.max(30, (cols !== undefined && cols > 0 ? cols : 80) - 1)
     const lines = [...running.values()].map((r) => progressLine(r, now, width))
     drawn = lines.length
     return lines.join('\n')
