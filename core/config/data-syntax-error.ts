@@ -15,7 +15,9 @@ export function describeDataSyntaxError(e: unknown, file: string): string | null
   }
   if (err?.name === 'JSONError' && typeof err.message === 'string') {
     // the cause is the message's one line that is neither the header nor part of the code frame
-    const lines = err.message.split('\n').map((l) => l.trim())
+    // parse-json colours its code frame when the terminal (or CI=true) allows colour: strip the escapes
+    const plain = err.message.replace(/\x1b\[[0-9;]*m/g, '')
+    const lines = plain.split('\n').map((l) => l.trim())
     const causeLine = lines.find((l) => l !== '' && !/^JSON Error in /.test(l) && !/^(>?\s*\d+\s*\||\|)/.test(l)) ?? 'invalid JSON'
     const cause = causeLine.replace(/\s+while parsing .*$/, '').replace(/\s+in JSON at position \d+.*$/, '').trim()
     const at = /at position (\d+)/.exec(causeLine)
