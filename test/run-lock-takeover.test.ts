@@ -2,11 +2,12 @@
  * The results directory's lock (core/results/run-lock.ts): taken atomically, it records pid, process
  * start time, host and boot id, and exactly the stale cases are taken over, with a message: a dead
  * pid, a pid reused by a process started at another time (llem's own pid in a restarted container
- * too), a lock from before this host's last boot. A live holder and another host's lock are never
- * taken. Several llem started at once on one stale lock: exactly one of them holds it.
+ * too), a lock from before this host's last boot, another host's lock whose holder stopped
+ * refreshing it. A live holder, a refreshed lock of another host and an older llem's lock of another
+ * host are never taken. Several llem started at once on one stale lock: exactly one of them holds it.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -73,8 +74,31 @@ describe('stale locks are taken over, live ones never', () => {
     plant(dir, { pid: sleeper.pid, start_time: procStat(sleeper.pid!)!.startTime, host, boot_id: bootId() })
     await expect(acquireLock(dir)).rejects.toThrow(`is in use by another llem (pid ${sleeper.pid}, since 2026-01-01T00:00:00.000Z)`)
     plant(dir, { pid: Number(deadPid()), start_time: 1, host: 'elsewhere', boot_id: 'other' })
-    await expect(acquireLock(dir)).rejects.toThrow(/in use by another llem \(pid \d+ on elsewhere, .*a lock of another host is never taken over/)
+    await expect(acquireLock(dir)).rejects.toThrow(/in use by another llem \(pid \d+ on elsewhere, .*a lock of another host from an older llem is never taken over/)
     expect(JSON.parse(readFileSync(lockOf(dir), 'utf8')).host).toBe('elsewhere')
+  })
+
+  it("another host's lock (a container, a node on a shared filesystem) is judged by its lease", async () => {
+    const dir = newDir()
+    const other = { pid: 4242, start_time: 1, host: 'container-7f3a', boot_id: bootId(), refresh_ms: 10_000 }
+    // refreshed 5 s ago: its llem is alive, whatever its pid means here
+    plant(dir, other)
+    utimesSync(lockOf(dir), new Date(Date.now() - 5_000), new Date(Date.now() - 5_000))
+    await expect(acquireLock(dir)).rejects.toThrow(/pid 4242 on container-7f3a, .*taken over once its llem stops refreshing it for 60 s/)
+    // not refreshed for 2 minutes (six refreshes are 60 s): its llem crashed
+    utimesSync(lockOf(dir), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000))
+    expect(await takes(dir)).toMatch(/^took over a stale lock \(the llem of container-7f3a \(pid 4242\) has not refreshed it for 12\d s \(it does every 10 s while it runs\)\)$/)
+  })
+
+  it('the holder refreshes its lock while it holds it, and stops when it releases it', async () => {
+    const dir = newDir()
+    const lock = await acquireLock(dir, { refreshMs: 50 })
+    expect(JSON.parse(readFileSync(lockOf(dir), 'utf8')).refresh_ms).toBe(50)
+    utimesSync(lockOf(dir), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    await new Promise((r) => setTimeout(r, 200))
+    expect(Date.now() - statSync(lockOf(dir)).mtimeMs).toBeLessThan(1_000)
+    lock.release()
+    expect(existsSync(lockOf(dir))).toBe(false)
   })
 })
 

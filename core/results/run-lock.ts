@@ -6,7 +6,10 @@
  * kernel boot id (/proc/sys/kernel/random/boot_id, so a lock from before a reboot is told apart).
  * Exactly these locks are stale and taken over, with a message: the holder's pid is gone (or a
  * zombie), the pid now belongs to a process started at another time, the boot id of the same host
- * changed. A lock of another host cannot be checked from here and is never taken over.
+ * changed. A lock of another host (a container with its own hostname, another node on a shared
+ * filesystem) cannot be checked from here: its holder refreshes the file's mtime every `refresh_ms`
+ * (10 s) while it runs, and a lock that says so but has not been refreshed for six of those is stale
+ * (its llem crashed). A lock of another host without `refresh_ms` (an older llem) is never taken.
  *
  * Taking over is itself a race (several llem started at once all find the same stale lock). Only the
  * contender that creates `<lock>.break-<id of that stale lock>` (O_EXCL) may remove it, and only after
@@ -14,7 +17,7 @@
  * fresh lock is never removed by someone who judged the stale one. See proc(5) for the stat fields.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { ensureResultsDir } from './results-dir.js'
 import os from 'node:os'
 import path from 'node:path'
@@ -36,7 +39,13 @@ export interface LockRecord {
   since: string
   /** unique per lock taken, names its break file */
   nonce: string
+  /** how often the holder refreshes the file's mtime (ms): the lease another host can judge it by */
+  refresh_ms?: number
 }
+
+/** the holder refreshes its lock this often; one not refreshed for LEASE_MISSES of these is stale */
+export const LOCK_REFRESH_MS = 10_000
+const LEASE_MISSES = 6
 
 function readProc(file: string): string | null {
   try {
@@ -73,10 +82,16 @@ function exists(pid: number): boolean {
 }
 
 /** Why the lock `h` is stale, or null while its holder may still be running. */
-export function staleReason(h: Partial<LockRecord> | null, me = { host: os.hostname(), boot: bootId() }): string | null {
+export function staleReason(h: Partial<LockRecord> | null, me = { host: os.hostname(), boot: bootId() }, mtimeMs: number | null = null): string | null {
   if (h === null) return 'the lock file is unreadable'
   if (!Number.isInteger(h.pid) || h.pid! <= 0) return 'the lock file names no process'
-  if (h.host !== undefined && h.host !== me.host) return null
+  if (h.host !== undefined && h.host !== me.host) {
+    // no process of another host can be looked at: only its lease tells
+    const refresh = typeof h.refresh_ms === 'number' && h.refresh_ms > 0 ? h.refresh_ms : null
+    if (refresh === null || mtimeMs === null) return null
+    const silentMs = Date.now() - mtimeMs
+    return silentMs > LEASE_MISSES * refresh ? `the llem of ${h.host} (pid ${h.pid}) has not refreshed it for ${Math.round(silentMs / 1000)} s (it does every ${refresh / 1000} s while it runs)` : null
+  }
   if (h.boot_id && me.boot && h.boot_id !== me.boot) return `pid ${h.pid} ran before this machine last booted (boot id ${h.boot_id})`
   if (!exists(h.pid!)) return `pid ${h.pid} no longer exists`
   const now = procStat(h.pid!)
@@ -88,11 +103,12 @@ export function staleReason(h: Partial<LockRecord> | null, me = { host: os.hostn
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-export async function acquireLock(resultsDir: string): Promise<Lock> {
+export async function acquireLock(resultsDir: string, opts: { refreshMs?: number } = {}): Promise<Lock> {
+  const refreshMs = opts.refreshMs ?? LOCK_REFRESH_MS
   // bad input (a file in the way, /proc, read-only) is refused here with the reason, never spun on
   ensureResultsDir(resultsDir)
   const file = path.join(resultsDir, '.llem.lock')
-  const mine: LockRecord = { pid: process.pid, start_time: procStat(process.pid)?.startTime ?? null, host: os.hostname(), boot_id: bootId(), since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') }
+  const mine: LockRecord = { pid: process.pid, start_time: procStat(process.pid)?.startTime ?? null, host: os.hostname(), boot_id: bootId(), since: new Date().toISOString(), nonce: randomBytes(8).toString('hex'), refresh_ms: refreshMs }
   const tmp = `${file}.${process.pid}.${mine.nonce}.tmp`
   writeFileSync(tmp, JSON.stringify(mine) + '\n', { mode: 0o644 })
   const recovered: string[] = []
@@ -100,7 +116,17 @@ export async function acquireLock(resultsDir: string): Promise<Lock> {
     for (let attempt = 0; attempt < 200; attempt++) {
       try {
         linkSync(tmp, file)
+        // the lease: llem on another host judges this lock by how recently it was touched
+        const beat = setInterval(() => {
+          try {
+            if (readProc(file)?.includes(mine.nonce)) utimesSync(file, new Date(), new Date())
+          } catch {
+            /* a results dir gone or read-only: the next beat tries again */
+          }
+        }, refreshMs)
+        beat.unref()
         const release = () => {
+          clearInterval(beat)
           // only our own lock: one taken over by someone who judged it stale is theirs now
           if (readProc(file)?.includes(mine.nonce)) rmSync(file, { force: true })
         }
@@ -116,10 +142,17 @@ export async function acquireLock(resultsDir: string): Promise<Lock> {
       } catch {
         /* unreadable: stale */
       }
-      const why = staleReason(holder)
+      let mtimeMs: number | null = null
+      try {
+        mtimeMs = statSync(file).mtimeMs
+      } catch {
+        /* gone since: the next link attempt tells */
+      }
+      const why = staleReason(holder, undefined, mtimeMs)
       if (why === null) {
         const where = holder!.host !== undefined && holder!.host !== os.hostname() ? ` on ${holder!.host}` : ''
-        throw new InputError('RESULTS_LOCKED', `${resultsDir} is in use by another llem (pid ${holder!.pid}${where}, since ${holder!.since ?? 'unknown'}); wait for it, or use --results-dir (lock file: ${file}${where ? '; a lock of another host is never taken over: delete it if that llem is gone' : ''})`, { file })
+        const hint = !where ? '' : typeof holder!.refresh_ms === 'number' ? `; it is taken over once its llem stops refreshing it for ${(LEASE_MISSES * holder!.refresh_ms) / 1000} s` : '; a lock of another host from an older llem is never taken over: delete it if that llem is gone'
+        throw new InputError('RESULTS_LOCKED', `${resultsDir} is in use by another llem (pid ${holder!.pid}${where}, since ${holder!.since ?? 'unknown'}); wait for it, or use --results-dir (lock file: ${file}${hint})`, { file })
       }
       const breaker = `${file}.break-${createHash('sha256').update(raw).digest('hex').slice(0, 16)}`
       try {
