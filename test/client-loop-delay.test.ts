@@ -81,6 +81,14 @@ describe('client event-loop delay', () => {
     expect(nodeWarnings.filter((w) => /MaxListeners/.test(w))).toEqual([])
   })
 
+  it('a load that throws still takes its listener off the run signal', async () => {
+    const run = new AbortController()
+    const { session } = scriptedSession({ gapMs: 1 })
+    // no prompts: building the first request throws inside the load
+    await expect(runLoad(session, [], plan({ concurrency: 2, requests: 2 }), { signal: run.signal })).rejects.toThrow()
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0)
+  })
+
   it('the console says so on the experiment\'s own line, with the delay', () => {
     const warned = {
       ...completedResult,

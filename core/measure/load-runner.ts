@@ -133,60 +133,70 @@ export async function runLoad(
     hooks.onRequestDone?.(results.length)
   }
 
-  if (plan.rate === null) {
-    // closed loop: N lanes, each sends its next request as soon as the previous one finished
-    const lane = async () => {
-      for (let i = take(); i !== null; i = take()) {
-        await runOne(i)
-        // start the replacement after this turn of the event loop: when many streams end together,
-        // the other streams' final events are read (and stamped) first, not after every replacement
-        // request has been built and sent
-        await new Promise((r) => setImmediate(r))
+  // the monitor and the listener end with the load, also when it throws: a 1 ms timer left running
+  // would tick through every later window of this worker
+  const drive = async (): Promise<void> => {
+    if (plan.rate === null) {
+      // closed loop: N lanes, each sends its next request as soon as the previous one finished
+      const lane = async () => {
+        for (let i = take(); i !== null; i = take()) {
+          await runOne(i)
+          // start the replacement after this turn of the event loop: when many streams end together,
+          // the other streams' final events are read (and stamped) first, not after every replacement
+          // request has been built and sent
+          await new Promise((r) => setImmediate(r))
+        }
       }
-    }
-    const lanes = Math.max(1, plan.concurrency)
-    const ramp = plan.rampUpMs ?? 0
-    // with a ramp-up, lane k joins at k/lanes of the ramp: in flight grows 1, 2, ... N over rampUpMs
-    await Promise.all(Array.from({ length: lanes }, (_, k) => (ramp > 0 && k > 0 ? sleep((ramp * k) / lanes).then(lane) : lane())))
-  } else {
-    const rate = plan.rate === 'inf' ? Infinity : plan.rate
-    // each shard draws its own arrivals at its share of the rate
-    const mine = Math.ceil((plan.requests - shard.index) / shard.count)
-    // the arrivals asked for, then (measurement.minWindowSec) further rounds of the same process,
-    // each with its own seed, following on from the last arrival, until the window is long enough
-    const arrivals = (round: number) => arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index + round * 7919 })
-    let inFlight = 0
-    const waiters: (() => void)[] = []
-    const release = () => {
-      inFlight--
-      waiters.shift()?.()
-    }
-    const running: Promise<void>[] = []
-    let base = 0
-    send: for (let round = 0; round === 0 || performance.now() < minUntil; round++) {
-      const offsets = round === 0 ? rampArrivals(arrivals(0), plan.rampUpMs ?? 0) : arrivals(round)
-      for (const offset of offsets) {
-        // the request's arrival: what its latency counts from, however long it then waits for a slot
-        const scheduled = windowStart + base + offset
-        const wait = scheduled - performance.now()
-        if (wait > 0) await sleep(wait)
-        const waitedForCap = inFlight >= plan.concurrency
-        if (waitedForCap) await new Promise<void>((r) => waiters.push(r))
-        const i = take()
-        if (i === null) break send
-        inFlight++
-        running.push(runOne(i, { scheduled, waitedForCap }).finally(release))
+      const lanes = Math.max(1, plan.concurrency)
+      const ramp = plan.rampUpMs ?? 0
+      // with a ramp-up, lane k joins at k/lanes of the ramp: in flight grows 1, 2, ... N over rampUpMs
+      await Promise.all(Array.from({ length: lanes }, (_, k) => (ramp > 0 && k > 0 ? sleep((ramp * k) / lanes).then(lane) : lane())))
+    } else {
+      const rate = plan.rate === 'inf' ? Infinity : plan.rate
+      // each shard draws its own arrivals at its share of the rate
+      const mine = Math.ceil((plan.requests - shard.index) / shard.count)
+      // the arrivals asked for, then (measurement.minWindowSec) further rounds of the same process,
+      // each with its own seed, following on from the last arrival, until the window is long enough
+      const arrivals = (round: number) => arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index + round * 7919 })
+      let inFlight = 0
+      const waiters: (() => void)[] = []
+      const release = () => {
+        inFlight--
+        waiters.shift()?.()
       }
-      // the next round starts one mean gap after this round's last arrival (right away at rate 'inf')
-      base += (offsets.length ? offsets[offsets.length - 1] : 0) + (Number.isFinite(rate) && rate > 0 ? (1000 * shard.count) / rate : 0)
-      if (offsets.length === 0) break
+      const running: Promise<void>[] = []
+      let base = 0
+      send: for (let round = 0; round === 0 || performance.now() < minUntil; round++) {
+        const offsets = round === 0 ? rampArrivals(arrivals(0), plan.rampUpMs ?? 0) : arrivals(round)
+        for (const offset of offsets) {
+          // the request's arrival: what its latency counts from, however long it then waits for a slot
+          const scheduled = windowStart + base + offset
+          const wait = scheduled - performance.now()
+          if (wait > 0) await sleep(wait)
+          const waitedForCap = inFlight >= plan.concurrency
+          if (waitedForCap) await new Promise<void>((r) => waiters.push(r))
+          const i = take()
+          if (i === null) break send
+          inFlight++
+          running.push(runOne(i, { scheduled, waitedForCap }).finally(release))
+        }
+        // the next round starts one mean gap after this round's last arrival (right away at rate 'inf')
+        base += (offsets.length ? offsets[offsets.length - 1] : 0) + (Number.isFinite(rate) && rate > 0 ? (1000 * shard.count) / rate : 0)
+        if (offsets.length === 0) break
+      }
+      await Promise.all(running)
     }
-    await Promise.all(running)
   }
-  const windowEnd = performance.now()
-  loopDelay.disable()
-  const utilisation = performance.eventLoopUtilization(elu0).utilization
-  hooks.signal?.removeEventListener('abort', abortAll)
+  let windowEnd: number
+  let utilisation: number
+  try {
+    await drive()
+  } finally {
+    windowEnd = performance.now()
+    loopDelay.disable()
+    utilisation = performance.eventLoopUtilization(elu0).utilization
+    hooks.signal?.removeEventListener('abort', abortAll)
+  }
   if (fatal !== null) throw fatal
   results.sort((a, b) => a.index - b.index)
   // the histogram records each tick's whole interval in ns, the 1 ms timer period included: the
