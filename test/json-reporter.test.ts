@@ -30,7 +30,7 @@ describe('json reporter', () => {
     const out = captureStream()
     await run(createJson(makeContext({ runDir: dir, stdout: out.stream })), [completedResult, failedResult])
     const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))
-    expect(report).toEqual({ schema_version: '1.0', llem_version: '0.1.0', run_id: 'run-42', status: 'failed', duration_ms: 4321, results: [completedResult, failedResult] })
+    expect(report).toEqual({ schema_version: '1.0', llem_version: '0.1.0', run_id: 'run-42', status: 'failed', duration_ms: 4321, repeats: [], results: [completedResult, failedResult] })
     for (const r of report.results) expect(aggregatedResultSchema.safeParse(r).success).toBe(true)
     // default location: nothing to announce; no temp files left behind
     expect(out.text()).toBe('')
@@ -38,7 +38,7 @@ describe('json reporter', () => {
   })
 
   it('writes piece by piece exactly what JSON.stringify(report, null, 2) would, with and without results', () => {
-    const head = { schema_version: '1.0', llem_version: '0.1.0', run_id: 'r', status: 'failed' as const, duration_ms: 5 }
+    const head = { schema_version: '1.0', llem_version: '0.1.0', run_id: 'r', status: 'failed' as const, duration_ms: 5, repeats: [] }
     for (const results of [[], [completedResult], [completedResult, failedResult, completedResult]]) {
       const report = { ...head, results }
       expect([...jsonPieces(report)].join('')).toBe(JSON.stringify(report, null, 2) + '\n')

@@ -4,6 +4,7 @@
  * leaves the previous file (or none), never half a JSON document.
  */
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
+import type { RepeatSummary } from '../../core/results/repeat-stats.js'
 import { SCHEMA_VERSION, type AggregatedResult } from '../../core/results/schema.js'
 import { runFileReporter } from './lib/run-file.js'
 
@@ -13,6 +14,9 @@ export interface JsonReport {
   run_id: string
   status: 'passed' | 'failed' | 'interrupted'
   duration_ms: number
+  /** repeats of one configuration (same bench and task_hash, 2 or more): the mean of each headline
+   *  number with its Student t 95% interval, and the values it came from; [] when nothing repeated */
+  repeats: RepeatSummary[]
   results: AggregatedResult[]
 }
 
@@ -28,6 +32,7 @@ export function createJsonReporter(ctx: ReporterContext): Reporter {
         run_id: summary.runId,
         status: summary.status,
         duration_ms: summary.durationMs,
+        repeats: summary.repeats ?? [],
         results,
       }),
   })

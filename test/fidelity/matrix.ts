@@ -72,6 +72,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'ramping power', gpus: [{ ...H100, rampWPerS: 25 }], tickMs: 10, requests: 64, promptWords: () => 24, maxTokens: 24,
     load: '{ concurrency: 8 }', baselineSeconds: 0,
   },
+  // three runs of one configuration while the die warms: each repeat draws more than the one before,
+  // so the repeats' interval has a real width to check against the truth
+  'repeats: 3 runs while power ramps': {
+    name: 'repeats: 3 runs while power ramps', gpus: [{ ...H100, rampWPerS: 20 }], tickMs: 10, requests: 48, promptWords: () => 24, maxTokens: 24,
+    load: '{ concurrency: 8 }', baselineSeconds: 0, repeat: 3,
+  },
   'power-capped (throttled)': {
     name: 'power-capped (throttled)', gpus: [{ ...H100, bDecode: 0.6, capW: 250 }], tickMs: 10, requests: 32, promptWords: () => 24, maxTokens: 24,
     load: '{ concurrency: 8 }', baselineSeconds: 0,

@@ -10,6 +10,7 @@ import path from 'node:path'
 import { REPO } from '../fixtures/project.js'
 import { checkRun, type Row } from './checks.js'
 import { checkDataParallel } from './checks-data-parallel.js'
+import { checkRepeats } from './checks-repeats.js'
 import { SCENARIOS } from './matrix.js'
 import { runScenario } from './scenario.js'
 import { formatSummary, formatTable } from './table.js'
@@ -25,7 +26,7 @@ for (const s of Object.values(SCENARIOS)) {
     process.stderr.write(`llem bench failed (exit ${run.cli.code}):\n${run.cli.stderr.slice(-3000)}\n`)
     process.exit(1)
   }
-  rows.push(...(s.dataParallel ? checkDataParallel(run) : checkRun(run)))
+  rows.push(...(s.dataParallel ? checkDataParallel(run) : s.repeat ? checkRepeats(run) : checkRun(run)))
 }
 const table = formatTable(rows)
 const summary = formatSummary(rows)

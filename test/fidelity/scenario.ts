@@ -47,6 +47,8 @@ export interface Scenario {
   hold?: { request: number; ms: number }
   /** a driver reload (counter back to 0) after the server receives this many requests */
   counterResetAfterRequests?: number
+  /** the bench's `repeat`: this many runs of the one configuration, one after another */
+  repeat?: number
   /** tolerances other than checks.ts's defaults, with the reason in the matrix */
   check?: CheckOptions
 }
@@ -58,6 +60,10 @@ export interface ScenarioRun {
   /** the raw process result and the aggregated result, as written */
   raw: Record<string, any>
   agg: Record<string, any>
+  /** every aggregated result of the run (one per repeat), in the order they finished */
+  all: Record<string, any>[]
+  /** results.json as the json reporter wrote it (its `repeats` summary included) */
+  report: Record<string, any>
 }
 
 const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: Math.max(0, words - 1) }, (_, j) => `w${j % 7}`)].join(' ')
@@ -89,20 +95,21 @@ export async function runScenario(s: Scenario): Promise<ScenarioRun> {
 `,
       'benchmarks/sim.bench.ts': `import { bench } from 'llem'
 bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server.url}' }, model: 'sim', ${s.dataParallel ? `gpus: 1, parallel: { data: ${s.dataParallel} },` : `gpus: ${s.gpus.length},`}
-  dataset: { prompts: ${JSON.stringify(prompts)} }, load: ${s.load} })
+  dataset: { prompts: ${JSON.stringify(prompts)} }, load: ${s.load}${s.repeat ? `, repeat: ${s.repeat}` : ''} })
 `,
     })
     const cli = await runCli(dir, ['bench'], { LD_LIBRARY_PATH: lib, FAKE_NVML_CONFIG: nvml, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }, { timeoutMs: 90_000 })
-    let agg: Record<string, any>
+    let report: Record<string, any>
     try {
       const resultsDir = path.join(dir, 'llem-results')
       const runDir = path.join(resultsDir, readdirSync(resultsDir)[0])
-      const aggFile = readdirSync(path.join(runDir, 'aggregated'))[0]
-      agg = JSON.parse(readFileSync(path.join(runDir, 'aggregated', aggFile), 'utf8'))
+      report = JSON.parse(readFileSync(path.join(runDir, 'results.json'), 'utf8'))
+      if (!report.results.length) throw new Error('results.json holds no result')
     } catch (e) {
       throw new Error(`llem bench wrote no aggregated result (exit ${cli.code}):\n${cli.stderr.slice(-3000)}\n${cli.stdout.slice(-2000)}`, { cause: e })
     }
-    return { scenario: s, cli, server, raw: agg.process_results[0], agg }
+    const all: Record<string, any>[] = report.results
+    return { scenario: s, cli, server, raw: all[0].process_results[0], agg: all[0], all, report }
   } finally {
     await server.close()
     rmSync(work, { recursive: true, force: true })
