@@ -56,6 +56,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     // the second warmup (the other process's) is held 400 ms: that process's window opens later
     hold: { request: 2, ms: 400 },
   },
+  // the Slurm executor: each data-parallel process an array task on its own host, with that host's GPU
+  'Slurm, 2 simulated hosts, data parallel': {
+    name: 'Slurm, 2 simulated hosts, data parallel', tickMs: 10, requests: 64, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,
+    gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2, periodMs: 50 }], dataParallel: 2, hosts: ['node-a', 'node-b'],
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+  },
   // the GPU goes idle as the last token leaves, while the counter's last 100 ms (not yet counted) were
   // busy: the error model must take the edge power from the period before each edge
   'window under 10 counter updates': {

@@ -10,6 +10,7 @@ import { buildFakeNvml, writeFakeNvmlConfig } from '../fixtures/fake-nvml/build.
 import { makeProject, runCli, type CliResult } from '../fixtures/project.js'
 import type { CheckOptions } from './checks.js'
 import { startSimServer, type SimGpu, type SimServer } from './sim-gpu-server.js'
+import { runOnSimulatedHosts } from './simulated-hosts.js'
 
 export type InstantMode = 'exact' | 'h100' | 'avg1s'
 
@@ -43,6 +44,9 @@ export interface Scenario {
   /** llem's parallel.data: this many processes, one GPU each; the server routes request rq<i> to
    *  GPU i mod N, as llem shards request i to process i mod N (a replica per GPU) */
   dataParallel?: number
+  /** the Slurm executor, one data-parallel process per simulated host (host i has GPU i only):
+   *  see simulated-hosts.ts */
+  hosts?: string[]
   /** the n-th request the server receives waits ms before the engine sees it (a cold replica) */
   hold?: { request: number; ms: number }
   /** a driver reload (counter back to 0) after the server receives this many requests */
@@ -77,17 +81,18 @@ export async function runScenario(s: Scenario): Promise<ScenarioRun> {
     powerFile: path.join(work, 'power.trace'), hold: s.hold,
     counterReset: s.counterResetAfterRequests ? { gpu: 0, afterRequests: s.counterResetAfterRequests } : undefined,
     route: n ? (p) => Number(/\brq(\d+)\b/.exec(p)?.[1] ?? 0) % n : undefined,
+    // on simulated hosts each driver picks its own GPU's lines out of the one trace by UUID
+    traceIds: s.hosts ? s.gpus.map((_, i) => `GPU-sim-${i}000`) : undefined,
   })
   try {
-    const devices = s.gpus
-      .map((g, i) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`)
-      .join('\n')
-    const nvml = writeFakeNvmlConfig(`${devices}\n${server.nvmlLines}${s.nvmlExtra?.(server.epochUnixS) ?? ''}\n`)
+    const device = (g: ScenarioGpu, i: number) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`
+    const driver = (gpus: [ScenarioGpu, number][]) => writeFakeNvmlConfig(`${gpus.map(([g, i]) => device(g, i)).join('\n')}\n${server.nvmlLines}${s.nvmlExtra?.(server.epochUnixS) ?? ''}\n`)
+    const nvml = driver(s.gpus.map((g, i) => [g, i]))
     const prompts = Array.from({ length: s.requests }, (_, i) => prompt(i, s.promptWords(i)))
     const baseline = s.baselineSeconds > 0 ? `{ seconds: ${s.baselineSeconds}, ttlSeconds: 0 }` : '{ enabled: false }'
     const dir = makeProject({
       'llem.config.ts': `export default {
-  probes: ['nvml'],
+  probes: ['nvml'],${s.hosts ? "\n  executor: { name: 'slurm', gpusPerTask: 1 }," : ''}
   measurement: { baseline: ${baseline}, warmup: { mode: 'fixed', requests: 1 }, sampleIntervalMs: 20 ${s.measurement ?? ''} },
   generation: { maxTokens: ${s.maxTokens} },
   reporters: ['json'],
@@ -98,7 +103,9 @@ bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server
   dataset: { prompts: ${JSON.stringify(prompts)} }, load: ${s.load}${s.repeat ? `, repeat: ${s.repeat}` : ''} })
 `,
     })
-    const cli = await runCli(dir, ['bench'], { LD_LIBRARY_PATH: lib, FAKE_NVML_CONFIG: nvml, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }, { timeoutMs: 90_000 })
+    const cli = s.hosts
+      ? await runOnSimulatedHosts(dir, s.hosts.map((host, i) => ({ host, env: { LD_LIBRARY_PATH: lib, FAKE_NVML_CONFIG: driver([[s.gpus[i], i]]), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } })))
+      : await runCli(dir, ['bench'], { LD_LIBRARY_PATH: lib, FAKE_NVML_CONFIG: nvml, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }, { timeoutMs: 90_000 })
     let report: Record<string, any>
     try {
       const resultsDir = path.join(dir, 'llem-results')

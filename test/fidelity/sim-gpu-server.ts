@@ -47,6 +47,9 @@ export interface SimServerOptions {
   continuousUsage?: boolean
   /** the fake NVML power_file this server appends to */
   powerFile: string
+  /** how the trace names each GPU (default its index): UUIDs let a driver that knows only some of the
+   *  GPUs (one host's) pick its own lines out of the one trace */
+  traceIds?: string[]
   /** which GPU serves a prompt (replicas behind one URL); default: the GPU with the least work */
   route?: (prompt: string) => number
   /** a driver reload: GPU `gpu`'s energy counter restarts from 0 just after the server receives its
@@ -138,7 +141,7 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     }
     const endMs = startMs + durMs
     e.segments.push({ t0Ms: startMs, t1Ms: endMs, w, batch, prefillTokens })
-    appendFileSync(o.powerFile, `${engines.indexOf(e)} ${((startMs - epochMs) / 1000).toFixed(6)} ${((endMs - epochMs) / 1000).toFixed(6)} ${w.toFixed(6)}\n`)
+    appendFileSync(o.powerFile, `${o.traceIds?.[engines.indexOf(e)] ?? engines.indexOf(e)} ${((startMs - epochMs) / 1000).toFixed(6)} ${((endMs - epochMs) / 1000).toFixed(6)} ${w.toFixed(6)}\n`)
     for (const l of [...e.running]) {
       l.produced++
       l.req.tokenMs.push(endMs)
