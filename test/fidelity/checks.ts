@@ -100,6 +100,24 @@ export function checkRun(run: ScenarioRun, opts: CheckOptions = run.scenario.che
     const key = Object.keys(raw.energy_per_device_j).find((k) => k.includes(`GPU-sim-${i}000`))
     rows.push(checkRow(name, `gpu ${i} energy (window)`, 'J', trueEnergyJ(server.segments[i], g.idleW, a, b), key ? raw.energy_per_device_j[key] : null, { rel: eRel, bound: physicsBoundJ(run, i) }, key ? (raw.energy_per_device_uncertainty_j?.[key] ?? null) : null))
   })
+  // a binding power cap: the time the driver said sw_power_cap (0x4) against the time iterations ran at
+  // the cap; each start and end of a capped stretch is seen at the next sample (20 ms, a late timer 30)
+  s.gpus.forEach((g, i) => {
+    if (g.capW === undefined) return
+    let capped = 0
+    let stretches = 0
+    let prevEnd = -Infinity
+    for (const x of server.segments[i]) {
+      const over = Math.min(b, x.t1Ms) - Math.max(a, x.t0Ms)
+      if (x.w !== g.capW || over <= 0) continue
+      capped += over
+      if (Math.abs(x.t0Ms - prevEnd) > 1e-6) stretches++
+      prevEnd = x.t1Ms
+    }
+    const dev = (raw.thermal_throttle?.devices ?? []).find((d: { uuid: string }) => d.uuid === `GPU-sim-${i}000`)
+    const said = dev ? (dev.reasons.find((r: { reason: string }) => r.reason === 'sw_power_cap')?.duration_sec ?? 0) : null
+    rows.push(checkRow(name, `gpu ${i} time at its power cap (sw_power_cap)`, 's', capped / 1000, said, { abs: stretches * 2 * 0.03 }))
+  })
   // llem states no power uncertainty: the energy's over the window's duration is the one it implies
   rows.push(checkRow(name, 'gpu average power', 'W', trueE / durS, em.gpu_power_w, { rel: eRel, bound: B / durS }, typeof em.gpu_energy_uncertainty_j === 'number' ? em.gpu_energy_uncertainty_j / durS : null))
   rows.push(checkRow(name, 'output tokens', 'tok', trueTokens, raw.inference_metrics.output_tokens, { abs: 0 }))

@@ -87,7 +87,6 @@ export const SCENARIOS: Record<string, Scenario> = {
   'power-capped (throttled)': {
     name: 'power-capped (throttled)', gpus: [{ ...H100, bDecode: 0.6, capW: 250 }], tickMs: 10, requests: 32, promptWords: () => 24, maxTokens: 24,
     load: '{ concurrency: 8 }', baselineSeconds: 0,
-    // sw_power_cap (0x4) the whole run: the cap binds in every busy iteration of this workload
-    nvmlExtra: () => 'throttle 0 0 inf 0x4\n',
+    // the driver reports sw_power_cap (0x4) exactly while an iteration runs at the cap (sim-gpu-server.ts)
   },
 }

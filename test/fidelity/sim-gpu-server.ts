@@ -141,7 +141,11 @@ export async function startSimServer(o: SimServerOptions): Promise<SimServer> {
     }
     const endMs = startMs + durMs
     e.segments.push({ t0Ms: startMs, t1Ms: endMs, w, batch, prefillTokens })
-    appendFileSync(o.powerFile, `${o.traceIds?.[engines.indexOf(e)] ?? engines.indexOf(e)} ${((startMs - epochMs) / 1000).toFixed(6)} ${((endMs - epochMs) / 1000).toFixed(6)} ${w.toFixed(6)}\n`)
+    const id = o.traceIds?.[engines.indexOf(e)] ?? engines.indexOf(e)
+    const span = `${((startMs - epochMs) / 1000).toFixed(6)} ${((endMs - epochMs) / 1000).toFixed(6)}`
+    // a binding cap is what the driver reports as sw_power_cap (clocks-event reason 0x4), for that iteration
+    const capped = g.capW !== undefined && w === g.capW
+    appendFileSync(o.powerFile, `${capped ? `${id} throttle ${span} 0x4\n` : ''}${id} ${span} ${w.toFixed(6)}\n`)
     for (const l of [...e.running]) {
       l.produced++
       l.req.tokenMs.push(endMs)
