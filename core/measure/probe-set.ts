@@ -9,11 +9,14 @@ import { builtinProbes, FALLBACK_PROBES } from '../plugins/builtins.js'
 export interface OpenProbes {
   sessions: ProbeSession[]
   unavailable: Record<string, string>
+  /** for unavailable probes whose reason an administrator can remove: the lines that remove it */
+  fixes: Record<string, string[]>
 }
 
 export async function openProbes(config: ResolvedProbes, log: (line: string) => void): Promise<OpenProbes> {
   const sessions: ProbeSession[] = []
   const unavailable: Record<string, string> = {}
+  const fixes: Record<string, string[]> = {}
   const enabled = Object.entries(config).filter(([, v]) => v !== false) as [string, Record<string, unknown>][]
   const ordered = [...enabled.filter(([n]) => !FALLBACK_PROBES.has(n)), ...enabled.filter(([n]) => FALLBACK_PROBES.has(n))]
   for (const [name, options] of ordered) {
@@ -31,6 +34,7 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
       const availability = await probe.available(options)
       if (!availability.available) {
         unavailable[name] = availability.reason
+        if (availability.fix?.length) fixes[name] = availability.fix
         continue
       }
       sessions.push(await probe.open(options))
@@ -39,7 +43,18 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
       log(`probe ${name} failed to open: ${String(e)}`)
     }
   }
-  return { sessions, unavailable }
+  return { sessions, unavailable, fixes }
+}
+
+/**
+ * When a fallback probe stands in (the CPU estimate), the result says why the measuring probe could
+ * not, and how to fix it where that is known (a root-only RAPL counter): a user otherwise never
+ * learns that a measurement was one group membership away.
+ */
+export function fallbackWarnings(open: OpenProbes): string[] {
+  const standIns = open.sessions.filter((s) => FALLBACK_PROBES.has(s.probe)).map((s) => s.probe)
+  if (standIns.length === 0) return []
+  return Object.entries(open.fixes).map(([name, fix]) => `${standIns.join(', ')} stands in for ${name}, which is unavailable: ${open.unavailable[name]}. To measure instead: ${fix.map((l) => l.trim()).join(' ')}`)
 }
 
 /** How a counter's value at a window edge was taken in step with its update (aligned-edge.ts). */

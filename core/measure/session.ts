@@ -19,7 +19,7 @@ import { buildMetrics } from './build-metrics.js'
 import { carbonIntensity } from './emissions.js'
 import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
-import { energyBetween, openProbes, snapshotEnergy } from './probe-set.js'
+import { energyBetween, fallbackWarnings, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
 import { sampleJitterP99, Timeline } from './timeline.js'
 import { runWarmup } from './warmup.js'
@@ -145,6 +145,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
     if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
     for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)
+    warnings.push(...fallbackWarnings(probes))
     if (measuredBy === 'none') warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
     if (carbon.source.startsWith('unknown country')) warnings.push(carbon.source)
     for (const p of [...othersBefore, ...sessions.flatMap((s) => s.otherProcesses?.() ?? [])].filter((p, i, all) => all.findIndex((q) => q.pid === p.pid && q.device === p.device) === i))

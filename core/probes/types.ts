@@ -10,6 +10,9 @@ export interface ProbeAvailability {
   available: boolean
   /** one line saying why not (or what was found), shown by `llem env` */
   reason: string
+  /** when unavailable for a reason an administrator can remove (a root-only counter): the lines that
+   *  remove it, printed by `llem env` under the reason and in the results' fallback warning */
+  fix?: string[]
 }
 
 export interface EnergyDomainReading {

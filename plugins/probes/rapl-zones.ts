@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EnergyDomainKind } from '../../core/probes/types.js'
+import { isPermissionError, raplPermissionReason } from './rapl-access.js'
 import { DIE_ZONE } from './rapl-dies.js'
 
 export const DEFAULT_POWERCAP_ROOT = '/sys/class/powercap'
@@ -40,12 +41,18 @@ const kindOf = (name: string): EnergyDomainKind => (/^package-\d+$/.test(name) |
 
 /** The counter in µJ, or a one-line reason it cannot be read (EACCES is usual since Linux 5.10). */
 export function readCounter(file: string): number | string {
+  const r = readCounterOrWhy(file)
+  return typeof r === 'number' ? r : r.reason
+}
+
+/** The counter in µJ, or why not; `denied` when the kernel refused the read (root-only counters). */
+function readCounterOrWhy(file: string): number | { reason: string; denied: boolean } {
   try {
     return readUj(file)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException)?.code ?? String(e)
-    const why = code === 'EACCES' || code === 'EPERM' ? 'root only on this kernel: run as root or chmod' : code
-    return `energy_uj is not readable (${why}): ${file}`
+    if (isPermissionError(code)) return { reason: raplPermissionReason(file), denied: true }
+    return { reason: `energy_uj is not readable (${code}): ${file}`, denied: false }
   }
 }
 
@@ -83,7 +90,8 @@ function wrapCeilingW(path: string): number {
   return best > 0 ? best / 1e6 : DEFAULT_WRAP_CEILING_W
 }
 
-type Discovery = { ok: true; zones: RaplZone[] } | { ok: false; reason: string }
+/** `denied`: a counter exists but the kernel refuses to let this user read it (rapl-access.ts) */
+type Discovery = { ok: true; zones: RaplZone[] } | { ok: false; reason: string; denied?: boolean }
 
 /** Finds every zone and checks each counter is readable; one unreadable zone fails the probe. */
 export function discoverRaplZones(root: string = DEFAULT_POWERCAP_ROOT): Discovery {
@@ -98,7 +106,7 @@ export function discoverRaplZones(root: string = DEFAULT_POWERCAP_ROOT): Discove
   for (const top of tops) {
     const topPath = join(root, top)
     const topZone = describeZone(top, topPath, null)
-    if ('reason' in topZone) return { ok: false, reason: topZone.reason }
+    if ('reason' in topZone) return { ok: false, ...topZone }
     zones.push(topZone)
     // subzones nest inside the parent; root-level links to the same directories are deduplicated
     const pattern = subZonePattern(TOP_ZONE.exec(top)![1])
@@ -107,19 +115,19 @@ export function discoverRaplZones(root: string = DEFAULT_POWERCAP_ROOT): Discove
     for (const e of entries) if (pattern.test(e) && !subs.has(e)) subs.set(e, join(root, e))
     for (const sub of [...subs.keys()].sort(numericSort(pattern))) {
       const subZone = describeZone(sub, subs.get(sub)!, topZone)
-      if ('reason' in subZone) return { ok: false, reason: subZone.reason }
+      if ('reason' in subZone) return { ok: false, ...subZone }
       zones.push(subZone)
     }
   }
   return { ok: true, zones }
 }
 
-function describeZone(zone: string, path: string, parent: RaplZone | null): RaplZone | { reason: string } {
+function describeZone(zone: string, path: string, parent: RaplZone | null): RaplZone | { reason: string; denied: boolean } {
   const name = readOptional(join(path, 'name')) || zone
-  const first = readCounter(join(path, 'energy_uj'))
-  if (typeof first === 'string') return { reason: first }
+  const first = readCounterOrWhy(join(path, 'energy_uj'))
+  if (typeof first !== 'number') return first
   const max = attempt(() => readUj(join(path, 'max_energy_range_uj')), 0)
-  if (max <= 0) return { reason: `max_energy_range_uj is missing or invalid, wraparound cannot be corrected: ${path}` }
+  if (max <= 0) return { reason: `max_energy_range_uj is missing or invalid, wraparound cannot be corrected: ${path}`, denied: false }
   const id = parent ? `${parent.id}/${name}` : name
   const kind = kindOf(name)
   const contained_in = parent && kind !== 'dram' && kind !== 'psys' ? parent.id : null

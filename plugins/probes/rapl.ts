@@ -19,6 +19,7 @@ import { LlemError } from '../../core/errors.js'
 import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from '../../core/probes/types.js'
 import { hostCpuIdleWindow } from './host-cpu-idle.js'
 import { DEFAULT_PROC_STAT } from './proc-stat.js'
+import { raplReadAccessFix } from './rapl-access.js'
 import { DieCounting } from './rapl-dies.js'
 import { DEFAULT_POWERCAP_ROOT, discoverRaplZones, readCounter, type RaplZone } from './rapl-zones.js'
 
@@ -90,7 +91,8 @@ export function createRaplProbe(deps: { now?: () => number } = {}): Probe<RaplOp
     async available(options: RaplOptions): Promise<ProbeAvailability> {
       const root = options.root ?? DEFAULT_POWERCAP_ROOT
       const found = discoverRaplZones(root)
-      if (!found.ok) return { available: false, reason: found.reason }
+      // a root-only counter: say how to grant read access instead of leaving the user on the estimate
+      if (!found.ok) return { available: false, reason: found.reason, ...(found.denied ? { fix: raplReadAccessFix() } : {}) }
       return { available: true, reason: `RAPL energy counters: ${found.zones.map((z) => z.id).join(', ')}` }
     },
 

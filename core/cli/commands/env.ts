@@ -33,7 +33,7 @@ export async function envCommand(flags: CommonFlags): Promise<number> {
   const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config }).catch(() => null)
   const configured = probesRecord(normaliseOptions((loaded?.config ?? {}) as Record<string, unknown>).probes) as Record<string, unknown>
   const machine = await collectMachineInfo()
-  const probes: Record<string, { available: boolean; reason: string; devices?: Record<string, unknown>[] }> = {}
+  const probes: Record<string, { available: boolean; reason: string; fix?: string[]; devices?: Record<string, unknown>[] }> = {}
   for (const [name, load] of Object.entries(builtinProbes)) {
     const options = configured[name] && typeof configured[name] === 'object' ? configured[name] : {}
     try {
@@ -60,6 +60,8 @@ export async function envCommand(flags: CommonFlags): Promise<number> {
   out.push(pc.bold('probes'))
   for (const [k, v] of Object.entries(probes)) {
     out.push(`  ${v.available ? pc.green('✓') : pc.red('✗')} ${k}: ${v.reason}`)
+    // how to remove the reason (a root-only counter), ready to copy
+    if (v.fix?.length) out.push(`      ${pc.bold('fix:')}`, ...v.fix.map((line) => `      ${line}`))
     for (const d of v.devices ?? []) out.push(`      ${Object.entries(d).map(([key, val]) => `${key} ${typeof val === 'object' ? JSON.stringify(val) : String(val)}`).join(', ')}`)
   }
   out.push(pc.bold('backends'))
