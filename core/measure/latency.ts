@@ -64,7 +64,7 @@ export function latencyStatistics(
     ttft_mean_ms: r(ttft?.mean), ttft_median_ms: r(ttft?.median), ttft_p90_ms: r(ttft?.p90), ttft_p95_ms: r(ttft?.p95), ttft_p99_ms: r(ttft?.p99), ttft_min_ms: r(ttft?.min), ttft_max_ms: r(ttft?.max), ttft_samples: ttft?.count ?? 0,
     itl_mean_ms: r(itl?.mean), itl_median_ms: r(itl?.median), itl_p90_ms: r(itl?.p90), itl_p95_ms: r(itl?.p95), itl_p99_ms: r(itl?.p99), itl_min_ms: r(itl?.min), itl_max_ms: r(itl?.max), itl_samples: itl?.count ?? 0,
     itl_full_mean_ms: r(full?.mean), itl_full_median_ms: r(full?.median), itl_full_p99_ms: r(full?.p99), itl_full_samples: full?.count ?? 0,
-    tpot_mean_ms: r(tpot?.mean), tpot_median_ms: r(tpot?.median),
+    tpot_mean_ms: r(tpot?.mean), tpot_median_ms: r(tpot?.median), tpot_p99_ms: r(tpot?.p99),
     e2e_mean_ms: r(e2e?.mean), e2e_median_ms: r(e2e?.median), e2e_p90_ms: r(e2e?.p90), e2e_p95_ms: r(e2e?.p95), e2e_p99_ms: r(e2e?.p99), e2e_min_ms: r(e2e?.min), e2e_max_ms: r(e2e?.max),
     client_queue_mean_ms: r(queue?.mean), client_queue_median_ms: r(queue?.median), client_queue_p99_ms: r(queue?.p99), client_queue_max_ms: r(queue?.max),
     ttft_incl_queue_mean_ms: r(ttftQ?.mean), ttft_incl_queue_median_ms: r(ttftQ?.median), ttft_incl_queue_p90_ms: r(ttftQ?.p90), ttft_incl_queue_p99_ms: r(ttftQ?.p99),

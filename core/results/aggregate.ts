@@ -171,6 +171,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     // nothing measured has no rate: null, never 0
     avg_tokens_per_second: rated ? (inputTokens + outputTokens) / time : null,
     output_tokens_per_second: outTps,
+    // successful requests, over the same window as the token rates
+    requests_per_second: rated ? requests / time : null,
     avg_energy_per_token_j: perToken,
     energy_per_request_j: totalEnergy !== null && requests > 0 ? totalEnergy / requests : null,
     total_flops: done.length ? sum(done.map((r) => r.compute_metrics?.flops_total)) : null,

@@ -346,6 +346,8 @@ export const latencyStatisticsSchema = z.object({
   itl_mean_ms: nnum, itl_median_ms: nnum, itl_p90_ms: nnum, itl_p95_ms: nnum, itl_p99_ms: nnum, itl_min_ms: nnum, itl_max_ms: nnum, itl_samples: z.int(),
   itl_full_mean_ms: nnum, itl_full_median_ms: nnum, itl_full_p99_ms: nnum, itl_full_samples: z.int(),
   tpot_mean_ms: nnum, tpot_median_ms: nnum,
+  /** llem: absent in results written before it existed */
+  tpot_p99_ms: nnum.optional(),
   e2e_mean_ms: nnum, e2e_median_ms: nnum, e2e_p90_ms: nnum, e2e_p95_ms: nnum, e2e_p99_ms: nnum, e2e_min_ms: nnum, e2e_max_ms: nnum,
   /** llem, open loop (null in closed loop, absent in older results): the client queue wait for a slot
    *  under load.concurrency, and TTFT / E2E from each request's scheduled time (queue included) */
@@ -389,6 +391,9 @@ export const aggregatedResultSchema = z.object({
   /** null when nothing was measured (no completed process, a data-parallel experiment not whole) */
   avg_tokens_per_second: nnum,
   output_tokens_per_second: nnum,
+  /** llem: successful requests per second of the measured window (null as the rates above); absent in
+   *  results written before it existed */
+  requests_per_second: nnum.optional(),
   /** headline J/token: from the window measurement_methodology.headline_window names */
   avg_energy_per_token_j: nnum,
   energy_per_request_j: nnum,
