@@ -23,8 +23,8 @@ export interface CollectedBench {
   options: ExperimentOptions
   mode: BenchMode
   location: string
-  /** how it was declared, for messages */
-  kind: 'bench' | 'defineBench'
+  /** how it was declared, for messages; 'flags': no bench file, built from the command line (flags-bench.ts) */
+  kind: 'bench' | 'defineBench' | 'flags'
 }
 
 interface CollectorState {

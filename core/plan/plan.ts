@@ -19,7 +19,8 @@ export interface Experiment {
   id: string
   /** readable: "suite > bench [load.concurrency=2] #2" */
   name: string
-  bench: { file: string; name: string; full_name: string; location: string }
+  /** from_flags: no bench file, built from the command line (file '' and location 'command line') */
+  bench: { file: string; name: string; full_name: string; location: string; from_flags?: true }
   task_hash: string
   repeat_index: number
   repeat_count: number
@@ -63,21 +64,26 @@ export function buildPlan(input: PlanInput): Experiment[] {
     const full = fullName(bench)
     const mode = effectiveMode(bench, anyOnly)
     if (pattern && !pattern.test(full)) continue
-    const rel = path.relative(input.rootDir, bench.file)
-    const at = (loc: string) => `${rel}${loc.slice(bench.file.length)}`
+    const fromFlags = bench.kind === 'flags'
+    const rel = fromFlags ? '' : path.relative(input.rootDir, bench.file)
+    const at = (loc: string) => (fromFlags ? loc : `${rel}${loc.slice(bench.file.length)}`)
     const layers: OptionLayer[] = [
       { source: 'default', detail: 'llem default', values: EXPERIMENT_DEFAULTS as unknown as Record<string, unknown> },
       { source: 'config', detail: configDetail, values: configValues },
       ...bench.suites.map((s) => ({ source: 'describe' as const, detail: `describe("${s.name}") at ${at(s.location)}`, values: normaliseOptions(s.options as Record<string, unknown>) })),
-      { source: 'bench', detail: `${bench.kind}("${bench.name}") at ${at(bench.location)}`, values: normaliseOptions(bench.options as Record<string, unknown>) },
+      // a run from flags has no bench of its own: what its layer holds (the dataset, when none is named) is llem's default
+      fromFlags
+        ? { source: 'default' as const, detail: 'llem default for a run without a bench file', values: normaliseOptions(bench.options as Record<string, unknown>) }
+        : { source: 'bench', detail: `${bench.kind}("${bench.name}") at ${at(bench.location)}`, values: normaliseOptions(bench.options as Record<string, unknown>) },
     ]
+    const what = fromFlags ? 'the run from flags' : `${bench.kind}("${bench.name}")`
     const base = mergeLayers([...layers, input.env, input.cli])
     const sweep = (base.values.sweep ?? {}) as Record<string, unknown[]>
     const sweepMode = base.values.sweepMode as 'grid' | 'zip'
     const repeat = base.values.repeat as number
     const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
     const points = expandSweep(sweep, sweepMode)
-    if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}"): ${points.error}`, { file: bench.file })
+    if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what}: ${points.error}`, { file: bench.file })
 
     for (const point of points) {
       const sweepValues: Record<string, unknown> = {}
@@ -91,8 +97,8 @@ export function buildPlan(input: PlanInput): Experiment[] {
       }
       const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
       const merged = mergeLayers([...layers, sweepLayer, input.env, input.cli])
-      const label = `${bench.kind}("${bench.name}")${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
-      if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${bench.kind}("${bench.name}") has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
+      const label = `${what}${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
+      if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what} has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
       // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash
       const config = validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
@@ -109,7 +115,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
         experiments.push({
           id,
           name,
-          bench: { file: rel, name: bench.name, full_name: full, location: at(bench.location) },
+          bench: { file: rel, name: bench.name, full_name: full, location: at(bench.location), ...(fromFlags ? { from_flags: true as const } : {}) },
           task_hash: hash,
           repeat_index: r,
           repeat_count: repeat,

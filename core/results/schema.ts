@@ -278,7 +278,8 @@ const identity = {
   experiment_id: z.string(),
   experiment_name: z.string(),
   task_hash: z.string(),
-  bench: z.object({ file: z.string(), name: z.string(), full_name: z.string(), location: z.string() }),
+  /** from_flags: true for a run without a bench file (`llem bench --backend.name ... --model ...`): file '' */
+  bench: z.object({ file: z.string(), name: z.string(), full_name: z.string(), location: z.string(), from_flags: z.literal(true).optional() }),
   repeat_index: z.int(),
   sweep_point: z.record(z.string(), z.unknown()),
   status: statusSchema,
@@ -430,7 +431,7 @@ export const manifestSchema = z.object({
   environment: z.record(z.string(), z.unknown()),
   /** how the run was scheduled: devices, maxParallel, order, cooldown, bail... */
   run_options: z.record(z.string(), z.unknown()),
-  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()), bench_file: z.string().optional(), bench_location: z.string().optional(), repeat_index: z.int().optional() })),
+  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()), bench_file: z.string().optional(), bench_location: z.string().optional(), bench_from_flags: z.literal(true).optional(), repeat_index: z.int().optional() })),
 })
 
 export type RawProcessResult = z.infer<typeof rawProcessResultSchema>

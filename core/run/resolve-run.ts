@@ -8,8 +8,10 @@ import type { Backend } from '../backends/types.js'
 import type { CollectedBench } from '../api/collector.js'
 import { collectFiles, fullName } from '../collect/collect-files.js'
 import { discoverBenchFiles } from '../collect/discover.js'
+import { commandLineNamesBench, flagsBench } from '../collect/flags-bench.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
-import { executorSchema } from '../config/schema.js'
+import { normaliseOptions } from '../config/normalise.js'
+import { executorSchema, RUN_ONLY_KEYS } from '../config/schema.js'
 import { loadConfig, type LoadedConfig } from '../config/load-config.js'
 import { buildOverrideLayers } from '../config/overrides.js'
 import { closest } from '../config/suggest.js'
@@ -72,6 +74,11 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   runOptions.resultsDir = resolveResultsDir({ flag: req.run.resultsDir, env: req.env, configured: c.resultsDir, rootDir, cwd: req.cwd })
   const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
   const benches = await collectFiles(files, rootDir)
+  // no bench file at all, and the flags name a backend or a model: the flags are the bench (flags-bench.ts)
+  if (files.length === 0 && req.filters.length === 0 && commandLineNamesBench(req.flags)) {
+    const configValues = normaliseOptions(Object.fromEntries(Object.entries(c).filter(([k]) => !RUN_ONLY_KEYS.has(k))))
+    benches.push(flagsBench([{ source: 'config', detail: 'config', values: configValues }, overrides.env, overrides.cli], Object.keys(builtinBackends)))
+  }
   const backends: Record<string, Backend> = {}
   for (const [name, load] of Object.entries(builtinBackends)) backends[name] = await load()
   const experiments = buildPlan({
@@ -113,7 +120,7 @@ function checkProbes(config: Record<string, unknown>, probes: Record<string, Pro
 
 /** Benches (full names with files) for the "no match" message, like Vitest lists what exists. */
 export function listBenchNames(benches: CollectedBench[], rootDir: string): string[] {
-  return benches.map((b) => `${path.relative(rootDir, b.file)} > ${fullName(b)}`)
+  return benches.map((b) => `${b.kind === 'flags' ? b.location : path.relative(rootDir, b.file)} > ${fullName(b)}`)
 }
 
 /**

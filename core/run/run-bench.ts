@@ -92,7 +92,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     argv: redactArgv(opts.argv),
     environment: { machine: await collectMachineInfo(), node: process.version, gpu_slots: slots, slots_note: slotNote },
     run_options: redactSecrets({ ...run.runOptions, resumed: opts.resume !== undefined }),
-    experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, bench_file: x.bench.file, bench_location: x.bench.location, repeat_index: x.repeat_index, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) })),
+    experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, bench_file: x.bench.file, bench_location: x.bench.location, ...(x.bench.from_flags ? { bench_from_flags: true } : {}), repeat_index: x.repeat_index, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) })),
   })
   await dispatcher.emit('onPlan', infos)
 

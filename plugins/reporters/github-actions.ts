@@ -68,7 +68,8 @@ export function annotateRegression(r: Regression): string {
 export function parseLocation(location: string, fallbackFile: string): AnnotationProps {
   // bench locations are file:line, sometimes file:line:col
   const m = /^(.*?):(\d+)(?::(\d+))?$/.exec(location)
-  return m ? { file: m[1], line: Number(m[2]), ...(m[3] ? { col: Number(m[3]) } : {}) } : { file: fallbackFile }
+  // a run without a bench file (location 'command line', file ''): there is no file to annotate
+  return m ? { file: m[1], line: Number(m[2]), ...(m[3] ? { col: Number(m[3]) } : {}) } : fallbackFile ? { file: fallbackFile } : {}
 }
 
 /** The annotations one result deserves: its failure, then each of its measurement warnings. */

@@ -56,7 +56,8 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     for (const f of run.files.filter((file) => !run.benches.some((b) => b.file === file)))
       process.stderr.write(`${path.relative(root, f)}: declares no bench (bench(), describe() with benches, or a defineBench default export)\n`)
     if (names.length) process.stderr.write(`benches:\n${names.map((n) => `  ${n}`).join('\n')}\n`)
-    else if (all.files.length === 0) process.stderr.write('no bench files were found at all\n')
+    else if (all.files.length === 0)
+      process.stderr.write('no bench files were found at all: `llem init` writes a first one, or run one experiment from flags alone:\n  llem bench --backend.name openai --backend.baseURL http://localhost:8000/v1 --model <served model name>\n')
     return 1
   }
   // bad model paths and dataset files are bad input: fail before anything runs

@@ -59,6 +59,10 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
       lines.push(`  ${x.name}${skip}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
     }
   }
+  // a run without a bench file: its experiments come from the flags (flags-bench.ts)
+  const fromFlags = run.experiments.filter((x) => x.bench.from_flags)
+  if (fromFlags.length) lines.push(`${pc.bold('command line')} ${pc.dim('(no bench file: the bench is the flags)')}`)
+  for (const x of fromFlags) lines.push(`  ${x.name}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
   const run_ = run.experiments.filter((x) => x.mode === 'run').length
   lines.push(`${run.files.length} files, ${new Set(run.experiments.map((x) => x.bench.location)).size} benches, ${run.experiments.length} experiments (${run_} to run)`)
   process.stdout.write(lines.join('\n') + '\n')

@@ -49,7 +49,7 @@ function infoFromManifest(x: Manifest['experiments'][number]): ExperimentInfo {
   const parts = x.bench.split(' > ')
   const repeat = /#(\d+)$/.exec(x.name)
   // manifests before bench_file/bench_location were recorded leave them empty
-  return { id: x.id, name: x.name, bench: { file: x.bench_file ?? '', name: parts[parts.length - 1], full_name: x.bench, location: x.bench_location ?? '' }, task_hash: x.task_hash, repeat_index: x.repeat_index ?? (repeat ? Number(repeat[1]) : 1), mode: x.mode, effective_config: x.effective_config }
+  return { id: x.id, name: x.name, bench: { file: x.bench_file ?? '', name: parts[parts.length - 1], full_name: x.bench, location: x.bench_location ?? '', ...(x.bench_from_flags ? { from_flags: true as const } : {}) }, task_hash: x.task_hash, repeat_index: x.repeat_index ?? (repeat ? Number(repeat[1]) : 1), mode: x.mode, effective_config: x.effective_config }
 }
 
 export function runStatus(results: AggregatedResult[]): RunSummary['status'] {
