@@ -46,7 +46,7 @@ describe('console reporter, not a TTY', () => {
     // one line per phase, not one per progress event
     expect(lines.filter((l) => l.includes('tiny > decode [load.concurrency=2]: measure'))).toHaveLength(1)
     expect(lines.filter((l) => l.includes('model load'))).toHaveLength(2)
-    expect(text).toMatch(/^✓ tiny > decode \[load\.concurrency=2\] {2}51\.2 tok\/s {2}5\.00 mJ\/token \(estimate \(low\)\)/m)
+    expect(text).toMatch(/^✓ tiny > decode \[load\.concurrency=2\] {2}51\.2 tok\/s {2}5\.00 mJ\/token {2}estimate \(low\)/m)
     expect(text).toMatch(/^✗ tiny > prefill {2}MODEL_NOT_FOUND: models\/missing\.gguf does not exist/m)
 
     const header = lines.find((l) => l.startsWith('bench'))!

@@ -9,6 +9,10 @@ import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, Run
 import type { AggregatedResult } from '../../core/results/schema.js'
 import { maxOf } from '../../core/stats/extent.js'
 import { sanitiseLine } from '../../core/text/sanitise-terminal.js'
+import { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from './lib/figures.js'
+import { requestCounts, servingSummary } from './lib/serving-summary.js'
+
+export { formatSig }
 
 /** at most ~10 redraws a second: progress events can come once per token */
 const REDRAW_MS = 100
@@ -59,6 +63,9 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
   let lastDraw = 0
   let pending: NodeJS.Timeout | undefined
   let ticker: NodeJS.Timeout | undefined
+  // the unit of J/token on the end lines: set by the first experiment that has one and kept for the
+  // run, so consecutive lines never say J in one and mJ in the next
+  let lineUnit: EnergyUnit | undefined
 
   function clearLive(): string {
     if (drawn === 0) return ''
@@ -147,7 +154,8 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       syncTicker()
       const began = startedAt.get(info.id)
       startedAt.delete(info.id)
-      print(endLine(info.name, result, began === undefined ? null : Date.now() - began))
+      if (!lineUnit && result.status === 'completed' && result.avg_energy_per_token_j !== null) lineUnit = energyUnitFor([result.avg_energy_per_token_j])
+      print(endLine(info.name, result, began === undefined ? null : Date.now() - began, lineUnit))
     },
     onRunEnd(summary) {
       stopLive()
@@ -168,7 +176,7 @@ function progressLine(r: Running, now: number, width: number): string {
   return `${pc.yellow('›')} ${name}${pc.dim(tail)}`
 }
 
-function endLine(rawName: string, r: AggregatedResult, elapsedMs: number | null): string {
+function endLine(rawName: string, r: AggregatedResult, elapsedMs: number | null, unit: EnergyUnit | undefined): string {
   // names and errors may carry a server's text or a crafted file's: never raw to the terminal
   const name = sanitiseLine(rawName)
   const took = elapsedMs === null ? '' : pc.dim(`  ${formatDuration(elapsedMs)}`)
@@ -177,7 +185,8 @@ function endLine(rawName: string, r: AggregatedResult, elapsedMs: number | null)
     return `${pc.red('✗')} ${name}  ${pc.red(r.status === 'interrupted' ? `interrupted (${why})` : why)}${took}`
   }
   const how = methodLabel(r)
-  const energy = r.avg_energy_per_token_j === null ? `energy: ${how}` : `${formatEnergy(r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j ?? null)} (${how})`
+  // the method beside the figure, not in parentheses around a label that has its own
+  const energy = r.avg_energy_per_token_j === null || !unit ? `energy: ${how}` : `${joulesIn(unit, r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j)} ${unit.name}/token  ${how}`
   // a client that could not keep up stamped its tokens late: said on the line itself, not only with --verbose
   const loopP99 = r.latency_stats?.client_loop_delay_p99_ms
   const saturated = r.measurement_warnings.some((w) => w.startsWith('client saturated')) && typeof loopP99 === 'number'
@@ -188,7 +197,14 @@ function endLine(rawName: string, r: AggregatedResult, elapsedMs: number | null)
 function runEndText(summary: RunSummary, verbose: boolean): string {
   const results = summary.results
   const lines: string[] = ['']
-  if (results.length > 0) lines.push(...resultsTable(results), '')
+  // one energy unit for the table and every serving summary under it
+  const unit = energyUnitFor(results.map((r) => r.avg_energy_per_token_j))
+  if (results.length > 0) lines.push(...resultsTable(results, unit), '')
+  // the serving summary: of the one experiment, or of each with --verbose
+  if (results.length === 1 || verbose) for (const r of results) {
+    const block = servingSummary(r, unit)
+    if (block) lines.push(pc.bold(block[0]), ...block.slice(1), '')
+  }
   if (summary.repeats?.length) lines.push(...repeatsTable(summary.repeats), '')
   const passed = results.filter((r) => r.status === 'completed').length
   // an experiment stopped by Ctrl-C did not fail: counted apart, so the summary says what happened
@@ -218,6 +234,8 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
 
 /** Repeats of one configuration: mean and Student t 95% CI of each headline number. */
 function repeatsTable(repeats: RunSummary['repeats']): string[] {
+  // one unit for the column, from every figure in it (the interval ends included)
+  const unit = energyUnitFor(repeats.flatMap((r) => { const m = r.metrics.energy_per_token_j; return m ? [m.mean, m.ci_lower, m.ci_upper] : [] }))
   const ci = (m: RunSummary['repeats'][number]['metrics'][string & keyof RunSummary['repeats'][number]['metrics']], f: (n: number) => string) =>
     m ? `${f(m.mean)} [${f(m.ci_lower)}, ${f(m.ci_upper)}]` : '—'
   const rows = repeats.map((r) => [
@@ -226,9 +244,9 @@ function repeatsTable(repeats: RunSummary['repeats']): string[] {
     ci(r.metrics.output_tokens_per_second, formatSig),
     ci(r.metrics.ttft_median_ms, formatSig),
     ci(r.metrics.itl_median_ms, formatSig),
-    ci(r.metrics.energy_per_token_j, (n) => formatSig(n * 1000)),
+    ci(r.metrics.energy_per_token_j, (n) => joulesIn(unit, n)),
   ])
-  const header = ['repeats of', 'n', 'output tok/s', 'TTFT p50 (ms)', 'ITL p50 (ms)', 'mJ/token']
+  const header = ['repeats of', 'n', 'output tok/s', 'TTFT p50 (ms)', 'ITL p50 (ms)', `${unit.name}/token`]
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
   return [pc.bold('Repeats: mean [95% CI, Student t]'), line(header), ...rows.map(line)]
@@ -241,10 +259,7 @@ interface Column {
   color?: (text: string, r: AggregatedResult) => string
 }
 
-function resultsTable(results: AggregatedResult[]): string[] {
-  // one unit for the whole column, stated in the header: mJ when every value is below 10 mJ
-  const perToken = results.map((r) => r.avg_energy_per_token_j).filter((v): v is number => v !== null)
-  const milli = perToken.length > 0 && perToken.every((v) => Math.abs(v) < 0.01)
+function resultsTable(results: AggregatedResult[], unit: EnergyUnit): string[] {
   const columns: Column[] = [
     { header: 'bench', right: false, cell: (r) => r.bench.full_name },
     { header: 'experiment', right: false, cell: experimentPart },
@@ -253,7 +268,8 @@ function resultsTable(results: AggregatedResult[]): string[] {
     { header: 'TTFT p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.ttft_median_ms ?? null) },
     { header: 'ITL p50 (ms)', right: true, cell: (r) => formatSig(r.latency_stats?.itl_median_ms ?? null) },
     // ± the 95% uncertainty where the error model gave one
-    { header: milli ? 'mJ/token' : 'J/token', right: true, cell: (r) => withUncertainty(r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j ?? null, milli ? 1000 : 1) },
+    // one unit for the whole column, stated in the header (energyUnitFor)
+    { header: `${unit.name}/token`, right: true, cell: (r) => joulesIn(unit, r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j) },
     { header: 'energy method', right: false, cell: methodLabel, color: (t, r) => (r.energy_method === 'estimate' || r.energy_method === 'none' ? pc.dim(t) : t) },
     { header: 'failed', right: true, cell: failedCell, color: (t, r) => ((requestCounts(r)?.failed ?? 0) > 0 ? pc.red(t) : t) },
     { header: 'status', right: false, cell: (r) => r.status, color: (t, r) => (r.status === 'completed' ? pc.green(t) : pc.red(t)) },
@@ -268,16 +284,6 @@ function resultsTable(results: AggregatedResult[]): string[] {
   const rule = pc.dim(widths.map((w) => '─'.repeat(w)).join('  '))
   const body = rows.map((row, ri) => row.map((text, i) => (columns[i].color ?? ((t) => t))(pad(text, i), results[ri])).join('  '))
   return [header, rule, ...body]
-}
-
-const NONE = '—'
-
-/** failed and measured requests: the aggregated counts, else (results written before them) the processes' own */
-function requestCounts(r: AggregatedResult): { failed: number; total: number } | null {
-  if (r.num_requests !== undefined && r.num_failed_requests !== undefined) return r.num_requests > 0 ? { failed: r.num_failed_requests, total: r.num_requests } : null
-  const measured = r.process_results.map((p) => p.inference_metrics).filter((m) => m !== null)
-  if (measured.length === 0) return null
-  return { failed: measured.reduce((a, m) => a + m.num_failed_requests, 0), total: measured.reduce((a, m) => a + m.num_requests, 0) }
 }
 
 /** "8/10": failed of the measured requests; a dash when none were measured */
@@ -299,27 +305,6 @@ function methodLabel(r: AggregatedResult): string {
   const parts = Object.entries(r.process_results[0]?.energy_metrics?.component_methods ?? {})
   if (parts.length > 1) return parts.map(([kind, c]) => `${kind} ${c.method.replace('_', ' ')}`).join(' + ')
   return `${r.energy_method.replace('_', ' ')} (${r.energy_confidence})`
-}
-
-/** 3 significant digits, never exponent notation for the magnitudes we show; null is an em dash */
-export function formatSig(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return NONE
-  if (n === 0) return '0'
-  if (Math.abs(n) >= 1000) return String(Math.round(n))
-  const s = n.toPrecision(3)
-  return s.includes('e') ? n.toExponential(2) : s
-}
-
-function formatEnergy(jPerToken: number, uncertainty: number | null): string {
-  const milli = Math.abs(jPerToken) < 0.01
-  return `${withUncertainty(jPerToken, uncertainty, milli ? 1000 : 1)} ${milli ? 'mJ' : 'J'}/token`
-}
-
-/** "1.23 ± 0.04" in the given unit (scale x joules); the figure alone without an uncertainty */
-function withUncertainty(value: number | null, uncertainty: number | null, scale: number): string {
-  if (value === null) return NONE
-  const figure = formatSig(value * scale)
-  return uncertainty === null || !Number.isFinite(uncertainty) ? figure : `${figure} ± ${formatSig(uncertainty * scale)}`
 }
 
 export function formatDuration(ms: number): string {
