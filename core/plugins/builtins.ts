@@ -18,8 +18,11 @@ export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
 
 export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
   nvml: async () => (await import('../../plugins/probes/nvml/index.js')).nvmlProbe,
+  amdsmi: async () => (await import('../../plugins/probes/amdsmi/index.js')).amdsmiProbe,
   rapl: async () => (await import('../../plugins/probes/rapl.js')).raplProbe,
   'cpu-estimate': async () => (await import('../../plugins/probes/cpu-estimate.js')).cpuEstimateProbe,
+  redfish: async () => (await import('../../plugins/probes/bmc/redfish.js')).redfishProbe,
+  ipmi: async () => (await import('../../plugins/probes/bmc/ipmi.js')).ipmiProbe,
 }
 
 /** Probes that only stand in when no measuring probe covers the same kind of energy. */

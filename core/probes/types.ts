@@ -4,7 +4,11 @@
  */
 export type EnergyMethod = 'counter' | 'integrated_power' | 'estimate'
 export type Confidence = 'high' | 'medium' | 'low'
-export type EnergyDomainKind = 'cpu' | 'dram' | 'gpu' | 'psys' | 'other'
+/** 'module': a whole module's energy, its CPU, GPU and memory together (a Jetson's total input rail, a
+ *  Grace Hopper superchip's module power): where one is measured it is the total, and CPU or memory
+ *  energy from another probe is reported but never added to it. 'node': the whole machine at its power
+ *  supplies (a BMC's reading): reported beside the components' sum, never added to it (it contains them) */
+export type EnergyDomainKind = 'cpu' | 'dram' | 'gpu' | 'psys' | 'node' | 'module' | 'other'
 
 export interface ProbeAvailability {
   available: boolean
@@ -22,7 +26,9 @@ export interface EnergyDomainReading {
   /** joules accumulated since the session was opened, counter wraparound already handled */
   energy_j: number
   /** set when this domain's energy is already inside another domain (RAPL core/uncore inside the
-   *  package): reported per device, never added again to the totals */
+   *  package): reported per device, never added again to the totals. A domain inside a 'module'
+   *  domain (a Jetson's GPU rail inside its total input) still makes its kind's component
+   *  (gpu_energy_j), but not the total, which the module already holds */
   contained_in?: string
   /** how this domain's energy is obtained when it differs from the session's (a pre-Volta GPU
    *  integrates instant power while newer ones read the counter) */
@@ -89,6 +95,10 @@ export interface ProbeSession {
   idleWindow?(): ProbeIdleWindow
   /** other processes using the measured devices right now (they would be billed to the experiment) */
   otherProcesses?(): { device: string; pid: number; used_memory_mb: number | null }[] | null
+  /** for a probe read in the background (a BMC over the network): why its readings do not cover
+   *  [t0, t1] (performance clock, ms), e.g. the BMC stopped answering for longer than it may be
+   *  bridged, or null when they do; energy over a span it cannot cover is not reported */
+  coverage?(t0: number, t1: number): string | null
   close(): void | Promise<void>
 }
 
