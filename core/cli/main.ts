@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   const common = (cmd: ReturnType<typeof cli.command>) =>
     cmd
       .option('-c, --config <path>', 'config file (default: search for llem.config.ts, .llemrc*, package.json "llem")')
-      .option('--verbose', 'stack traces and every measurement warning')
+      .option('--verbose', 'stack traces, every measurement warning and a serving summary of every experiment')
   common(cli.command('[...filters]', 'run benches (default command); filters match bench file paths'))
     .alias('bench')
     .option('--reporter <name>', 'reporter: console, json, csv, lm-eval, mlenergy, zeus-csv, codecarbon, parquet, markdown, github-actions, html, or a path (repeatable)')
