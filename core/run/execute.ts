@@ -1,6 +1,7 @@
 /**
  * Step 5, scheduling: experiments in their planned order onto free GPU slots (first fit), each process
- * in its own worker pinned by CUDA_VISIBLE_DEVICES (UUIDs) with CUDA_DEVICE_ORDER=PCI_BUS_ID; data-
+ * in its own worker pinned by CUDA_VISIBLE_DEVICES (UUIDs) with CUDA_DEVICE_ORDER=PCI_BUS_ID, or for AMD
+ * GPUs ROCR_VISIBLE_DEVICES and HIP_VISIBLE_DEVICES (slots.ts, pinningEnv); data-
  * parallel experiments take one slot group per process and are aggregated as one. Experiments on
  * disjoint GPUs overlap in time: CPU and RAM energy cannot be split between them, and each result says so.
  */
@@ -9,7 +10,7 @@ import { emptyResult, type SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { SlotPool } from './pool.js'
 import type { ProgressMessage } from './worker.js'
-import { SlotTable, type GpuSlot, type ProcessPlace } from './slots.js'
+import { pinningEnv, SlotTable, type GpuSlot, type ProcessPlace } from './slots.js'
 
 export interface ExecuteOptions {
   slots: GpuSlot[]
@@ -45,7 +46,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
     let pool = pools.get(key)
     if (!pool) {
       // an experiment given no GPU sees none: it must not measure (or use) GPUs other experiments hold
-      pool = new SlotPool({ id: key, env: gpus.length ? { CUDA_VISIBLE_DEVICES: gpus.map((g) => g.uuid).join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } : o.slots.length ? { CUDA_VISIBLE_DEVICES: '' } : {} })
+      pool = new SlotPool({ id: key, env: pinningEnv(gpus, o.slots) })
       pools.set(key, pool)
     }
     return pool

@@ -1,45 +1,95 @@
 /**
- * GPU slots: which GPUs llem may use (NVML's inventory, narrowed by llem's own CUDA_VISIBLE_DEVICES
- * and the `devices` option / --gpus), and first-fit placement of experiments on free ones. A machine
- * without GPUs has one CPU slot: CPU experiments then run one at a time unless maxParallel says more.
+ * GPU slots: which GPUs llem may use (NVML's and AMD SMI's inventories, narrowed by llem's own
+ * CUDA_VISIBLE_DEVICES for NVIDIA and ROCR_VISIBLE_DEVICES / HIP_VISIBLE_DEVICES for AMD, and by the
+ * `devices` option / --gpus), and first-fit placement of experiments on free ones. A machine without
+ * GPUs has one CPU slot: CPU experiments then run one at a time unless maxParallel says more.
  */
 import { InputError } from '../errors.js'
 import { builtinProbes } from '../plugins/builtins.js'
 
 export interface GpuSlot {
   uuid: string
-  /** NVML's index */
+  /** the vendor library's index (NVML's, AMD SMI's) */
   index: number
   name: string
+  /** absent in runs recorded before AMD GPUs were scheduled: NVIDIA */
+  vendor?: 'nvidia' | 'amd'
+  /** AMD: what ROCR_VISIBLE_DEVICES names this GPU by (ROCr's "GPU-<serial>" UUID, else its index) */
+  rocr_id?: string
 }
 
 function matches(entry: string | number, g: GpuSlot, position: number): boolean {
   if (typeof entry === 'number' || /^\d+$/.test(entry)) return Number(entry) === position
+  if (g.vendor === 'amd') {
+    const e = entry.toLowerCase()
+    return g.uuid.toLowerCase().startsWith(e) || g.rocr_id?.toLowerCase() === e
+  }
   const uuid = entry.startsWith('GPU-') ? entry : `GPU-${entry}`
   return g.uuid === uuid || g.uuid.startsWith(uuid)
 }
 
-/** The GPUs this run may use, or [] on a machine where NVML is unavailable or sees none. */
-export async function discoverGpuSlots(devices: 'all' | (number | string)[], env: NodeJS.ProcessEnv, nvmlOptions: Record<string, unknown> = {}): Promise<{ slots: GpuSlot[]; note: string }> {
-  const probe = await builtinProbes.nvml()
-  const availability = await probe.available(nvmlOptions)
-  if (!availability.available || !probe.inventory) {
-    if (devices !== 'all') throw new InputError('CONFIG_INVALID', `--gpus / devices names GPUs, but ${availability.reason}`)
-    return { slots: [], note: `no GPU slots: ${availability.reason}` }
+/** The environment that pins a worker to `gpus` (and only them), given every slot this run has. */
+export function pinningEnv(gpus: GpuSlot[], all: GpuSlot[]): Record<string, string> {
+  const nvidia = gpus.filter((g) => g.vendor !== 'amd')
+  const amd = gpus.filter((g) => g.vendor === 'amd')
+  const env: Record<string, string> = {}
+  // an experiment given no GPU of a vendor sees none of them: it must not measure (or use) GPUs others hold
+  if (nvidia.length) Object.assign(env, { CUDA_VISIBLE_DEVICES: nvidia.map((g) => g.uuid).join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' })
+  else if (all.some((g) => g.vendor !== 'amd')) env.CUDA_VISIBLE_DEVICES = ''
+  // ROCr narrows first; HIP then numbers what is left from 0, so an inherited HIP_VISIBLE_DEVICES is replaced
+  if (amd.length) Object.assign(env, { ROCR_VISIBLE_DEVICES: amd.map((g) => g.rocr_id ?? String(g.index)).join(','), HIP_VISIBLE_DEVICES: amd.map((_, i) => i).join(',') })
+  else if (all.some((g) => g.vendor === 'amd')) Object.assign(env, { ROCR_VISIBLE_DEVICES: '', HIP_VISIBLE_DEVICES: '' })
+  return env
+}
+
+async function vendorSlots(probeName: 'nvml' | 'amdsmi', options: Record<string, unknown>): Promise<{ slots: GpuSlot[]; reason: string | null }> {
+  const probe = await builtinProbes[probeName]()
+  const availability = await probe.available(options)
+  if (!availability.available || !probe.inventory) return { slots: [], reason: availability.reason }
+  const inventory = await probe.inventory(options)
+  if (probeName === 'nvml') return { slots: inventory.map((g) => ({ uuid: String(g.uuid), index: Number(g.index), name: String(g.name), vendor: 'nvidia' })), reason: null }
+  return { slots: inventory.map((g) => ({ uuid: String(g.uuid), index: Number(g.index), name: String(g.name), vendor: 'amd', rocr_id: g.rocr_uuid ? String(g.rocr_uuid) : String(g.index) })), reason: null }
+}
+
+/** narrows AMD slots as ROCr and HIP would: ROCR_VISIBLE_DEVICES (indices or UUIDs), then HIP_VISIBLE_DEVICES (indices) */
+function narrowAmd(slots: GpuSlot[], env: NodeJS.ProcessEnv): GpuSlot[] {
+  const step = (list: GpuSlot[], value: string | undefined, byId: boolean) => {
+    if (value === undefined) return list
+    const out: GpuSlot[] = []
+    for (const e of value.split(',').map((x) => x.trim())) {
+      if (e === '') break
+      const found = /^\d+$/.test(e) ? list[Number(e)] : byId ? list.find((g) => g.rocr_id?.toLowerCase() === e.toLowerCase() || g.uuid.toLowerCase() === e.toLowerCase()) : undefined
+      if (!found) break
+      out.push(found)
+    }
+    return out
   }
-  let slots: GpuSlot[] = (await probe.inventory(nvmlOptions)).map((g) => ({ uuid: String(g.uuid), index: Number(g.index), name: String(g.name) }))
+  return step(step(slots, env.ROCR_VISIBLE_DEVICES, true), env.HIP_VISIBLE_DEVICES, false)
+}
+
+/** The GPUs this run may use, or [] on a machine where neither NVML nor AMD SMI sees a GPU. */
+export async function discoverGpuSlots(devices: 'all' | (number | string)[], env: NodeJS.ProcessEnv, nvmlOptions: Record<string, unknown> = {}, amdsmiOptions: Record<string, unknown> = {}): Promise<{ slots: GpuSlot[]; note: string }> {
+  const nv = await vendorSlots('nvml', nvmlOptions)
+  const amd = await vendorSlots('amdsmi', amdsmiOptions)
+  if (nv.slots.length === 0 && amd.slots.length === 0) {
+    const reason = `${nv.reason ?? 'NVML sees no GPU'}; ${amd.reason ?? 'AMD SMI sees no GPU'}`
+    if (devices !== 'all') throw new InputError('CONFIG_INVALID', `--gpus / devices names GPUs, but ${reason}`)
+    return { slots: [], note: `no GPU slots: ${reason}` }
+  }
+  let nvidia = nv.slots
   const visible = env.CUDA_VISIBLE_DEVICES
   if (visible !== undefined) {
     const entries = visible.split(',').map((e) => e.trim()).filter(Boolean)
-    slots = entries.flatMap((e) => slots.filter((g) => matches(e, g, g.index)).slice(0, 1))
+    nvidia = entries.flatMap((e) => nvidia.filter((g) => matches(e, g, g.index)).slice(0, 1))
   }
+  let slots = [...nvidia, ...narrowAmd(amd.slots, env)]
   if (devices !== 'all') {
     const all = slots
     slots = slots.filter((g, position) => devices.some((e) => matches(e, g, position)))
     const unmatched = devices.filter((e) => !all.some((g, position) => matches(e, g, position)))
     if (unmatched.length) throw new InputError('CONFIG_INVALID', `--gpus / devices: ${unmatched.join(', ')} matches no GPU llem may use (${all.map((g, i) => `${i}: ${g.uuid}`).join(', ') || 'none'})`)
   }
-  return { slots, note: `${slots.length} GPU slot${slots.length === 1 ? '' : 's'}: ${slots.map((g) => `${g.index} ${g.uuid}`).join(', ')}` }
+  return { slots, note: `${slots.length} GPU slot${slots.length === 1 ? '' : 's'}: ${slots.map((g) => `${g.vendor === 'amd' ? 'amd ' : ''}${g.index} ${g.uuid}`).join(', ')}` }
 }
 
 /** Where one process of an experiment runs: a pool key (its GPU set, or a CPU lane) and its GPUs. */
