@@ -94,7 +94,7 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
     carbon: { country: null, intensity: null },
   },
   // what is unavailable is reported, never faked
-  probes: { nvml: {}, rapl: {}, 'cpu-estimate': {} },
+  probes: { nvml: {}, amdsmi: {}, rapl: {}, 'cpu-estimate': {} },
   sweep: {},
   sweepMode: 'grid',
   repeat: 1,

@@ -77,8 +77,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const dispatcher = createDispatcher(reporters)
   // each loaded reporter receives its own context (options, outputFile); `base` only reaches others
   await dispatcher.emit('onInit', { ...base, options: {}, outputFile: null })
-  const nvmlOptions = probesRecord(run.loaded.config.probes).nvml
-  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env, nvmlOptions ? nvmlOptions : {})
+  const { nvml: nvmlOptions, amdsmi: amdsmiOptions } = probesRecord(run.loaded.config.probes)
+  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env, nvmlOptions ? nvmlOptions : {}, amdsmiOptions ? amdsmiOptions : {})
   if (run.runOptions.cooldown.temperatureMarginC !== null) await recordIdleTemperatures(slots.map((g) => g.uuid))
   const toRun = orderExperiments(run.experiments.filter((x) => x.mode === 'run' && !opts.resume?.done.has(x.id)), run.runOptions.order, run.runOptions.orderSeed)
   const infos = run.experiments.map(experimentInfo)
