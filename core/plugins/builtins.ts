@@ -19,7 +19,6 @@ export const builtinBackends: Record<string, Lazy<Backend<any>>> = {
 export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
   nvml: async () => (await import('../../plugins/probes/nvml/index.js')).nvmlProbe,
   amdsmi: async () => (await import('../../plugins/probes/amdsmi/index.js')).amdsmiProbe,
-  amdsmi: async () => (await import('../../plugins/probes/amdsmi/index.js')).amdsmiProbe,
   rapl: async () => (await import('../../plugins/probes/rapl.js')).raplProbe,
   'cpu-estimate': async () => (await import('../../plugins/probes/cpu-estimate.js')).cpuEstimateProbe,
   redfish: async () => (await import('../../plugins/probes/bmc/redfish.js')).redfishProbe,
