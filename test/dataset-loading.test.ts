@@ -67,7 +67,7 @@ describe('dataset options schema', () => {
 
   it('converts to JSON Schema', () => {
     const schema = z.toJSONSchema(datasetOptionsSchema, { io: 'input' }) as { properties: Record<string, unknown>; additionalProperties: unknown }
-    expect(Object.keys(schema.properties).sort()).toEqual(['field', 'file', 'format', 'n', 'prompts', 'repeat', 'seed', 'shuffle', 'synthetic'])
+    expect(Object.keys(schema.properties).sort()).toEqual(['columns', 'field', 'file', 'format', 'n', 'outputTokens', 'prompts', 'repeat', 'seed', 'shuffle', 'split', 'synthetic'])
     expect(schema.additionalProperties).toBe(false)
   })
 
@@ -126,7 +126,7 @@ describe('loadDataset sources', () => {
     expect(error.message).toContain('"question"')
     expect(error.where).toBe('line 2')
     const missing = await loadError({ file: 'prompts.jsonl', field: 'question' }, { baseDir })
-    expect(missing.message).toContain('prompts.jsonl:1: has no "question" field')
+    expect(missing.message).toContain('prompts.jsonl:1: no column "question" (dataset.columns.prompt); this row has "prompt", "id"')
   })
 
   it('sharegpt: first human/user turn, entries without one skipped', async () => {

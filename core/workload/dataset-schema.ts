@@ -8,14 +8,28 @@
  * publish it for editor completion.
  */
 import { z } from 'zod'
+import { lengthSpecSchema } from './lengths.js'
 
-export const datasetFormats = ['text', 'jsonl', 'sharegpt'] as const
+export const datasetFormats = ['text', 'jsonl', 'json', 'csv', 'parquet', 'sharegpt'] as const
+/** formats whose rows are records with named columns, read through `columns` */
+export const columnFormats = new Set<DatasetFormat>(['jsonl', 'json', 'csv', 'parquet'])
 export type DatasetFormat = (typeof datasetFormats)[number]
 
 export const syntheticDatasetSchema = z
   .object({
-    inputTokens: z.number().int().positive().describe('target prompt length in tokens, as counted by the model tokenizer'),
+    inputTokens: lengthSpecSchema.describe("prompt length in tokens as the model's tokenizer counts them: a number, or a distribution { dist: 'uniform' | 'normal' | 'lognormal' | 'fixed', ... } drawn per prompt (seeded)"),
     n: z.number().int().positive().optional().describe('how many distinct prompts to generate (default: the top-level n, else 1)'),
+  })
+  .strict()
+
+/** Which column of a record-shaped file holds what. One of prompt, messages or inputTokens gives the input. */
+export const datasetColumnsSchema = z
+  .object({
+    prompt: z.string().min(1).optional().describe('the prompt text'),
+    messages: z.string().min(1).optional().describe('a conversation: a list of { role, content } or { from, value }; its first user turn is the prompt and the reply after it the reference response'),
+    response: z.string().min(1).optional().describe("a reference response, whose token count is the output length for outputTokens: 'dataset'"),
+    inputTokens: z.string().min(1).optional().describe('an input length in tokens: a prompt of exactly that length is generated (trace replay)'),
+    outputTokens: z.string().min(1).optional().describe("an output length in tokens, used by outputTokens: 'dataset'"),
   })
   .strict()
 
@@ -26,13 +40,19 @@ export const datasetOptionsSchema = z
     format: z
       .enum(datasetFormats)
       .optional()
-      .describe('file format; default from the extension: .jsonl -> jsonl, .json -> sharegpt, otherwise text'),
-    field: z.string().min(1).optional().describe("jsonl only: the field holding the prompt (default 'prompt')"),
+      .describe('file format; default from the extension: .jsonl -> jsonl, .json -> sharegpt (json with columns), .csv -> csv, .parquet or a folder -> parquet, otherwise text'),
+    field: z.string().min(1).optional().describe("jsonl only: the field holding the prompt (default 'prompt'); the same as columns.prompt"),
+    columns: datasetColumnsSchema.optional().describe('json, jsonl, csv, parquet: which column holds what (default: prompt, else messages or conversations)'),
+    split: z.string().min(1).optional().describe("parquet folder only: the split whose files are read (default 'train')"),
+    outputTokens: z
+      .union([lengthSpecSchema, z.literal('dataset')])
+      .optional()
+      .describe("each request's output length: a number, a distribution (drawn per prompt, seeded), or 'dataset' (the file's output-length column or the token count of its reference response); default generation.maxTokens"),
     synthetic: syntheticDatasetSchema.optional().describe('generated prompts of an exact token length'),
     n: z.number().int().positive().optional().describe('keep the first n prompts (after shuffling)'),
     repeat: z.number().int().positive().default(1).describe('repeat the whole list this many times'),
     shuffle: z.boolean().default(false).describe('shuffle the prompts (seeded)'),
-    seed: z.number().int().default(0).describe('seed for shuffling and synthetic text'),
+    seed: z.number().int().default(0).describe('seed for shuffling, synthetic text and length draws'),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -50,11 +70,26 @@ export const datasetOptionsSchema = z
     // format/field only mean something for files; silently ignoring them hides typos
     // like putting `field` next to inline prompts.
     if (value.file === undefined) {
-      for (const key of ['format', 'field'] as const) {
+      for (const key of ['format', 'field', 'columns', 'split'] as const) {
         if (value[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} only applies to a dataset file` })
       }
-    } else if (value.field !== undefined && (value.format ?? inferDatasetFormat(value.file)) !== 'jsonl') {
-      ctx.addIssue({ code: 'custom', path: ['field'], message: 'field only applies to jsonl datasets' })
+    } else {
+      const format = value.format ?? inferDatasetFormat(value.file, value.columns !== undefined)
+      if (value.field !== undefined && format !== 'jsonl') ctx.addIssue({ code: 'custom', path: ['field'], message: 'field only applies to jsonl datasets' })
+      if (value.field !== undefined && value.columns !== undefined) ctx.addIssue({ code: 'custom', path: ['field'], message: 'field is the same as columns.prompt: give one of them' })
+      const maybeFolder = value.format === undefined && format === 'text'
+      if (value.columns !== undefined && !columnFormats.has(format) && !maybeFolder) ctx.addIssue({ code: 'custom', path: ['columns'], message: `columns only apply to json, jsonl, csv and parquet datasets (this one is ${format})` })
+      // a path with no extension may be a parquet folder: that is known only once it is read
+      if (value.split !== undefined && format !== 'parquet' && !maybeFolder) ctx.addIssue({ code: 'custom', path: ['split'], message: 'split only applies to parquet datasets' })
+      const c = value.columns
+      if (c) {
+        const inputs = (['prompt', 'messages', 'inputTokens'] as const).filter((k) => c[k] !== undefined)
+        if (inputs.length > 1) ctx.addIssue({ code: 'custom', path: ['columns', inputs[1]], message: `columns: give one input column (prompt, messages or inputTokens), got ${inputs.join(' and ')}` })
+        if (c.response !== undefined && c.inputTokens !== undefined) ctx.addIssue({ code: 'custom', path: ['columns', 'response'], message: 'columns.response goes with a prompt or messages column, not with inputTokens' })
+      }
+    }
+    if (value.outputTokens === 'dataset' && value.file === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['outputTokens'], message: "outputTokens: 'dataset' needs a dataset file with an output-length column or reference responses" })
     }
     if (value.prompts !== undefined && value.prompts.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['prompts'], message: 'prompts must not be empty' })
@@ -66,10 +101,13 @@ export type DatasetOptions = z.output<typeof datasetOptionsSchema>
 /** What users write (defaults optional). loadDataset accepts either. */
 export type DatasetOptionsInput = z.input<typeof datasetOptionsSchema>
 
-/** The format used when `format` is not given. */
-export function inferDatasetFormat(file: string): DatasetFormat {
+/** The format used when `format` is not given: a .json file is ShareGPT unless columns are mapped.
+ *  (A folder, which has no extension, is recognised as parquet when it is read.) */
+export function inferDatasetFormat(file: string, hasColumns = false): DatasetFormat {
   const lower = file.toLowerCase()
   if (lower.endsWith('.jsonl')) return 'jsonl'
-  if (lower.endsWith('.json')) return 'sharegpt'
+  if (lower.endsWith('.json')) return hasColumns ? 'json' : 'sharegpt'
+  if (lower.endsWith('.csv')) return 'csv'
+  if (lower.endsWith('.parquet')) return 'parquet'
   return 'text'
 }
