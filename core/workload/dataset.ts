@@ -105,7 +105,9 @@ async function loadFileRows(opts: DatasetOptions, baseDir: string): Promise<Mapp
   if (format === 'text') return parseText(await readText(path), file)
   if (format === 'parquet') {
     const files = await parquetFiles(path, opts.split ?? 'train')
-    const wanted = opts.columns ? Object.values(opts.columns).filter((c): c is string => c !== undefined) : null
+    const c = opts.columns
+    // with no input column mapped, the ones it is looked for under (dataset-columns.ts) are read too
+    const wanted = c ? [...Object.values(c).filter((v): v is string => v !== undefined), ...(c.prompt ?? c.messages ?? c.inputTokens ? [] : ['prompt', 'messages', 'conversations'])] : null
     const read = await readParquetRecords(files, path, file, wanted)
     return mapRecords(read.records, read.columns, { columns: opts.columns, format, file: read.files[0] })
   }
