@@ -16,7 +16,8 @@ import type { ExperimentInfo, RunSummary } from '../reporters/types.js'
 import { aggregate } from '../results/aggregate.js'
 import { writeFailures, writeFileAtomic } from '../results/atomic-write.js'
 import { summariseRepeats } from '../results/repeat-stats.js'
-import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from '../results/schema.js'
+import type { ResumeState } from '../results/resume-state.js'
+import { SCHEMA_VERSION, type AggregatedResult, type Manifest, type RawProcessResult } from '../results/schema.js'
 import { newRunId, RunStore } from '../results/store.js'
 import { createRng } from '../workload/random.js'
 import { probesRecord } from '../config/normalise.js'
@@ -55,8 +56,9 @@ export interface BenchRunOptions {
   isTTY: boolean
   /** aborted on SIGINT / SIGTERM */
   interrupt: AbortSignal
-  /** continue an earlier run: its directory, and the experiments already completed there */
-  resume?: { runId: string; done: Set<string>; prior: AggregatedResult[] }
+  /** continue an earlier run: the experiments already completed there, the results it keeps, and the
+   *  manifest entries of its experiments not planned now (another filter): see results/resume-state.ts */
+  resume?: Pick<ResumeState, 'runId' | 'done' | 'prior' | 'kept'>
   /** slurm executor: submit and return without following the jobs */
   detach?: boolean
 }
@@ -92,11 +94,11 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     argv: redactArgv(opts.argv),
     environment: { machine: await collectMachineInfo(), node: process.version, gpu_slots: slots, slots_note: slotNote },
     run_options: redactSecrets({ ...run.runOptions, resumed: opts.resume !== undefined }),
-    experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, bench_file: x.bench.file, bench_location: x.bench.location, ...(x.bench.from_flags ? { bench_from_flags: true } : {}), repeat_index: x.repeat_index, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) })),
+    experiments: run.experiments.map((x): Manifest['experiments'][number] => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, bench_file: x.bench.file, bench_location: x.bench.location, ...(x.bench.from_flags ? { bench_from_flags: true as const } : {}), repeat_index: x.repeat_index, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) })).concat(opts.resume?.kept ?? []),
   })
   await dispatcher.emit('onPlan', infos)
 
-  // after --resume the run's results are the earlier completed ones plus what runs now
+  // after --resume the run's results are the ones it keeps (resume-state.ts) plus what runs now
   const results: AggregatedResult[] = [...(opts.resume?.prior ?? [])]
   const task = (x: Experiment, processIndex: number, numProcesses: number, othersRunning = false): SessionTask => ({ runId, runDir: store.runDir, rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses, othersRunning })
   // a file that cannot be written (a full disk) fails that file, not the run: its result still

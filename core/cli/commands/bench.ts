@@ -2,8 +2,8 @@
 import path from 'node:path'
 import type { ResolvedRunOptions } from '../../config/defaults.js'
 import { InputError } from '../../errors.js'
-import type { AggregatedResult } from '../../results/schema.js'
-import { acquireLock, findRun, readRun } from '../../results/run-dir.js'
+import { resumeState, type ResumeState } from '../../results/resume-state.js'
+import { acquireLock, findRun } from '../../results/run-dir.js'
 import { listBenchNames, resolveRun, type ResolvedRun, type RunRequest } from '../../run/resolve-run.js'
 import { runBench } from '../../run/run-bench.js'
 import { sanitiseLine } from '../../text/sanitise-terminal.js'
@@ -109,14 +109,13 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    let resume: { runId: string; done: Set<string>; prior: AggregatedResult[] } | undefined
+    let resume: ResumeState | undefined
     if (flags.resume !== undefined) {
-      const prior = readRun(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)))
+      resume = resumeState(findRun(resultsDir, flags.resume === true ? 'latest' : String(flags.resume)), run.experiments)
       // problems name files and quote their contents: the run directory is not trusted
-      for (const p of prior.problems) process.stderr.write(`llem: ${sanitiseLine(p)}: its experiment runs again\n`)
-      const done = new Set(run.experiments.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
-      resume = { runId: path.basename(prior.runDir), done, prior: [...done].map((id) => prior.results.get(id)!) }
-      process.stderr.write(`llem: resuming ${resume.runId}: ${done.size} of ${runnable.length} experiments already completed\n`)
+      for (const p of resume.problems) process.stderr.write(`llem: ${sanitiseLine(p)}: its experiment runs again\n`)
+      const kept = resume.kept.length ? `; ${resume.kept.length} other experiment${resume.kept.length === 1 ? '' : 's'} of that run (not selected now) kept as ${resume.kept.length === 1 ? 'it was' : 'they were'}` : ''
+      process.stderr.write(`llem: resuming ${resume.runId}: ${resume.done.size} of ${runnable.length} experiments already completed${kept}\n`)
     }
     const summary = await runBench(run, { argv, verbose: !!flags.verbose, stdout: process.stdout, isTTY: !!process.stdout.isTTY, interrupt: interrupt.signal, resume, detach: !!flags.detach })
     if (summary.detached) {

@@ -1,0 +1,50 @@
+/**
+ * What `--resume` carries over from an earlier run. The run directory is one run whatever filter
+ * each invocation used: experiments it holds that this invocation did not plan (another filter, `-t`,
+ * a shard) stay in it as they were, in its manifest and in results.json, so results.json and
+ * `llem report` (which reads every aggregated file) describe the same run. Of the planned ones, those
+ * already completed with the same configuration (task_hash) are kept and not run again.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Experiment } from '../plan/plan.js'
+import { readRun } from './run-dir.js'
+import { manifestSchema, type AggregatedResult, type Manifest } from './schema.js'
+
+export interface ResumeState {
+  runId: string
+  /** planned experiments already completed with the same configuration: not run again */
+  done: Set<string>
+  /** results the run keeps: those of `done`, and every result of an experiment not planned now */
+  prior: AggregatedResult[]
+  /** manifest entries of the earlier run's experiments that are not planned now, kept as they were */
+  kept: Manifest['experiments']
+  /** unreadable files of the earlier run (their experiments run again), for the user */
+  problems: string[]
+}
+
+export function resumeState(runDir: string, planned: Pick<Experiment, 'id' | 'task_hash'>[]): ResumeState {
+  const prior = readRun(runDir)
+  const plannedIds = new Set(planned.map((x) => x.id))
+  const done = new Set(planned.filter((x) => prior.results.get(x.id)?.status === 'completed' && prior.results.get(x.id)?.task_hash === x.task_hash).map((x) => x.id))
+  const others = [...prior.results.values()].filter((r) => !plannedIds.has(r.experiment_id))
+  return {
+    runId: path.basename(runDir),
+    done,
+    prior: [...[...done].map((id) => prior.results.get(id)!), ...others],
+    kept: earlierManifest(runDir).filter((e) => !plannedIds.has(e.id)),
+    problems: prior.problems,
+  }
+}
+
+/** the earlier manifest's experiments; none when it is missing or unreadable (findRun checked it exists) */
+function earlierManifest(runDir: string): Manifest['experiments'] {
+  const file = path.join(runDir, 'manifest.json')
+  if (!existsSync(file)) return []
+  try {
+    const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+    return parsed.success ? parsed.data.experiments : []
+  } catch {
+    return []
+  }
+}
