@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'BENCH_IMPORT'
   | 'BENCH_INVALID'
+  /** a bench or suite marked .only where .only is not allowed (CI without --allowOnly) */
+  | 'BENCH_ONLY'
   | 'MODEL_NOT_FOUND'
   | 'MODEL_NOT_GGUF'
   | 'DATASET_NOT_FOUND'

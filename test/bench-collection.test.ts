@@ -106,17 +106,17 @@ describe('.skip and .only', () => {
     expect(benches.filter((b) => effectiveMode(b, false) === 'skip').map((b) => b.name)).toEqual(['inside skipped suite', 'only inside skipped suite', 'skipped bench'])
   })
 
-  it('.only in one file narrows the run across files', async () => {
+  it('.only narrows its own file only, as in Vitest: a file without one runs in full', async () => {
     const alone = await collectFiles([fixture('plain.bench.ts')], REPO)
     const o = buildOverrideLayers({}, {})
     const planOf = (benches: typeof alone) => buildPlan({ benches, rootDir: REPO, configFile: null, config: {}, env: o.env, cli: o.cli, cliOverrides: {} })
     expect(planOf(alone).map((x) => [x.name, x.mode])).toEqual([['in another file', 'run']])
     const both = await collectFiles([fixture('plain.bench.ts'), fixture('modes.bench.ts')], REPO)
     const modes = Object.fromEntries(planOf(both).map((x) => [x.name, x.mode]))
-    expect(modes['in another file']).toBe('skip')
+    expect(modes['in another file']).toBe('run')
     expect(modes['only suite > inside only suite']).toBe('run')
     expect(modes['only bench']).toBe('run')
-    expect(Object.values(modes).filter((m) => m === 'run')).toHaveLength(2)
+    expect(Object.values(modes).filter((m) => m === 'run')).toHaveLength(3)
   })
 })
 

@@ -3,8 +3,8 @@
  * dotted path (`--measurement.warmup.maxRequests 10`, `--repeat 3`) and becomes the CLI layer.
  * One list of CLI flags, typed, so the CLI and the config schema cannot drift apart silently.
  */
-export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v', 'resume', 'gpus', 'max-parallel', 'maxParallel', 'run', 'compare', 'threshold', 'markdown', 'executor', 'detach', 'task'] as const
-const BOOLEAN_FLAGS = new Set(['dry-run', 'dryRun', 'verbose', 'json', 'markdown', 'detach', 'help', 'h', 'version', 'v'])
+export const CLI_FLAGS = ['config', 'c', 'reporter', 'outputFile', 'output-file', 'results-dir', 'resultsDir', 't', 'dry-run', 'dryRun', 'bail', 'verbose', 'json', 'help', 'h', 'version', 'v', 'resume', 'gpus', 'max-parallel', 'maxParallel', 'run', 'compare', 'threshold', 'markdown', 'executor', 'detach', 'task', 'include', 'shard', 'force'] as const
+const BOOLEAN_FLAGS = new Set(['dry-run', 'dryRun', 'verbose', 'json', 'markdown', 'detach', 'help', 'h', 'version', 'v', 'force'])
 // `--resume` takes an optional run id: it is kept with the flag only when it looks like one
 const OPTIONAL_VALUE = new Set(['resume', 'bail'])
 const KNOWN = new Set<string>(CLI_FLAGS)

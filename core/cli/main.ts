@@ -34,6 +34,10 @@ export interface CommonFlags {
   /** bench with the slurm executor: submit and exit */
   detach?: boolean
   task?: string
+  /** bench and list: bench file globs (repeatable: each adds one; together they replace the config's include) */
+  include?: string | string[]
+  /** bench and list: <index>/<count> */
+  shard?: string
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -56,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--results-dir <dir>', 'results directory (default: llem-results)')
     .option('-t <pattern>', 'only benches whose full name matches this regular expression')
     .option('--dry-run', 'resolve config and plan, print the experiments, run nothing')
+    .option('--include <glob>', "bench files to collect, instead of the config's include (repeatable: each adds a glob)")
+    .option('--shard <index/count>', 'run only this share of the experiments, e.g. 2/3 (the same split on every machine)')
+    .option('--allowOnly', 'let a .only run when CI is set (where it is refused by default; config allowOnly)')
+    .option('--passWithNoTests', 'exit 0 when no bench file or bench matches (config passWithNoTests)')
     .option('--bail [n]', 'stop after n failed experiments (default 1)')
     .option('--resume [run-id]', 'rerun only the experiments of an earlier run (default: latest) without a completed result')
     .option('--gpus <list>', "GPUs llem may use: 'all', or indices / GPU-UUIDs, comma-separated")
@@ -66,11 +74,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--detach', 'slurm: submit the jobs and exit (then llem status / llem report <run-dir>)')
     .example('llem bench tiny --measurement.warmup.maxRequests 10 --load.concurrency 2')
     .example('llem bench --executor slurm --executor.partition gpu --executor.gpusPerTask 1')
+    .example('llem bench --shard 2/3 --include benchmarks/**/*.bench.ts --include perf/**/*.bench.ts')
     .action((filters: string[], flags: CommonFlags) => {
       action = import('./commands/bench.js').then((m) => m.benchCommand(filters, flags, options, argv))
     })
   common(cli.command('list [...filters]', 'list bench files, benches and the expanded experiments without running'))
     .option('-t <pattern>', 'only benches whose full name matches')
+    .option('--include <glob>', "bench files to collect, instead of the config's include (repeatable: each adds a glob)")
+    .option('--shard <index/count>', "list only this share of the experiments, as --shard on a run would run")
+    .option('--allowOnly', 'let a .only stand when CI is set (config allowOnly)')
     .option('--json', 'machine-readable output')
     .option('--run <run-id>', "with an earlier run's results: which experiments are done, failed or missing ('latest' works)")
     .option('--results-dir <dir>', 'where the run id is looked up (default: the configured resultsDir)')

@@ -54,11 +54,14 @@ export async function collectFiles(files: string[], rootDir: string): Promise<Co
   return all
 }
 
-/** `.only` anywhere narrows the run to the marked benches (and suites); `.skip` on a suite skips its benches. */
-export function effectiveMode(b: CollectedBench, anyOnly: boolean): 'run' | 'skip' {
+/**
+ * `.only` in a file narrows that file to the marked benches (and suites), as in Vitest: `fileHasOnly`
+ * is whether the bench's own file has one (only.ts). `.skip` on a suite skips its benches.
+ */
+export function effectiveMode(b: CollectedBench, fileHasOnly: boolean): 'run' | 'skip' {
   const modes = [...b.suites.map((s) => s.mode), b.mode]
   if (modes.includes('skip')) return 'skip'
-  if (anyOnly && !modes.includes('only')) return 'skip'
+  if (fileHasOnly && !modes.includes('only')) return 'skip'
   return 'run'
 }
 

@@ -65,6 +65,9 @@ export interface ResolvedRunOptions {
   orderSeed: number
   cooldown: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }
   executor: { name: 'local' } | SlurmExecutorOptions
+  /** null: allowed unless the environment variable CI is set (as Vitest decides) */
+  allowOnly: boolean | null
+  passWithNoTests: boolean
 }
 
 export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
@@ -118,4 +121,6 @@ export const RUN_DEFAULTS: ResolvedRunOptions = {
   orderSeed: 0,
   cooldown: { seconds: 0, temperatureMarginC: null, maxSeconds: 120 },
   executor: { name: 'local' },
+  allowOnly: null,
+  passWithNoTests: false,
 }

@@ -185,6 +185,11 @@ export const configSchema = experimentOptionsSchema.extend({
     .optional(),
   /** where experiments run: 'local' (default) or 'slurm' / { name: 'slurm', partition, ... } */
   executor: executorSchema.optional(),
+  /** whether a bench or suite marked `.only` may narrow the run (default: yes, except when CI is set;
+   *  CLI: --allowOnly). Refused, a forgotten `.only` cannot silently skip the rest of its file in CI. */
+  allowOnly: z.boolean().optional(),
+  /** exit 0 (with a message) when no bench file or no bench matches, instead of 1 (CLI: --passWithNoTests) */
+  passWithNoTests: z.boolean().optional(),
 })
 
 export type ExperimentOptions = z.input<typeof experimentOptionsSchema>
@@ -197,4 +202,4 @@ export type ReporterSpec = z.infer<typeof reporterSpecSchema>
  *  dataset merge unless the higher layer names another backend or another source: layers.ts). */
 export const ATOMIC_KEYS = new Set(['model', 'sweep', 'include', 'exclude', 'reporters', 'outputFile', 'devices'])
 /** Keys of configSchema that are not experiment options: not part of an experiment's effective config. */
-export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail', 'devices', 'maxParallel', 'order', 'orderSeed', 'cooldown', 'executor'])
+export const RUN_ONLY_KEYS = new Set(['include', 'exclude', 'reporters', 'outputFile', 'resultsDir', 'cacheDir', 'bail', 'devices', 'maxParallel', 'order', 'orderSeed', 'cooldown', 'executor', 'allowOnly', 'passWithNoTests'])

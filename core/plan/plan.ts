@@ -5,6 +5,7 @@
 import path from 'node:path'
 import type { CollectedBench } from '../api/collector.js'
 import { effectiveMode, fullName } from '../collect/collect-files.js'
+import { filesWithOnly } from '../collect/only.js'
 import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../config/defaults.js'
 import { InputError } from '../errors.js'
 import { getPath, mergeLayers, setPath, type OptionLayer, type ProvenanceEntry } from '../config/layers.js'
@@ -48,7 +49,8 @@ export interface PlanInput {
 }
 
 export function buildPlan(input: PlanInput): Experiment[] {
-  const anyOnly = input.benches.some((b) => b.mode === 'only' || b.suites.some((s) => s.mode === 'only'))
+  // `.only` narrows its own file only: the other files run in full
+  const onlyFiles = filesWithOnly(input.benches)
   let pattern: RegExp | null = null
   try {
     pattern = input.namePattern ? new RegExp(input.namePattern, 'i') : null
@@ -62,7 +64,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
 
   for (const bench of input.benches) {
     const full = fullName(bench)
-    const mode = effectiveMode(bench, anyOnly)
+    const mode = effectiveMode(bench, onlyFiles.has(bench.file))
     if (pattern && !pattern.test(full)) continue
     const fromFlags = bench.kind === 'flags'
     const rel = fromFlags ? '' : path.relative(input.rootDir, bench.file)

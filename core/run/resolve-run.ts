@@ -8,6 +8,7 @@ import type { Backend } from '../backends/types.js'
 import type { CollectedBench } from '../api/collector.js'
 import { collectFiles, fullName } from '../collect/collect-files.js'
 import { discoverBenchFiles } from '../collect/discover.js'
+import { checkOnlyAllowed } from '../collect/only.js'
 import { commandLineNamesBench, flagsBench } from '../collect/flags-bench.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
 import { normaliseOptions } from '../config/normalise.js'
@@ -18,6 +19,7 @@ import { closest } from '../config/suggest.js'
 import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
+import { shardExperiments, type Shard } from '../plan/shard.js'
 import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
 import { resolveResultsDir } from '../results/results-dir.js'
 import type { Probe } from '../probes/types.js'
@@ -31,6 +33,8 @@ export interface RunRequest {
   run: Partial<ResolvedRunOptions>
   filters: string[]
   namePattern?: string
+  /** --shard i/n: keep this share of the plan (plan/shard.ts) */
+  shard?: Shard
   env: NodeJS.ProcessEnv
 }
 
@@ -39,7 +43,10 @@ export interface ResolvedRun {
   runOptions: ResolvedRunOptions
   files: string[]
   benches: CollectedBench[]
+  /** this run's experiments: the whole plan, or the shard's share of it */
   experiments: Experiment[]
+  /** with --shard: which share, and how many experiments the whole plan has */
+  shard: (Shard & { planned: number }) | null
   cacheDir: string
   backends: Record<string, Backend>
 }
@@ -62,6 +69,8 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     orderSeed: c.orderSeed ?? RUN_DEFAULTS.orderSeed,
     cooldown: { ...RUN_DEFAULTS.cooldown, ...c.cooldown },
     executor: RUN_DEFAULTS.executor,
+    allowOnly: c.allowOnly ?? RUN_DEFAULTS.allowOnly,
+    passWithNoTests: c.passWithNoTests ?? RUN_DEFAULTS.passWithNoTests,
     ...(overrides.run as Partial<ResolvedRunOptions>),
     ...Object.fromEntries(Object.entries(req.run).filter(([, v]) => v !== undefined)),
   }
@@ -74,6 +83,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   runOptions.resultsDir = resolveResultsDir({ flag: req.run.resultsDir, env: req.env, configured: c.resultsDir, rootDir, cwd: req.cwd })
   const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
   const benches = await collectFiles(files, rootDir)
+  checkOnlyAllowed(benches, rootDir, runOptions.allowOnly, req.env)
   // no bench file at all, and the flags name a backend or a model: the flags are the bench (flags-bench.ts)
   if (files.length === 0 && req.filters.length === 0 && commandLineNamesBench(req.flags)) {
     const configValues = normaliseOptions(Object.fromEntries(Object.entries(c).filter(([k]) => !RUN_ONLY_KEYS.has(k))))
@@ -81,7 +91,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   const backends: Record<string, Backend> = {}
   for (const [name, load] of Object.entries(builtinBackends)) backends[name] = await load()
-  const experiments = buildPlan({
+  const planned = buildPlan({
     benches,
     rootDir,
     configFile: loaded.file,
@@ -100,11 +110,13 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       validateOptions(plugin.options, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
     },
   })
+  const experiments = req.shard ? shardExperiments(planned, req.shard) : planned
   const probes: Record<string, Probe<any>> = {}
   for (const [name, load] of Object.entries(builtinProbes)) probes[name] = await load()
-  for (const x of experiments) if (x.mode === 'run') checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`)
+  // the whole plan, not just this shard: every shard refuses the same bad input
+  for (const x of planned) if (x.mode === 'run') checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`)
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
-  return { loaded, runOptions, files, benches, experiments, cacheDir, backends }
+  return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends }
 }
 
 function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string): void {

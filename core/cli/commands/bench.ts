@@ -10,6 +10,7 @@ import { sanitiseLine } from '../../text/sanitise-terminal.js'
 import type { StoredRun } from '../../compare/stored-run.js'
 import type { CommonFlags } from '../main.js'
 import { printPlan } from './list.js'
+import { parseShard } from '../../plan/shard.js'
 
 export function runRequest(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): RunRequest {
   const reporters = flags.reporter === undefined ? undefined : Array.isArray(flags.reporter) ? flags.reporter : [flags.reporter]
@@ -18,16 +19,44 @@ export function runRequest(filters: string[], flags: CommonFlags, options: Recor
   const maxParallel = flags.maxParallel === undefined ? undefined : Number(flags.maxParallel)
   if (maxParallel !== undefined && (!Number.isInteger(maxParallel) || maxParallel < 1)) throw new InputError('CONFIG_INVALID', `command line: --max-parallel: expected a positive integer, got ${String(flags.maxParallel)}`)
   if (flags.executor !== undefined && !['local', 'slurm'].includes(String(flags.executor))) throw new InputError('CONFIG_INVALID', `command line: --executor: expected local or slurm, got ${String(flags.executor)}`)
+  const include = flags.include === undefined ? undefined : includeGlobs(flags.include)
   const devices = flags.gpus === undefined ? undefined : String(flags.gpus) === 'all' ? ('all' as const) : String(flags.gpus).split(',').map((e) => (/^\d+$/.test(e.trim()) ? Number(e.trim()) : e.trim())).filter((e) => e !== '')
   return {
     cwd: process.cwd(),
     configPath: flags.config,
     flags: options,
-    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail, maxParallel, devices, executor: flags.executor === undefined ? undefined : ({ name: flags.executor } as ResolvedRunOptions['executor']) },
+    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail, maxParallel, devices, include, executor: flags.executor === undefined ? undefined : ({ name: flags.executor } as ResolvedRunOptions['executor']) },
     filters: filters.map(String),
     namePattern: flags.t === undefined ? undefined : String(flags.t),
+    shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     env: process.env,
   }
+}
+
+/**
+ * `--include a --include b,c`: every flag adds its globs, and together they replace the configured
+ * include (as `--reporter` replaces the configured reporters). A comma inside braces (`{a,b}`) belongs
+ * to the glob; one outside separates two globs, as `--include a,b` always did.
+ */
+export function includeGlobs(raw: string | string[] | boolean | number): string[] {
+  const globs: string[] = []
+  for (const value of Array.isArray(raw) ? raw : [raw]) {
+    if (typeof value === 'boolean') throw new InputError('CONFIG_INVALID', 'command line: --include needs a glob, e.g. --include "perf/**/*.bench.ts"')
+    let depth = 0
+    let current = ''
+    for (const ch of String(value)) {
+      if (ch === '{') depth++
+      else if (ch === '}') depth = Math.max(0, depth - 1)
+      if (ch === ',' && depth === 0) {
+        globs.push(current)
+        current = ''
+      } else current += ch
+    }
+    globs.push(current)
+  }
+  const kept = globs.map((g) => g.trim()).filter(Boolean)
+  if (kept.length === 0) throw new InputError('CONFIG_INVALID', `command line: --include ${JSON.stringify(String(raw))}: no glob in it`)
+  return [...new Set(kept)]
 }
 
 async function loadBaseline(flags: CommonFlags, resultsDir: string): Promise<StoredRun | undefined> {
@@ -46,6 +75,16 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   const run = await resolveRun(req)
   if (flags.detach && run.runOptions.executor.name !== 'slurm') throw new InputError('CONFIG_INVALID', 'command line: --detach needs the slurm executor (--executor slurm): a local run ends when llem does')
   const runnable = run.experiments.filter((x) => x.mode === 'run')
+  if (run.experiments.length === 0 && run.shard && run.shard.planned > 0) {
+    // more shards than experiments: this one has nothing, which is no mistake in the benches
+    const msg = `shard ${run.shard.index}/${run.shard.count} has none of the ${run.shard.planned} planned experiment${run.shard.planned === 1 ? '' : 's'} (each experiment with its repeats goes to one shard)`
+    if (run.runOptions.passWithNoTests) {
+      process.stderr.write(`llem: ${msg}; passing (--passWithNoTests)\n`)
+      return 0
+    }
+    process.stderr.write(`llem: ${msg}; use fewer shards, or --passWithNoTests to pass\n`)
+    return 1
+  }
   if (run.experiments.length === 0) {
     const all = filters.length || req.namePattern ? await resolveRun({ ...req, filters: [], namePattern: undefined }) : run
     const names = listBenchNames(all.benches, all.loaded.rootDir)
@@ -58,6 +97,10 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     if (names.length) process.stderr.write(`benches:\n${names.map((n) => `  ${n}`).join('\n')}\n`)
     else if (all.files.length === 0)
       process.stderr.write('no bench files were found at all: `llem init` writes a first one, or run one experiment from flags alone:\n  llem bench --backend.name openai --backend.baseURL http://localhost:8000/v1 --model <served model name>\n')
+    if (run.runOptions.passWithNoTests) {
+      process.stderr.write('passing: nothing to run, and --passWithNoTests (config passWithNoTests) says that is fine\n')
+      return 0
+    }
     return 1
   }
   // bad model paths and dataset files are bad input: fail before anything runs

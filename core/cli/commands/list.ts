@@ -43,6 +43,8 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
     const out = {
       config_file: run.loaded.file,
       files: run.files.map((f) => path.relative(root, f)),
+      // with --shard: which share these experiments are, of how many planned
+      shard: run.shard,
       experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config })),
     }
     // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
@@ -53,8 +55,11 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
   lines.push(`${pc.bold('config')} ${run.loaded.file ? path.relative(root, run.loaded.file) : '(none: defaults)'}`)
   for (const file of run.files) {
     const rel = path.relative(root, file)
+    const mine = run.experiments.filter((e) => e.bench.file === rel)
+    // a shard lists the files it has experiments from
+    if (run.shard && mine.length === 0) continue
     lines.push(`${pc.bold(rel)}`)
-    for (const x of run.experiments.filter((e) => e.bench.file === rel)) {
+    for (const x of mine) {
       const skip = x.mode === 'skip' ? pc.yellow(' (skip)') : ''
       lines.push(`  ${x.name}${skip}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
     }
@@ -64,6 +69,8 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
   if (fromFlags.length) lines.push(`${pc.bold('command line')} ${pc.dim('(no bench file: the bench is the flags)')}`)
   for (const x of fromFlags) lines.push(`  ${x.name}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
   const run_ = run.experiments.filter((x) => x.mode === 'run').length
-  lines.push(`${run.files.length} files, ${new Set(run.experiments.map((x) => x.bench.location)).size} benches, ${run.experiments.length} experiments (${run_} to run)`)
+  const files = run.shard ? new Set(run.experiments.map((x) => x.bench.file)).size : run.files.length
+  const shard = run.shard ? `shard ${run.shard.index}/${run.shard.count} (of ${run.shard.planned} planned experiments): ` : ''
+  lines.push(`${shard}${files} files, ${new Set(run.experiments.map((x) => x.bench.location)).size} benches, ${run.experiments.length} experiments (${run_} to run)`)
   process.stdout.write(lines.join('\n') + '\n')
 }
