@@ -154,7 +154,7 @@ describe('normal forms and atomic keys', () => {
 
   it('probes as a record: true means default options, false stays off', () => {
     const x = plan({ bench: { probes: { rapl: true, 'cpu-estimate': false } } })
-    expect(x.config.probes).toEqual({ nvml: {}, rapl: {}, 'cpu-estimate': false })
+    expect(x.config.probes).toEqual({ nvml: {}, amdsmi: {}, rapl: {}, 'cpu-estimate': false })
   })
 
   it('--probes rapl,cpu-estimate normalises the same way', () => {
