@@ -78,6 +78,9 @@ export interface BackendSession {
   readonly software: Record<string, string | null>
   /** settings the backend resolved itself (threads picked for this machine, actual context size) */
   readonly settings: Record<string, unknown>
+  /** whether each request's max tokens is its exact output length ('enforced': end-of-sequence is
+   *  ignored) or only a cap the model may stop before; absent: 'capped' */
+  readonly outputLengths?: 'enforced' | 'capped'
   tokenizer: { tokenize(text: string): number[] | Promise<number[]>; detokenize(tokens: number[]): string | Promise<string> }
   generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
   /** called just before the measured window opens; stop() just after it closes */

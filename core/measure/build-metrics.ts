@@ -81,6 +81,7 @@ export function buildMetrics(input: MetricsInput) {
     const l = requestLatency(r)
     return {
       index: r.index, prompt_id: r.promptId, ok: r.ok, error: r.error, input_tokens: r.inputTokens, output_tokens: r.outputTokens,
+      ...(r.requestedOutputTokens !== undefined ? { requested_output_tokens: r.requestedOutputTokens } : {}),
       start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: r.ok ? l.tpotMs : null,
       scheduled_ms: r.scheduled === undefined || r.scheduled === null ? null : r.scheduled - outcome.windowStart,
       client_queue_ms: l.queueMs, ttft_incl_queue_ms: l.ttftInclQueueMs, e2e_incl_queue_ms: r.ok ? l.e2eInclQueueMs : null,

@@ -29,6 +29,8 @@ export interface RequestTiming {
   chunkCounts: number[]
   inputTokens: number
   outputTokens: number
+  /** the output length asked of the backend (max tokens): the prompt's own (dataset.outputTokens) or generation.maxTokens */
+  requestedOutputTokens?: number
   ok: boolean
   error: string | null
 }
@@ -50,6 +52,7 @@ export interface LoadPlan {
   seed: number
   /** linear ramp-up (ms): lanes start one after another, or the arrival rate rises from 0 */
   rampUpMs?: number
+  /** output length for prompts that set none of their own */
   maxTokens: number
   /** data parallel: this process sends requests shard.index, shard.index + shard.count, ... */
   shard?: { index: number; count: number }
@@ -101,7 +104,8 @@ export async function runLoad(
   }
   const runOne = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }): Promise<void> => {
     const prompt = prompts[index % prompts.length]
-    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, ok: true, error: null, ...schedule }
+    const maxTokens = prompt.maxTokens ?? plan.maxTokens
+    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: maxTokens, ok: true, error: null, ...schedule }
     const sink = {
       onTokens(count: number, timeMs: number) {
         timing.chunkTimes.push(timeMs)
@@ -112,7 +116,7 @@ export async function runLoad(
     if (hooks.signal?.aborted) abort.abort()
     inFlightAborts.add(abort)
     try {
-      const r = await session.generate({ prompt: prompt.text, maxTokens: plan.maxTokens, signal: abort.signal }, sink)
+      const r = await session.generate({ prompt: prompt.text, maxTokens, signal: abort.signal }, sink)
       if (r.endMs !== undefined) timing.end = r.endMs
       timing.inputTokens = r.inputTokens
       timing.outputTokens = r.outputTokens

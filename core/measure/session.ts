@@ -14,6 +14,7 @@ import { ExperimentLog } from '../results/experiment-log.js'
 import { redactText } from '../results/redact.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { loadDataset } from '../workload/dataset.js'
+import { realisedLengths, workloadSpec } from '../workload/workload-record.js'
 import { measureBaseline } from './baseline.js'
 import { buildMetrics } from './build-metrics.js'
 import { carbonIntensity } from './emissions.js'
@@ -138,6 +139,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const extraRequests = outcome.requests.length - Math.ceil((requests - task.processIndex) / task.numProcesses)
     if (cfg.measurement.minWindowSec > 0 && extraRequests > 0)
       warnings.push(`the load was extended by ${extraRequests} requests (the dataset cycled) to keep the measured window at least measurement.minWindowSec = ${cfg.measurement.minWindowSec} s`)
+    const short = outcome.requests.filter((r) => r.ok && r.requestedOutputTokens !== undefined && r.outputTokens < r.requestedOutputTokens).length
+    if (short > 0 && backendSession.outputLengths === 'enforced')
+      warnings.push(`${short} completed requests produced fewer tokens than they asked for, though the backend was told to ignore end-of-sequence: the server may not honour ignore_eos, so output lengths were only capped`)
     if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
     const jitter = sampleJitterP99(timeline.rows, cfg.measurement.sampleIntervalMs)
     if (jitter !== null && jitter > cfg.measurement.sampleIntervalMs)
@@ -182,6 +186,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       per_request_latencies_ms: metrics.perRequestLatencies,
       requests: metrics.requests,
       timeseries_path: tsRel,
+      workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), realised: realisedLengths(metrics.requests) },
       measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
     } satisfies Partial<RawProcessResult>)
     // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment

@@ -27,7 +27,7 @@ export async function runWarmup(
   const noop = { onTokens() {} }
   for (let i = 0; i < limit; i++) {
     const t0 = performance.now()
-    const r = await session.generate({ prompt: prompts[i % prompts.length].text, maxTokens }, noop)
+    const r = await session.generate({ prompt: prompts[i % prompts.length].text, maxTokens: prompts[i % prompts.length].maxTokens ?? maxTokens }, noop)
     // per output token, so prompts of different lengths in one dataset do not read as instability
     latencies.push((performance.now() - t0) / Math.max(1, r.outputTokens))
     onRequest?.(i + 1, fixed ? limit : null)

@@ -14,6 +14,7 @@ import { combineExtended, combineThrottle } from './combine-extended.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from './schema.js'
 import { allOverlap, unionSeconds, type Window } from './window-union.js'
 import { maxOf, minOf } from '../stats/extent.js'
+import { combineWorkload } from '../workload/workload-record.js'
 
 /** one per-request figure of the successful requests of every process, where it was measured */
 const okRequestSamples = (raws: RawProcessResult[], key: 'client_queue_ms' | 'ttft_incl_queue_ms' | 'e2e_incl_queue_ms') =>
@@ -199,6 +200,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     measurement_methodology: methodology,
     measurement_warnings: [...new Set([...raws.flatMap((r) => r.measurement_warnings), ...warnings])],
     timeseries_path: first.timeseries_path,
+    workload: combineWorkload(completed),
     process_results: raws,
   }
 }

@@ -47,6 +47,8 @@ export const requestRecordSchema = z.object({
   error: z.string().nullable(),
   input_tokens: z.int(),
   output_tokens: z.int(),
+  /** llem: the output length asked of the backend (its max tokens); absent in results written before it existed */
+  requested_output_tokens: z.int().optional(),
   /** ms from the start of the measured window */
   start_ms: num,
   ttft_ms: nnum,
@@ -269,6 +271,35 @@ export const methodologySchema = z.object({
   notes: z.array(z.string()),
 })
 
+/** llem: the token lengths a workload asked for, how they were drawn, and what the backend produced */
+const lengthSummarySchema = z.object({ count: z.int(), mean: num, std: num, min: num, max: num })
+export const workloadSchema = z.object({
+  input_lengths: z.object({
+    /** synthetic: generated to lengths drawn from `spec`; dataset: the prompts as written; dataset_column: generated to each row's length */
+    source: z.enum(['synthetic', 'dataset', 'dataset_column']),
+    /** the distribution as given, long form ({ dist: 'fixed', value: 128 }); null when the dataset's own prompts are used */
+    spec: z.record(z.string(), z.unknown()).nullable(),
+  }),
+  output_lengths: z.object({
+    /** generation: generation.maxTokens for every request; distribution: drawn per prompt from `spec`; dataset: the file's lengths or reference replies */
+    source: z.enum(['generation', 'distribution', 'dataset']),
+    spec: z.record(z.string(), z.unknown()).nullable(),
+    /** enforced: the backend was told to ignore end-of-sequence, so each request should produce exactly its
+     *  length; capped: the length is only a maximum and a request may stop early */
+    mode: z.enum(['enforced', 'capped']),
+  }),
+  /** dataset.seed: the length draws, shuffle and synthetic text all follow from it */
+  seed: z.int(),
+  /** over the completed measured requests, as the backend counted them (a server's usage) */
+  realised: z.object({
+    input_tokens: lengthSummarySchema.nullable(),
+    output_tokens: lengthSummarySchema.nullable(),
+    requested_output_tokens: lengthSummarySchema.nullable(),
+    /** completed requests that produced fewer tokens than they asked for */
+    requests_short: z.int(),
+  }),
+})
+
 export const provenanceEntrySchema = z.object({ value: z.unknown(), source: z.string(), source_detail: z.string() })
 
 const identity = {
@@ -340,6 +371,8 @@ export const rawProcessResultSchema = z.object({
   timeseries_path: z.string().nullable(),
   /** llem: everything the backend wrote (a managed server's log, a worker's stderr), relative to the run dir */
   log_path: z.string().nullable().optional(),
+  /** llem: the workload's token lengths, asked for and realised; absent in results written before it existed */
+  workload: workloadSchema.nullable().optional(),
 })
 
 export const latencyStatisticsSchema = z.object({
@@ -417,6 +450,8 @@ export const aggregatedResultSchema = z.object({
   measurement_methodology: methodologySchema.nullable(),
   measurement_warnings: z.array(z.string()),
   timeseries_path: z.string().nullable(),
+  /** llem: as in process_results, realised over every process's requests; absent in older results */
+  workload: workloadSchema.nullable().optional(),
   process_results: z.array(rawProcessResultSchema),
 })
 
@@ -439,4 +474,5 @@ export type AggregatedResult = z.infer<typeof aggregatedResultSchema>
 export type LatencyStatistics = z.infer<typeof latencyStatisticsSchema>
 export type Manifest = z.infer<typeof manifestSchema>
 export type RequestRecord = z.infer<typeof requestRecordSchema>
+export type Workload = z.infer<typeof workloadSchema>
 export type ErrorInfo = z.infer<typeof errorInfoSchema>

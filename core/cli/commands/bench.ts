@@ -110,7 +110,8 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     if (!x.config.dataset) throw new InputError('BENCH_INVALID', `${x.bench.location}: bench("${x.bench.name}") has no dataset: set \`dataset\` (prompts, file or synthetic)`)
     if (!x.config.dataset.synthetic) {
       const { loadDataset } = await import('../../workload/dataset.js')
-      await loadDataset(x.config.dataset, { baseDir: run.loaded.rootDir })
+      // the file and its column mapping; prompts generated to a length column wait for the model's tokenizer
+      await loadDataset(x.config.dataset, { baseDir: run.loaded.rootDir, checkOnly: true })
     }
   }
   const { carbonIntensity, knownCountries } = await import('../../measure/emissions.js')

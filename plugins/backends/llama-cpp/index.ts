@@ -122,6 +122,8 @@ export const llamaCppBackend: Backend<LlamaCppOptions> = {
       latencyMode: 'TRUE_STREAMING',
       software: { 'node-llama-cpp': nodeLlamaCppVersion(), 'llama.cpp': llama.llamaCppRelease.release, llama_build: llama.buildType, llama_gpu: String(llama.gpu) },
       settings: { threads, context_size: context.contextSize, sequences: ctx.concurrency, gpu_layers: gpuLayers, batch_size: context.batchSize },
+      // the evaluate loop below decides when to stop: with ignoreEos it never stops at end-of-generation
+      outputLengths: ignoreEos ? 'enforced' : 'capped',
       tokenizer: { tokenize, detokenize: (tokens) => model.detokenize(tokens as never) },
       async generate(request, sink) {
         const sequence = free.pop()

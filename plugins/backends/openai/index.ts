@@ -70,10 +70,14 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
     noted = true
   }
   const sampling = { max_tokens: 0, temperature: g.temperature, ...(g.topP < 1 ? { top_p: g.topP } : {}), ...(g.topK > 0 ? { top_k: g.topK } : {}), seed: g.seed, ...(g.ignoreEos ? { ignore_eos: true } : {}) }
+  // llama.cpp's server, vLLM, SGLang and TensorRT-LLM's trtllm-serve honour ignore_eos; extraBody has the last word
+  const ignoresEos = (options.extraBody?.ignore_eos ?? g.ignoreEos) === true
   const tokenizer = {
-    // vLLM and llama.cpp's server both offer these (fields differ; both are sent)
+    // vLLM and llama.cpp's server both offer these (fields differ; both are sent). The count is the
+    // one a completions prompt is charged: with the BOS the server adds (vLLM adds it by default,
+    // llama.cpp's server when add_special is set)
     async tokenize(text: string): Promise<number[]> {
-      const r = (await json(`${origin}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, prompt: text, content: text }) })) as { tokens?: number[] } | null
+      const r = (await json(`${origin}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model, prompt: text, content: text, add_special: true }) })) as { tokens?: number[] } | null
       if (!r?.tokens) throw new LlemError('BACKEND_FAILED', `${origin}/tokenize is not available: synthetic datasets and input token counts without usage need it`)
       return r.tokens
     },
@@ -98,6 +102,7 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
       max_event_bytes: limits.maxEventBytes,
       max_response_bytes: limits.maxResponseBytes,
     },
+    outputLengths: ignoresEos ? 'enforced' : 'capped',
     tokenizer,
     async generate(request, sink) {
       const body = {

@@ -133,6 +133,8 @@ function makeSession(
     backendVersion: `transformers ${v.transformers}`,
     model: { name: failure.model, path: loaded.model.path, file_size_mb: loaded.model.file_size_mb, parameters: loaded.model.parameters, architecture: loaded.model.architecture, shape: loaded.model.shape, precision: loaded.model.precision },
     latencyMode: s.batchSize > 1 ? 'PER_REQUEST_BATCH' : 'TRUE_STREAMING',
+    // with ignoreEos the worker sets min_new_tokens to the batch's longest length and cuts each row at its own
+    outputLengths: ctx.generation.ignoreEos ? 'enforced' : 'capped',
     software: { python: v.python, torch: v.torch, transformers: v.transformers, 'torch.cuda': v.cuda, cuda_devices: v.devices.length ? v.devices.join(', ') : null, cuda_visible_devices: v.cuda_visible_devices },
     settings: {
       python: s.python, python_executable: s.hello.executable, worker_pid: client.pid, worker_script: workerScript(), protocol: PROTOCOL_VERSION,

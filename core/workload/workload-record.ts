@@ -1,0 +1,43 @@
+/**
+ * The `workload` part of a result: the token lengths the experiment asked for (the distributions as
+ * given, the seed) and what the backend produced, summarised over the completed measured requests.
+ */
+import type { RequestRecord, Workload } from '../results/schema.js'
+import type { DatasetOptions } from './dataset-schema.js'
+import { normaliseLengthSpec } from './lengths.js'
+
+/** What was asked for; `realised` is filled from the requests. */
+export function workloadSpec(dataset: DatasetOptions, mode: 'enforced' | 'capped'): Omit<Workload, 'realised'> {
+  const input: Workload['input_lengths'] = dataset.synthetic
+    ? { source: 'synthetic', spec: normaliseLengthSpec(dataset.synthetic.inputTokens) }
+    : { source: dataset.columns?.inputTokens !== undefined ? 'dataset_column' : 'dataset', spec: null }
+  const out = dataset.outputTokens
+  const output: Workload['output_lengths'] =
+    out === undefined ? { source: 'generation', spec: null, mode } : out === 'dataset' ? { source: 'dataset', spec: null, mode } : { source: 'distribution', spec: normaliseLengthSpec(out), mode }
+  return { input_lengths: input, output_lengths: output, seed: dataset.seed }
+}
+
+function summary(xs: number[]): Workload['realised']['input_tokens'] {
+  if (xs.length === 0) return null
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0
+  return { count: xs.length, mean, std, min: Math.min(...xs), max: Math.max(...xs) }
+}
+
+export function realisedLengths(requests: readonly RequestRecord[]): Workload['realised'] {
+  const done = requests.filter((r) => r.ok)
+  const asked = done.filter((r) => r.requested_output_tokens !== undefined)
+  return {
+    input_tokens: summary(done.map((r) => r.input_tokens)),
+    output_tokens: summary(done.map((r) => r.output_tokens)),
+    requested_output_tokens: summary(asked.map((r) => r.requested_output_tokens!)),
+    requests_short: asked.filter((r) => r.output_tokens < r.requested_output_tokens!).length,
+  }
+}
+
+/** The experiment's workload from its processes: the first one's spec, realised over all their requests. */
+export function combineWorkload(processes: readonly { workload?: Workload | null; requests: RequestRecord[] }[]): Workload | null {
+  const first = processes.find((p) => p.workload)?.workload
+  if (!first) return null
+  return { ...first, realised: realisedLengths(processes.filter((p) => p.workload).flatMap((p) => p.requests)) }
+}
