@@ -74,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--detach', 'slurm: submit the jobs and exit (then llem status / llem report <run-dir>)')
     .example('llem bench tiny --measurement.warmup.maxRequests 10 --load.concurrency 2')
     .example('llem bench --executor slurm --executor.partition gpu --executor.gpusPerTask 1')
-    .example('llem bench --shard 2/3 --include benchmarks/**/*.bench.ts --include perf/**/*.bench.ts')
+    .example("llem bench --shard 2/3 --include 'benchmarks/**/*.bench.ts' --include 'perf/**/*.bench.ts'")
     .action((filters: string[], flags: CommonFlags) => {
       action = import('./commands/bench.js').then((m) => m.benchCommand(filters, flags, options, argv))
     })
