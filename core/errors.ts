@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'RESULTS_LOCKED'
   | 'PLUGIN_NOT_FOUND'
   | 'FILTER_NO_MATCH'
+  /** llem init: a file it would write exists (without --force), or another llem config does */
+  | 'INIT_CONFLICT'
   | 'BACKEND_FAILED'
   | 'TOO_MANY_FAILED_REQUESTS'
   | 'PROBE_FAILED'

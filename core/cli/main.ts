@@ -122,6 +122,11 @@ export async function main(argv: string[]): Promise<number> {
     .action((flags: CommonFlags) => {
       action = import('./commands/worker.js').then((m) => m.workerCommand(flags))
     })
+  cli.command('init [dir]', 'scaffold a project: llem.config.ts, benchmarks/first.bench.ts and a GitHub Actions workflow (.github/workflows/llem.yml)')
+    .option('--force', 'overwrite those files where they exist')
+    .action((dir: string | undefined, flags: { force?: boolean }) => {
+      action = import('./commands/init.js').then((m) => m.initCommand(dir, flags, options))
+    })
   cli.command('schema [name]', 'JSON Schema of the result files (raw, aggregated, manifest; default: all)').action((name: string | undefined) => {
     action = import('./commands/schema.js').then((m) => m.schemaCommand(name))
   })
