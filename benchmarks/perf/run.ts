@@ -5,6 +5,7 @@
  */
 import { harnessOverhead } from './harness-overhead.perf.js'
 import { helpLatency, listLatency } from './cli-startup.perf.js'
+import { jetsonCosts } from './jetson-sampling.perf.js'
 import { nvmlCosts } from './nvml-sampling.perf.js'
 import { amdsmiCosts } from './amdsmi-sampling.perf.js'
 import { schedulingOverhead, soak } from './scheduling.perf.js'
@@ -17,6 +18,7 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no na
   list        llem list latency on a project of many bench files
   overhead    harness overhead: llem vs a bare node-llama-cpp loop, tokens/s
   nvml        NVML counter read cost and 10 ms sampling CPU (fake driver, 1 and 8 GPUs)
+  jetson      Jetson rails: one read of every rail and 10 ms sampling CPU (fake sysfs: TX2 iio, AGX Orin hwmon)
   amdsmi      AMD SMI counter read cost and 10 ms sampling CPU (fake library, 1 and 8 GPUs)
   scheduling  per-experiment scheduling overhead in the main process
   sse         the openai backend's SSE client against a C peer (cc needed), client on core 0, peer
@@ -66,6 +68,12 @@ for (const gpus of want('amdsmi') ? [1, 8] : []) {
   results[`amdsmi_${gpus}`] = r
   console.log(`amdsmi (fake library) counter read median ${r.counter_read_median_us.toFixed(3)} us (target < 2 us)  ${r.counter_read_median_us < 2 ? 'PASS' : 'FAIL'}`)
   console.log(`  sampling ${r.devices} GPUs every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with amdsmi ${r.timeline_with_amdsmi_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
+}
+for (const board of want('jetson') ? (['tx2', 'agx-orin'] as const) : []) {
+  const r = await jetsonCosts(board)
+  results[`jetson_${board}`] = r
+  console.log(`jetson ${board} (fake sysfs)  read of all ${r.rails} rails median ${r.read_all_rails_median_us.toFixed(1)} us (target < 1000 us)  ${r.read_all_rails_median_us < 1000 ? 'PASS' : 'FAIL'}`)
+  console.log(`  sampling every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with jetson ${r.timeline_with_jetson_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
 }
 if (want('scheduling')) {
   const r = schedulingOverhead()

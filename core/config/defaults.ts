@@ -97,7 +97,7 @@ export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
     carbon: { country: null, intensity: null },
   },
   // what is unavailable is reported, never faked
-  probes: { nvml: {}, amdsmi: {}, rapl: {}, 'cpu-estimate': {} },
+  probes: { nvml: {}, amdsmi: {}, jetson: {}, rapl: {}, 'cpu-estimate': {} },
   sweep: {},
   sweepMode: 'grid',
   repeat: 1,

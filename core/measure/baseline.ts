@@ -10,7 +10,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeFileAtomic } from '../results/atomic-write.js'
 import type { ProbeSession } from '../probes/types.js'
-import { energyBetween, interpolateSnapshot, snapshotEnergy, type EnergySnapshot } from './probe-set.js'
+import { energyBetween, interpolateSnapshot, snapshotEnergy, totalledKeys, type EnergySnapshot } from './probe-set.js'
 
 export interface BaselineResult {
   method: 'fresh' | 'cached' | 'unavailable' | 'disabled'
@@ -99,7 +99,8 @@ export async function measureBaseline(
   if (cpuBusy) return none('unavailable', `not idle during the baseline: ${cpuBusy}`, { duration_sec: duration, samples })
   // the domains the total is made of, and only those: psys (the platform) is not contained in the package
   // but contains it and DRAM, so listing it would count that power twice, as the total never does
-  const perDomain = Object.fromEntries(Object.entries(delta.perDomain).filter(([k]) => isTotalled(stop.domains[k])).map(([k, j]) => [k, j / duration]))
+  const totalled = new Set(totalledKeys(stop))
+  const perDomain = Object.fromEntries(Object.entries(delta.perDomain).filter(([k]) => totalled.has(k)).map(([k, j]) => [k, j / duration]))
   const power = delta.total / duration
   const blocks = blockPowers(trace, Object.keys(perDomain))
   cache[key] = { power_w: power, per_domain_w: perDomain, measured_at: now, duration_sec: duration, samples, block_powers_per_domain_w: blocks }
@@ -138,11 +139,6 @@ export function blockPowers(trace: readonly EnergySnapshot[], keys: readonly str
   return out
 }
 
-/** Whether a domain is one of those energyBetween adds into the total (cpu, dram, gpu; not contained in another). */
-function isTotalled(d: EnergySnapshot['domains'][string] | undefined): boolean {
-  return d !== undefined && d.counted && TOTALLED_KINDS.has(d.kind)
-}
-const TOTALLED_KINDS = new Set(['cpu', 'dram', 'gpu'])
 
 function readCache(file: string): Record<string, CacheEntry> {
   try {

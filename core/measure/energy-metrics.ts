@@ -11,7 +11,7 @@ import { columnValues, crossCheckDevices, thermalInfo } from './device-method.js
 import { maxOf, minOf } from '../stats/extent.js'
 import { emissionsKg, type CarbonIntensity } from './emissions.js'
 import type { LoadOutcome } from './load-runner.js'
-import { energyBetween, interpolateCounterAware, type EnergySnapshot } from './probe-set.js'
+import { energyBetween, interpolateCounterAware, moduleOverlapWarnings, type EnergySnapshot } from './probe-set.js'
 import { outputTokensBetween, steadyStateWindow, type SteadyWindow } from './steady-state.js'
 import type { TimelineRow } from './timeline.js'
 import { adjustedUncertainty, confidenceFor, combineIntervals, perUnit, type EnergyInterval } from './uncertainty.js'
@@ -24,20 +24,24 @@ export type MeasuredDevice = ProbeDevice & { probe: string }
 /** Weakest first: a result is only as good as the weakest way any of its energy was obtained. */
 export const METHOD_RANK: Record<EnergyMethod | 'none', number> = { none: 0, estimate: 1, integrated_power: 2, counter: 3 }
 export const CONF_RANK: Record<Confidence | 'none', number> = { none: 0, low: 1, medium: 2, high: 3 }
-const KIND_NAME: Record<string, string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
+const KIND_NAME: Record<string, string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram', module: 'module' }
 
 export function componentMethods(sessions: ProbeSession[]): Record<string, Component> {
   const out: Record<string, Component> = {}
-  for (const s of sessions)
-    for (const d of s.readEnergy()) {
+  for (const s of sessions) {
+    const readings = s.readEnergy()
+    // a domain inside a module (a Jetson's GPU rail) still makes its component, by its own method
+    const modules = new Set(readings.filter((d) => d.kind === 'module').map((d) => d.domain))
+    for (const d of readings) {
       const kind = KIND_NAME[d.kind]
-      if (!kind || d.contained_in) continue
+      if (!kind || (d.contained_in && !modules.has(d.contained_in))) continue
       const method = d.method ?? s.method
       const confidence: Confidence = method === s.method ? s.confidence : method === 'integrated_power' ? 'medium' : s.confidence
       const prev = out[kind]
       // a component measured by several domains is only as good as its weakest one
       if (!prev || METHOD_RANK[method] < METHOD_RANK[prev.method]) out[kind] = { probe: s.probe, method, confidence }
     }
+  }
   return out
 }
 
@@ -90,6 +94,7 @@ export function buildEnergy(input: EnergyInput) {
   for (const sensor of sensors) lowerConfidence(components, sensor, durationSec)
   const { method, confidence } = weakest(components)
   const delta = energyBetween(input.energyStart, input.energyEnd)
+  warnings.push(...moduleOverlapWarnings(input.energyEnd))
   const unc = windowUncertainty(sensors, delta, t0, t1, undefined, { start: input.energyStart, end: input.energyEnd })
   const measured = method !== 'none' && delta.total !== null
   const total = measured ? delta.total : null
@@ -230,7 +235,7 @@ export function buildEnergy(input: EnergyInput) {
   }
 }
 
-const COMPONENT_OF: Record<DomainSensor['kind'], string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
+const COMPONENT_OF: Record<DomainSensor['kind'], string> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram', module: 'module' }
 
 /** A counter domain's window of fewer than 10 updates (or an unmeasured period) lowers its component's confidence. */
 function lowerConfidence(components: Record<string, Component>, sensor: DomainSensor, windowSec: number): void {

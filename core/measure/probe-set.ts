@@ -25,7 +25,8 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
       unavailable[name] = `unknown probe "${name}" (built-ins: ${Object.keys(builtinProbes).join(', ')})`
       continue
     }
-    if (FALLBACK_PROBES.has(name) && sessions.some((s) => s.readEnergy().some((d) => d.kind === 'cpu'))) {
+    // a module domain holds its CPU (a Jetson's SoC, a Grace Hopper superchip): no estimate beside it
+    if (FALLBACK_PROBES.has(name) && sessions.some((s) => s.readEnergy().some((d) => d.kind === 'cpu' || d.kind === 'module'))) {
       unavailable[name] = 'not needed: a measuring probe covers CPU energy'
       continue
     }
@@ -71,16 +72,46 @@ export interface AlignedEdge {
 
 export interface EnergySnapshot {
   t: number
-  /** `${probe}:${domain}` -> cumulative joules; `aligned` when read in step with the counter's update */
-  domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean; aligned?: AlignedEdge }>
+  /** `${probe}:${domain}` -> cumulative joules; `aligned` when read in step with the counter's update;
+   *  `inModule` for a domain inside a module domain of its probe (a component, never in the total) */
+  domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean; aligned?: AlignedEdge; inModule?: boolean }>
 }
 
 /** Every session's energy at t; `fresh` for a read that bounds a window (no reading reused from a cache). */
 export function snapshotEnergy(sessions: ProbeSession[], t: number, opts: { fresh?: boolean } = {}): EnergySnapshot {
   const domains: EnergySnapshot['domains'] = {}
-  for (const s of sessions)
-    for (const d of s.readEnergy(opts.fresh ? { fresh: true } : undefined)) domains[`${s.probe}:${d.domain}`] = { kind: d.kind, energy_j: d.energy_j, counted: !d.contained_in }
+  for (const s of sessions) {
+    const readings = s.readEnergy(opts.fresh ? { fresh: true } : undefined)
+    const modules = new Set(readings.filter((d) => d.kind === 'module').map((d) => d.domain))
+    for (const d of readings) {
+      const entry: EnergySnapshot['domains'][string] = { kind: d.kind, energy_j: d.energy_j, counted: !d.contained_in }
+      if (d.contained_in !== undefined && modules.has(d.contained_in)) entry.inModule = true
+      domains[`${s.probe}:${d.domain}`] = entry
+    }
+  }
   return { t, domains }
+}
+
+/**
+ * The keys of the domains the total is made of. Without a module domain: every counted cpu, dram and
+ * gpu domain. With one, the modules (they hold their CPU, GPU and memory) plus GPUs outside any module;
+ * CPU and memory energy from other probes is then reported as a component but never added on top.
+ */
+export function totalledKeys(snapshot: EnergySnapshot): string[] {
+  const counted = Object.entries(snapshot.domains).filter(([, d]) => d.counted)
+  const hasModule = counted.some(([, d]) => d.kind === 'module')
+  const kinds = hasModule ? new Set(['module', 'gpu']) : new Set(['cpu', 'dram', 'gpu'])
+  return counted.filter(([, d]) => kinds.has(d.kind)).map(([k]) => k)
+}
+
+/** Counted CPU or memory domains of other probes beside a module domain: reported, not added (said so). */
+export function moduleOverlapWarnings(snapshot: EnergySnapshot): string[] {
+  const entries = Object.entries(snapshot.domains)
+  const modules = entries.filter(([, d]) => d.counted && d.kind === 'module').map(([k]) => k)
+  if (modules.length === 0) return []
+  return entries
+    .filter(([, d]) => d.counted && (d.kind === 'cpu' || d.kind === 'dram'))
+    .map(([k, d]) => `${k} (${d.kind === 'dram' ? 'ram' : 'cpu'} energy) lies inside the module energy of ${modules.join(', ')}: it is reported as a component but not added to the total, which would count it twice`)
 }
 
 export interface EnergyDelta {
@@ -88,22 +119,28 @@ export interface EnergyDelta {
   cpu: number | null
   dram: number | null
   gpu: number | null
+  /** module domains (whole CPU+GPU+memory modules); when present they make the total */
+  module: number | null
   total: number | null
 }
 
-/** Energy between two snapshots; totals add only domains not contained in another. */
+/**
+ * Energy between two snapshots; totals add only domains not contained in another. Components (cpu,
+ * dram, gpu) also take the domains inside a module (a Jetson's rails); the total follows
+ * totalledKeys: the modules plus GPUs outside them where a module is measured, else cpu + dram + gpu.
+ */
 export function energyBetween(a: EnergySnapshot, b: EnergySnapshot): EnergyDelta {
   const perDomain: Record<string, number> = {}
-  const byKind: Record<string, number | null> = { cpu: null, dram: null, gpu: null }
+  const byKind: Record<string, number | null> = { cpu: null, dram: null, gpu: null, module: null }
   for (const [key, end] of Object.entries(b.domains)) {
     const start = a.domains[key]
     if (!start) continue
     const delta = end.energy_j - start.energy_j
     perDomain[key] = delta
-    if (end.counted && end.kind in byKind) byKind[end.kind] = (byKind[end.kind] ?? 0) + delta
+    if ((end.counted || end.inModule) && end.kind in byKind) byKind[end.kind] = (byKind[end.kind] ?? 0) + delta
   }
-  const parts = [byKind.cpu, byKind.dram, byKind.gpu].filter((v): v is number => v !== null)
-  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, total: parts.length ? parts.reduce((x, y) => x + y, 0) : null }
+  const keys = totalledKeys(b).filter((k) => perDomain[k] !== undefined)
+  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, module: byKind.module, total: keys.length ? keys.reduce((x, k) => x + perDomain[k], 0) : null }
 }
 
 /** Cumulative energy at time t by linear interpolation on the timeline (for sub-windows). */

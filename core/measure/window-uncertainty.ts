@@ -24,7 +24,7 @@ import { combineIntervals, energyUncertainty, type DomainInput, type EnergyInter
 export interface DomainSensor {
   /** `${probe}:${domain}`, as the energy snapshots key it */
   key: string
-  kind: 'gpu' | 'cpu' | 'dram'
+  kind: 'gpu' | 'cpu' | 'dram' | 'module'
   /** how the error model sees this domain over [t0, t1] (ms, performance clock), null: no model for
    *  it. `edgePeriodMs`: how stale an edge reading can be when it is not a fresh counter read (a
    *  sub-window interpolated on the timeline), used in place of the update period when longer */
@@ -90,12 +90,15 @@ export function domainSensors(sessions: ProbeSession[], devices: readonly Measur
   for (const s of sessions) {
     const described = s.probe === 'cpu-estimate' ? s.describe() : null
     for (const d of s.readEnergy()) {
-      if (d.contained_in || (d.kind !== 'gpu' && d.kind !== 'cpu' && d.kind !== 'dram')) continue
+      if (d.contained_in || (d.kind !== 'gpu' && d.kind !== 'cpu' && d.kind !== 'dram' && d.kind !== 'module')) continue
       const key = `${s.probe}:${d.domain}`
       const kind = d.kind
       const method = d.method ?? s.method
       const device = devices.find((x) => x.probe === s.probe && x.domain === d.domain)
-      if (s.probe === 'nvml' && method === 'counter') {
+      if (kind === 'module') {
+        // NVML documents no accuracy for the module power scope, nor TI's INA3221 rails on a Jetson
+        out.push({ key, kind, accuracy: null, update_period_ms: null, input: () => null, missing: `no error model for ${key}: no accuracy is documented for module power (probe ${s.probe})` })
+      } else if (s.probe === 'nvml' && method === 'counter') {
         const period = device?.counter_update_period_ms ?? null
         const column = device?.columns.power_w
         out.push({
@@ -135,13 +138,13 @@ export function domainSensors(sessions: ProbeSession[], devices: readonly Measur
   return out
 }
 
-const COMPONENT: Record<DomainSensor['kind'], 'gpu' | 'cpu' | 'ram'> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram' }
+const COMPONENT: Record<DomainSensor['kind'], 'gpu' | 'cpu' | 'ram' | 'module'> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram', module: 'module' }
 
 /** Intervals for a window's energies, domain by domain and added up the way the energies are. */
 export function windowUncertainty(sensors: readonly DomainSensor[], delta: EnergyDelta, t0: number, t1: number, edgePeriodMs?: number, edges?: { start: EnergySnapshot; end: EnergySnapshot }): WindowUncertainty {
   const perDomain: Record<string, EnergyInterval | null> = {}
   const notes: string[] = []
-  const parts: Record<'gpu' | 'cpu' | 'ram', (EnergyInterval | null)[]> = { gpu: [], cpu: [], ram: [] }
+  const parts: Record<'gpu' | 'cpu' | 'ram' | 'module', (EnergyInterval | null)[]> = { gpu: [], cpu: [], ram: [], module: [] }
   for (const s of sensors) {
     const e = delta.perDomain[s.key]
     if (e === undefined) continue
@@ -157,7 +160,8 @@ export function windowUncertainty(sensors: readonly DomainSensor[], delta: Energ
   const gpu = sumOf(parts.gpu)
   const cpu = sumOf(parts.cpu)
   const ram = sumOf(parts.ram)
-  const all = [...parts.gpu, ...parts.cpu, ...parts.ram]
+  // a module holds its CPU and memory: the total is the modules and any GPUs outside them (energyBetween)
+  const all = parts.module.length ? [...parts.module, ...parts.gpu] : [...parts.gpu, ...parts.cpu, ...parts.ram]
   const total = sumOf(all)
   for (const iv of Object.values(perDomain)) if (iv) notes.push(...iv.notes)
   return { perDomain, gpu, cpu, ram, total, notes: [...new Set(notes)] }

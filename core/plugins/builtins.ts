@@ -20,6 +20,7 @@ export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
   nvml: async () => (await import('../../plugins/probes/nvml/index.js')).nvmlProbe,
   amdsmi: async () => (await import('../../plugins/probes/amdsmi/index.js')).amdsmiProbe,
   rapl: async () => (await import('../../plugins/probes/rapl.js')).raplProbe,
+  jetson: async () => (await import('../../plugins/probes/jetson/index.js')).jetsonProbe,
   'cpu-estimate': async () => (await import('../../plugins/probes/cpu-estimate.js')).cpuEstimateProbe,
   redfish: async () => (await import('../../plugins/probes/bmc/redfish.js')).redfishProbe,
   ipmi: async () => (await import('../../plugins/probes/bmc/ipmi.js')).ipmiProbe,
