@@ -40,21 +40,37 @@ function npxLlemBench(cache: string, results: string): Promise<{ code: number | 
 }
 
 describe('the quick start', () => {
-  it('`npx llem bench` runs the five example experiments, with the idle baseline and the default CV warmup', async () => {
+  it('`npx llem bench` runs the eight example experiments, with the idle baseline and the default CV warmup', async () => {
     const cache = mkdtempSync(path.join(os.tmpdir(), 'llem-quick-cache-'))
     mkdirSync(path.join(TEST_CACHE, 'models'), { recursive: true })
     symlinkSync(path.join(TEST_CACHE, 'models'), path.join(cache, 'models'))
     const results = mkdtempSync(path.join(os.tmpdir(), 'llem-quick-results-'))
     const r = await npxLlemBench(cache, results)
     expect(r.code, r.out).toBe(0)
-    expect(r.out).toContain('5 passed, 0 failed')
+    expect(r.out).toContain('8 passed, 0 failed')
     const [runId] = readdirSync(results).filter((d) => !d.startsWith('.'))
     const run = path.join(results, runId)
     const read = (dir: string) => readdirSync(path.join(run, dir), { recursive: true }).filter((f) => String(f).endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(run, dir, String(f)), 'utf8')))
 
     // benchmarks/tiny-chat.bench.ts: 4 prompts x 4 repeats of 64 tokens; a sweep of 16 synthetic
     // prompts x 48 tokens at concurrency 1, 2, 4. benchmarks/shape-25m.bench.ts: 8 prompts x 32 tokens
-    const agg = read('aggregated').sort((a, b) => a.experiment_name.localeCompare(b.experiment_name))
+    const all = read('aggregated').sort((a, b) => a.experiment_name.localeCompare(b.experiment_name))
+    // the workload examples: lengths drawn per prompt, a parquet chat dataset's reply lengths, a CSV
+    // trace (benchmarks/data/trace.csv: its output lengths add up to 196); every request gets its own
+    // length exactly (ignoreEos), as llama.cpp's loop counts the tokens
+    const workloads = all.filter((a) => a.experiment_name.startsWith('random llama 1M,'))
+    expect(workloads.map((a) => [a.experiment_name, a.status, a.num_requests, a.num_failed_requests])).toEqual([
+      ['random llama 1M, a parquet chat dataset with its reply lengths', 'completed', 8, 0],
+      ['random llama 1M, drawn prompt and output lengths', 'completed', 12, 0],
+      ['random llama 1M, replaying a CSV trace of request lengths', 'completed', 8, 0],
+    ])
+    expect(workloads[2].total_output_tokens).toBe(16 + 8 + 32 + 12 + 48 + 24 + 16 + 40)
+    for (const a of workloads) {
+      expect(a.workload.output_lengths.mode).toBe('enforced')
+      for (const q of a.process_results[0].requests) expect(q.output_tokens).toBe(q.requested_output_tokens)
+    }
+    for (const q of workloads[1].process_results[0].requests) expect(q.output_tokens >= 16 && q.output_tokens <= 64, String(q.output_tokens)).toBe(true)
+    const agg = all.filter((a) => !workloads.includes(a))
     expect(agg.map((a) => [a.experiment_name, a.status, a.num_requests, a.num_failed_requests, a.total_output_tokens])).toEqual([
       ['random llama 1M on CPU > concurrency sweep [load.concurrency=1]', 'completed', 16, 0, 16 * 48],
       ['random llama 1M on CPU > concurrency sweep [load.concurrency=2]', 'completed', 16, 0, 16 * 48],
@@ -64,13 +80,13 @@ describe('the quick start', () => {
     ])
 
     const raw = read('raw')
-    expect(raw).toHaveLength(5)
+    expect(raw).toHaveLength(8)
     // the idle baseline runs over the config's 3 s. On a busy host (anything else running on it)
     // it is refused as not idle, with the share it saw, and the next experiment tries again; once one
     // is measured the later experiments reuse it. The cache started empty: no reuse without a fresh one
     const method = (m: string) => raw.filter((p) => p.energy_breakdown.baseline_method === m)
     expect(method('fresh').length).toBeLessThanOrEqual(1)
-    expect(method('fresh').length + method('cached').length + method('unavailable').length).toBe(5)
+    expect(method('fresh').length + method('cached').length + method('unavailable').length).toBe(8)
     for (const p of [...method('fresh'), ...method('unavailable')]) {
       expect(p.energy_breakdown.baseline_duration_sec).toBeGreaterThanOrEqual(2.9)
       expect(p.energy_breakdown.baseline_duration_sec).toBeLessThan(4)
@@ -86,8 +102,8 @@ describe('the quick start', () => {
       const w = p.warmup_result
       const lat: number[] = w.latency_per_output_token_ms
       expect(lat).toHaveLength(w.requests)
-      if (p.experiment_name.startsWith('random llama 25M')) {
-        // the 25M bench asks for a fixed warmup of 2
+      if (p.experiment_name.startsWith('random llama 25M') || p.experiment_name.startsWith('random llama 1M,')) {
+        // the 25M bench and the workload examples ask for a fixed warmup of 2
         expect([w.mode, w.requests]).toEqual(['fixed', 2])
         continue
       }
