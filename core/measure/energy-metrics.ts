@@ -8,6 +8,7 @@ import type { RawProcessResult } from '../results/schema.js'
 import { EXPERIMENT_DEFAULTS } from '../config/defaults.js'
 import type { BaselineResult } from './baseline.js'
 import { columnValues, crossCheckDevices, thermalInfo } from './device-method.js'
+import { nodeEnergy } from './node-energy.js'
 import { maxOf, minOf } from '../stats/extent.js'
 import { emissionsKg, type CarbonIntensity } from './emissions.js'
 import type { LoadOutcome } from './load-runner.js'
@@ -178,6 +179,10 @@ export function buildEnergy(input: EnergyInput) {
   const util = input.devices.flatMap((d) => columnValues(input.rows, d.columns.sm_util_pct, t0, t1))
   const memUsed = input.devices.flatMap((d) => columnValues(input.rows, d.columns.mem_used_mb, t0, t1))
 
+  // the whole node (a BMC) beside the components' sum, never added to it
+  const node = nodeEnergy(input.sessions, input.energyStart, input.energyEnd, total)
+  warnings.push(...node.warnings)
+
   const energy: Energy = {
     total_energy_j: total,
     gpu_energy_j: measured ? delta.gpu : null,
@@ -203,6 +208,7 @@ export function buildEnergy(input: EnergyInput) {
     energy_per_token_uncertainty_j: perTokenBound,
     energy_per_request_uncertainty_j: totalBound !== null && input.okRequests ? totalBound / input.okRequests : null,
     uncertainty: measured && unc.total ? detail(unc.total) : null,
+    node: node.node,
   }
   // a domain without an error model leaves the intervals null: say so (the model's own assumptions are in energy.uncertainty.notes)
   for (const m of sensors.filter((x) => x.missing && delta.perDomain[x.key] !== undefined)) if (measured) warnings.push(`energy uncertainty not reported: ${m.missing}`)

@@ -84,6 +84,24 @@ export const inferenceMetricsSchema = z.object({
   latency_measurements: latencyMeasurementsSchema,
 })
 
+export const nodeEnergySchema = z.object({
+  probe: z.string(),
+  domain: z.string(),
+  method: z.enum(['counter', 'integrated_power']),
+  confidence: z.enum(['high', 'medium', 'low']),
+  /** null when the BMC's readings do not cover the window (reason says why) */
+  energy_j: nnum,
+  power_w: nnum,
+  components_energy_j: nnum,
+  rest_of_node_energy_j: nnum,
+  polling_interval_ms: nnum,
+  /** the BMC's own averaging window (Redfish PowerMetrics.IntervalInMin, DCMI sampling period) and sensor interval */
+  bmc_averaging_interval_sec: nnum,
+  bmc_sensing_interval_ms: nnum,
+  counter_step_j: nnum,
+  reason: z.string().nullable(),
+})
+
 export const energyMetricsSchema = z.object({
   total_energy_j: nnum,
   gpu_energy_j: nnum,
@@ -119,6 +137,9 @@ export const energyMetricsSchema = z.object({
     .object({ model: z.string(), shift_j: num, half_width_j: num, low_j: num, high_j: num, terms_j: z.record(z.string(), num), notes: z.array(z.string()) })
     .nullable()
     .optional(),
+  /** llem: the whole node's energy from its BMC (probes redfish, ipmi) beside the components' sum, which
+   *  total_energy_j stays; rest_of_node_energy_j is the difference. null: no node probe; absent in older results */
+  node: nodeEnergySchema.nullable().optional(),
 })
 
 export const energyBreakdownSchema = z.object({
@@ -300,6 +321,30 @@ export const workloadSchema = z.object({
   }),
 })
 
+/** llem: energy per prefill (prompt) token and per decode token, fitted over time slices of the window
+ *  (core/measure/token-energy-fit.ts, docs/methodology.md); the figures null with fit.reason_if_null
+ *  when the data cannot separate them */
+export const tokenEnergySchema = z.object({
+  energy_per_prefill_token_j: nnum,
+  energy_per_prefill_token_uncertainty_j: nnum,
+  energy_per_decode_token_j: nnum,
+  energy_per_decode_token_uncertainty_j: nnum,
+  /** the intercept: the idle baseline's power when one was measured, else fitted */
+  idle_power_w: nnum,
+  idle_source: z.enum(['baseline', 'fitted']).nullable(),
+  fit: z.object({
+    method: z.literal('ols_time_slices'),
+    slices: z.int(),
+    slice_ms: nnum,
+    r2: nnum,
+    /** correlation of prefill and decode tokens across slices (about zero when idle is the baseline's) */
+    collinearity: nnum,
+    prefill_tokens: z.int(),
+    decode_tokens: z.int(),
+    reason_if_null: z.string().nullable(),
+  }),
+})
+
 export const provenanceEntrySchema = z.object({ value: z.unknown(), source: z.string(), source_detail: z.string() })
 
 const identity = {
@@ -373,6 +418,8 @@ export const rawProcessResultSchema = z.object({
   log_path: z.string().nullable().optional(),
   /** llem: the workload's token lengths, asked for and realised; absent in results written before it existed */
   workload: workloadSchema.nullable().optional(),
+  /** llem: energy per prefill and per decode token; absent in results written before it existed */
+  prefill_decode_energy: tokenEnergySchema.nullable().optional(),
 })
 
 export const latencyStatisticsSchema = z.object({
@@ -452,6 +499,8 @@ export const aggregatedResultSchema = z.object({
   timeseries_path: z.string().nullable(),
   /** llem: as in process_results, realised over every process's requests; absent in older results */
   workload: workloadSchema.nullable().optional(),
+  /** llem: as in process_results (one process), null with the reason for data parallel; absent in older results */
+  prefill_decode_energy: tokenEnergySchema.nullable().optional(),
   process_results: z.array(rawProcessResultSchema),
 })
 

@@ -75,7 +75,7 @@ export const ipmiProbe: Probe<IpmiOptions> = {
       sampler,
       describe: {
         probe: 'ipmi', command: t.command, target: where(options), reading: 'DCMI Get Power Reading: instantaneous power',
-        credentials_from_env: options.host ? { user: t.userEnv, password: t.passwordEnv } : null,
+        login_from_env: options.host ? { userEnv: t.userEnv, passwordEnv: t.passwordEnv } : null,
         bmc_averaging_interval_sec: period,
       },
     })

@@ -16,6 +16,7 @@
  * take it from IPMI_PASSWORD, set in the child's environment from the variable the options name.
  */
 import { execFile } from 'node:child_process'
+import { rememberSecret } from '../../../core/results/redact.js'
 
 export type IpmiErrorKind = 'missing' | 'credentials' | 'command' | 'timeout' | 'parse' | 'inactive'
 
@@ -78,6 +79,7 @@ export function ipmitoolInvocation(o: IpmitoolOptions): { args: string[]; env: N
   const password = base[o.passwordEnv]
   const missing = [user ? null : o.userEnv, password === undefined ? o.passwordEnv : null].filter(Boolean)
   if (missing.length) throw new IpmiError('credentials', `IPMI over the LAN: environment variable ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set (probes.ipmi.userEnv / passwordEnv name them)`)
+  rememberSecret(password!)
   // IPMITOOL_PASSWORD takes precedence over IPMI_PASSWORD in ipmitool: clear it so ours is used
   const { IPMITOOL_PASSWORD: _ignored, ...rest } = base
   return { args: ['-I', o.interface, '-H', o.host, '-U', user!, '-E', 'dcmi', 'power', 'reading'], env: { ...rest, IPMI_PASSWORD: password } }

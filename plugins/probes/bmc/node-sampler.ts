@@ -55,6 +55,9 @@ export class NodeSampler {
   private counterRiseJ = 0
   private counterResets = 0
   private smallestStepJ: number | null = null
+  /** pairs of readings between which the counter did not move / moved */
+  private counterStalls = 0
+  private counterMoves = 0
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> | null = null
   private stopped = false
@@ -128,9 +131,11 @@ export class NodeSampler {
       else {
         const step = r.counter_j - prev.counter_j
         if (step < 0) this.counterResets++ // the BMC reset its total: the rise up to then is kept
+        else if (step === 0) this.counterStalls++
         else {
           this.counterRiseJ += step
-          if (step > 0 && (this.smallestStepJ === null || step < this.smallestStepJ)) this.smallestStepJ = step
+          this.counterMoves++
+          if (this.smallestStepJ === null || step < this.smallestStepJ) this.smallestStepJ = step
         }
       }
     }
@@ -174,9 +179,18 @@ export class NodeSampler {
     return this.last?.power_w ?? null
   }
 
-  /** smallest rise of the BMC's counter seen between two readings (J): its resolution at most */
+  /**
+   * The counter's step (J) where it is coarser than a poll: when it stood still between some readings
+   * and moved between others, its smallest rise is (at most) its resolution. null when it moved at
+   * every poll (finer than power x interval: no step to speak of) or never moved.
+   */
   counterStepJ(): number | null {
-    return this.smallestStepJ
+    return this.counterStalls > 0 ? this.smallestStepJ : null
+  }
+
+  /** whether the BMC's counter rose at all since the first reading */
+  counterMoved(): boolean {
+    return this.counterMoves > 0
   }
 
   meanRttMs(): number | null {

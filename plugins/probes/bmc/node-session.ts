@@ -37,6 +37,7 @@ export function nodeSession(spec: NodeSessionSpec): ProbeSession {
       polling: 'in the background at the BMC\'s interval; every read returns the last answer at once (a BMC cannot be read in under a millisecond)',
       mean_round_trip_ms: sampler.meanRttMs(),
       counter_step_j: sampler.counterStepJ(),
+      counter_moved: sampler.method === 'counter' ? sampler.counterMoved() : null,
       readings: sampler.readings,
     }),
     warnings: () => [...sampler.warnings(`${probe} node power`), ...(spec.warnings?.() ?? [])],

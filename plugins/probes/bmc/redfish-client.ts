@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import https from 'node:https'
+import { rememberSecret } from '../../../core/results/redact.js'
 
 export type RedfishErrorKind = 'credentials' | 'tls' | 'auth' | 'http' | 'timeout' | 'network' | 'schema' | 'config'
 
@@ -77,6 +78,8 @@ export class RedfishClient {
     const password = env[this.opts.passwordEnv]
     const missing = [user === undefined || user === '' ? this.opts.userEnv : null, password === undefined ? this.opts.passwordEnv : null].filter(Boolean)
     if (missing.length) throw new RedfishError('credentials', `Redfish credentials: environment variable ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set (probes.redfish.userEnv / passwordEnv name them)`)
+    // masked wherever it might turn up (a BMC echoing it in an error, a log line)
+    rememberSecret(password!)
     return { user: user!, password: password! }
   }
 

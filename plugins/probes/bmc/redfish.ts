@@ -82,7 +82,7 @@ export const redfishProbe: Probe<RedfishOptions> = {
         describe: {
           probe: 'redfish', url: options.url, chassis: src.chassis, schema: src.schema, resource: src.path, auth: options.auth ?? 'basic',
           // the variable names only: the values never reach a result, a log or a console line
-          credentials_from_env: options.auth === 'none' ? null : { user: options.userEnv ?? REDFISH_DEFAULTS.userEnv, password: options.passwordEnv ?? REDFISH_DEFAULTS.passwordEnv },
+          login_from_env: options.auth === 'none' ? null : { userEnv: options.userEnv ?? REDFISH_DEFAULTS.userEnv, passwordEnv: options.passwordEnv ?? REDFISH_DEFAULTS.passwordEnv },
           certificate_check: options.insecure ? 'off (probes.redfish.insecure)' : options.caFile ? `on, CA ${options.caFile}` : 'on, system CAs',
           bmc_sensing_interval_ms: src.sensingIntervalMs, bmc_averaging_interval_sec: src.averagingIntervalSec, ...src.details,
         },
