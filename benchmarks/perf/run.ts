@@ -7,6 +7,7 @@ import { harnessOverhead } from './harness-overhead.perf.js'
 import { helpLatency, listLatency } from './cli-startup.perf.js'
 import { jetsonCosts } from './jetson-sampling.perf.js'
 import { nvmlCosts } from './nvml-sampling.perf.js'
+import { bmcCosts } from './bmc-sampling.perf.js'
 import { amdsmiCosts } from './amdsmi-sampling.perf.js'
 import { schedulingOverhead, soak } from './scheduling.perf.js'
 import { sseClientCapacity } from './sse-client.perf.js'
@@ -20,6 +21,8 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no na
   nvml        NVML counter read cost and 10 ms sampling CPU (fake driver, 1 and 8 GPUs)
   jetson      Jetson rails: one read of every rail and 10 ms sampling CPU (fake sysfs: TX2 iio, AGX Orin hwmon)
   amdsmi      AMD SMI counter read cost and 10 ms sampling CPU (fake library, 1 and 8 GPUs)
+  bmc         redfish / ipmi node probes: a harness read (the last answer) and the CPU of polling the
+              BMC in the background during a 10 ms timeline (scripted HTTPS BMC, stand-in ipmitool)
   scheduling  per-experiment scheduling overhead in the main process
   sse         the openai backend's SSE client against a C peer (cc needed), client on core 0, peer
               on core 1 (taskset): the peer alone (raw reader), client chunks/s at 1/64/256 streams
@@ -56,6 +59,11 @@ if (want('overhead')) {
   results.overhead = r
   console.log(`harness overhead       llem ${fmt(r.median_llem)} tok/s vs bare ${fmt(r.median_bare)} tok/s, ratio ${r.ratio.toFixed(3)} (target >= ${r.target})  ${r.pass ? 'PASS' : 'FAIL'}`)
   console.log(`  llem samples ${r.llem_tok_s.map(fmt).join(', ')}; bare samples ${r.bare_tok_s.map(fmt).join(', ')}`)
+}
+if (want('bmc')) {
+  const r = await bmcCosts()
+  results.bmc = r
+  console.log(`bmc node probes        read: redfish ${fmt(r.redfish_read_median_us)} us, ipmi ${fmt(r.ipmi_read_median_us)} us (median, target < 100 us); polling at ${r.redfish_polling_interval_ms} / ${r.ipmi_polling_interval_ms} ms adds ${fmt(r.redfish_added_cpu_pct)}% / ${fmt(r.ipmi_added_cpu_pct)}% of a core to a 10 ms timeline (floor ${fmt(r.timeline_floor_cpu_pct)}%, target < 1%)  ${r.pass ? 'PASS' : 'FAIL'}`)
 }
 for (const gpus of want('nvml') ? [1, 8] : []) {
   const r = await nvmlCosts(gpus)
