@@ -29,7 +29,7 @@ const emptyDir = () => mkdtempSync(path.join(os.tmpdir(), 'llem-flags-'))
 describe('llem bench from flags alone', () => {
   it('runs one experiment named "cli" whose requests and tokens are what the server answered', async () => {
     const dir = emptyDir()
-    const args = ['bench', '--backend.name', 'openai', '--backend.baseURL', server.url, '--model', 'm', '--dataset.prompts', PROMPTS.join(','), '--generation.maxTokens', String(TOKENS_SENT), '--reporter', 'json', ...QUICK]
+    const args = ['bench', '--backend.name', 'openai', '--backend.baseURL', server.url, '--model', 'm', '--dataset.prompts', PROMPTS.join(','), '--generation.maxTokens', String(TOKENS_SENT), '--reporter', 'json', '--reporter', 'github-actions', ...QUICK]
     const r = await runCli(dir, args)
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const runs = readdirSync(path.join(dir, 'llem-results')).filter((d) => !d.startsWith('.'))
@@ -57,6 +57,10 @@ describe('llem bench from flags alone', () => {
     expect(manifest.experiments).toHaveLength(1)
     expect(manifest.experiments[0]).toMatchObject({ bench: 'cli', bench_file: '', bench_location: 'command line', bench_from_flags: true })
     expect(manifest.argv).toContain('--backend.baseURL')
+    // GitHub annotations of a run with no bench file point at no file (the CPU estimate always warns)
+    const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::warning'))
+    expect(annotations.some((l) => l.includes('cpu energy is an estimate'))).toBe(true)
+    for (const l of annotations) expect(l).toMatch(/^::warning title=llem measurement warning%3A cli::/)
   })
 
   it('without a dataset flag, plans a synthetic dataset', async () => {
