@@ -32,6 +32,13 @@ describe('a bad model', () => {
     expect(r.stderr).toMatch(/^llem: environment LLEM_MODEL\b/)
   })
 
+  it('written in the config file: the config file and its key are named, not the bench', async () => {
+    const cfg = makeProject({ 'package.json': PKG, 'llem.config.ts': "export default {\n  model: './absent.gguf',\n}\n", 'benchmarks/t.bench.ts': "import { bench } from 'llem'\nbench('t', { backend: 'llama-cpp', dataset: { prompts: ['Hi'] } })\n" })
+    const r = await runCli(cfg, ['bench', '--dry-run'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^llem: llem\.config\.ts: model: .*absent\.gguf/)
+  })
+
   it('written in the bench file: the bench file and line are named', async () => {
     const r = await runCli(dir, ['bench', '--dry-run', '--include', 'other/*.bench.ts'])
     expect(r.code).toBe(2)

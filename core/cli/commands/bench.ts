@@ -200,5 +200,8 @@ function modelWhere(x: ResolvedRun['experiments'][number], options: Record<strin
   const isModelKey = (k: string) => k === 'model' || k.startsWith('model.')
   if (p?.source === 'cli') return `command line ${Object.keys(options).filter(isModelKey).map((k) => `--${k}`).join(' ') || '--model'}`
   if (p?.source === 'env') return `environment ${Object.keys(process.env).filter((k) => /^LLEM_MODEL(__|$)/.test(k)).join(' ') || 'LLEM_MODEL'}`
+  // set in the config file (its path relative to the root) or a describe() block (its file:line)
+  if (p?.source === 'config') return `${p.source_detail ?? 'config'}: ${Object.keys(x.provenance).find(isModelKey) ?? 'model'}`
+  if (p?.source === 'describe' && p.source_detail) return p.source_detail
   return x.bench.location
 }
