@@ -12,7 +12,7 @@ import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from
 import { hostCpuIdleWindow } from '../host-cpu-idle.js'
 import { DEFAULT_PROC_STAT } from '../proc-stat.js'
 import { isCarrierRail, modulePlan, railKind, type ModulePlan } from './boards.js'
-import { DEFAULT_I2C_DRIVERS_ROOT, discoverRails, readRailW, type Rail } from './rails.js'
+import { closeRails, DEFAULT_I2C_DRIVERS_ROOT, discoverRails, readRailW, type Rail } from './rails.js'
 
 export const jetsonOptionsSchema = z.strictObject({
   /** the I2C drivers directory holding ina3221 / ina3221x; tests point it at a fake tree */
@@ -141,7 +141,9 @@ export function createJetsonProbe(deps: { now?: () => number } = {}): Probe<Jets
         },
         // the module holds the CPUs: the baseline needs them idle, as for RAPL
         idleWindow: () => hostCpuIdleWindow(options.procStat ?? DEFAULT_PROC_STAT),
-        close(): void {},
+        close(): void {
+          closeRails(rails)
+        },
       }
     },
   }

@@ -13,7 +13,7 @@
  *
  * <root> is /sys/bus/i2c/drivers; tests point it at a fake tree.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const DEFAULT_I2C_DRIVERS_ROOT = '/sys/bus/i2c/drivers'
@@ -76,11 +76,39 @@ function isUnconnected(name: string): boolean {
   return /^NC(\b|_|\d|$)/.test(name)
 }
 
+const scratch = Buffer.alloc(64)
+/** open descriptors by file: a sysfs attribute is re-read from offset 0 (pread), one syscall a read */
+const fds = new Map<string, number>()
+
 function integer(file: string): number {
-  const raw = readFileSync(file, 'utf8').trim()
+  let fd = fds.get(file)
+  if (fd === undefined) {
+    fd = openSync(file, 'r')
+    fds.set(file, fd)
+  }
+  let n: number
+  try {
+    n = readSync(fd, scratch, 0, scratch.length, 0)
+  } catch (e) {
+    // the file went away or broke: forget the descriptor, so a later read opens it afresh
+    closeSync(fd)
+    fds.delete(file)
+    throw e
+  }
+  const raw = scratch.toString('latin1', 0, n).trim()
   const v = Number(raw)
   if (raw === '' || !Number.isFinite(v)) throw new Error(`not a number in ${file}: ${JSON.stringify(raw)}`)
   return v
+}
+
+/** Closes the descriptors of these rails' files (a session's close). */
+export function closeRails(rails: readonly Rail[]): void {
+  for (const r of rails)
+    for (const f of r.files) {
+      const fd = fds.get(f)
+      if (fd !== undefined) closeSync(fd)
+      fds.delete(f)
+    }
 }
 
 /** The rail's power in watts: in_power (mW) on iio; bus voltage (mV) x current (mA) on hwmon. Throws on a failed read. */
