@@ -4,7 +4,7 @@
  * directory typed on the command line or set in the environment is relative to the working directory
  * (where it was typed); one written in the config file is relative to the config's directory.
  */
-import { mkdirSync, statSync, type Stats } from 'node:fs'
+import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { RUN_DEFAULTS } from '../config/defaults.js'
 import { InputError } from '../errors.js'
@@ -54,6 +54,15 @@ export function ensureResultsDir(dir: string): void {
       }
       throw unusable(dir, `cannot create ${d}: ${why[code ?? ''] ?? (e as Error).message}`)
     }
+  }
+  // a directory that exists but cannot be written: a read-only mount (a container's volume, a
+  // snapshot) or another user's; access(2) answers EROFS for the first even to root
+  try {
+    accessSync(dir, constants.W_OK)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why: Record<string, string> = { EROFS: 'the filesystem is read-only', EACCES: 'permission denied: llem cannot write there', EPERM: 'permission denied: llem cannot write there' }
+    throw unusable(dir, `cannot write to ${path.resolve(dir)}: ${why[code ?? ''] ?? (e as Error).message}`)
   }
 }
 
