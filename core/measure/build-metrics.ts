@@ -10,6 +10,7 @@ import { maxOf } from '../stats/extent.js'
 import { estimateFlops } from './flops.js'
 import { EXPERIMENT_DEFAULTS } from '../config/defaults.js'
 import { requestLatency, type LatencyMode } from './latency.js'
+import { fitTokenEnergy } from './token-energy-fit.js'
 
 export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequests'> {
   latencyMode: LatencyMode
@@ -164,7 +165,21 @@ export function buildMetrics(input: MetricsInput) {
       server: obs?.server || engineBatch !== null ? { ...obs?.server, ...(engineBatch !== null ? { avg_running_requests: engineBatch, client_in_flight_mean: clientBatch } : {}) } : null,
     } satisfies NonNullable<RawProcessResult['extended_metrics']>,
     perRequestLatencies: e2e,
+    tokenEnergy: tokenEnergy(input, outcome, e.energy.method),
   }
+}
+
+/** energy per prefill and per decode token over the window's time slices (token-energy-fit.ts) */
+function tokenEnergy(input: MetricsInput, outcome: MetricsInput['outcome'], method: string) {
+  const gaps = input.timeline.slice(1).map((s, i) => s.t - input.timeline[i].t).sort((a, b) => a - b)
+  const periods = input.devices.map((d) => d.counter_update_period_ms ?? 0)
+  return fitTokenEnergy({
+    requests: outcome.requests, timeline: input.timeline, windowStart: outcome.windowStart, windowEnd: outcome.windowEnd,
+    // counters that move once per period are dated where they moved, as the steady-state window does
+    coarse: new Set(input.devices.filter((d) => (d.counter_update_period_ms ?? 0) >= 2).map((d) => `${d.probe}:${d.domain}`)),
+    sampleIntervalMs: gaps.length ? gaps[Math.floor(gaps.length / 2)] : 0, counterPeriodMs: periods.length ? maxOf(periods) : 0,
+    idleW: input.baseline.power_w, energyMethod: method,
+  })
 }
 
 /** Both SLO figures: the share meeting every target, and vLLM's goodput, those requests per second of the window. */

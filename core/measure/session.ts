@@ -185,6 +185,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       gpu_utilisation_samples: metrics.gpuUtilSamples,
       per_request_latencies_ms: metrics.perRequestLatencies,
       requests: metrics.requests,
+      prefill_decode_energy: metrics.tokenEnergy,
       timeseries_path: tsRel,
       workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), realised: realisedLengths(metrics.requests) },
       measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),

@@ -201,8 +201,18 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     measurement_warnings: [...new Set([...raws.flatMap((r) => r.measurement_warnings), ...warnings])],
     timeseries_path: first.timeseries_path,
     workload: combineWorkload(completed),
+    prefill_decode_energy: tokenEnergyOf(raws, done),
     process_results: raws,
   }
+}
+
+/** one process: its fit; several: each process fits its own window and GPUs, which do not add up to one fit */
+function tokenEnergyOf(raws: RawProcessResult[], done: RawProcessResult[]): AggregatedResult['prefill_decode_energy'] {
+  if (raws.length === 1) return done[0]?.prefill_decode_energy ?? null
+  const fits = done.map((r) => r.prefill_decode_energy).filter((f) => f !== null && f !== undefined)
+  if (fits.length === 0) return null
+  return { ...fits[0], energy_per_prefill_token_j: null, energy_per_prefill_token_uncertainty_j: null, energy_per_decode_token_j: null, energy_per_decode_token_uncertainty_j: null,
+    fit: { ...fits[0].fit, reason_if_null: `data parallel (${raws.length} processes): each process fitted its own window and devices; see process_results[].prefill_decode_energy` } }
 }
 
 /** every process's overlap with other experiments (each on its own host or window), merged: one process's list is not the experiment's */

@@ -89,4 +89,18 @@ export const SCENARIOS: Record<string, Scenario> = {
     load: '{ concurrency: 8 }', baselineSeconds: 0,
     // the driver reports sw_power_cap (0x4) exactly while an iteration runs at the cap (sim-gpu-server.ts)
   },
+  // energy per prefill and per decode token (token-energy-fit.ts): bursts of long prompts and bursts of
+  // short ones arriving in a bursty open loop, so the prefill-to-decode mix differs from slice to slice
+  'prefill/decode mix varies: bursts of long and short prompts': {
+    name: 'prefill/decode mix varies: bursts of long and short prompts', gpus: [H100], tickMs: 10, requests: 160,
+    promptWords: (i) => (Math.floor(i / 8) % 2 === 0 ? 300 + 300 * (i % 3) : 8), maxTokens: 64,
+    load: '{ rate: 20, burstiness: 0.2, concurrency: 48, seed: 3 }', baselineSeconds: 1, fitsTokenEnergy: true,
+  },
+  // the same GPU with one mix throughout and no idle baseline: every prompt of one length, a closed loop
+  // holding 8 in flight, so each slice decodes about as many tokens as the next and idle cannot be told
+  // from decode power
+  'prefill/decode mix constant, no idle baseline': {
+    name: 'prefill/decode mix constant, no idle baseline', gpus: [H100], tickMs: 10, requests: 160, promptWords: () => 200, maxTokens: 32,
+    load: '{ concurrency: 8 }', baselineSeconds: 0,
+  },
 }

@@ -11,6 +11,7 @@ import { REPO } from '../fixtures/project.js'
 import { checkRun, type Row } from './checks.js'
 import { checkDataParallel } from './checks-data-parallel.js'
 import { checkRepeats } from './checks-repeats.js'
+import { checkTokenEnergy } from './checks-token-energy.js'
 import { SCENARIOS } from './matrix.js'
 import { runScenario } from './scenario.js'
 import { formatSummary, formatTable } from './table.js'
@@ -27,6 +28,7 @@ for (const s of Object.values(SCENARIOS)) {
     process.exit(1)
   }
   rows.push(...(s.dataParallel ? checkDataParallel(run) : s.repeat ? checkRepeats(run) : checkRun(run)))
+  if (s.fitsTokenEnergy) rows.push(...checkTokenEnergy(run))
 }
 const table = formatTable(rows)
 const summary = formatSummary(rows)

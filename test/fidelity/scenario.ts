@@ -53,6 +53,9 @@ export interface Scenario {
   counterResetAfterRequests?: number
   /** the bench's `repeat`: this many runs of the one configuration, one after another */
   repeat?: number
+  /** the mix of prefill and decode tokens varies enough for llem to fit each one's energy: the fidelity
+   *  table gets their rows (checks-token-energy.ts) */
+  fitsTokenEnergy?: boolean
   /** tolerances other than checks.ts's defaults, with the reason in the matrix */
   check?: CheckOptions
 }
