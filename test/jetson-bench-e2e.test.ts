@@ -31,6 +31,8 @@ async function bench(dir: string) {
   expect(r.code, r.stderr + r.stdout).toBe(0)
   const runDir = path.join(dir, 'llem-results', readdirSync(path.join(dir, 'llem-results'))[0])
   const agg = JSON.parse(readFileSync(path.join(runDir, 'aggregated', readdirSync(path.join(runDir, 'aggregated'))[0]), 'utf8'))
+  // the experiment's own total is the process's: the module's, not the sum of the components
+  expect(agg.total_energy_j).toBeCloseTo(agg.process_results[0].energy_metrics.total_energy_j, 9)
   return agg.process_results[0]
 }
 

@@ -63,7 +63,11 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const consistent = energy.every((e) => e.total_energy_j !== null && kinds(e) === kinds(energy[0]))
   if (done.length > 1 && !consistent) warnings.push(`processes measured different energy components (${[...new Set(energy.map(kinds))].join(' / ') || 'none'}): no total energy is reported`)
   if (combined.lost.length) warnings.push(`${combined.lost.join(', ')} energy could not be combined over the processes: no total energy is reported`)
-  const totalEnergy = done.length && consistent && combined.lost.length === 0 ? parts.reduce((a, b) => a + b, 0) : null
+  // a module (Jetson, Grace Hopper superchip) is the total and holds its components: one process's
+  // total is its module's; modules of several processes are not combined yet (methodology.md)
+  const byModule = energy.some((e) => 'module' in e.component_methods)
+  if (byModule && done.length > 1) warnings.push('the processes measured module energy (a Jetson or Grace Hopper module), which is not combined across processes yet: no total energy is reported')
+  const totalEnergy = !done.length || !consistent || combined.lost.length ? null : byModule ? (done.length === 1 ? energy[0].total_energy_j : null) : parts.reduce((a, b) => a + b, 0)
   if (done.length > 1 && (combined.cpu_energy_j !== null || combined.ram_energy_j !== null))
     warnings.push('CPU and RAM energy are host-wide: readings of processes on one host are counted once, over the union of their measured windows; readings from different hosts are added')
   const requests = inf.reduce((a, m) => a + m.latency_measurements.request_count, 0)

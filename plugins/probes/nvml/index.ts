@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../../../core/probes/types.js'
 import { resolveVisibleDevices, type VisibleDevice } from './devices.js'
 import { Nvml, NvmlError, NvmlLoadError, NVML_ARCH, NVML_RETURN } from './nvml.js'
+import { isSuperchip, ModuleEnergy, moduleDomain, superchipWarning } from './superchip.js'
 
 export const nvmlOptionsSchema = z.strictObject({
   /** a library name or path instead of libnvidia-ml.so.1 from the system loader */
@@ -107,7 +108,10 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         } catch (e) {
           counter = e instanceof NvmlError ? `not available (${e.codeName})` : String(e)
         }
-        return { index: i, uuid: nvml.uuid(h), name: nvml.name(h), pci_bus_id: nvml.pciBusId(h), memory_mb: mem ? Math.round(mem.total / 1048576) : null, power_limit_w: limit === null ? null : limit / 1000, mig_mode: mig === null ? null : mig.current, energy_counter: counter }
+        const name = nvml.name(h)
+        // a superchip's module power (Grace CPU + GPU + memory), the figure llem totals there
+        const modulePower = isSuperchip(nvml, name, h) ? nvml.moduleInstantPowerMw(h) : null
+        return { index: i, uuid: nvml.uuid(h), name, pci_bus_id: nvml.pciBusId(h), memory_mb: mem ? Math.round(mem.total / 1048576) : null, power_limit_w: limit === null ? null : limit / 1000, mig_mode: mig === null ? null : mig.current, energy_counter: counter, module_power_w: modulePower === null ? null : modulePower / 1000 }
       })
     } finally {
       nvml.shutdown()
@@ -123,7 +127,13 @@ export const nvmlProbe: Probe<NvmlOptions> = {
       const arch = nvml.architecture(d.handle)
       if (!counter) warnings.push(`${d.name} (${d.uuid}) has no energy counter${arch !== null && arch < NVML_ARCH.VOLTA ? ' (older than Volta)' : ''}: its energy integrates instant power, which misses short phases`)
       const start = counter ? nvml.totalEnergyMj(d.handle) : 0
-      return { d, counter, arch, start, last: start, lastRead: -Infinity, readEvery: 0, offsetMj: 0, resets: 0, integratedJ: 0, lastPower: null as null | { t: number; w: number } }
+      // a superchip's module (Grace CPU + GPU + memory) is measured beside the GPU (superchip.ts)
+      const module = isSuperchip(nvml, d.name, d.handle) ? new ModuleEnergy(nvml, d.handle) : null
+      if (module) {
+        module.read(performance.now())
+        warnings.push(superchipWarning(d.name, d.uuid))
+      }
+      return { d, counter, arch, start, module, last: start, lastRead: -Infinity, readEvery: 0, offsetMj: 0, resets: 0, integratedJ: 0, lastPower: null as null | { t: number; w: number } }
     })
     const period = new Map(state.map((s) => [s.d.uuid, s.counter ? counterPeriodMs(nvml, s.d) : null]))
     // a counter read more often than it updates returns the same value: within one update period
@@ -159,6 +169,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         pci_bus_id: nvml.pciBusId(d.handle),
         temperature_c_at_start: nvml.temperatureC(d.handle),
         energy_counter: state.find((s) => s.d === d)!.counter,
+        module_power_scope: state.find((s) => s.d === d)!.module !== null,
         counter_update_period_ms: period.get(d.uuid) ?? null,
       }
     })
@@ -174,7 +185,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
       method: 'counter',
       confidence: 'high',
       readEnergy(opts): EnergyDomainReading[] {
-        return state.map((s) => {
+        const gpus = state.map((s) => {
           if (!s.counter) {
             // no counter: trapezoid of instant power between reads (the timeline reads every interval)
             const t = performance.now()
@@ -196,6 +207,14 @@ export const nvmlProbe: Probe<NvmlOptions> = {
           s.last = v
           return { domain: s.d.uuid, kind: 'gpu' as const, energy_j: (v + s.offsetMj - s.start) / 1000 }
         })
+        const out: EnergyDomainReading[] = []
+        gpus.forEach((g, i) => {
+          const m = state[i].module
+          if (!m) return void out.push(g)
+          // the GPU's counter lies inside its module: the GPU component, never added to the total again
+          out.push({ ...g, contained_in: moduleDomain(g.domain) }, { domain: moduleDomain(g.domain), kind: 'module', energy_j: m.read(performance.now()), method: 'integrated_power' })
+        })
+        return out
       },
       sample(opts) {
         // power every call (the timeline's resolution); the slow-moving readings at most every
@@ -209,6 +228,8 @@ export const nvmlProbe: Probe<NvmlOptions> = {
           const c = cols[i]
           const w = powerW(d)
           if (w !== null) out[c.power_w] = w
+          const mw = state[i].module?.watts
+          if (mw != null) out[col(d, 'module_power_w')] = mw
           if (!full) continue
           const t = nvml.temperatureC(d.handle)
           if (t !== null) out[c.temp_c] = t

@@ -37,6 +37,10 @@ const CODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(NVM
 /** NVML field ids used here (nvml.h NVML_FI_*) */
 export const NVML_FIELD = { POWER_AVERAGE: 185, POWER_INSTANT: 186 } as const
 
+/** nvmlPowerScopeType_t (nvml.h NVML_POWER_SCOPE_*): the scopeId of the power fields. MODULE is the
+ *  whole module, on a Grace Hopper superchip the Grace CPU, the GPU and memory together */
+export const NVML_POWER_SCOPE = { GPU: 0, MODULE: 1, MEMORY: 2 } as const
+
 /** nvmlDeviceArchitecture_t values */
 export const NVML_ARCH = { KEPLER: 2, MAXWELL: 3, PASCAL: 4, VOLTA: 5, TURING: 6, AMPERE: 7, ADA: 8, HOPPER: 9, BLACKWELL: 10 } as const
 
@@ -217,12 +221,13 @@ export class Nvml {
    * One nvmlDeviceGetFieldValues field as a number, or null when the function is missing or the
    * field's own nvmlReturn says not supported. Throws for other per-field or call errors.
    */
-  fieldValue(d: NvmlDevice, fieldId: number): number | null {
+  fieldValue(d: NvmlDevice, fieldId: number, scopeId: number = NVML_POWER_SCOPE.GPU): number | null {
     const f = this.bindings.nvmlDeviceGetFieldValues
     if (!f) return null
     const L = NVML_LAYOUT.fieldValue
     const buf = this.field.fill(0)
     buf.writeUInt32LE(fieldId, L.fieldId)
+    buf.writeUInt32LE(scopeId, L.scopeId)
     if (!this.ok('nvmlDeviceGetFieldValues', f(d, 1, buf))) return null
     const rc = buf.readUInt32LE(L.nvmlReturn)
     if (rc !== NVML_RETURN.SUCCESS) {
@@ -251,6 +256,12 @@ export class Nvml {
   /** NVML_FI_DEV_POWER_INSTANT (186) in mW */
   instantPowerMw(d: NvmlDevice): number | null {
     return this.fieldValue(d, NVML_FIELD.POWER_INSTANT)
+  }
+
+  /** NVML_FI_DEV_POWER_INSTANT (186) with scopeId NVML_POWER_SCOPE_MODULE (1) in mW: the whole
+   *  module's power on a Grace Hopper superchip; null where the driver has no module scope */
+  moduleInstantPowerMw(d: NvmlDevice): number | null {
+    return this.fieldValue(d, NVML_FIELD.POWER_INSTANT, NVML_POWER_SCOPE.MODULE)
   }
 
   /** NVML_FI_DEV_POWER_AVERAGE (185) in mW, averaged over about one second */
