@@ -18,7 +18,7 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no na
   help        llem --help latency
   list        llem list latency on a project of many bench files
   overhead    harness overhead: llem vs a bare node-llama-cpp loop, tokens/s
-  nvml        NVML counter read cost and 10 ms sampling CPU (fake driver, 1 and 8 GPUs)
+  nvml        NVML counter read cost and 10 ms sampling CPU (fake driver, 1 and 8 GPUs, 4 GH200s)
   jetson      Jetson rails: one read of every rail and 10 ms sampling CPU (fake sysfs: TX2 iio, AGX Orin hwmon)
   amdsmi      AMD SMI counter read cost and 10 ms sampling CPU (fake library, 1 and 8 GPUs)
   bmc         redfish / ipmi node probes: a harness read (the last answer) and the CPU of polling the
@@ -65,17 +65,17 @@ if (want('bmc')) {
   results.bmc = r
   console.log(`bmc node probes        read: redfish ${fmt(r.redfish_read_median_us)} us, ipmi ${fmt(r.ipmi_read_median_us)} us (median, target < 100 us); polling at ${r.redfish_polling_interval_ms} / ${r.ipmi_polling_interval_ms} ms adds ${fmt(r.redfish_added_cpu_pct)}% / ${fmt(r.ipmi_added_cpu_pct)}% of a core to a 10 ms timeline (floor ${fmt(r.timeline_floor_cpu_pct)}%, target < 1%)  ${r.pass ? 'PASS' : 'FAIL'}`)
 }
-for (const gpus of want('nvml') ? [1, 8] : []) {
-  const r = await nvmlCosts(gpus)
-  results[`nvml_${gpus}`] = r
+for (const [gpus, superchip] of want('nvml') ? ([[1, false], [8, false], [4, true]] as const) : []) {
+  const r = await nvmlCosts(gpus, 3, superchip)
+  results[`nvml_${gpus}${superchip ? '_gh200' : ''}`] = r
   console.log(`nvml (fake driver)     counter read median ${r.counter_read_median_us.toFixed(3)} us (target < 2 us)  ${r.counter_read_median_us < 2 ? 'PASS' : 'FAIL'}`)
-  console.log(`  sampling ${r.devices} GPUs every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with nvml ${r.timeline_with_nvml_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
+  console.log(`  sampling ${r.devices} ${superchip ? 'GH200 superchips (GPU and module power)' : 'GPUs'} every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with nvml ${r.timeline_with_nvml_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
 }
 for (const gpus of want('amdsmi') ? [1, 8] : []) {
   const r = await amdsmiCosts(gpus)
   results[`amdsmi_${gpus}`] = r
   console.log(`amdsmi (fake library) counter read median ${r.counter_read_median_us.toFixed(3)} us (target < 2 us)  ${r.counter_read_median_us < 2 ? 'PASS' : 'FAIL'}`)
-  console.log(`  sampling ${r.devices} GPUs every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with amdsmi ${r.timeline_with_amdsmi_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
+  console.log(`  sampling ${r.devices} ${superchip ? 'GH200 superchips (GPU and module power)' : 'GPUs'} every 10 ms adds ${r.sampler_cpu_pct.toFixed(2)}% of one core (target < 1%; timeline floor ${r.timeline_floor_cpu_pct.toFixed(2)}%, with amdsmi ${r.timeline_with_amdsmi_cpu_pct.toFixed(2)}%, ${r.samples_taken} samples)  ${r.sampler_cpu_pct < 1 ? 'PASS' : 'FAIL'}`)
 }
 for (const board of want('jetson') ? (['tx2', 'agx-orin'] as const) : []) {
   const r = await jetsonCosts(board)
