@@ -20,7 +20,9 @@ describe('llem commands', () => {
       expect(env.probes[name].reason.length).toBeGreaterThan(5)
     }
     const text = await runCli(makeProject({}), ['env'])
-    expect(text.stdout).toMatch(/probes\n\s+[✓✗] nvml: .*\n\s+[✓✗] rapl: /)
+    // every built-in probe has its line, available or with the reason it is not
+    const listed = [...text.stdout.slice(text.stdout.indexOf('\nprobes\n')).matchAll(/^\s+[✓✗] ([a-z-]+): \S/gm)].map((m) => m[1])
+    expect(listed.sort()).toEqual(['amdsmi', 'cpu-estimate', 'ipmi', 'jetson', 'nvml', 'rapl', 'redfish'])
   })
 
   it('env honours a probe root from the config (a fake powercap tree)', async () => {

@@ -154,7 +154,8 @@ describe('normal forms and atomic keys', () => {
 
   it('probes as a record: true means default options, false stays off', () => {
     const x = plan({ bench: { probes: { rapl: true, 'cpu-estimate': false } } })
-    expect(x.config.probes).toEqual({ nvml: {}, amdsmi: {}, rapl: {}, 'cpu-estimate': false })
+    // the default set (nvml, amdsmi, jetson, rapl, cpu-estimate), with rapl as given and cpu-estimate off
+    expect(x.config.probes).toEqual({ nvml: {}, amdsmi: {}, jetson: {}, rapl: {}, 'cpu-estimate': false })
   })
 
   it('--probes rapl,cpu-estimate normalises the same way', () => {
