@@ -16,13 +16,24 @@ import { createJiti } from 'jiti'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const apiEntry = [path.join(here, 'index.js'), path.join(here, 'index.ts')].find(existsSync)!
+/** `llem/plugin`, the entry plugins import (core/plugin.ts), aliased the same way */
+export const pluginEntry = [path.join(here, 'plugin.js'), path.join(here, 'plugin.ts')].find(existsSync)!
 
 let jiti: ReturnType<typeof createJiti> | undefined
 
-export function importUserModule<T = unknown>(file: string, opts: { default?: boolean } = {}): Promise<T> {
+function loader(): ReturnType<typeof createJiti> {
   // moduleCache off: a bench file imported twice (list, then bench in one process; tests) re-registers
-  jiti ??= createJiti(import.meta.url, { alias: { llem: apiEntry }, moduleCache: false, fsCache: privateCacheDir() })
-  return jiti.import<T>(file, opts.default ? { default: true } : {})
+  jiti ??= createJiti(import.meta.url, { alias: { 'llem/plugin': pluginEntry, llem: apiEntry }, moduleCache: false, fsCache: privateCacheDir() })
+  return jiti
+}
+
+export function importUserModule<T = unknown>(file: string, opts: { default?: boolean } = {}): Promise<T> {
+  return loader().import<T>(file, opts.default ? { default: true } : {})
+}
+
+/** Where an import of `id` from `parentURL` leads (a file URL), as an ESM import would resolve it; undefined if nowhere. */
+export function resolveUserModule(id: string, parentURL: string): string | undefined {
+  return loader().esmResolve(id, { parentURL, conditions: ['node', 'import', 'default'], try: true })
 }
 
 /** llem's cache directory before any config is read: $LLEM_CACHE_DIR, else $XDG_CACHE_HOME/llem, else ~/.cache/llem */

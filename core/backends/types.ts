@@ -90,8 +90,8 @@ export interface BackendSession {
 
 export interface Backend<Options = Record<string, unknown>> {
   readonly name: string
-  /** strict schema of the options beside `name` in `backend: { name, ... }` */
-  readonly options: z.ZodType<Options>
+  /** strict schema of the options beside `name` in `backend: { name, ... }`; without one the backend takes no options */
+  readonly options?: z.ZodType<Options>
   /** one-time work before the timed model load (generating a random model file, a download):
    *  kept out of load_time_ms so that measures loading, not preparing */
   prepare?(ctx: BackendContext<Options>): Promise<void>

@@ -4,7 +4,8 @@
  */
 import type { EnergyDomainReading, ProbeSession } from '../probes/types.js'
 import type { ResolvedProbes } from '../config/defaults.js'
-import { builtinProbes, FALLBACK_PROBES } from '../plugins/builtins.js'
+import { FALLBACK_PROBES } from '../plugins/builtins.js'
+import { loadProbe } from '../plugins/load-plugins.js'
 
 export interface OpenProbes {
   sessions: ProbeSession[]
@@ -13,25 +14,22 @@ export interface OpenProbes {
   fixes: Record<string, string[]>
 }
 
-export async function openProbes(config: ResolvedProbes, log: (line: string) => void): Promise<OpenProbes> {
+/** `rootDir`: the project root, against which a probe given as a path or a package name resolves */
+export async function openProbes(config: ResolvedProbes, log: (line: string) => void, rootDir: string = process.cwd()): Promise<OpenProbes> {
   const sessions: ProbeSession[] = []
   const unavailable: Record<string, string> = {}
   const fixes: Record<string, string[]> = {}
   const enabled = Object.entries(config).filter(([, v]) => v !== false) as [string, Record<string, unknown>][]
   const ordered = [...enabled.filter(([n]) => !FALLBACK_PROBES.has(n)), ...enabled.filter(([n]) => FALLBACK_PROBES.has(n))]
   for (const [name, options] of ordered) {
-    const load = builtinProbes[name]
-    if (!load) {
-      unavailable[name] = `unknown probe "${name}" (built-ins: ${Object.keys(builtinProbes).join(', ')})`
-      continue
-    }
     // a module domain holds its CPU (a Jetson's SoC, a Grace Hopper superchip): no estimate beside it
     if (FALLBACK_PROBES.has(name) && sessions.some((s) => s.readEnergy().some((d) => d.kind === 'cpu' || d.kind === 'module'))) {
       unavailable[name] = 'not needed: a measuring probe covers CPU energy'
       continue
     }
     try {
-      const probe = await load()
+      // a built-in by name, or the user's own module (checked in the main process before anything ran)
+      const probe = await loadProbe(name, rootDir)
       const availability = await probe.available(options)
       if (!availability.available) {
         unavailable[name] = availability.reason

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import type { Backend, BackendSession } from '../backends/types.js'
 import { collectMachineInfo } from '../env/machine.js'
 import { isLlemError, LlemError } from '../errors.js'
-import { builtinBackends } from '../plugins/builtins.js'
+import { loadBackend } from '../plugins/load-plugins.js'
 import { writeFileAtomic } from '../results/atomic-write.js'
 import { ExperimentLog } from '../results/experiment-log.js'
 import { redactText } from '../results/redact.js'
@@ -49,7 +49,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   let probes: Awaited<ReturnType<typeof openProbes>> | undefined
   try {
     const machine = await collectMachineInfo()
-    probes = await openProbes(cfg.probes, log)
+    probes = await openProbes(cfg.probes, log, task.rootDir)
     const sessions = probes.sessions
     result.environment = { machine, software: { node: process.version, llem: task.llemVersion }, probes: Object.fromEntries(sessions.map((s) => [s.probe, s.describe()])), unavailable_probes: probes.unavailable }
 
@@ -60,9 +60,10 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     phase = 'model_load'
     hooks.onProgress?.('model_load', 0, null)
     const backendName = cfg.backend!.name
-    const backend: Backend = await builtinBackends[backendName]()
+    // a built-in by name, or the user's own module by path or package, resolved as the main process did
+    const backend: Backend = await loadBackend(backendName, task.rootDir)
     const { name: _name, ...rawOptions } = cfg.backend!
-    const options = backend.options.parse(rawOptions) as Record<string, unknown>
+    const options = (backend.options ? backend.options.parse(rawOptions) : rawOptions) as Record<string, unknown>
     const ctx = { options, model: cfg.model!, generation: cfg.generation, concurrency: cfg.load.concurrency, cacheDir: task.cacheDir, baseDir: task.rootDir, log }
     await backend.prepare?.(ctx)
     const rssBefore = process.memoryUsage.rss()

@@ -1,16 +1,17 @@
 /**
  * Turns the `reporters` config entries into Reporter objects, the way Vitest does: a built-in name,
- * a path to a module (a .ts file works: it is loaded through jiti like bench and config files), or an
- * inline object, each optionally as ['spec', options]. Every reporter gets its own context (its
- * options and output file), registered with the dispatcher so its onInit receives that context.
+ * a path to a module (a .ts file works: it is loaded through jiti like bench and config files), a
+ * package name, or an inline object, each optionally as ['spec', options]. A module may export an
+ * `options` zod schema beside its default export: the options are checked against it before the
+ * reporter is made. Every reporter gets its own context (its options and output file), registered
+ * with the dispatcher so its onInit receives that context.
  */
-import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { describeImportError } from '../config/import-error.js'
 import { closest } from '../config/suggest.js'
+import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
+import { importPluginModule, isPathSpec, isSchema } from '../plugins/plugin-module.js'
 import { bindReporter } from './dispatch.js'
-import { importUserModule } from '../user-modules.js'
 import type { Reporter, ReporterContext, ReporterFactory, ReporterHook } from './types.js'
 
 export type ReporterClass = new (ctx: ReporterContext) => Reporter
@@ -25,13 +26,8 @@ export interface LoadReportersOptions {
 }
 
 const HOOKS: readonly ReporterHook[] = ['onInit', 'onPlan', 'onExperimentStart', 'onExperimentProgress', 'onExperimentEnd', 'onRunEnd']
-const MODULE_EXT = /\.(?:[cm]?[jt]s|tsx)$/
 
-
-/** A string spec is a path when it looks like one; anything else is a built-in name. */
-export function isPathSpec(spec: string): boolean {
-  return spec.startsWith('.') || path.isAbsolute(spec) || MODULE_EXT.test(spec)
-}
+export { isPathSpec }
 
 export async function loadReporters(
   specs: unknown[],
@@ -51,9 +47,11 @@ export async function loadReporters(
       reporters.push(reporter)
       continue
     }
-    const exported = isPathSpec(target) ? await importFile(target, base.rootDir) : await importBuiltin(target, opts.builtins)
+    const builtin = !isPathSpec(target) && Object.hasOwn(opts.builtins, target)
+    const { exported, schema } = builtin ? { exported: await importBuiltin(target, opts.builtins), schema: undefined } : await importModule(target, base.rootDir, opts.builtins)
+    const checked = schema ? checkOptions(schema, options, i, target, base.configFile) : options
     const keys = [target, isObject(exported) ? (exported as Reporter).name : undefined]
-    const ctx = makeContext(base, options, outputFor(opts.outputFile, options, keys, base.rootDir))
+    const ctx = makeContext(base, checked, outputFor(opts.outputFile, checked, keys, base.rootDir))
     const reporter = instantiate(exported, ctx, `reporter "${target}"`)
     bindReporter(reporter, ctx, target)
     reporters.push(reporter)
@@ -121,17 +119,25 @@ async function importBuiltin(name: string, builtins: BuiltinReporters): Promise<
   return (await load()).default
 }
 
-async function importFile(spec: string, rootDir: string): Promise<unknown> {
-  const resolved = path.resolve(rootDir, spec)
-  // './my-reporter' without an extension is allowed, as in an import
-  const file = [resolved, ...['.ts', '.mts', '.js', '.mjs'].map((e) => resolved + e)].find((f) => existsSync(f) && statSync(f).isFile())
-  if (!file) throw new InputError('PLUGIN_NOT_FOUND', `reporter "${spec}": no such file ${resolved}`, { file: resolved, where: 'reporters' })
-  try {
-    return await importUserModule(file, { default: true })
-  } catch (e) {
-    // no dedicated import-failure code for plugins yet; the message says what happened
-    throw new InputError('PLUGIN_NOT_FOUND', describeImportError(e, file, 'reporter'), { file, cause: e })
-  }
+/** A path or a package: its default export, and its `options` schema when it exports one. */
+async function importModule(spec: string, rootDir: string, builtins: BuiltinReporters): Promise<{ exported: unknown; schema: import('zod').ZodType | undefined }> {
+  const { file, exports } = await importPluginModule(spec, rootDir, 'reporter', Object.keys(builtins))
+  // a CommonJS module or one without a default export: jiti gives the namespace, used as the reporter
+  const exported = 'default' in exports ? exports.default : exports
+  if (exports.options !== undefined && !isSchema(exports.options))
+    throw new InputError('CONFIG_INVALID', `reporter "${spec}" (${file}): its \`options\` export must be a zod schema (import { z } from 'llem/plugin')`, { file, where: 'reporters' })
+  return { exported, schema: exports.options as import('zod').ZodType | undefined }
+}
+
+/**
+ * The reporter's options against its schema, with messages that name the config file and the dotted
+ * path (reporters.2.budgetJ). `outputFile` is llem's own key: never the schema's to refuse.
+ */
+function checkOptions(schema: import('zod').ZodType, options: Record<string, unknown>, i: number, spec: string, configFile: string | null): Record<string, unknown> {
+  const { outputFile, ...own } = options
+  const file = configFile ? path.relative(process.cwd(), configFile) || configFile : 'command line'
+  const parsed = validateOptions(schema, own, { file, label: `reporter "${spec}"`, prefix: `reporters.${i}.1`, code: 'CONFIG_INVALID' }) as Record<string, unknown>
+  return outputFile === undefined ? parsed : { ...parsed, outputFile }
 }
 
 /** A default export that is a class is constructed, any other function is a factory, an object is the reporter. */

@@ -21,6 +21,7 @@ import { InputError } from '../errors.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
 import { shardExperiments, type Shard } from '../plan/shard.js'
 import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
+import { loadBackend, loadProbe, validatePluginOptions } from '../plugins/load-plugins.js'
 import { resolveResultsDir } from '../results/results-dir.js'
 import type { Probe } from '../probes/types.js'
 
@@ -91,6 +92,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   const backends: Record<string, Backend> = {}
   for (const [name, load] of Object.entries(builtinBackends)) backends[name] = await load()
+  const userBackends: { backend: Record<string, unknown>; where: string }[] = []
   const planned = buildPlan({
     benches,
     rootDir,
@@ -101,33 +103,39 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     cliOverrides: overrides.cliOverrides,
     namePattern: req.namePattern,
     checkBackend(backend, where) {
-      const plugin = backends[backend.name as string]
-      if (!plugin) {
-        const guess = closest(String(backend.name), Object.keys(backends))
-        throw new InputError('PLUGIN_NOT_FOUND', `${where}: unknown backend "${backend.name}"${guess ? ` (did you mean "${guess}"?)` : ''}; built-ins: ${Object.keys(backends).join(', ')}`)
-      }
+      // a path or a package name is imported after planning (importing is async): checked there
+      if (!Object.hasOwn(backends, String(backend.name))) return userBackends.push({ backend, where })
       const { name: _name, ...options } = backend
-      validateOptions(plugin.options, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
+      validatePluginOptions(backends[backend.name as string], options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
     },
   })
+  for (const { backend, where } of userBackends) {
+    const spec = String(backend.name)
+    const plugin = (backends[spec] ??= await loadBackend(spec, rootDir).catch((e) => rethrowAt(e, where)))
+    const { name: _name, ...options } = backend
+    validatePluginOptions(plugin, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
+  }
   const experiments = req.shard ? shardExperiments(planned, req.shard) : planned
   const probes: Record<string, Probe<any>> = {}
   for (const [name, load] of Object.entries(builtinProbes)) probes[name] = await load()
   // the whole plan, not just this shard: every shard refuses the same bad input
-  for (const x of planned) if (x.mode === 'run') checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`)
+  for (const x of planned) if (x.mode === 'run') await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, rootDir)
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
   return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends }
 }
 
-function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string): void {
+/** Built-in probes by name; a path or a package name is imported (once) and then checked the same way. */
+async function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string, rootDir: string): Promise<void> {
   for (const [name, options] of Object.entries(config)) {
-    const probe = probes[name]
-    if (!probe) {
-      const guess = closest(name, Object.keys(probes))
-      throw new InputError('PLUGIN_NOT_FOUND', `${where}: unknown probe "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; built-ins: ${Object.keys(probes).join(', ')}`)
-    }
-    if (options !== false && probe.options) validateOptions(probe.options, options, { file: where, prefix: `probes.${name}`, code: 'BENCH_INVALID' })
+    const probe = (probes[name] ??= await loadProbe(name, rootDir).catch((e) => rethrowAt(e, where)))
+    if (options !== false) validatePluginOptions(probe, options as Record<string, unknown>, { file: where, prefix: `probes.${name}`, code: 'BENCH_INVALID' })
   }
+}
+
+/** A plugin that cannot be found or loaded, said from where it was named (the bench or config file). */
+function rethrowAt(e: unknown, where: string): never {
+  if (e instanceof InputError) throw new InputError(e.code, `${where}: ${e.message}`, { file: e.file, where: e.where, cause: e.cause })
+  throw e
 }
 
 /** Benches (full names with files) for the "no match" message, like Vitest lists what exists. */
