@@ -104,6 +104,9 @@ const OPTIONAL: Record<AmdSmiOptionalName, string> = {
   amdsmi_get_gpu_metrics_info: 'amdsmi_status_t amdsmi_get_gpu_metrics_info(amdsmi_processor_handle processor_handle, amdsmi_gpu_metrics_t *pgpu_metrics)',
 }
 
+/** every C declaration llem binds, by function name (test/amdsmi-bindings-agree.test.ts holds them to AMD's own) */
+export const AMDSMI_DECLARATIONS: Readonly<Record<string, string>> = { ...REQUIRED, ...OPTIONAL }
+
 let typesDeclared = false
 
 const u16 = 'uint16_t'
