@@ -157,6 +157,23 @@ describe.skipIf(!haveChromium)('html report in Chromium', () => {
     expect(await page.locator('svg.pareto-chart circle[data-experiment-id="tiny-prefill-ef901234"]').count()).toBe(0)
   })
 
+  it('the time-energy trade-off: one section per bench with two settings or more, E2E p50 and p99 charts, and no best setting without an SLO', async () => {
+    const sections = page.locator('section.trade-off')
+    expect(await sections.count()).toBe(1)
+    // the bench's name is text, never markup
+    expect(await sections.first().locator('h3').textContent()).toBe(HOSTILE_BENCH)
+    const charts = sections.first().locator('svg.trade-off-chart')
+    expect(await charts.count()).toBe(2)
+    // every sweep point has the fixture's one E2E latency: the lowest J/token (concurrency 2) beats the rest
+    for (const i of [0, 1]) {
+      expect(await charts.nth(i).locator('circle[data-frontier="true"]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-task-hash')))).toEqual(['decode-c2-0123456789'])
+      expect(await charts.nth(i).locator('circle[data-frontier="false"]').count()).toBe(3)
+      expect(await charts.nth(i).isVisible()).toBe(true)
+    }
+    expect(await sections.first().locator('p.best').textContent()).toMatch(/No setting meets the SLO: no SLO set/)
+    expect(await sections.first().locator('table.trade-off tbody tr').count()).toBe(4)
+  })
+
   it('draws one power timeline per measured experiment, power columns only, downsampled', async () => {
     const ids = await page.locator('svg.timeline').evaluateAll((s) => s.map((x) => x.getAttribute('data-experiment-id')))
     expect(ids).toEqual([...SWEEP.map((p) => sweepId(p.concurrency)), 'tiny-prefill-long'])

@@ -30,7 +30,10 @@ describe('json reporter', () => {
     const out = captureStream()
     await run(createJson(makeContext({ runDir: dir, stdout: out.stream })), [completedResult, failedResult])
     const report = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))
-    expect(report).toEqual({ schema_version: '1.0', llem_version: '0.1.0', run_id: 'run-42', status: 'failed', duration_ms: 4321, repeats: [], results: [completedResult, failedResult] })
+    expect(report).toEqual({ schema_version: '1.0', llem_version: '0.1.0', run_id: 'run-42', status: 'failed', duration_ms: 4321, repeats: [], pareto: expect.any(Object), results: [completedResult, failedResult] })
+    // the sweep view: one group per bench, the failed experiment's left out with its reason
+    expect(report.pareto.groups.map((g: { bench: string }) => g.bench)).toEqual(['tiny > decode', 'tiny > prefill'])
+    expect(report.pareto.groups[1].excluded).toEqual([{ name: failedResult.experiment_name, reason: 'not completed' }])
     for (const r of report.results) expect(aggregatedResultSchema.safeParse(r).success).toBe(true)
     // default location: nothing to announce; no temp files left behind
     expect(out.text()).toBe('')

@@ -13,6 +13,7 @@ import type { AggregatedResult } from '../results/schema.js'
 import { DEFAULT_METRICS, METRICS, readMetric, type Direction, type MetricName } from './metrics.js'
 import type { Threshold } from './thresholds.js'
 import { configDiff } from './config-diff.js'
+import { paretoSummary, type ParetoSummary } from '../results/pareto.js'
 
 export interface SideStats {
   /** mean over the completed repeats */
@@ -68,6 +69,9 @@ export interface Comparison {
   thresholds: Threshold[]
   regressions: number
   status: 'passed' | 'regressed'
+  /** the sweep view across both runs: per bench, every setting of either run (labelled baseline or
+   *  current) as one point, the frontiers and the best setting under the SLO among them all */
+  pareto?: ParetoSummary
 }
 
 /** One experiment's repeats (one result without repeats): what is matched and compared. */
@@ -199,5 +203,6 @@ export function compareResults(baseline: AggregatedResult[], current: Aggregated
     thresholds,
     regressions,
     status: regressions > 0 ? 'regressed' : 'passed',
+    pareto: paretoSummary({ baseline, current }),
   }
 }

@@ -9,6 +9,7 @@ import type { Comparison, MetricDelta, SideStats } from './compare.js'
 import { describeLimit } from './thresholds.js'
 import { maxOf } from '../stats/extent.js'
 import { sanitiseLine } from '../text/sanitise-terminal.js'
+import { paretoLines, paretoMarkdown } from '../results/pareto-text.js'
 
 export interface Sources {
   baseline: string
@@ -73,6 +74,8 @@ export function formatText(cmp: Comparison, sources: Sources, color = pc.isColor
   }
   if (cmp.only_in_baseline.length) out.push('', `only in the baseline (not compared): ${sanitiseLine(cmp.only_in_baseline.join('; '))}`)
   if (cmp.only_in_current.length) out.push('', `only in the current run (not compared): ${sanitiseLine(cmp.only_in_current.join('; '))}`)
+  const tradeOff = cmp.pareto ? paretoLines(cmp.pareto, { runs: true, bold, clean: sanitiseLine }) : []
+  if (tradeOff.length) out.push('', ...tradeOff.slice(0, -1))
   const byHash = cmp.experiments.filter((x) => x.matched_by === 'task_hash').length
   out.push('', `${cmp.experiments.length} compared (${byHash} by task_hash, ${cmp.experiments.length - byHash} by name), ${cmp.only_in_baseline.length} only in the baseline, ${cmp.only_in_current.length} only in the current run`)
   const verdictLine = cmp.regressions ? `${cmp.regressions} regression${cmp.regressions === 1 ? '' : 's'}` : 'no regressions'
@@ -94,5 +97,7 @@ export function formatMarkdown(cmp: Comparison, sources: Sources): string {
   for (const x of cmp.experiments.filter((e) => e.warnings.length && e.metrics.length)) out.push('', `- ${cell(x.name)}: ${x.warnings.join('; ')}`)
   if (cmp.only_in_baseline.length) out.push('', `Only in the baseline: ${cmp.only_in_baseline.map(cell).join('; ')}`)
   if (cmp.only_in_current.length) out.push('', `Only in the current run: ${cmp.only_in_current.map(cell).join('; ')}`)
+  const tradeOff = cmp.pareto ? paretoMarkdown(cmp.pareto, { runs: true }) : ''
+  if (tradeOff) out.push('', tradeOff.trimEnd())
   return out.join('\n') + '\n'
 }

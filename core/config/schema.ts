@@ -117,7 +117,11 @@ export const experimentOptionsSchema = z.strictObject({
   /** per-experiment time limit in ms (model load and warmup included) */
   timeout: posInt().optional(),
   /** service-level targets: slo_attainment (the share of requests meeting every target that is set) and goodput (those requests per second) */
-  slo: z.strictObject({ ttftMs: z.number().positive().nullable().optional(), tpotMs: z.number().positive().nullable().optional(), e2eMs: z.number().positive().nullable().optional() }).optional(),
+  slo: z.strictObject({ ttftMs: z.number().positive().nullable().optional(), tpotMs: z.number().positive().nullable().optional(), e2eMs: z.number().positive().nullable().optional(),
+    /** the sweep view: the share of requests that must meet every target for a setting to meet the SLO (default 0.99) */
+    attainment: z.number().gt(0).max(1).optional() }).optional(),
+  /** the sweep view (results.json `pareto`): the latency J/token is traded against, at p50 and p99 (default 'e2e') */
+  pareto: z.strictObject({ latency: z.enum(['ttft', 'tpot', 'itl', 'e2e']).optional() }).optional(),
   /** GPUs one process of this experiment needs (null: 1 when the machine has GPUs, else 0) */
   gpus: z.int().min(0).nullable().optional(),
   /** data parallel: the requests are sharded over this many processes, each on its own GPUs */

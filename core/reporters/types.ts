@@ -45,6 +45,8 @@ export interface RunSummary {
   status: 'passed' | 'failed' | 'interrupted'
   /** repeats of one task_hash: means with Student t 95% CIs */
   repeats: import('../results/repeat-stats.js').RepeatSummary[]
+  /** the sweep view: time-energy Pareto frontiers per bench and the best setting under its SLO */
+  pareto?: import('../results/pareto.js').ParetoSummary
 }
 
 export interface Reporter {

@@ -15,6 +15,7 @@ import { loadReporters } from '../reporters/load-reporters.js'
 import type { ExperimentInfo, RunSummary } from '../reporters/types.js'
 import { aggregate } from '../results/aggregate.js'
 import { writeFailures, writeFileAtomic } from '../results/atomic-write.js'
+import { paretoSummary } from '../results/pareto.js'
 import { summariseRepeats } from '../results/repeat-stats.js'
 import type { ResumeState } from '../results/resume-state.js'
 import { SCHEMA_VERSION, type AggregatedResult, type Manifest, type RawProcessResult } from '../results/schema.js'
@@ -182,6 +183,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     durationMs: Date.now() - started,
     status: interrupted ? 'interrupted' : failures > 0 ? 'failed' : 'passed',
     repeats,
+    pareto: paretoSummary({ current: results }),
   }
   await dispatcher.emit('onRunEnd', summary)
   if (dispatcher.errors().length > 0 && summary.status === 'passed') summary.status = 'failed'

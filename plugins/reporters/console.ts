@@ -8,6 +8,7 @@ import pc from 'picocolors'
 import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
 import type { AggregatedResult } from '../../core/results/schema.js'
 import { maxOf } from '../../core/stats/extent.js'
+import { paretoLines } from '../../core/results/pareto-text.js'
 import { sanitiseLine } from '../../core/text/sanitise-terminal.js'
 import { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from './lib/figures.js'
 import { requestCounts, servingSummary } from './lib/serving-summary.js'
@@ -206,6 +207,7 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
     if (block) lines.push(pc.bold(block[0]), ...block.slice(1), '')
   }
   if (summary.repeats?.length) lines.push(...repeatsTable(summary.repeats), '')
+  if (summary.pareto) lines.push(...paretoLines(summary.pareto, { bold: pc.bold, clean: sanitiseLine }))
   const passed = results.filter((r) => r.status === 'completed').length
   // an experiment stopped by Ctrl-C did not fail: counted apart, so the summary says what happened
   const interrupted = results.filter((r) => r.status === 'interrupted').length

@@ -4,6 +4,7 @@
  * leaves the previous file (or none), never half a JSON document.
  */
 import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
+import { paretoSummary, type ParetoSummary } from '../../core/results/pareto.js'
 import type { RepeatSummary } from '../../core/results/repeat-stats.js'
 import { SCHEMA_VERSION, type AggregatedResult } from '../../core/results/schema.js'
 import { runFileReporter } from './lib/run-file.js'
@@ -17,6 +18,9 @@ export interface JsonReport {
   /** repeats of one configuration (same bench and task_hash, 2 or more): the mean of each headline
    *  number with its Student t 95% interval, and the values it came from; [] when nothing repeated */
   repeats: RepeatSummary[]
+  /** the sweep view: per bench, J/token against its latency at p50 and p99, the Pareto frontier of
+   *  each and the setting with the lowest J/token meeting the SLO (core/results/pareto.ts) */
+  pareto?: ParetoSummary
   results: AggregatedResult[]
 }
 
@@ -33,6 +37,7 @@ export function createJsonReporter(ctx: ReporterContext): Reporter {
         status: summary.status,
         duration_ms: summary.durationMs,
         repeats: summary.repeats ?? [],
+        pareto: summary.pareto ?? paretoSummary({ current: results }),
         results,
       }),
   })

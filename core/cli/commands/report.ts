@@ -17,6 +17,7 @@ import { createDispatcher } from '../../reporters/dispatch.js'
 import { loadReporters } from '../../reporters/load-reporters.js'
 import type { ExperimentInfo, RunSummary } from '../../reporters/types.js'
 import { redactSecrets } from '../../results/redact.js'
+import { paretoSummary } from '../../results/pareto.js'
 import { summariseRepeats } from '../../results/repeat-stats.js'
 import type { AggregatedResult, Manifest } from '../../results/schema.js'
 import type { CommonFlags } from '../main.js'
@@ -95,6 +96,7 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
     durationMs: Number.isFinite(ended - started) ? ended - started : 0,
     status: runStatus(run.results),
     repeats: summariseRepeats(run.results),
+    pareto: paretoSummary({ current: run.results }),
   }
   await dispatcher.emit('onRunEnd', summary)
   return dispatcher.errors().length > 0 ? 1 : 0

@@ -2,12 +2,14 @@
  * Assembles the report page. Everything is rendered here, in Node, to static HTML and SVG: the page
  * reads fine with scripts off, and the only script sorts the table. One file, nothing to fetch.
  */
+import type { ParetoSummary } from '../../../core/results/pareto.js'
 import type { AggregatedResult } from '../../../core/results/schema.js'
 import { formatDuration } from '../console.js'
 import { varyingConfig } from '../varying-config.js'
 import { contentSecurityPolicy, SCRIPT, STYLE } from './assets.js'
 import { escapeHtml } from './escape.js'
-import { PARETO_CHARTS, paretoFigure } from './pareto.js'
+import { paretoSummary } from '../../../core/results/pareto.js'
+import { PARETO_CHARTS, paretoFigure, tradeOffHtml } from './pareto.js'
 import { anchorFor, formatEnergyPerToken, resultsTable, tableColumns } from './results-table.js'
 import { timelineFigure, type TimelineData } from './timeline.js'
 
@@ -20,6 +22,8 @@ export interface ReportInput {
   timelines: Map<string, TimelineData | null>
   /** experiments planned but skipped by filters, shown as a count */
   skipped: number
+  /** the run's sweep view (core/results/pareto.ts); computed from results when absent */
+  pareto?: ParetoSummary
 }
 
 function warningsOf(r: AggregatedResult): string[] {
@@ -88,6 +92,9 @@ export function renderReport(input: ReportInput): string {
     `<h2 id="pareto">Pareto frontiers</h2>`,
     `<p class="note">Each point is one experiment; filled and joined points are on its bench's frontier (no other setting of that bench is better on both axes). Hover a point for its name.</p>`,
     `<div class="charts">${PARETO_CHARTS.map((c) => paretoFigure(results, c)).join('')}</div>`,
+    `<h2 id="trade-off">Time-energy trade-off and the best setting under the SLO</h2>`,
+    `<p class="note">One point per setting (repeats pooled), J/token against the bench's latency (pareto.latency, E2E by default) at p50 and p99; the ringed point is the setting with the lowest J/token whose requests met the SLO (slo.attainment of them, 99% by default).</p>`,
+    tradeOffHtml(input.pareto ?? paretoSummary({ current: results })),
     `<h2 id="experiments">Experiments</h2>`,
     `<div class="experiments">${results.map((r, i) => experimentSection(r, i, input.timelines.get(r.experiment_id), repeats.has(r.task_hash))).join('')}</div>`,
     '</main>',
