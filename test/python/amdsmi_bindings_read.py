@@ -119,7 +119,8 @@ def ctype(t: Any) -> dict[str, Any]:
 
 
 def members(cls: Any) -> list[dict[str, Any]]:
-    return [{'name': name, 'offset': getattr(cls, name).offset, 'size': ctypes.sizeof(t)} for name, t, *_ in cls._fields_]
+    """A struct's members in order; clang2py's PADDING_n members spell out the gaps C leaves implicit."""
+    return [{'name': name, 'offset': getattr(cls, name).offset, 'size': ctypes.sizeof(t)} for name, t, *_ in cls._fields_ if not name.startswith('PADDING_')]
 
 
 def bdf_masks() -> dict[str, int]:
@@ -138,6 +139,7 @@ def declared(structs: list[str], functions: list[str]) -> dict[str, Any]:
         'structs': {s: {'size': ctypes.sizeof(getattr(wrapper, s)), 'members': members(getattr(wrapper, s))} for s in structs},
         'functions': {f: {'restype': ctype(getattr(wrapper, f).restype), 'argtypes': [ctype(a) for a in getattr(wrapper, f).argtypes]} for f in functions},
         'status': {name: code for code, name in STATUS_NAMES.items()},
+        'init_amd_gpus': int(wrapper.AMDSMI_INIT_AMD_GPUS),
         'bdf_size': ctypes.sizeof(wrapper.amdsmi_bdf_t),
         'bdf_masks': bdf_masks(),
     }
