@@ -10,6 +10,10 @@
 import { scanChunk, type ChunkFields } from '../../plugins/backends/openai/chunk-scan.js'
 
 const seeds = [
+  // the prefix cache's count: OpenAI's field, as vLLM and llama.cpp's server send it, null, and odd types
+  '{"choices":[],"usage":{"prompt_tokens":12,"total_tokens":14,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":8}}}',
+  '{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":2,"prompt_tokens_details":null}}',
+  '{"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":"3"},"completion_tokens":1}}',
   '{"id":"cmpl-6","object":"text_completion","created":1700000000,"model":"m","choices":[{"index":0,"text":" tok","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}',
   '{"id":"c","choices":[{"index":0,"text":"","finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":16,"total_tokens":19}}',
   '{"choices":[{"index":0,"delta":{"role":"assistant","content":"h\\u00e9\\n"},"finish_reason":null}],"usage":{"prompt_tokens":3,"completion_tokens":2}}',
@@ -30,7 +34,7 @@ const real: [string, boolean][] = [
   ['{"choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"length"}],"created":1,"model":"tiny","system_fingerprint":"b1","object":"text_completion","usage":{"completion_tokens":3,"prompt_tokens":6,"total_tokens":9,"prompt_tokens_details":{"cached_tokens":5}},"id":"x","timings":{"cache_n":5,"prompt_ms":0.794,"predicted_per_second":1870.9073900841909}}', false],
   ['{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":16,"total_tokens":17}}', false],
 ]
-const mutations = ['"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', '-', '.', 'e', 'n', 't', 'u', '\u0001', '\u00e9', 'null', '"length"', '"text"', '"usage"', '"error"', '1', 'x']
+const mutations = ['"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', '-', '.', 'e', 'n', 't', 'u', '\u0001', '\u00e9', 'null', '"length"', '"text"', '"usage"', '"error"', '"cached_tokens"', '"prompt_tokens_details"', '1', 'x']
 
 let rng = 12345
 const rand = (n: number) => ((rng = (rng * 1103515245 + 12345) >>> 0) >>> 8) % n
@@ -60,6 +64,7 @@ function reference(text: string, chat: boolean): ChunkFields | 'rejected' {
     usage,
     promptTokens: usage && typeof c.usage.prompt_tokens === 'number' ? c.usage.prompt_tokens : NaN,
     completionTokens: usage && typeof c.usage.completion_tokens === 'number' ? c.usage.completion_tokens : NaN,
+    cachedTokens: usage && typeof c.usage.prompt_tokens_details?.cached_tokens === 'number' ? c.usage.prompt_tokens_details.cached_tokens : NaN,
     content: Boolean(chat ? choice?.delta?.content : choice?.text),
     finishLength: choice?.finish_reason === 'length',
   }

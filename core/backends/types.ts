@@ -36,6 +36,8 @@ export interface GenerateResult {
   finishReason: 'length' | 'stop' | 'aborted'
   /** performance.now() when the response ended, when work after it (counting tokens) is not the request's */
   endMs?: number
+  /** prompt tokens the engine took from its prefix cache, as it reported them; absent when it did not say */
+  cachedInputTokens?: number
 }
 
 export interface ModelInfo {
@@ -81,6 +83,9 @@ export interface BackendSession {
   /** whether each request's max tokens is its exact output length ('enforced': end-of-sequence is
    *  ignored) or only a cap the model may stop before; absent: 'capped' */
   readonly outputLengths?: 'enforced' | 'capped'
+  /** 'embeddings': each request embeds its prompt and generates nothing (no output tokens, no output
+   *  length asked); absent: 'generate' */
+  readonly task?: 'generate' | 'embeddings'
   tokenizer: { tokenize(text: string): number[] | Promise<number[]>; detokenize(tokens: number[]): string | Promise<string> }
   generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
   /** called just before the measured window opens; stop() just after it closes */

@@ -23,6 +23,8 @@ export interface MetricsInput extends Omit<EnergyInput, 'outputTokens' | 'okRequ
   observed?: WindowObservations | null
   /** measurement.clientLoopDelayWarnMs; its default when not given */
   clientLoopDelayWarnMs?: number
+  /** embeddings: nothing is generated, so output-token rates are null rather than 0 */
+  task?: 'generate' | 'embeddings'
 }
 
 /**
@@ -83,6 +85,8 @@ export function buildMetrics(input: MetricsInput) {
     return {
       index: r.index, prompt_id: r.promptId, ok: r.ok, error: r.error, input_tokens: r.inputTokens, output_tokens: r.outputTokens,
       ...(r.requestedOutputTokens !== undefined ? { requested_output_tokens: r.requestedOutputTokens } : {}),
+      ...(r.cachedInputTokens !== undefined ? { cached_input_tokens: r.cachedInputTokens } : {}),
+      ...(r.prefixId !== undefined ? { prefix_id: r.prefixId } : {}),
       start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: r.ok ? l.tpotMs : null,
       scheduled_ms: r.scheduled === undefined || r.scheduled === null ? null : r.scheduled - outcome.windowStart,
       client_queue_ms: l.queueMs, ttft_incl_queue_ms: l.ttftInclQueueMs, e2e_incl_queue_ms: r.ok ? l.e2eInclQueueMs : null,
@@ -92,7 +96,7 @@ export function buildMetrics(input: MetricsInput) {
 
   const flops = estimateFlops(input.model, ok.map((r) => ({ input: r.inputTokens, output: r.outputTokens })))
   // a window with no duration has no rate: null, never 0 tokens/s
-  const outTps = durationSec > 0 ? outputTokens / durationSec : null
+  const outTps = durationSec > 0 && input.task !== 'embeddings' ? outputTokens / durationSec : null
   // GPU memory when the workload put something on a GPU; else this process's RSS (a CPU backend)
   const obs = input.observed ?? null
   const obsMem = obs?.memory ?? null

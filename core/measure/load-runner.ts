@@ -31,6 +31,10 @@ export interface RequestTiming {
   outputTokens: number
   /** the output length asked of the backend (max tokens): the prompt's own (dataset.outputTokens) or generation.maxTokens */
   requestedOutputTokens?: number
+  /** the shared prefix the prompt began with (dataset.synthetic.prefix) */
+  prefixId?: number
+  /** prompt tokens the server took from its prefix cache, as it reported them */
+  cachedInputTokens?: number
   ok: boolean
   error: string | null
 }
@@ -105,7 +109,7 @@ export async function runLoad(
   const runOne = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }): Promise<void> => {
     const prompt = prompts[index % prompts.length]
     const maxTokens = prompt.maxTokens ?? plan.maxTokens
-    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: maxTokens, ok: true, error: null, ...schedule }
+    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: session.task === 'embeddings' ? undefined : maxTokens, ...(prompt.prefixId !== undefined ? { prefixId: prompt.prefixId } : {}), ok: true, error: null, ...schedule }
     const sink = {
       onTokens(count: number, timeMs: number) {
         timing.chunkTimes.push(timeMs)
@@ -120,6 +124,7 @@ export async function runLoad(
       if (r.endMs !== undefined) timing.end = r.endMs
       timing.inputTokens = r.inputTokens
       timing.outputTokens = r.outputTokens
+      if (r.cachedInputTokens !== undefined) timing.cachedInputTokens = r.cachedInputTokens
       if (r.finishReason === 'aborted') {
         timing.ok = false
         timing.error = 'aborted'

@@ -17,6 +17,7 @@ import { loadDataset } from '../workload/dataset.js'
 import { realisedLengths, workloadSpec } from '../workload/workload-record.js'
 import { measureBaseline } from './baseline.js'
 import { buildMetrics } from './build-metrics.js'
+import { embeddingMetrics } from './embedding-metrics.js'
 import { carbonIntensity } from './emissions.js'
 import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
@@ -133,6 +134,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
       slo: cfg.slo,
       observed,
+      task: backendSession.task,
       headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, steadyMinTargetShare: cfg.measurement.steadyStateMinTargetShare, clientLoopDelayWarnMs: cfg.measurement.clientLoopDelayWarnMs, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method
@@ -188,7 +190,8 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       requests: metrics.requests,
       prefill_decode_energy: metrics.tokenEnergy,
       timeseries_path: tsRel,
-      workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), realised: realisedLengths(metrics.requests) },
+      workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests) },
+      ...(backendSession.task === 'embeddings' ? { embedding_metrics: embeddingMetrics({ requests: metrics.requests, durationSec: metrics.inference.inference_time_sec, energyJ: metrics.energy.total_energy_j, energyUncertaintyJ: metrics.energy.total_energy_uncertainty_j ?? null }) } : {}),
       measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
     } satisfies Partial<RawProcessResult>)
     // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment

@@ -15,6 +15,7 @@ import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from './
 import { allOverlap, unionSeconds, type Window } from './window-union.js'
 import { maxOf, minOf } from '../stats/extent.js'
 import { combineWorkload } from '../workload/workload-record.js'
+import { aggregateEmbeddingMetrics } from '../measure/embedding-metrics.js'
 
 /** one per-request figure of the successful requests of every process, where it was measured */
 const okRequestSamples = (raws: RawProcessResult[], key: 'client_queue_ms' | 'ttft_incl_queue_ms' | 'e2e_incl_queue_ms') =>
@@ -104,7 +105,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   }
   const method = done.length ? (energy.map((e) => e.method).sort((a, b) => METHOD_RANK[a] - METHOD_RANK[b])[0] ?? 'none') : 'none'
   const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => CONF_RANK[a] - CONF_RANK[b])[0] ?? 'none') : 'none'
-  const outTps = rated ? outputTokens / time : null
+  // embeddings generate nothing: no output rate, rather than 0 tokens/s
+  const outTps = rated && !done.some((r) => r.embedding_metrics) ? outputTokens / time : null
   // one process: its own intervals; several: each process's interval is in process_results, but the
   // combined energy pro-rates and de-duplicates host meters, which the error model does not follow yet
   const single = !multi && done.length === 1 ? done[0] : null
@@ -205,9 +207,16 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     measurement_warnings: [...new Set([...raws.flatMap((r) => r.measurement_warnings), ...warnings])],
     timeseries_path: first.timeseries_path,
     workload: combineWorkload(completed),
+    ...embeddingsOf(done, { energyJ: totalEnergy, energyUncertaintyJ: totalUnc, durationSec: rated ? time : 0 }),
     prefill_decode_energy: tokenEnergyOf(raws, done),
     process_results: raws,
   }
+}
+
+/** an embeddings experiment's figures over the combined energy; nothing for generation */
+function embeddingsOf(done: RawProcessResult[], totals: Parameters<typeof aggregateEmbeddingMetrics>[1]): Pick<AggregatedResult, 'embedding_metrics'> {
+  const m = aggregateEmbeddingMetrics(done, totals)
+  return m === null ? {} : { embedding_metrics: m }
 }
 
 /** one process: its fit; several: each process fits its own window and GPUs, which do not add up to one fit */

@@ -49,6 +49,11 @@ export const requestRecordSchema = z.object({
   output_tokens: z.int(),
   /** llem: the output length asked of the backend (its max tokens); absent in results written before it existed */
   requested_output_tokens: z.int().optional(),
+  /** llem: the prompt tokens the server took from its prefix cache, as it reported them
+   *  (usage.prompt_tokens_details.cached_tokens); absent when it did not say */
+  cached_input_tokens: z.int().optional(),
+  /** llem: dataset.synthetic.prefix: which shared prefix the prompt began with; absent otherwise */
+  prefix_id: z.int().optional(),
   /** ms from the start of the measured window */
   start_ms: num,
   ttft_ms: nnum,
@@ -296,8 +301,9 @@ export const methodologySchema = z.object({
 const lengthSummarySchema = z.object({ count: z.int(), mean: num, std: num, min: num, max: num })
 export const workloadSchema = z.object({
   input_lengths: z.object({
-    /** synthetic: generated to lengths drawn from `spec`; dataset: the prompts as written; dataset_column: generated to each row's length */
-    source: z.enum(['synthetic', 'dataset', 'dataset_column']),
+    /** synthetic: generated to lengths drawn from `spec`; dataset: the prompts as written; dataset_column: generated to each row's length;
+     *  shared_prefix: a prefix from a pool plus a unique suffix (see shared_prefix) */
+    source: z.enum(['synthetic', 'dataset', 'dataset_column', 'shared_prefix']),
     /** the distribution as given, long form ({ dist: 'fixed', value: 128 }); null when the dataset's own prompts are used */
     spec: z.record(z.string(), z.unknown()).nullable(),
   }),
@@ -311,6 +317,11 @@ export const workloadSchema = z.object({
   }),
   /** dataset.seed: the length draws, shuffle and synthetic text all follow from it */
   seed: z.int(),
+  /** dataset.synthetic.prefix: a pool of `count` prefixes of `tokens` tokens each, prompt i beginning with
+   *  prefix i mod count (round_robin), then a unique suffix of suffix_tokens; absent otherwise */
+  shared_prefix: z.object({ count: z.int(), tokens: z.int(), suffix_tokens: z.record(z.string(), z.unknown()), assignment: z.literal('round_robin') }).optional(),
+  /** embeddings (a backend's endpoint 'embeddings'): each request embeds its prompt, no tokens are generated; absent: generation */
+  task: z.enum(['generate', 'embeddings']).optional(),
   /** over the completed measured requests, as the backend counted them (a server's usage) */
   realised: z.object({
     input_tokens: lengthSummarySchema.nullable(),
@@ -318,7 +329,26 @@ export const workloadSchema = z.object({
     requested_output_tokens: lengthSummarySchema.nullable(),
     /** completed requests that produced fewer tokens than they asked for */
     requests_short: z.int(),
+    /** the prompt tokens the server reported taking from its cache, over the prompt tokens of the
+     *  requests that reported it (their number too); absent when no response said */
+    cached_input_tokens: z.int().optional(),
+    cached_input_share: nnum.optional(),
+    requests_reporting_cached: z.int().optional(),
   }),
+})
+
+/** llem: an embeddings workload's figures (core/measure/embedding-metrics.ts): nothing is generated, so
+ *  the cost is per embedded (input) token and per request; not_applicable names the output-token
+ *  figures that are null and why */
+export const embeddingMetricsSchema = z.object({
+  requests: z.int(),
+  input_tokens: z.int(),
+  energy_per_input_token_j: nnum,
+  energy_per_input_token_uncertainty_j: nnum,
+  energy_per_request_j: nnum,
+  requests_per_second: nnum,
+  input_tokens_per_second: nnum,
+  not_applicable: z.array(z.object({ metric: z.string(), reason: z.string() })),
 })
 
 /** llem: energy per prefill (prompt) token and per decode token, fitted over time slices of the window
@@ -418,6 +448,8 @@ export const rawProcessResultSchema = z.object({
   log_path: z.string().nullable().optional(),
   /** llem: the workload's token lengths, asked for and realised; absent in results written before it existed */
   workload: workloadSchema.nullable().optional(),
+  /** llem: an embeddings workload's J per embedded token and per request; absent for generation */
+  embedding_metrics: embeddingMetricsSchema.nullable().optional(),
   /** llem: energy per prefill and per decode token; absent in results written before it existed */
   prefill_decode_energy: tokenEnergySchema.nullable().optional(),
 })
@@ -499,6 +531,8 @@ export const aggregatedResultSchema = z.object({
   timeseries_path: z.string().nullable(),
   /** llem: as in process_results, realised over every process's requests; absent in older results */
   workload: workloadSchema.nullable().optional(),
+  /** llem: as in process_results, over every process's completed requests and the combined energy; absent for generation */
+  embedding_metrics: embeddingMetricsSchema.nullable().optional(),
   /** llem: as in process_results (one process), null with the reason for data parallel; absent in older results */
   prefill_decode_energy: tokenEnergySchema.nullable().optional(),
   process_results: z.array(rawProcessResultSchema),

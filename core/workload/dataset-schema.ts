@@ -15,12 +15,32 @@ export const datasetFormats = ['text', 'jsonl', 'json', 'csv', 'parquet', 'share
 export const columnFormats = new Set<DatasetFormat>(['jsonl', 'json', 'csv', 'parquet'])
 export type DatasetFormat = (typeof datasetFormats)[number]
 
+/** A pool of shared prompt prefixes (system prompts, few-shot preambles): what prefix caching reuses. */
+export const sharedPrefixSchema = z
+  .object({
+    count: z.int().positive().describe('how many distinct prefixes the prompts share: prompt i starts with prefix i mod count (1: every prompt the same prefix; at least as many as prompts: none shared)'),
+    tokens: z.int().positive().describe("each prefix's length in tokens as the model's tokenizer counts them (a BOS the server adds included)"),
+  })
+  .strict()
+
 export const syntheticDatasetSchema = z
   .object({
-    inputTokens: lengthSpecSchema.describe("prompt length in tokens as the model's tokenizer counts them: a number, or a distribution { dist: 'uniform' | 'normal' | 'lognormal' | 'fixed', ... } drawn per prompt (seeded)"),
+    inputTokens: lengthSpecSchema.optional().describe("prompt length in tokens as the model's tokenizer counts them: a number, or a distribution { dist: 'uniform' | 'normal' | 'lognormal' | 'fixed', ... } drawn per prompt (seeded)"),
+    prefix: sharedPrefixSchema.optional().describe('prompts made of a shared prefix from a pool plus a unique suffix (suffixTokens), to measure prefix caching'),
+    suffixTokens: lengthSpecSchema.optional().describe('with prefix: the length of the unique part after the shared prefix, in tokens (a number or a distribution, drawn per prompt)'),
     n: z.number().int().positive().optional().describe('how many distinct prompts to generate (default: the top-level n, else 1)'),
   })
   .strict()
+  .superRefine((v, ctx) => {
+    // one way to say the length: the whole prompt, or a shared prefix plus its unique suffix
+    if (v.prefix === undefined) {
+      if (v.suffixTokens !== undefined) ctx.addIssue({ code: 'custom', path: ['suffixTokens'], message: 'suffixTokens goes with prefix (the length after a shared prefix); without one, give inputTokens' })
+      else if (v.inputTokens === undefined) ctx.addIssue({ code: 'custom', path: ['inputTokens'], message: 'a synthetic dataset needs inputTokens (the prompt length), or prefix with suffixTokens' })
+    } else {
+      if (v.inputTokens !== undefined) ctx.addIssue({ code: 'custom', path: ['inputTokens'], message: 'with prefix, give suffixTokens (the unique part after the prefix) rather than inputTokens: a prompt is prefix.tokens + suffixTokens long' })
+      else if (v.suffixTokens === undefined) ctx.addIssue({ code: 'custom', path: ['suffixTokens'], message: 'prefix needs suffixTokens: the length of the unique part of each prompt after its shared prefix' })
+    }
+  })
 
 /** Which column of a record-shaped file holds what. One of prompt, messages or inputTokens gives the input. */
 export const datasetColumnsSchema = z

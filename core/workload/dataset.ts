@@ -14,6 +14,7 @@ import { mapRecords, type MappedRow } from './dataset-columns.js'
 import { lengthSampler } from './lengths.js'
 import { createRng, deriveSeed, type Rng } from './random.js'
 import { synthesisePrompt, type DatasetTokenizer } from './synthetic-text.js'
+import { PrefixPool, prefixIdOf, type SharedPrefix } from './shared-prefix.js'
 
 export type { DatasetTokenizer } from './synthetic-text.js'
 
@@ -25,6 +26,8 @@ export interface DatasetPrompt {
   source: string
   /** the output length this prompt asks for (dataset.outputTokens); absent: generation.maxTokens */
   maxTokens?: number
+  /** synthetic.prefix: which of the shared prefixes (0 .. count - 1) the prompt starts with */
+  prefixId?: number
 }
 
 export interface DatasetContext {
@@ -65,11 +68,12 @@ export async function loadDataset(options: DatasetOptionsInput, ctx: DatasetCont
     rows = await loadFileRows(opts, ctx.baseDir)
   } else {
     const synthetic = opts.synthetic!
-    const draw = lengthSampler(synthetic.inputTokens, createRng(deriveSeed(opts.seed, STREAM.inputLengths)))
+    // with a shared prefix the length drawn is the unique suffix's: the prefix is added when the text is made
+    const draw = lengthSampler((synthetic.inputTokens ?? synthetic.suffixTokens)!, createRng(deriveSeed(opts.seed, STREAM.inputLengths)))
     rows = Array.from({ length: synthetic.n ?? opts.n ?? 1 }, (_, id) => ({ id, inputTokens: draw(), source: `synthetic[${id}]` }))
   }
   const outputs = await outputLengths(rows, opts, ctx)
-  let prompts = await materialise(rows, outputs, opts.seed, ctx)
+  let prompts = await materialise(rows, outputs, opts.seed, ctx, opts.synthetic?.prefix)
 
   if (opts.shuffle) shuffleInPlace(prompts, createRng(opts.seed))
   // n larger than the list is not an error: "up to n" is what a user asking for a sample means.
@@ -152,18 +156,19 @@ async function outputLengths(rows: MappedRow[], opts: DatasetOptions, ctx: Datas
   return out
 }
 
-async function materialise(rows: MappedRow[], outputs: (number | undefined)[] | null, seed: number, ctx: DatasetContext): Promise<DatasetPrompt[]> {
+async function materialise(rows: MappedRow[], outputs: (number | undefined)[] | null, seed: number, ctx: DatasetContext, prefix?: SharedPrefix): Promise<DatasetPrompt[]> {
   const prompts: DatasetPrompt[] = []
   const seen = new Set<string>()
+  const pool = prefix && ctx.tokenizer ? new PrefixPool(prefix, seed, ctx.tokenizer) : null
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]
     let text = row.text ?? ''
     if (row.text === undefined && !ctx.checkOnly) {
       if (ctx.tokenizer === undefined) throw new LlemError('DATASET_INVALID', 'a synthetic dataset (or an inputTokens column) needs the model tokenizer, and none was provided')
-      text = await distinctPrompt(row.inputTokens!, seed, row.id, ctx.tokenizer, seen)
+      text = pool ? await pool.prompt(row.id, row.inputTokens!, seen) : await distinctPrompt(row.inputTokens!, seed, row.id, ctx.tokenizer, seen)
     }
     const maxTokens = outputs?.[i]
-    prompts.push({ id: row.id, text, source: row.source, ...(maxTokens !== undefined ? { maxTokens } : {}) })
+    prompts.push({ id: row.id, text, source: row.source, ...(maxTokens !== undefined ? { maxTokens } : {}), ...(prefix ? { prefixId: prefixIdOf(prefix, row.id) } : {}) })
   }
   return prompts
 }

@@ -29,15 +29,22 @@ const WORDS = (
  * read as the literal "<s>". Truncating and detokenizing can re-tokenize to a different length
  * (merges across the cut), so the cut is nudged by the observed error a few times; if it never lands
  * exactly, the closest text is used.
+ *
+ * `lead` (a shared prefix) starts the text as it is, byte for byte, and its tokens count towards the
+ * target: what follows it is cut to make up the rest, so a prompt is its prefix plus a suffix of
+ * exactly the remaining length, and every prompt of one prefix begins with the same bytes.
  */
-export async function synthesisePrompt(target: number, rng: Rng, tokenizer: DatasetTokenizer): Promise<string> {
-  const added = (await tokenizer.tokenize('')).length
+export async function synthesisePrompt(target: number, rng: Rng, tokenizer: DatasetTokenizer, lead = ''): Promise<string> {
+  const special = (await tokenizer.tokenize('')).length
+  // the tokens already spent: the BOS alone, or the lead with it
+  const added = lead === '' ? special : (await tokenizer.tokenize(lead)).length
+  const join = (piece: string) => (lead === '' ? piece : lead + (/^\s/.test(piece) ? '' : ' ') + piece)
   const words: string[] = []
-  let wordCount = target + 8
+  let wordCount = (lead === '' ? target : Math.max(1, target - added)) + 8
   let tokens: number[]
   for (;;) {
     while (words.length < wordCount) words.push(WORDS[Math.floor(rng() * WORDS.length)])
-    tokens = (await tokenizer.tokenize(words.join(' '))).slice(added)
+    tokens = (await tokenizer.tokenize(words.join(' '))).slice(special)
     if (tokens.length + added >= target) break
     if (wordCount > target * 16 + 1024) {
       throw new LlemError('DATASET_INVALID', `synthetic dataset: the tokenizer gave only ${tokens.length} tokens for ${wordCount} words, cannot reach ${target}`)
@@ -50,7 +57,7 @@ export async function synthesisePrompt(target: number, rng: Rng, tokenizer: Data
   const tried = new Set<number>()
   while (!tried.has(cut)) {
     tried.add(cut)
-    const text = await tokenizer.detokenize(tokens.slice(0, cut))
+    const text = join(await tokenizer.detokenize(tokens.slice(0, cut)))
     const length = (await tokenizer.tokenize(text)).length
     if (length === target) return text
     if (Math.abs(length - target) < best.error) best = { text, error: Math.abs(length - target) }

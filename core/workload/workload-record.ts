@@ -8,13 +8,16 @@ import { normaliseLengthSpec } from './lengths.js'
 
 /** What was asked for; `realised` is filled from the requests. */
 export function workloadSpec(dataset: DatasetOptions, mode: 'enforced' | 'capped'): Omit<Workload, 'realised'> {
-  const input: Workload['input_lengths'] = dataset.synthetic
-    ? { source: 'synthetic', spec: normaliseLengthSpec(dataset.synthetic.inputTokens) }
+  const s = dataset.synthetic
+  // a shared prefix: the drawn length is the suffix's, and shared_prefix says the rest
+  const input: Workload['input_lengths'] = s
+    ? s.prefix ? { source: 'shared_prefix', spec: null } : { source: 'synthetic', spec: normaliseLengthSpec(s.inputTokens!) }
     : { source: dataset.columns?.inputTokens !== undefined ? 'dataset_column' : 'dataset', spec: null }
+  const sharedPrefix = s?.prefix ? { shared_prefix: { count: s.prefix.count, tokens: s.prefix.tokens, suffix_tokens: normaliseLengthSpec(s.suffixTokens!), assignment: 'round_robin' as const } } : {}
   const out = dataset.outputTokens
   const output: Workload['output_lengths'] =
     out === undefined ? { source: 'generation', spec: null, mode } : out === 'dataset' ? { source: 'dataset', spec: null, mode } : { source: 'distribution', spec: normaliseLengthSpec(out), mode }
-  return { input_lengths: input, output_lengths: output, seed: dataset.seed }
+  return { input_lengths: input, output_lengths: output, seed: dataset.seed, ...sharedPrefix }
 }
 
 function summary(xs: number[]): Workload['realised']['input_tokens'] {
@@ -32,7 +35,21 @@ export function realisedLengths(requests: readonly RequestRecord[]): Workload['r
     output_tokens: summary(done.map((r) => r.output_tokens)),
     requested_output_tokens: summary(asked.map((r) => r.requested_output_tokens!)),
     requests_short: asked.filter((r) => r.output_tokens < r.requested_output_tokens!).length,
+    ...cachedInput(done),
   }
+}
+
+/**
+ * The prompt tokens the server said it took from its cache (usage.prompt_tokens_details.cached_tokens)
+ * over those it was sent, for the completed requests that report it; absent when none does (a server
+ * that does not say is not a server that cached nothing).
+ */
+function cachedInput(done: readonly RequestRecord[]): Pick<Workload['realised'], 'cached_input_tokens' | 'cached_input_share' | 'requests_reporting_cached'> {
+  const told = done.filter((r) => typeof r.cached_input_tokens === 'number')
+  if (told.length === 0) return {}
+  const cached = told.reduce((a, r) => a + r.cached_input_tokens!, 0)
+  const input = told.reduce((a, r) => a + r.input_tokens, 0)
+  return { cached_input_tokens: cached, cached_input_share: input > 0 ? cached / input : null, requests_reporting_cached: told.length }
 }
 
 /** The experiment's workload from its processes: the first one's spec, realised over all their requests. */

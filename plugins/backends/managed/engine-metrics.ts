@@ -49,6 +49,14 @@ export const readKnownPrometheus: EngineMetricsReader = (body, t) => {
   s.waiting = pick(m, 'sglang:num_queue_reqs', 'tgi_queue_size', 'llamacpp:requests_deferred', 'trtllm_num_requests_waiting')
   s.kvUsage = pick(m, 'sglang:token_usage', 'trtllm_kv_cache_utilization')
   s.prefixHitRate = pick(m, 'sglang:cache_hit_rate', 'trtllm_kv_cache_hit_rate')
+  // llama.cpp's server counts prompt tokens taken from its cache apart from those it computed
+  // (prompt_tokens_total excludes them): hits over all prompt tokens, in tokens as vLLM counts them
+  const llamaCached = pick(m, 'llamacpp:prompt_tokens_cached_total')
+  const llamaComputed = pick(m, 'llamacpp:prompt_tokens_total')
+  if (llamaCached !== null && llamaComputed !== null) {
+    s.prefixHits = llamaCached
+    s.prefixQueries = llamaCached + llamaComputed
+  }
   return s
 }
 

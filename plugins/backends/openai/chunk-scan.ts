@@ -17,6 +17,9 @@ export interface ChunkFields {
   /** usage.prompt_tokens / completion_tokens when they are numbers, else NaN */
   promptTokens: number
   completionTokens: number
+  /** usage.prompt_tokens_details.cached_tokens when a number (the prompt tokens the server's prefix
+   *  cache supplied, OpenAI's field, also llama.cpp's and vLLM's), else NaN; set by every scan */
+  cachedTokens?: number
   /** the first choice's text (chat: delta.content) is a non-empty string */
   content: boolean
   /** the first choice's finish_reason is "length" */
@@ -28,6 +31,7 @@ const TOP = 1
 const CHOICE = 2
 const DELTA = 3
 const USAGE = 4
+const DETAILS = 5
 const MAX_DEPTH = 64
 
 // the keys read, one bit each (a duplicate would make JSON.parse keep the last: the scan gives up)
@@ -39,6 +43,8 @@ const FINISH = 16
 const CONTENT = 32
 const PROMPT = 64
 const COMPLETION = 128
+const DETAILS_KEY = 256
+const CACHED = 512
 const ERROR = -1
 
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s))
@@ -51,6 +57,8 @@ const K_CONTENT = bytes('content')
 const K_FINISH = bytes('finish_reason')
 const K_PROMPT = bytes('prompt_tokens')
 const K_COMPLETION = bytes('completion_tokens')
+const K_DETAILS = bytes('prompt_tokens_details')
+const K_CACHED = bytes('cached_tokens')
 const V_LENGTH = bytes('"length"')
 const L_TRUE = bytes('true')
 const L_FALSE = bytes('false')
@@ -84,7 +92,7 @@ class Scanner {
     this.chat = chat
     this.f = fields
     fields.usage = fields.content = fields.finishLength = false
-    fields.promptTokens = fields.completionTokens = NaN
+    fields.promptTokens = fields.completionTokens = fields.cachedTokens = NaN
     this.ws()
     if (this.p >= end || buf[this.p] !== 123 || !this.object(TOP, 0)) return false
     this.ws()
@@ -241,6 +249,8 @@ class Scanner {
       return this.chat ? (n === 5 && this.is(ks, ke, K_DELTA) ? DELTA_KEY : 0) : n === 4 && this.is(ks, ke, K_TEXT) ? TEXT : 0
     }
     if (kind === DELTA) return n === 7 && this.is(ks, ke, K_CONTENT) ? CONTENT : 0
+    if (kind === DETAILS) return n === 13 && this.is(ks, ke, K_CACHED) ? CACHED : 0
+    if (n === 21) return this.is(ks, ke, K_DETAILS) ? DETAILS_KEY : 0
     return n === 13 ? (this.is(ks, ke, K_PROMPT) ? PROMPT : 0) : n === 17 && this.is(ks, ke, K_COMPLETION) ? COMPLETION : 0
   }
 
@@ -255,6 +265,8 @@ class Scanner {
     }
     if (key === TEXT || key === CONTENT) return this.text()
     if (key === DELTA_KEY) return c === 110 ? this.literal(L_NULL) : c === 123 && this.object(DELTA, depth + 1)
+    // any other value (null, a number) holds no cached count, as optional chaining reads it
+    if (key === DETAILS_KEY) return c === 123 ? this.object(DETAILS, depth + 1) : this.value(depth)
     if (key === FINISH) {
       if (c === 110) return this.literal(L_NULL)
       const s = this.p
@@ -267,6 +279,7 @@ class Scanner {
     const s = this.p
     if (!this.number()) return false
     if (key === PROMPT) this.f.promptTokens = this.numberValue(s)
+    else if (key === CACHED) this.f.cachedTokens = this.numberValue(s)
     else this.f.completionTokens = this.numberValue(s)
     return true
   }

@@ -6,13 +6,15 @@
  */
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
-import type { Backend, BackendContext, BackendSession } from '../../../core/backends/types.js'
+import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult } from '../../../core/backends/types.js'
 import { InputError, LlemError } from '../../../core/errors.js'
 import { DEFAULT_STREAM_LIMITS, streamCompletion } from './sse-stream.js'
+import { requestEmbedding } from './embeddings.js'
 
 export const openaiOptionsSchema = z.strictObject({
   baseURL: z.string().url(),
-  endpoint: z.enum(['completions', 'chat']).optional(),
+  /** embeddings: /v1/embeddings, one vector per prompt, nothing generated (J per embedded token) */
+  endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
   /** the name of the environment variable that holds the API key (the key itself never goes in config) */
   apiKeyEnv: z.string().min(1).optional(),
   requestTimeoutMs: z.int().positive().optional(),
@@ -46,6 +48,7 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
   const base = parsed.href.replace(/\/+$/, '')
   const origin = parsed.origin
   const chat = options.endpoint === 'chat'
+  const embeddings = options.endpoint === 'embeddings'
   const headers: Record<string, string> = basic ? { authorization: `Basic ${basic}` } : {}
   if (options.apiKeyEnv) {
     const key = process.env[options.apiKeyEnv]
@@ -88,23 +91,35 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
       return text
     },
   }
+  // an embeddings request: not streamed, so its latency is the whole exchange and it has no tokens out
+  const embed = async (request: GenerateRequest): Promise<GenerateResult> => {
+    const body = { model, input: request.prompt, encoding_format: 'float', ...options.extraBody }
+    const r = await requestEmbedding({ url: `${base}/embeddings`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, maxResponseBytes: limits.maxResponseBytes })
+    if (r.aborted) return { inputTokens: 0, outputTokens: 0, finishReason: 'aborted', endMs: r.endMs }
+    // without usage, the prompt is counted after the response ended: not part of its latency
+    const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length
+    return { inputTokens, outputTokens: 0, finishReason: 'stop', endMs: r.endMs }
+  }
   return {
     backendVersion: version,
     model: { name: model, path: null, file_size_mb: null, parameters: null, architecture: null, shape: null, precision: null },
-    latencyMode: 'TRUE_STREAMING',
+    // an embedding arrives whole: no token is timed apart from its request
+    latencyMode: embeddings ? 'PER_REQUEST_BATCH' : 'TRUE_STREAMING',
+    task: embeddings ? 'embeddings' : 'generate',
     software: { server: version },
     settings: {
       base_url: base,
-      endpoint: chat ? 'chat' : 'completions',
+      endpoint: options.endpoint ?? 'completions',
       request_timeout_ms: options.requestTimeoutMs ?? 120_000,
       extra_body: options.extraBody ?? {},
       max_line_bytes: limits.maxLineBytes,
       max_event_bytes: limits.maxEventBytes,
       max_response_bytes: limits.maxResponseBytes,
     },
-    outputLengths: ignoresEos ? 'enforced' : 'capped',
+    outputLengths: ignoresEos && !embeddings ? 'enforced' : 'capped',
     tokenizer,
     async generate(request, sink) {
+      if (embeddings) return embed(request)
       const body = {
         model,
         ...(chat ? { messages: [{ role: 'user', content: request.prompt }] } : { prompt: request.prompt }),
@@ -118,7 +133,7 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
       const endMs = performance.now()
       // without usage, the prompt is counted after the response ended: not part of its latency
       const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length
-      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs }
+      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs, ...(typeof r.cachedTokens === 'number' ? { cachedInputTokens: r.cachedTokens } : {}) }
     },
     async close() {},
     ...extra,

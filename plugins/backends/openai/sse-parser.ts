@@ -26,6 +26,8 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxLineBytes: 8 * 1024 ** 2
 export interface StreamOutcome {
   promptTokens: number | null
   completionTokens: number | null
+  /** the prompt tokens the server's prefix cache supplied (usage.prompt_tokens_details.cached_tokens), when it said */
+  cachedTokens?: number | null
   /** tokens counted from chunks (what the sink was told) */
   chunkTokens: number
   finishReason: 'length' | 'stop' | 'aborted'
@@ -153,7 +155,7 @@ export class SseParser {
 
 /** Parses one SSE event with JSON.parse into `out`; returns how many tokens it carried. */
 function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFields): number {
-  let chunk: { choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null }[]; usage?: { prompt_tokens?: number; completion_tokens?: number }; error?: unknown }
+  let chunk: { choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null }[]; usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: unknown } | null }; error?: unknown }
   try {
     chunk = JSON.parse(data)
   } catch {
@@ -168,6 +170,8 @@ function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFi
   f.usage = Boolean(chunk.usage)
   f.promptTokens = f.usage && typeof chunk.usage!.prompt_tokens === 'number' ? chunk.usage!.prompt_tokens : NaN
   f.completionTokens = f.usage && typeof chunk.usage!.completion_tokens === 'number' ? chunk.usage!.completion_tokens : NaN
+  const cached = f.usage ? chunk.usage!.prompt_tokens_details?.cached_tokens : undefined
+  f.cachedTokens = typeof cached === 'number' ? cached : NaN
   return applyChunk(f, out)
 }
 
@@ -177,6 +181,7 @@ function applyChunk(f: ChunkFields, out: StreamOutcome): number {
   if (f.usage) {
     if (!Number.isNaN(f.promptTokens)) out.promptTokens = f.promptTokens
     if (!Number.isNaN(f.completionTokens)) out.completionTokens = f.completionTokens
+    if (f.cachedTokens !== undefined && !Number.isNaN(f.cachedTokens)) out.cachedTokens = f.cachedTokens
   }
   if (f.finishLength) out.finishReason = 'length'
   if (!f.content) return 0

@@ -26,7 +26,8 @@ export const serverOptionsSchema = z.strictObject({
   metricsIntervalMs: z.int().min(100).optional(),
   startupTimeoutMs: z.int().positive().optional(),
   env: z.record(z.string(), z.string()).optional(),
-  endpoint: z.enum(['completions', 'chat']).optional(),
+  /** embeddings: /v1/embeddings (a server started for embeddings, e.g. llama-server --embeddings --pooling mean) */
+  endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
   apiKeyEnv: z.string().min(1).optional(),
   requestTimeoutMs: z.int().positive().optional(),
   extraBody: z.record(z.string(), z.unknown()).optional(),

@@ -13,6 +13,8 @@ import { freePort, managedSession } from '../server/index.js'
 
 export const vllmOptionsSchema = z.strictObject({
   ...managedCommonOptions,
+  /** embeddings: /v1/embeddings of a pooling model (vLLM serves it for embedding models; see docs/configuration.md) */
+  endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
   maxNumSeqs: z.int().positive().optional(),
   maxNumBatchedTokens: z.int().positive().optional(),
   tensorParallelSize: z.int().positive().optional(),
