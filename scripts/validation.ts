@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { amdsmiBindingsSection } from './validation/amdsmi-bindings.js'
 import { benchToolsLlamaServerSection, benchToolsScriptedSection } from './validation/bench-tools.js'
 import { codecarbonSection } from './validation/codecarbon.js'
 import { lmEvalSection } from './validation/lm-eval.js'
@@ -22,7 +23,7 @@ import { nvmlBindingsSection } from './validation/nvml-bindings.js'
 import type { ValidationSection } from './validation/section.js'
 import { vllmArgsSection } from './validation/vllm-args.js'
 
-const SECTIONS: readonly ValidationSection[] = [nvmlBindingsSection, codecarbonSection, lmEvalSection, benchToolsScriptedSection, benchToolsLlamaServerSection, vllmArgsSection]
+const SECTIONS: readonly ValidationSection[] = [nvmlBindingsSection, amdsmiBindingsSection, codecarbonSection, lmEvalSection, benchToolsScriptedSection, benchToolsLlamaServerSection, vllmArgsSection]
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DOC = path.join(REPO, 'docs', 'validation.md')
