@@ -67,7 +67,7 @@ describe('dataset options schema', () => {
 
   it('converts to JSON Schema', () => {
     const schema = z.toJSONSchema(datasetOptionsSchema, { io: 'input' }) as { properties: Record<string, unknown>; additionalProperties: unknown }
-    expect(Object.keys(schema.properties).sort()).toEqual(['columns', 'field', 'file', 'format', 'n', 'outputTokens', 'prompts', 'repeat', 'seed', 'shuffle', 'split', 'synthetic'])
+    expect(Object.keys(schema.properties).sort()).toEqual(['columns', 'field', 'file', 'format', 'maxTurns', 'multiTurn', 'n', 'outputTokens', 'prompts', 'repeat', 'seed', 'shuffle', 'split', 'synthetic'])
     expect(schema.additionalProperties).toBe(false)
   })
 

@@ -19,10 +19,20 @@ export interface BackendContext<Options = Record<string, unknown>> {
   log(line: string): void
 }
 
+/** One message of a conversation's history, as the chat endpoint takes it. */
+export interface ChatMessage {
+  role: 'user' | 'assistant'
+  content: string
+}
+
 export interface GenerateRequest {
+  /** the text to continue; in a conversation, its latest user turn */
   prompt: string
   maxTokens: number
   signal?: AbortSignal
+  /** a conversation turn: the whole history, ending with the user turn `prompt` (only sent to a
+   *  session whose `conversations` is true); the result must then carry the reply's text */
+  messages?: ChatMessage[]
 }
 
 export interface TokenSink {
@@ -38,6 +48,8 @@ export interface GenerateResult {
   endMs?: number
   /** prompt tokens the engine took from its prefix cache, as it reported them; absent when it did not say */
   cachedInputTokens?: number
+  /** the reply's text, for a request with `messages`: the conversation's next turn carries it */
+  text?: string
 }
 
 export interface ModelInfo {
@@ -86,6 +98,9 @@ export interface BackendSession {
   /** 'embeddings': each request embeds its prompt and generates nothing (no output tokens, no output
    *  length asked); absent: 'generate' */
   readonly task?: 'generate' | 'embeddings'
+  /** takes a conversation's history (GenerateRequest.messages) and returns the reply's text: multi-turn
+   *  workloads need it; absent or false: single prompts only */
+  readonly conversations?: boolean
   tokenizer: { tokenize(text: string): number[] | Promise<number[]>; detokenize(tokens: number[]): string | Promise<string> }
   generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
   /** called just before the measured window opens; stop() just after it closes */

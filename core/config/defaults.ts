@@ -6,6 +6,7 @@
 import type { z } from 'zod'
 import type { SlurmExecutorOptions } from '../slurm/job-script.js'
 import type { datasetOptionsSchema } from '../workload/dataset-schema.js'
+import type { LengthSpec } from '../workload/lengths.js'
 
 export interface ResolvedBackend { name: string; [option: string]: unknown }
 export type ResolvedModel = string | { path: string } | { random: string | Record<string, unknown> }
@@ -24,6 +25,9 @@ export interface ResolvedExperimentOptions {
     duration: number | null
     seed: number
     rampUp: number
+    /** absent unless set (the task hash of other experiments stays as it was) */
+    thinkTimeMs?: number | LengthSpec
+    replay?: { timeScale?: number }
   }
   measurement: {
     warmup: { mode: 'cv' | 'fixed'; requests: number; cvThreshold: number; window: number; minRequests: number; maxRequests: number }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { datasetOptionsSchema } from '../workload/dataset-schema.js'
+import { lengthSpecSchema } from '../workload/lengths.js'
 
 const posInt = () => z.int().positive()
 
@@ -46,6 +47,12 @@ export const loadSchema = z.strictObject({
   /** seconds over which the load ramps up linearly: lanes start one by one (closed loop) or the rate
    *  rises from 0 to `rate` (open loop); the steady-state window starts once the target is reached */
   rampUp: z.number().min(0).optional(),
+  /** multi-turn conversations (dataset.multiTurn): ms between a reply's end and the next turn, a number
+   *  or a distribution ({ dist: 'uniform', min, max }, ...) drawn per turn (seeded by load.seed) */
+  thinkTimeMs: z.union([z.number().min(0), lengthSpecSchema]).optional(),
+  /** trace replay: each request is sent at its trace time (dataset format 'mooncake' or 'burstgpt')
+   *  after the first's, times timeScale (0.5: twice as fast); load.concurrency still caps what is in flight */
+  replay: z.strictObject({ timeScale: z.number().positive().optional() }).optional(),
 })
 
 export const warmupSchema = z.strictObject({

@@ -91,6 +91,7 @@ export function buildMetrics(input: MetricsInput) {
       scheduled_ms: r.scheduled === undefined || r.scheduled === null ? null : r.scheduled - outcome.windowStart,
       client_queue_ms: l.queueMs, ttft_incl_queue_ms: l.ttftInclQueueMs, e2e_incl_queue_ms: r.ok ? l.e2eInclQueueMs : null,
       energy_j: e.requestEnergy(r.outputTokens),
+      ...(r.turn !== undefined ? { conversation_id: r.index, turn: r.turn, think_time_ms: r.thinkMs ?? 0 } : {}),
     }
   })
 

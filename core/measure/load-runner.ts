@@ -8,6 +8,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { BackendSession } from '../backends/types.js'
 import type { DatasetPrompt } from '../workload/dataset.js'
 import { arrivalOffsetsMs } from '../workload/arrivals.js'
+import { runConversation, type ThinkTimeSpec, type TurnOutcome, type TurnRequest } from './conversation-runner.js'
 
 export interface RequestTiming {
   index: number
@@ -37,6 +38,9 @@ export interface RequestTiming {
   cachedInputTokens?: number
   ok: boolean
   error: string | null
+  /** a conversation's turn (1-based; `index` is then the conversation's) and the think time before it */
+  turn?: number
+  thinkMs?: number
 }
 
 /** the event-loop delay histogram's sampling timer (ms): its finest setting */
@@ -60,6 +64,11 @@ export interface LoadPlan {
   maxTokens: number
   /** data parallel: this process sends requests shard.index, shard.index + shard.count, ... */
   shard?: { index: number; count: number }
+  /** conversations (prompts with turns): the pause between a reply and the next turn */
+  thinkTimeMs?: ThinkTimeSpec
+  /** trace replay: when each request is due (ms after the window opens), by request number; replaces
+   *  the drawn arrivals (open loop, concurrency still caps what is in flight) */
+  arrivalsMs?: number[]
 }
 
 export interface LoadOutcome {
@@ -106,10 +115,11 @@ export async function runLoad(
     next += shard.count
     return i
   }
-  const runOne = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }): Promise<void> => {
+  const runOne = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }, turn?: TurnRequest): Promise<TurnOutcome> => {
     const prompt = prompts[index % prompts.length]
-    const maxTokens = prompt.maxTokens ?? plan.maxTokens
-    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: session.task === 'embeddings' ? undefined : maxTokens, ...(prompt.prefixId !== undefined ? { prefixId: prompt.prefixId } : {}), ok: true, error: null, ...schedule }
+    const maxTokens = (turn ? turn.maxTokens : prompt.maxTokens) ?? plan.maxTokens
+    let reply: string | undefined
+    const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: session.task === 'embeddings' ? undefined : maxTokens, ...(prompt.prefixId !== undefined ? { prefixId: prompt.prefixId } : {}), ok: true, error: null, ...schedule, ...(turn ? { turn: turn.turn, thinkMs: turn.thinkMs } : {}) }
     const sink = {
       onTokens(count: number, timeMs: number) {
         timing.chunkTimes.push(timeMs)
@@ -120,8 +130,9 @@ export async function runLoad(
     if (hooks.signal?.aborted) abort.abort()
     inFlightAborts.add(abort)
     try {
-      const r = await session.generate({ prompt: prompt.text, maxTokens, signal: abort.signal }, sink)
+      const r = await session.generate(turn ? { prompt: turn.text, maxTokens, signal: abort.signal, messages: turn.messages } : { prompt: prompt.text, maxTokens, signal: abort.signal }, sink)
       if (r.endMs !== undefined) timing.end = r.endMs
+      reply = r.text
       timing.inputTokens = r.inputTokens
       timing.outputTokens = r.outputTokens
       if (r.cachedInputTokens !== undefined) timing.cachedInputTokens = r.cachedInputTokens
@@ -139,17 +150,27 @@ export async function runLoad(
     }
     if (timing.end === 0) timing.end = performance.now()
     results.push(timing)
-    hooks.onRequestDone?.(results.length)
+    if (!turn) hooks.onRequestDone?.(results.length)
+    return { ok: timing.ok, text: reply }
+  }
+  // a unit of load: one request, or one conversation (its turns in sequence; progress counts conversations)
+  let conversationsDone = 0
+  const stopped = () => fatal !== null || performance.now() >= deadline || hooks.signal?.aborted === true
+  const runUnit = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }): Promise<void> => {
+    const prompt = prompts[index % prompts.length]
+    if (prompt.turns === undefined) return void (await runOne(index, schedule))
+    await runConversation(index, prompt, { send: (turn, s) => runOne(index, s, turn), stopped, thinkTime: plan.thinkTimeMs, seed: plan.seed, schedule })
+    hooks.onRequestDone?.(++conversationsDone)
   }
 
   // the monitor and the listener end with the load, also when it throws: a 1 ms timer left running
   // would tick through every later window of this worker
   const drive = async (): Promise<void> => {
-    if (plan.rate === null) {
+    if (plan.rate === null && plan.arrivalsMs === undefined) {
       // closed loop: N lanes, each sends its next request as soon as the previous one finished
       const lane = async () => {
         for (let i = take(); i !== null; i = take()) {
-          await runOne(i)
+          await runUnit(i)
           // start the replacement after this turn of the event loop: when many streams end together,
           // the other streams' final events are read (and stamped) first, not after every replacement
           // request has been built and sent
@@ -161,12 +182,14 @@ export async function runLoad(
       // with a ramp-up, lane k joins at k/lanes of the ramp: in flight grows 1, 2, ... N over rampUpMs
       await Promise.all(Array.from({ length: lanes }, (_, k) => (ramp > 0 && k > 0 ? sleep((ramp * k) / lanes).then(lane) : lane())))
     } else {
-      const rate = plan.rate === 'inf' ? Infinity : plan.rate
+      // (a trace replay has no rate: its arrivals are the trace's)
+      const rate = plan.rate === 'inf' || plan.rate === null ? Infinity : plan.rate
       // each shard draws its own arrivals at its share of the rate
       const mine = Math.ceil((plan.requests - shard.index) / shard.count)
       // the arrivals asked for, then (measurement.minWindowSec) further rounds of the same process,
       // each with its own seed, following on from the last arrival, until the window is long enough
-      const arrivals = (round: number) => arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index + round * 7919 })
+      const arrivals = (round: number) =>
+        plan.arrivalsMs ? plan.arrivalsMs.filter((_, i) => i % shard.count === shard.index).slice(0, mine) : arrivalOffsetsMs(mine, { rate: rate / shard.count, burstiness: plan.burstiness, seed: plan.seed + shard.index + round * 7919 })
       let inFlight = 0
       const waiters: (() => void)[] = []
       const release = () => {
@@ -180,14 +203,14 @@ export async function runLoad(
         for (const offset of offsets) {
           // the request's arrival: what its latency counts from, however long it then waits for a slot
           const scheduled = windowStart + base + offset
-          const wait = scheduled - performance.now()
-          if (wait > 0) await sleep(wait)
+          // a timer may fire a little before its time on performance.now()'s finer clock: sleep again
+          for (let wait = scheduled - performance.now(); wait > 0; wait = scheduled - performance.now()) await sleep(wait)
           const waitedForCap = inFlight >= plan.concurrency
           if (waitedForCap) await new Promise<void>((r) => waiters.push(r))
           const i = take()
           if (i === null) break send
           inFlight++
-          running.push(runOne(i, { scheduled, waitedForCap }).finally(release))
+          running.push(runUnit(i, { scheduled, waitedForCap }).finally(release))
         }
         // the next round starts one mean gap after this round's last arrival (right away at rate 'inf')
         base += (offsets.length ? offsets[offsets.length - 1] : 0) + (Number.isFinite(rate) && rate > 0 ? (1000 * shard.count) / rate : 0)
@@ -207,7 +230,7 @@ export async function runLoad(
     hooks.signal?.removeEventListener('abort', abortAll)
   }
   if (fatal !== null) throw fatal
-  results.sort((a, b) => a.index - b.index)
+  results.sort((a, b) => a.index - b.index || (a.turn ?? 0) - (b.turn ?? 0))
   // the histogram records each tick's whole interval in ns, the 1 ms timer period included: the
   // lateness is what exceeds it. With no sample yet (a load shorter than one tick) there is none
   const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)

@@ -15,6 +15,8 @@ import { redactText } from '../results/redact.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { loadDataset } from '../workload/dataset.js'
 import { realisedLengths, workloadSpec } from '../workload/workload-record.js'
+import { replayArrivalsMs } from '../workload/replay.js'
+import { trafficRecord } from '../workload/traffic-record.js'
 import { measureBaseline } from './baseline.js'
 import { buildMetrics } from './build-metrics.js'
 import { embeddingMetrics } from './embedding-metrics.js'
@@ -85,6 +87,10 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     phase = 'dataset'
     const prompts = await loadDataset(cfg.dataset!, { baseDir: task.rootDir, tokenizer: backendSession.tokenizer })
     const requests = cfg.load.requests ?? prompts.length
+    // trace replay: each request at its trace time; conversations: the history goes through the chat endpoint
+    const arrivalsMs = cfg.load.replay ? replayArrivalsMs(prompts, requests, cfg.load.replay.timeScale ?? 1) : undefined
+    if (prompts.some((p) => p.turns) && !backendSession.conversations)
+      throw new LlemError('BENCH_INVALID', `dataset.multiTurn: conversations are sent with their history through a chat endpoint, which this ${cfg.backend!.name} backend does not use: set endpoint: 'chat' on an OpenAI-compatible backend (openai, or a managed server such as llama-server)`)
 
     phase = 'warmup'
     const warm = await runWarmup(backendSession, prompts, cfg.measurement.warmup, cfg.generation.maxTokens, (d, t) => hooks.onProgress?.('warmup', d, t))
@@ -105,7 +111,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       outcome = await runLoad(
         backendSession,
         prompts,
-        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses } },
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs },
         { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
       )
     } finally {
@@ -190,7 +196,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       requests: metrics.requests,
       prefill_decode_energy: metrics.tokenEnergy,
       timeseries_path: tsRel,
-      workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests) },
+      workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests), ...trafficRecord(metrics.requests, cfg.load) },
       ...(backendSession.task === 'embeddings' ? { embedding_metrics: embeddingMetrics({ requests: metrics.requests, durationSec: metrics.inference.inference_time_sec, energyJ: metrics.energy.total_energy_j, energyUncertaintyJ: metrics.energy.total_energy_uncertainty_j ?? null }) } : {}),
       measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
     } satisfies Partial<RawProcessResult>)

@@ -8,6 +8,7 @@ import { effectiveMode, fullName } from '../collect/collect-files.js'
 import { filesWithOnly } from '../collect/only.js'
 import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../config/defaults.js'
 import { InputError } from '../errors.js'
+import { loadConflict } from '../workload/replay.js'
 import { getPath, mergeLayers, setPath, type OptionLayer, type ProvenanceEntry } from '../config/layers.js'
 import { normaliseOptions, probesRecord } from '../config/normalise.js'
 import { experimentOptionsSchema, RUN_ONLY_KEYS } from '../config/schema.js'
@@ -105,6 +106,8 @@ export function buildPlan(input: PlanInput): Experiment[] {
       // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash
       const config = validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
       config.probes = probesRecord(config.probes)
+      const conflict = loadConflict(config.load, config.dataset)
+      if (conflict) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${label}: ${conflict}`, { file: bench.file })
       if (config.load.rate !== null && merged.provenance['load.concurrency']?.source === 'default')
         warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight, and arrivals while one runs wait in the client queue (requests[].client_queue_ms; ttft_incl_queue/e2e_incl_queue include that wait); set load.concurrency to the cap you want`)
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)

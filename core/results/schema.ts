@@ -69,6 +69,11 @@ export const requestRecordSchema = z.object({
   e2e_incl_queue_ms: nnum.optional(),
   /** llem: this request's share of energy, steady-state J/token x its output tokens (ML.ENERGY's rule) */
   energy_j: nnum,
+  /** llem, conversations only (dataset.multiTurn): the conversation (its place in the load; `index` is
+   *  the same for all its turns), the turn (1-based) and the think time waited before it (ms) */
+  conversation_id: z.int().optional(),
+  turn: z.int().optional(),
+  think_time_ms: num.optional(),
 })
 
 export const inferenceMetricsSchema = z.object({
@@ -299,6 +304,38 @@ export const methodologySchema = z.object({
 
 /** llem: the token lengths a workload asked for, how they were drawn, and what the backend produced */
 const lengthSummarySchema = z.object({ count: z.int(), mean: num, std: num, min: num, max: num })
+const latencySummarySchema = z.object({ count: z.int(), mean: num, median: num, p99: num, max: num })
+
+/** llem: conversations (dataset.multiTurn), over the measured turns */
+export const conversationRecordSchema = z.object({
+  /** load.thinkTimeMs in long form (fixed 0 when unset) */
+  think_time_ms: z.record(z.string(), z.unknown()),
+  conversations: z.int(),
+  /** conversations whose every sent turn succeeded: the ones conversation_duration_ms covers */
+  conversations_all_turns_ok: z.int(),
+  turns: z.int(),
+  turns_per_conversation_mean: num,
+  /** TTFT of first turns and of later ones: a later turn resends the history, which a prefix cache skips */
+  ttft_first_turn_ms: latencySummarySchema.nullable(),
+  ttft_later_turns_ms: latencySummarySchema.nullable(),
+  /** prompt tokens as the server counted them: later turns carry the history */
+  input_tokens_first_turn: latencySummarySchema.nullable(),
+  input_tokens_later_turns: latencySummarySchema.nullable(),
+  /** from the first turn's send to the last reply's end, think times included */
+  conversation_duration_ms: latencySummarySchema.nullable(),
+})
+
+/** llem: a trace replay (load.replay): how closely the sends kept the trace's times */
+export const replayRecordSchema = z.object({
+  time_scale: num,
+  /** requests sent */
+  requests: z.int(),
+  /** from the first scheduled send to the last (ms, scaled) */
+  trace_span_ms: nnum,
+  /** send time less scheduled time per request (ms): timer lateness, and waits under load.concurrency */
+  lateness_ms: latencySummarySchema.nullable(),
+})
+
 export const workloadSchema = z.object({
   input_lengths: z.object({
     /** synthetic: generated to lengths drawn from `spec`; dataset: the prompts as written; dataset_column: generated to each row's length;
@@ -322,6 +359,9 @@ export const workloadSchema = z.object({
   shared_prefix: z.object({ count: z.int(), tokens: z.int(), suffix_tokens: z.record(z.string(), z.unknown()), assignment: z.literal('round_robin') }).optional(),
   /** embeddings (a backend's endpoint 'embeddings'): each request embeds its prompt, no tokens are generated; absent: generation */
   task: z.enum(['generate', 'embeddings']).optional(),
+  /** llem: conversations (dataset.multiTurn) and trace replays (load.replay); absent otherwise */
+  conversations: conversationRecordSchema.optional(),
+  replay: replayRecordSchema.optional(),
   /** over the completed measured requests, as the backend counted them (a server's usage) */
   realised: z.object({
     input_tokens: lengthSummarySchema.nullable(),

@@ -17,6 +17,11 @@ export interface MappedRow {
   outputTokens?: number
   /** a reference reply, whose token count is the output length for outputTokens: 'dataset' */
   response?: string
+  /** a conversation's user turns in order (the first is `text`), each with the reply the dataset gives
+   *  after it; used when dataset.multiTurn is set */
+  turns?: { text: string; response?: string }[]
+  /** a trace row's arrival time, in ms as the trace counts them */
+  timestampMs?: number
 }
 
 export interface ColumnMapping {
@@ -86,6 +91,7 @@ export function mapRecords(records: DatasetRecord[], declared: string[] | null, 
       row.text = turns[human].text
       const reply = turns.slice(human + 1).find((t) => ASSISTANT_SPEAKERS.has(t.speaker))
       if (reply !== undefined) row.response = reply.text
+      row.turns = userTurns(turns.slice(human))
     } else if (mapping.prompt !== undefined) row.text = text('prompt')
     else row.inputTokens = length('inputTokens')
     if (mapping.response !== undefined) row.response = text('response')
@@ -93,6 +99,24 @@ export function mapRecords(records: DatasetRecord[], declared: string[] | null, 
     rows.push(row)
   }
   return rows
+}
+
+/**
+ * The user turns from the first, each with the assistant reply that follows it. Consecutive user
+ * messages are one turn (joined by a blank line): a chat client sends them before any reply. Empty
+ * user messages and other speakers (system, tool) are left out.
+ */
+function userTurns(turns: { speaker: string; text: string }[]): { text: string; response?: string }[] {
+  const out: { text: string; response?: string }[] = []
+  for (const t of turns) {
+    const last = out[out.length - 1] as { text: string; response?: string } | undefined
+    if (HUMAN_SPEAKERS.has(t.speaker)) {
+      if (t.text.trim() === '') continue
+      if (last !== undefined && last.response === undefined) last.text += `\n\n${t.text}`
+      else out.push({ text: t.text })
+    } else if (ASSISTANT_SPEAKERS.has(t.speaker) && last !== undefined && last.response === undefined) last.response = t.text
+  }
+  return out
 }
 
 /** The turns of a conversation value: a list (Parquet, JSON) or a JSON string of one (CSV). */

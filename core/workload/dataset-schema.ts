@@ -10,7 +10,9 @@
 import { z } from 'zod'
 import { lengthSpecSchema } from './lengths.js'
 
-export const datasetFormats = ['text', 'jsonl', 'json', 'csv', 'parquet', 'sharegpt'] as const
+export const datasetFormats = ['text', 'jsonl', 'json', 'csv', 'parquet', 'sharegpt', 'mooncake', 'burstgpt'] as const
+/** request traces with a fixed layout: an arrival time and input and output lengths per row (trace-formats.ts) */
+export const traceFormats = new Set<DatasetFormat>(['mooncake', 'burstgpt'])
 /** formats whose rows are records with named columns, read through `columns` */
 export const columnFormats = new Set<DatasetFormat>(['jsonl', 'json', 'csv', 'parquet'])
 export type DatasetFormat = (typeof datasetFormats)[number]
@@ -60,7 +62,7 @@ export const datasetOptionsSchema = z
     format: z
       .enum(datasetFormats)
       .optional()
-      .describe('file format; default from the extension: .jsonl -> jsonl, .json -> sharegpt (json with columns), .csv -> csv, .parquet or a folder -> parquet, otherwise text'),
+      .describe("file format; default from the extension: .jsonl -> jsonl, .json -> sharegpt (json with columns), .csv -> csv, .parquet or a folder -> parquet, otherwise text. 'mooncake' (JSONL) and 'burstgpt' (CSV) are request traces: lengths and arrival times per row"),
     field: z.string().min(1).optional().describe("jsonl only: the field holding the prompt (default 'prompt'); the same as columns.prompt"),
     columns: datasetColumnsSchema.optional().describe('json, jsonl, csv, parquet: which column holds what (default: prompt, else messages or conversations)'),
     split: z.string().min(1).optional().describe("parquet folder only: the split whose files are read (default 'train')"),
@@ -69,6 +71,8 @@ export const datasetOptionsSchema = z
       .optional()
       .describe("each request's output length: a number, a distribution (drawn per prompt, seeded), or 'dataset' (the file's output-length column or the token count of its reference response); default generation.maxTokens"),
     synthetic: syntheticDatasetSchema.optional().describe('generated prompts of an exact token length'),
+    multiTurn: z.boolean().optional().describe('each conversation (ShareGPT conversations, a messages column) is sent turn by turn, with its history, through the chat endpoint; default false: its first user turn only'),
+    maxTurns: z.int().positive().optional().describe('multiTurn: keep at most this many user turns of each conversation'),
     n: z.number().int().positive().optional().describe('keep the first n prompts (after shuffling)'),
     repeat: z.number().int().positive().default(1).describe('repeat the whole list this many times'),
     shuffle: z.boolean().default(false).describe('shuffle the prompts (seeded)'),
@@ -101,6 +105,9 @@ export const datasetOptionsSchema = z
       if (value.columns !== undefined && !columnFormats.has(format) && !maybeFolder) ctx.addIssue({ code: 'custom', path: ['columns'], message: `columns only apply to json, jsonl, csv and parquet datasets (this one is ${format})` })
       // a path with no extension may be a parquet folder: that is known only once it is read
       if (value.split !== undefined && format !== 'parquet' && !maybeFolder) ctx.addIssue({ code: 'custom', path: ['split'], message: 'split only applies to parquet datasets' })
+      if (traceFormats.has(format) && (value.columns !== undefined || value.field !== undefined))
+        ctx.addIssue({ code: 'custom', path: [value.columns !== undefined ? 'columns' : 'field'], message: `a ${format} trace has a fixed layout: no columns or field (use format: 'jsonl' or 'csv' with columns for another layout)` })
+      if (traceFormats.has(format) && value.multiTurn) ctx.addIssue({ code: 'custom', path: ['multiTurn'], message: `a ${format} trace has lengths, not conversations: multiTurn does not apply` })
       const c = value.columns
       if (c) {
         const inputs = (['prompt', 'messages', 'inputTokens'] as const).filter((k) => c[k] !== undefined)
@@ -108,6 +115,8 @@ export const datasetOptionsSchema = z
         if (c.response !== undefined && c.inputTokens !== undefined) ctx.addIssue({ code: 'custom', path: ['columns', 'response'], message: 'columns.response goes with a prompt or messages column, not with inputTokens' })
       }
     }
+    if (value.multiTurn && value.file === undefined) ctx.addIssue({ code: 'custom', path: ['multiTurn'], message: 'multiTurn needs a dataset file of conversations (ShareGPT, or a messages column)' })
+    if (value.maxTurns !== undefined && !value.multiTurn) ctx.addIssue({ code: 'custom', path: ['maxTurns'], message: 'maxTurns only applies with multiTurn: true' })
     if (value.outputTokens === 'dataset' && value.file === undefined) {
       ctx.addIssue({ code: 'custom', path: ['outputTokens'], message: "outputTokens: 'dataset' needs a dataset file with an output-length column or reference responses" })
     }

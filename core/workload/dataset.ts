@@ -14,6 +14,8 @@ import { mapRecords, type MappedRow } from './dataset-columns.js'
 import { lengthSampler } from './lengths.js'
 import { createRng, deriveSeed, type Rng } from './random.js'
 import { synthesisePrompt, type DatasetTokenizer } from './synthetic-text.js'
+import { applyTurns } from './conversations.js'
+import { applyTraceRows, readTraceRows } from './trace-formats.js'
 import { PrefixPool, prefixIdOf, type SharedPrefix } from './shared-prefix.js'
 
 export type { DatasetTokenizer } from './synthetic-text.js'
@@ -26,6 +28,11 @@ export interface DatasetPrompt {
   source: string
   /** the output length this prompt asks for (dataset.outputTokens); absent: generation.maxTokens */
   maxTokens?: number
+  /** a conversation (dataset.multiTurn): its user turns in order, the first being `text`; each is sent
+   *  with the history before it */
+  turns?: { text: string; maxTokens?: number }[]
+  /** a trace row: when the trace sent it (ms, as the trace counts them; load.replay sends it then) */
+  arrivalMs?: number
   /** synthetic.prefix: which of the shared prefixes (0 .. count - 1) the prompt starts with */
   prefixId?: number
 }
@@ -75,6 +82,10 @@ export async function loadDataset(options: DatasetOptionsInput, ctx: DatasetCont
   const outputs = await outputLengths(rows, opts, ctx)
   let prompts = await materialise(rows, outputs, opts.seed, ctx, opts.synthetic?.prefix)
 
+  // conversations' turns and traces' arrival times, row by row (prompts are still in row order here)
+  await applyTurns(rows, prompts, opts, ctx)
+  applyTraceRows(rows, prompts, opts.outputTokens !== undefined)
+
   if (opts.shuffle) shuffleInPlace(prompts, createRng(opts.seed))
   // n larger than the list is not an error: "up to n" is what a user asking for a sample means.
   if (opts.n !== undefined) prompts = prompts.slice(0, opts.n)
@@ -107,6 +118,7 @@ async function loadFileRows(opts: DatasetOptions, baseDir: string): Promise<Mapp
   if (opts.split !== undefined && format !== 'parquet') throw new InputError('DATASET_INVALID', `dataset.split: ${path} is not a parquet dataset (split only applies to a parquet folder)`, { file: path, where: 'dataset.split' })
   if (opts.columns !== undefined && !columnFormats.has(format)) throw new InputError('DATASET_INVALID', `dataset.columns: ${path} is read as ${format}, which has no columns (columns apply to json, jsonl, csv and parquet)`, { file: path, where: 'dataset.columns' })
   if (format === 'text') return parseText(await readText(path), file)
+  if (format === 'mooncake' || format === 'burstgpt') return readTraceRows(path, file, format)
   if (format === 'parquet') {
     const files = await parquetFiles(path, opts.split ?? 'train')
     const c = opts.columns

@@ -5,6 +5,7 @@
 import type { RequestRecord, Workload } from '../results/schema.js'
 import type { DatasetOptions } from './dataset-schema.js'
 import { normaliseLengthSpec } from './lengths.js'
+import { combineTraffic } from './traffic-record.js'
 
 /** What was asked for; `realised` is filled from the requests. */
 export function workloadSpec(dataset: DatasetOptions, mode: 'enforced' | 'capped'): Omit<Workload, 'realised'> {
@@ -56,5 +57,6 @@ function cachedInput(done: readonly RequestRecord[]): Pick<Workload['realised'],
 export function combineWorkload(processes: readonly { workload?: Workload | null; requests: RequestRecord[] }[]): Workload | null {
   const first = processes.find((p) => p.workload)?.workload
   if (!first) return null
-  return { ...first, realised: realisedLengths(processes.filter((p) => p.workload).flatMap((p) => p.requests)) }
+  const requests = processes.filter((p) => p.workload).flatMap((p) => p.requests)
+  return { ...first, realised: realisedLengths(requests), ...combineTraffic(first, requests) }
 }

@@ -24,6 +24,11 @@ export interface ChunkFields {
   content: boolean
   /** the first choice's finish_reason is "length" */
   finishLength: boolean
+  /** where the content string lies in the buffer, quotes included, and whether it holds an escape:
+   *  set with `content`, read only by a caller that keeps the reply text (a multi-turn conversation) */
+  contentStart?: number
+  contentEnd?: number
+  contentEscaped?: boolean
 }
 
 const GENERIC = 0
@@ -81,7 +86,7 @@ class Scanner {
   p = 0
   e = 0
   chat = false
-  f: ChunkFields = { usage: false, promptTokens: NaN, completionTokens: NaN, content: false, finishLength: false }
+  f: ChunkFields = { usage: false, promptTokens: NaN, completionTokens: NaN, content: false, finishLength: false, contentStart: -1, contentEnd: -1, contentEscaped: false }
   /** the string just read held an escape */
   escaped = false
 
@@ -236,7 +241,11 @@ class Scanner {
     const s = this.p
     if (this.b[s] === 110) return this.literal(L_NULL)
     if (this.b[s] !== 34 || !this.string()) return false
-    this.f.content = this.p - s > 2
+    const f = this.f
+    f.content = this.p - s > 2
+    f.contentStart = s
+    f.contentEnd = this.p
+    f.contentEscaped = this.escaped
     return true
   }
 

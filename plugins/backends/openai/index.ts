@@ -117,23 +117,25 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
       max_response_bytes: limits.maxResponseBytes,
     },
     outputLengths: ignoresEos && !embeddings ? 'enforced' : 'capped',
+    // a history of turns goes through the chat endpoint, which applies the model's chat template
+    conversations: chat,
     tokenizer,
     async generate(request, sink) {
       if (embeddings) return embed(request)
       const body = {
         model,
-        ...(chat ? { messages: [{ role: 'user', content: request.prompt }] } : { prompt: request.prompt }),
+        ...(chat ? { messages: request.messages ?? [{ role: 'user', content: request.prompt }] } : { prompt: request.prompt }),
         ...sampling,
         max_tokens: request.maxTokens,
         stream: true,
         stream_options: { include_usage: true },
         ...options.extraBody,
       }
-      const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote }, sink)
+      const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote, keepText: request.messages !== undefined }, sink)
       const endMs = performance.now()
       // without usage, the prompt is counted after the response ended: not part of its latency
-      const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length
-      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs, ...(typeof r.cachedTokens === 'number' ? { cachedInputTokens: r.cachedTokens } : {}) }
+      const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.messages ? request.messages.map((m) => m.content).join('\n') : request.prompt)).length
+      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs, ...(typeof r.cachedTokens === 'number' ? { cachedInputTokens: r.cachedTokens } : {}), ...(r.text !== undefined ? { text: r.text } : {}) }
     },
     async close() {},
     ...extra,

@@ -31,6 +31,8 @@ export interface StreamOutcome {
   /** tokens counted from chunks (what the sink was told) */
   chunkTokens: number
   finishReason: 'length' | 'stop' | 'aborted'
+  /** the reply's text, when the request asked to keep it (StreamRequest.keepText) */
+  text?: string
 }
 
 export class StreamError extends Error {
@@ -65,12 +67,15 @@ export class SseParser {
   /** the current event's only data value, still in the buffer being fed (-1: none) */
   private rawStart = -1
   private rawEnd = -1
-  private readonly fields: ChunkFields = { usage: false, promptTokens: NaN, completionTokens: NaN, content: false, finishLength: false }
+  private readonly fields: ChunkFields = { usage: false, promptTokens: NaN, completionTokens: NaN, content: false, finishLength: false, contentStart: -1, contentEnd: -1, contentEscaped: false }
 
   constructor(
     private readonly chat: boolean,
     private readonly out: StreamOutcome,
     private readonly limits: StreamLimits,
+    /** the reply's text pieces, in order, when the caller keeps them (a conversation's next turn
+     *  carries the reply); null: only counted, as a single-turn load needs */
+    private readonly reply: string[] | null = null,
   ) {}
 
   /** Parses bytes [start, end) of `buf`; returns how many tokens the events completed in them carried. */
@@ -110,7 +115,7 @@ export class SseParser {
         this.data = null
         if (data === null || data === '') continue
         if (data === '[DONE]') this.done = true
-        else tokens += handleEvent(data, this.chat, this.out, this.fields)
+        else tokens += handleEvent(data, this.chat, this.out, this.fields, this.reply)
       } else if (le - ls >= 5 && line[ls] === 100 && line[ls + 1] === 97 && line[ls + 2] === 116 && line[ls + 3] === 97 && line[ls + 4] === 58) {
         this.eventBytes += le - ls - 5
         if (this.eventBytes > this.limits.maxEventBytes) throw tooLarge(`an SSE event passed ${this.limits.maxEventBytes} bytes of data without the blank line that ends it (backend option maxEventBytes)`)
@@ -142,19 +147,22 @@ export class SseParser {
   private rawEvent(buf: Buffer): number {
     const start = this.rawStart
     this.rawStart = -1
-    if (scanChunk(buf, start, this.rawEnd, this.chat, this.fields)) return applyChunk(this.fields, this.out)
+    if (scanChunk(buf, start, this.rawEnd, this.chat, this.fields)) {
+      if (this.reply !== null && this.fields.content) this.reply.push(contentText(buf, this.fields))
+      return applyChunk(this.fields, this.out)
+    }
     const data = buf.toString('utf8', start, this.rawEnd).trimStart()
     if (data === '') return 0
     if (data === '[DONE]') {
       this.done = true
       return 0
     }
-    return handleEvent(data, this.chat, this.out, this.fields)
+    return handleEvent(data, this.chat, this.out, this.fields, this.reply)
   }
 }
 
 /** Parses one SSE event with JSON.parse into `out`; returns how many tokens it carried. */
-function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFields): number {
+function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFields, reply: string[] | null): number {
   let chunk: { choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null }[]; usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: unknown } | null }; error?: unknown }
   try {
     chunk = JSON.parse(data)
@@ -165,7 +173,9 @@ function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFi
   if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) throw new StreamError(`malformed SSE data: ${data.slice(0, 120)}`, 'malformed')
   if (chunk.error) throw new StreamError(`server error in stream: ${JSON.stringify(chunk.error).slice(0, 200)}`, 'http')
   const choice = chunk.choices?.[0]
-  f.content = Boolean(chat ? choice?.delta?.content : choice?.text)
+  const content = chat ? choice?.delta?.content : choice?.text
+  f.content = Boolean(content)
+  if (reply !== null && f.content && typeof content === 'string') reply.push(content)
   f.finishLength = choice?.finish_reason === 'length'
   f.usage = Boolean(chunk.usage)
   f.promptTokens = f.usage && typeof chunk.usage!.prompt_tokens === 'number' ? chunk.usage!.prompt_tokens : NaN
@@ -173,6 +183,13 @@ function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFi
   const cached = f.usage ? chunk.usage!.prompt_tokens_details?.cached_tokens : undefined
   f.cachedTokens = typeof cached === 'number' ? cached : NaN
   return applyChunk(f, out)
+}
+
+/** The content string the scan found, decoded: as bytes when it holds no escape, else by JSON.parse. */
+function contentText(buf: Buffer, f: ChunkFields): string {
+  const s = f.contentStart!
+  const e = f.contentEnd!
+  return f.contentEscaped ? (JSON.parse(buf.toString('utf8', s, e)) as string) : buf.toString('utf8', s + 1, e - 1)
 }
 
 /** Folds one chunk's fields into `out`; returns how many tokens it carried. */

@@ -30,6 +30,8 @@ export interface StreamRequest {
   limits?: Partial<StreamLimits>
   /** told once per request of something worth a line in the log (the body left open after [DONE]) */
   onNote?: (note: string) => void
+  /** keep the reply's text (outcome.text): a conversation sends it back in its next turn */
+  keepText?: boolean
 }
 
 export { DEFAULT_STREAM_LIMITS, StreamError, type StreamLimits, type StreamOutcome } from './sse-parser.js'
@@ -82,7 +84,8 @@ export function streamCompletion(req: StreamRequest, sink: TokenSink): Promise<S
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`Protocol "${url.protocol}" not supported. Expected "http:" or "https:"`)
     const limits = { ...DEFAULT_STREAM_LIMITS, ...req.limits }
     const out: StreamOutcome = { promptTokens: null, completionTokens: null, chunkTokens: 0, finishReason: 'stop' }
-    const sse = new SseParser(req.chat, out, limits)
+    const pieces = req.keepText ? ([] as string[]) : null
+    const sse = new SseParser(req.chat, out, limits, pieces)
     let settled = false
     let closed = false
     let bodyDone = false
@@ -105,6 +108,7 @@ export function streamCompletion(req: StreamRequest, sink: TokenSink): Promise<S
         close()
         return reject(e)
       }
+      if (pieces !== null) out.text = pieces.join('')
       resolve(out)
       // [DONE] is the end of the stream (OpenAI's Python client stops there and closes the response,
       // openai-python src/openai/_streaming.py): the request is complete and timed to it. The body's
