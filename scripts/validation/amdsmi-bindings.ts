@@ -83,8 +83,9 @@ export const amdsmiBindingsSection: ValidationSection = {
     const markdown = `
 llem reads AMD GPUs through its own koffi bindings to AMD SMI (\`plugins/probes/amdsmi/\`), declared
 from the \`amdsmi.h\` of ROCm 6.2.2. AMD's Python package for the same library, amdsmi ${c.amdsmiVersion}
-(the 6.2.2 release, whose version follows ROCm's), is pure ctypes: its \`amdsmi_wrapper.py\`,
-generated from \`amdsmi.h\` by clang2py, is AMD's statement of the ABI. It loads
+(the 6.2.2 release, whose version follows ROCm's; on PyPI it is published by the ml-energy project as
+an "unofficial distribution of the official Python wrapper", as its description says), is pure ctypes:
+its \`amdsmi_wrapper.py\`, generated from \`amdsmi.h\` by clang2py, is AMD's statement of the ABI. It loads
 \`$ROCM_PATH/lib/libamd_smi.so\` and looks up all 157 functions it declares when it is imported, so
 the fake library of the tests (\`test/fixtures/fake-amdsmi/\`) exports the 141 it does not simulate as
 functions that answer \`AMDSMI_STATUS_NOT_SUPPORTED\` (\`not-supported.c\`); with them, the package
