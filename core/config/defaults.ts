@@ -28,6 +28,13 @@ export interface ResolvedExperimentOptions {
     /** absent unless set (the task hash of other experiments stays as it was) */
     thinkTimeMs?: number | LengthSpec
     replay?: { timeScale?: number }
+    // absent unless set, so the task hash of an ordinary experiment does not change with them;
+    // their defaults are in core/run/series-options.ts
+    profile?: 'fixed' | 'sweep' | 'slo-search'
+    points?: number
+    maxRateFactor?: number
+    search?: { over?: 'rate' | 'concurrency'; attainment?: number; tolerance?: number | string }
+    saturation?: { stop?: boolean | null; windowSec?: number }
   }
   measurement: {
     warmup: { mode: 'cv' | 'fixed'; requests: number; cvThreshold: number; window: number; minRequests: number; maxRequests: number }

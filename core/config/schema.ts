@@ -53,6 +53,26 @@ export const loadSchema = z.strictObject({
   /** trace replay: each request is sent at its trace time (dataset format 'mooncake' or 'burstgpt')
    *  after the first's, times timeScale (0.5: twice as fast); load.concurrency still caps what is in flight */
   replay: z.strictObject({ timeScale: z.number().positive().optional() }).optional(),
+  /** 'fixed' (default): this load as set. 'sweep': a capacity sweep (one point at 1 in flight, one at
+   *  max throughput, then `points` open-loop rates between). 'slo-search': the highest rate (or
+   *  concurrency) meeting `slo`, by bisection. Both are run as adaptive series (core/run/series.ts) */
+  profile: z.enum(['fixed', 'sweep', 'slo-search']).optional(),
+  /** sweep: how many open-loop rates after the two measured ends */
+  points: posInt().optional(),
+  /** sweep: the top rate as a multiple of the measured max throughput (1: the sweep ends at it) */
+  maxRateFactor: z.number().min(1).max(10).optional(),
+  /** slo-search: what is searched, the share of requests that must meet `slo`, and when bisection stops */
+  search: z
+    .strictObject({
+      over: z.enum(['rate', 'concurrency']).optional(),
+      attainment: z.number().gt(0).max(1).optional(),
+      /** rate: requests/s, or a percent of the measured max throughput ('5%'); concurrency: always 1 */
+      tolerance: z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?%$/, "a percent such as '5%'")]).optional(),
+    })
+    .optional(),
+  /** open loop: stop sending once the server is over-saturated (queue and TTFT growing over `windowSec`);
+   *  null: on for the rate points of a sweep or an SLO search, off otherwise */
+  saturation: z.strictObject({ stop: z.boolean().nullable().optional(), windowSec: z.number().positive().optional() }).optional(),
 })
 
 export const warmupSchema = z.strictObject({

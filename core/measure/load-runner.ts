@@ -9,6 +9,7 @@ import type { BackendSession } from '../backends/types.js'
 import type { DatasetPrompt } from '../workload/dataset.js'
 import { arrivalOffsetsMs } from '../workload/arrivals.js'
 import { runConversation, type ThinkTimeSpec, type TurnOutcome, type TurnRequest } from './conversation-runner.js'
+import { SaturationWatch, type SaturationVerdict } from './saturation.js'
 
 export interface RequestTiming {
   index: number
@@ -69,6 +70,9 @@ export interface LoadPlan {
   /** trace replay: when each request is due (ms after the window opens), by request number; replaces
    *  the drawn arrivals (open loop, concurrency still caps what is in flight) */
   arrivalsMs?: number[]
+  /** open loop at a finite rate: stop sending once the server is over-saturated, judged over this many
+   *  seconds (saturation.ts); absent or null: never stop for it */
+  saturationWindowSec?: number | null
 }
 
 export interface LoadOutcome {
@@ -78,6 +82,8 @@ export interface LoadOutcome {
   /** how late this process's event loop ran its callbacks during the load (ms): every token stamp is
    *  taken on that loop, so a stamp can be late by this much; absent when not measured */
   clientLoopDelay?: { p50_ms: number; p99_ms: number; max_ms: number; utilisation: number } | null
+  /** the over-saturation check's verdict; absent or null when it was not on (closed loop, rate 'inf') */
+  saturation?: SaturationVerdict | null
 }
 
 export async function runLoad(
@@ -107,8 +113,10 @@ export async function runLoad(
   let next = shard.index
   // a backend error marked fatal (its server died) ends the load: later requests could only fail
   let fatal: unknown = null
+  // open loop at a finite rate with the check on: judges the window while it runs (saturation.ts)
+  let watch = null as SaturationWatch | null
   const take = (): number | null => {
-    if (fatal !== null || performance.now() >= deadline || hooks.signal?.aborted) return null
+    if (fatal !== null || performance.now() >= deadline || hooks.signal?.aborted || watch?.saturated) return null
     // past the requests asked for only while the window is shorter than measurement.minWindowSec
     if (next >= plan.requests && performance.now() >= minUntil) return null
     const i = next
@@ -122,6 +130,7 @@ export async function runLoad(
     const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: session.task === 'embeddings' ? undefined : maxTokens, ...(prompt.prefixId !== undefined ? { prefixId: prompt.prefixId } : {}), ok: true, error: null, ...schedule, ...(turn ? { turn: turn.turn, thinkMs: turn.thinkMs } : {}) }
     const sink = {
       onTokens(count: number, timeMs: number) {
+        if (timing.chunkTimes.length === 0 && schedule) watch?.noteFirstToken(schedule.scheduled, timeMs)
         timing.chunkTimes.push(timeMs)
         timing.chunkCounts.push(count)
       },
@@ -149,6 +158,7 @@ export async function runLoad(
       inFlightAborts.delete(abort)
     }
     if (timing.end === 0) timing.end = performance.now()
+    watch?.noteFinished()
     results.push(timing)
     if (!turn) hooks.onRequestDone?.(results.length)
     return { ok: timing.ok, text: reply }
@@ -196,10 +206,15 @@ export async function runLoad(
         inFlight--
         waiters.shift()?.()
       }
+      if (plan.saturationWindowSec && Number.isFinite(rate))
+        // on saturation the arrival waiting for a slot is let go: take() then ends the sending
+        watch = new SaturationWatch(plan.saturationWindowSec, windowStart + (plan.rampUpMs ?? 0), windowStart, () => waiters.splice(0).forEach((w) => w()))
+      watch?.start()
       const running: Promise<void>[] = []
       let base = 0
       send: for (let round = 0; round === 0 || performance.now() < minUntil; round++) {
         const offsets = round === 0 ? rampArrivals(arrivals(0), plan.rampUpMs ?? 0) : arrivals(round)
+        watch?.addArrivals(offsets.map((o) => windowStart + base + o))
         for (const offset of offsets) {
           // the request's arrival: what its latency counts from, however long it then waits for a slot
           const scheduled = windowStart + base + offset
@@ -210,12 +225,15 @@ export async function runLoad(
           const i = take()
           if (i === null) break send
           inFlight++
+          watch?.noteSent()
           running.push(runUnit(i, { scheduled, waitedForCap }).finally(release))
         }
         // the next round starts one mean gap after this round's last arrival (right away at rate 'inf')
         base += (offsets.length ? offsets[offsets.length - 1] : 0) + (Number.isFinite(rate) && rate > 0 ? (1000 * shard.count) / rate : 0)
         if (offsets.length === 0) break
       }
+      // judged while sending: the drain of the last requests is not an arrival pattern
+      watch?.stop()
       await Promise.all(running)
     }
   }
@@ -225,6 +243,7 @@ export async function runLoad(
     await drive()
   } finally {
     windowEnd = performance.now()
+    watch?.stop()
     loopDelay.disable()
     utilisation = performance.eventLoopUtilization(elu0).utilization
     hooks.signal?.removeEventListener('abort', abortAll)
@@ -235,7 +254,7 @@ export async function runLoad(
   // lateness is what exceeds it. With no sample yet (a load shorter than one tick) there is none
   const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)
   const clientLoopDelay = loopDelay.count > 0 ? { p50_ms: ms(loopDelay.percentile(50)), p99_ms: ms(loopDelay.percentile(99)), max_ms: ms(loopDelay.max), utilisation } : null
-  return { requests: results, windowStart, windowEnd, clientLoopDelay }
+  return { requests: results, windowStart, windowEnd, clientLoopDelay, saturation: watch?.verdict() ?? null }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -43,6 +43,7 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
     bench: x.bench,
     repeat_index: x.repeat_index,
     sweep_point: x.sweep_point,
+    ...(x.series ? { series: x.series } : {}),
     status: 'failed',
     error: null,
     backend: x.config.backend?.name ?? 'none',

@@ -23,6 +23,7 @@ import { embeddingMetrics } from './embedding-metrics.js'
 import { carbonIntensity } from './emissions.js'
 import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
+import { saturationWindowSec } from '../run/series-options.js'
 import { energyBetween, fallbackWarnings, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
 import { sampleJitterP99, Timeline } from './timeline.js'
@@ -111,7 +112,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       outcome = await runLoad(
         backendSession,
         prompts,
-        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs },
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs, saturationWindowSec: saturationWindowSec(cfg) },
         { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
       )
     } finally {
@@ -161,6 +162,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     warnings.push(...fallbackWarnings(probes))
     if (measuredBy === 'none') warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
     if (carbon.source.startsWith('unknown country')) warnings.push(carbon.source)
+    const sat = outcome.saturation
+    if (sat?.over_saturated)
+      warnings.push(`over-saturated: the outstanding requests and TTFT grew over ${sat.window_sec} s (${sat.queue_growth_per_sec?.toFixed(2)} requests/s, ${sat.ttft_growth_ms_per_sec?.toFixed(1)} ms TTFT per s), so sending stopped at ${sat.detected_at_sec?.toFixed(1)} s; ${sat.dropped_unsent} due arrivals were not sent. Its latency and throughput are those of a server past capacity`)
     for (const p of [...othersBefore, ...sessions.flatMap((s) => s.otherProcesses?.() ?? [])].filter((p, i, all) => all.findIndex((q) => q.pid === p.pid && q.device === p.device) === i))
       warnings.push(`another process (pid ${p.pid}${p.used_memory_mb !== null ? `, ${p.used_memory_mb.toFixed(0)} MB` : ''}) was using ${p.device} during the run: its energy is in this measurement`)
 
@@ -196,6 +200,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       requests: metrics.requests,
       prefill_decode_energy: metrics.tokenEnergy,
       timeseries_path: tsRel,
+      over_saturation: outcome.saturation ?? null,
       workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests), ...trafficRecord(metrics.requests, cfg.load) },
       ...(backendSession.task === 'embeddings' ? { embedding_metrics: embeddingMetrics({ requests: metrics.requests, durationSec: metrics.inference.inference_time_sec, energyJ: metrics.energy.total_energy_j, energyUncertaintyJ: metrics.energy.total_energy_uncertainty_j ?? null }) } : {}),
       measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),

@@ -15,6 +15,8 @@ import { experimentOptionsSchema, RUN_ONLY_KEYS } from '../config/schema.js'
 import { validateOptions } from '../config/validate.js'
 import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
 import { slug, taskHash } from './task-hash.js'
+import type { SeriesInfo } from '../results/schema.js'
+import { firstSeriesStep } from '../run/series-plan.js'
 
 export interface Experiment {
   /** unique in the run, safe as a file name */
@@ -32,6 +34,9 @@ export interface Experiment {
   cli_overrides: Record<string, unknown>
   config_warnings: string[]
   mode: 'run' | 'skip'
+  /** a member of an adaptive series (load.profile 'sweep' or 'slo-search'): the planned first member
+   *  carries step 1; the later ones are made at run time from its results (core/run/series.ts) */
+  series?: SeriesInfo
 }
 
 export interface PlanInput {
@@ -111,9 +116,18 @@ export function buildPlan(input: PlanInput): Experiment[] {
       if (config.load.rate !== null && merged.provenance['load.concurrency']?.source === 'default')
         warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight, and arrivals while one runs wait in the client queue (requests[].client_queue_ms; ttft_incl_queue/e2e_incl_queue include that wait); set load.concurrency to the cap you want`)
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
+      // a sweep or an SLO search: what runs first is its first step; its later steps are made at run time
+      const first = firstSeriesStep(config, merged.provenance, `${at(bench.location)}: ${label}`)
+      if (first) {
+        config.load = { ...config.load, ...first.load }
+        const detail = `the first step of the ${first.info.kind}: ${first.info.reason} (load.concurrency ${first.info.cap}, from ${merged.provenance['load.concurrency'].source_detail}, caps the later steps)`
+        merged.provenance['load.concurrency'] = { value: 1, source: 'sweep', source_detail: detail }
+        merged.provenance['load.rate'] = { value: null, source: 'sweep', source_detail: detail }
+        warnings.splice(0, warnings.length, ...warnings.filter((w) => !w.startsWith('load.rate is set but load.concurrency')))
+      }
       const hash = taskHash(config as unknown as Record<string, unknown>)
       for (let r = 1; r <= repeat; r++) {
-        const name = [full, formatPoint(point), repeat > 1 ? `#${r}` : ''].filter(Boolean).join(' ')
+        const name = [full, formatPoint(point), first ? first.label : '', repeat > 1 ? `#${r}` : ''].filter(Boolean).join(' ')
         let id = `${slug(full)}${Object.keys(point).length ? '-' + slug(formatPoint(point), 40) : ''}-${hash.slice(0, 8)}${repeat > 1 ? `-r${r}` : ''}`
         for (let n = 2; usedIds.has(id); n++) id = `${id.replace(/~\d+$/, '')}~${n}`
         usedIds.add(id)
@@ -130,6 +144,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
           cli_overrides: input.cliOverrides,
           config_warnings: warnings,
           mode,
+          ...(first ? { series: { ...first.info, group: id } } : {}),
         })
       }
     }

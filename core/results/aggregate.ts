@@ -156,6 +156,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     bench: first.bench,
     repeat_index: first.repeat_index,
     sweep_point: first.sweep_point,
+    ...(first.series ? { series: first.series } : {}),
     status,
     error: raws.find((r) => r.error)?.error ?? null,
     backend: first.backend,
@@ -209,6 +210,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     workload: combineWorkload(completed),
     ...embeddingsOf(done, { energyJ: totalEnergy, energyUncertaintyJ: totalUnc, durationSec: rated ? time : 0 }),
     prefill_decode_energy: tokenEnergyOf(raws, done),
+    over_saturation: raws.find((r) => r.over_saturation?.over_saturated)?.over_saturation ?? first.over_saturation ?? null,
     process_results: raws,
   }
 }

@@ -415,6 +415,35 @@ export const tokenEnergySchema = z.object({
   }),
 })
 
+/** llem: an experiment of an adaptive series (a capacity sweep, an SLO search): created at run time
+ *  from the results of the members before it; `reason` says how its load was decided */
+export const seriesSchema = z.object({
+  kind: z.enum(['capacity-sweep', 'slo-search']),
+  /** the id of the series' first member: one id per series */
+  group: z.string(),
+  step: z.int(),
+  /** members planned in all, when known before the run (a sweep); null for a search */
+  of: z.int().nullable(),
+  role: z.enum(['synchronous', 'throughput', 'rate', 'concurrency']),
+  /** the open-loop rate (requests/s) it ran at; 'inf' for the throughput point; null in closed loop */
+  rate: z.union([z.number(), z.literal('inf')]).nullable(),
+  concurrency: z.int(),
+  /** load.concurrency as set: the most requests in flight of any step */
+  cap: z.int(),
+  reason: z.string(),
+})
+
+/** llem: the over-saturation check of an open-loop window (core/measure/saturation.ts) */
+export const saturationSchema = z.object({
+  over_saturated: z.boolean(),
+  window_sec: num,
+  detected_at_sec: nnum,
+  queue_growth_per_sec: nnum,
+  ttft_growth_ms_per_sec: nnum,
+  checks: z.int(),
+  dropped_unsent: z.int(),
+})
+
 export const provenanceEntrySchema = z.object({ value: z.unknown(), source: z.string(), source_detail: z.string() })
 
 const identity = {
@@ -428,6 +457,8 @@ const identity = {
   bench: z.object({ file: z.string(), name: z.string(), full_name: z.string(), location: z.string(), from_flags: z.literal(true).optional() }),
   repeat_index: z.int(),
   sweep_point: z.record(z.string(), z.unknown()),
+  /** llem: set on the members of a capacity sweep or SLO search; absent otherwise */
+  series: seriesSchema.optional(),
   status: statusSchema,
   error: errorInfoSchema.nullable(),
   backend: z.string(),
@@ -492,6 +523,8 @@ export const rawProcessResultSchema = z.object({
   embedding_metrics: embeddingMetricsSchema.nullable().optional(),
   /** llem: energy per prefill and per decode token; absent in results written before it existed */
   prefill_decode_energy: tokenEnergySchema.nullable().optional(),
+  /** llem: the over-saturation check's verdict where it ran (open loop, load.saturation); null or absent otherwise */
+  over_saturation: saturationSchema.nullable().optional(),
 })
 
 export const latencyStatisticsSchema = z.object({
@@ -575,6 +608,8 @@ export const aggregatedResultSchema = z.object({
   embedding_metrics: embeddingMetricsSchema.nullable().optional(),
   /** llem: as in process_results (one process), null with the reason for data parallel; absent in older results */
   prefill_decode_energy: tokenEnergySchema.nullable().optional(),
+  /** llem: as in process_results; with several processes, the first that found over-saturation */
+  over_saturation: saturationSchema.nullable().optional(),
   process_results: z.array(rawProcessResultSchema),
 })
 
@@ -589,7 +624,9 @@ export const manifestSchema = z.object({
   environment: z.record(z.string(), z.unknown()),
   /** how the run was scheduled: devices, maxParallel, order, cooldown, bail... */
   run_options: z.record(z.string(), z.unknown()),
-  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()), bench_file: z.string().optional(), bench_location: z.string().optional(), bench_from_flags: z.literal(true).optional(), repeat_index: z.int().optional() })),
+  experiments: z.array(z.object({ id: z.string(), name: z.string(), task_hash: z.string(), bench: z.string(), mode: z.enum(['run', 'skip']), effective_config: z.record(z.string(), z.unknown()), bench_file: z.string().optional(), bench_location: z.string().optional(), bench_from_flags: z.literal(true).optional(), repeat_index: z.int().optional(), series: seriesSchema.optional() })),
+  /** llem: each adaptive series' outcome (core/run/series.ts), written as it ends; absent without series */
+  series: z.array(z.record(z.string(), z.unknown())).optional(),
 })
 
 export type RawProcessResult = z.infer<typeof rawProcessResultSchema>
@@ -599,3 +636,5 @@ export type Manifest = z.infer<typeof manifestSchema>
 export type RequestRecord = z.infer<typeof requestRecordSchema>
 export type Workload = z.infer<typeof workloadSchema>
 export type ErrorInfo = z.infer<typeof errorInfoSchema>
+export type SeriesInfo = z.infer<typeof seriesSchema>
+export type SaturationInfo = z.infer<typeof saturationSchema>

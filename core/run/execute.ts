@@ -24,6 +24,9 @@ export interface ExecuteOptions {
   onEnd: (x: Experiment, raws: RawProcessResult[], overlapped: Experiment[]) => Promise<'completed' | 'failed' | 'interrupted'>
   /** an experiment that never started (interrupt, no slot can ever hold it) */
   onNotRun: (x: Experiment, raw: RawProcessResult) => Promise<void>
+  /** experiments made from the result of one that ended (an adaptive series' next member): queued
+   *  after it, unless the run is interrupted or bailing */
+  follow?: (x: Experiment) => Experiment[]
 }
 
 interface Running {
@@ -80,6 +83,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
       })
       if (status === 'interrupted') interrupted = true
       else if (status === 'failed') failures++
+      if (!o.interrupt.aborted && !(o.bail > 0 && failures >= o.bail)) pending.push(...(o.follow?.(x) ?? []))
     })()
     history.push(r)
     return r

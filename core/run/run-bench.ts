@@ -27,6 +27,7 @@ import { recordIdleTemperatures, waitForCooldown } from './cooldown.js'
 import { executeExperiments, gpusPerProcess } from './execute.js'
 import type { ResolvedRun } from './resolve-run.js'
 import { discoverGpuSlots } from './slots.js'
+import { manifestEntry, refuseSeriesOnSlurm, SeriesRunner } from './series-runner.js'
 import { sanitiseText } from '../text/sanitise-terminal.js'
 
 export function llemVersion(): string {
@@ -71,6 +72,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const started = Date.now()
   const version = llemVersion()
   const rootDir = run.loaded.rootDir
+  if (run.runOptions.executor.name === 'slurm') refuseSeriesOnSlurm(run.experiments)
   const runId = opts.resume?.runId ?? newRunId()
   const runDir = path.join(path.resolve(rootDir, run.runOptions.resultsDir), runId)
   const base = { runId, runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose }
@@ -85,7 +87,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   if (run.runOptions.cooldown.temperatureMarginC !== null) await recordIdleTemperatures(slots.map((g) => g.uuid))
   const toRun = orderExperiments(run.experiments.filter((x) => x.mode === 'run' && !opts.resume?.done.has(x.id)), run.runOptions.order, run.runOptions.orderSeed)
   const infos = run.experiments.map(experimentInfo)
-  await store.writeManifest({
+  const manifest: Manifest = {
     schema_version: SCHEMA_VERSION,
     llem_version: version,
     run_id: runId,
@@ -95,8 +97,12 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     argv: redactArgv(opts.argv),
     environment: { machine: await collectMachineInfo(), node: process.version, gpu_slots: slots, slots_note: slotNote },
     run_options: redactSecrets({ ...run.runOptions, resumed: opts.resume !== undefined }),
-    experiments: run.experiments.map((x): Manifest['experiments'][number] => ({ id: x.id, name: x.name, task_hash: x.task_hash, bench: x.bench.full_name, bench_file: x.bench.file, bench_location: x.bench.location, ...(x.bench.from_flags ? { bench_from_flags: true as const } : {}), repeat_index: x.repeat_index, mode: x.mode, effective_config: redactSecrets(x.config as unknown as Record<string, unknown>) })).concat(opts.resume?.kept ?? []),
-  })
+    experiments: run.experiments.map(manifestEntry).concat(opts.resume?.kept ?? []),
+  }
+  await store.writeManifest(manifest)
+  // sweeps and SLO searches: later members are made as earlier ones end (series-runner.ts)
+  const series = new SeriesRunner(store, manifest, (line) => process.stderr.write(`llem: ${sanitiseText(line)}\n`))
+  if (opts.resume) toRun.push(...(await series.resume(run.experiments, opts.resume.done, opts.resume.prior)))
   await dispatcher.emit('onPlan', infos)
 
   // after --resume the run's results are the ones it keeps (resume-state.ts) plus what runs now
@@ -110,7 +116,11 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
     for (const raw of raws) await keepGoing(store.writeRaw(raw))
     const agg = aggregate(raws)
     await keepGoing(store.writeAggregated(agg))
+    // a series member run again after --resume replaces its earlier result
+    const earlier = results.findIndex((r) => r.experiment_id === agg.experiment_id)
+    if (earlier >= 0) results.splice(earlier, 1)
     results.push(agg)
+    await keepGoing(series.memberEnded(x, agg))
     await dispatcher.emit('onExperimentEnd', experimentInfo(x), agg)
     return agg
   }
@@ -170,6 +180,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
       async onNotRun(x, raw) {
         await finish(x, [raw])
       },
+      follow: (x) => series.follow(x),
     })
   }
   const { failures, interrupted } = outcome

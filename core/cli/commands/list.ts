@@ -6,6 +6,7 @@ import { redactSecrets, redactText } from '../../results/redact.js'
 import { resolveRun, type ResolvedRun } from '../../run/resolve-run.js'
 import type { CommonFlags } from '../main.js'
 import { runRequest } from './bench.js'
+import { describePlannedSeries } from '../../run/series-plan.js'
 
 export async function listCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {
   const run = await resolveRun(runRequest(filters, flags, options))
@@ -45,7 +46,7 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
       files: run.files.map((f) => path.relative(root, f)),
       // with --shard: which share these experiments are, of how many planned
       shard: run.shard,
-      experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config })),
+      experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config, ...(x.series ? { series: { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } } : {}) })),
     }
     // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
     process.stdout.write(JSON.stringify(redactSecrets(out), null, 2) + '\n')
@@ -62,12 +63,16 @@ export function printPlan(run: ResolvedRun, json: boolean): void {
     for (const x of mine) {
       const skip = x.mode === 'skip' ? pc.yellow(' (skip)') : ''
       lines.push(`  ${x.name}${skip}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
+      if (x.series) lines.push(`    ${pc.dim(describePlannedSeries(x.config, x.series.cap) ?? '')}`)
     }
   }
   // a run without a bench file: its experiments come from the flags (flags-bench.ts)
   const fromFlags = run.experiments.filter((x) => x.bench.from_flags)
   if (fromFlags.length) lines.push(`${pc.bold('command line')} ${pc.dim('(no bench file: the bench is the flags)')}`)
-  for (const x of fromFlags) lines.push(`  ${x.name}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
+  for (const x of fromFlags) {
+    lines.push(`  ${x.name}  ${pc.dim(`${x.id}  task ${x.task_hash}`)}`)
+    if (x.series) lines.push(`    ${pc.dim(describePlannedSeries(x.config, x.series.cap) ?? '')}`)
+  }
   const run_ = run.experiments.filter((x) => x.mode === 'run').length
   const files = run.shard ? new Set(run.experiments.map((x) => x.bench.file)).size : run.files.length
   const shard = run.shard ? `shard ${run.shard.index}/${run.shard.count} (of ${run.shard.planned} planned experiments): ` : ''
