@@ -1,0 +1,54 @@
+/**
+ * A capacity sweep end to end through `llem bench` on the real llama-server (the managed `server`
+ * backend, 2 slots, the 1M random llama): 1 in flight, every request at once up to 8 in flight, then
+ * 2 open-loop rates up to 1.5 x the measured max throughput. Every step completes with its J/token;
+ * the max throughput is above the 1-in-flight rate (two slots serve at once); the rates are spaced from
+ * the two measured ends; the top rate, half again the server's measured capacity, is stopped early by
+ * the over-saturation check and marked.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
+
+let bin: string
+let model: string
+beforeAll(async () => {
+  bin = llamaServerPath()
+  model = await tinyModelPath()
+}, 1_800_000)
+
+const DURATION = 3
+
+describe('capacity sweep on llama-server', () => {
+  it('runs 1 in flight, max throughput and two rates, and stops the one past capacity early', async () => {
+    const dir = makeProject({
+      'llem.config.ts': QUICK_CONFIG,
+      'benchmarks/s.bench.ts': `import { bench } from 'llem'
+bench('sweep', { backend: { name: 'server', command: ${JSON.stringify(llamaServerCommand('BIN'))}.map((a) => a === 'BIN' ? process.env.LLAMA_SERVER_BIN : a), servedModelName: 'tiny' }, model: { path: process.env.TINY_MODEL },
+  dataset: { prompts: ['the weather today', 'a short story about a cat'] }, generation: { maxTokens: 8 },
+  load: { profile: 'sweep', points: 2, maxRateFactor: 1.5, concurrency: 8, requests: 100000, duration: ${DURATION}, saturation: { windowSec: 1 } } })
+`,
+    })
+    const r = await runCli(dir, ['bench'], { LLAMA_SERVER_BIN: bin, TINY_MODEL: model }, { timeoutMs: 300_000 })
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    const root = path.join(dir, 'llem-results')
+    const run = path.join(root, readdirSync(root).filter((d) => !d.startsWith('.')).sort().pop()!)
+    const steps = readdirSync(path.join(run, 'aggregated')).map((f) => JSON.parse(readFileSync(path.join(run, 'aggregated', f), 'utf8'))).sort((a, b) => a.series.step - b.series.step)
+    expect(steps.map((a) => [a.series.step, a.status])).toEqual([[1, 'completed'], [2, 'completed'], [3, 'completed'], [4, 'completed']])
+    for (const a of steps) expect(a.avg_energy_per_token_j, a.experiment_name).toBeGreaterThan(0)
+    const sync = steps[0].requests_per_second
+    const max = steps[1].requests_per_second
+    expect(max).toBeGreaterThan(sync)
+    expect(steps[2].series.rate).toBeCloseTo(sync + (1.5 * max - sync) / 2, 6)
+    expect(steps[3].series.rate).toBeCloseTo(1.5 * max, 6)
+    const top = steps[3]
+    expect(top.over_saturation.over_saturated, JSON.stringify(top.over_saturation)).toBe(true)
+    expect(top.over_saturation.detected_at_sec).toBeLessThan(DURATION)
+    expect(steps[0].experiment_name).toBe('sweep [sweep 1/4: 1 in flight]')
+    const manifest = JSON.parse(readFileSync(path.join(run, 'manifest.json'), 'utf8'))
+    expect(manifest.series[0].points).toHaveLength(4)
+    console.log(`llama-server sweep: 1 in flight ${sync.toFixed(1)}/s, max ${max.toFixed(1)}/s, rates ${steps.slice(2).map((a) => `${a.series.rate.toFixed(1)}/s${a.over_saturation.over_saturated ? ` (stopped at ${a.over_saturation.detected_at_sec.toFixed(1)} s)` : ''} ${a.requests_per_second.toFixed(1)}/s served`).join(', ')}; J/token ${steps.map((a) => a.avg_energy_per_token_j.toPrecision(3)).join(', ')}`)
+  }, 400_000)
+})
