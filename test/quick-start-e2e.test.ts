@@ -25,6 +25,8 @@ function npxLlemBench(cache: string, results: string): Promise<{ code: number | 
   // a user's shell: no CI variable, no test cache; results out of the checkout
   const env: NodeJS.ProcessEnv = { ...process.env, LLEM_CACHE_DIR: cache, LLEM_RESULTS_DIR: results, NO_COLOR: '1' }
   delete env.CI
+  // nor a llama-server: benchmarks/multi-turn.bench.ts, which needs one, is skipped
+  delete env.LLEM_LLAMA_SERVER
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['llem', 'bench'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -40,14 +42,14 @@ function npxLlemBench(cache: string, results: string): Promise<{ code: number | 
 }
 
 describe('the quick start', () => {
-  it('`npx llem bench` runs the eight example experiments, with the idle baseline and the default CV warmup', async () => {
+  it('`npx llem bench` runs the nine example experiments, with the idle baseline and the default CV warmup', async () => {
     const cache = mkdtempSync(path.join(os.tmpdir(), 'llem-quick-cache-'))
     mkdirSync(path.join(TEST_CACHE, 'models'), { recursive: true })
     symlinkSync(path.join(TEST_CACHE, 'models'), path.join(cache, 'models'))
     const results = mkdtempSync(path.join(os.tmpdir(), 'llem-quick-results-'))
     const r = await npxLlemBench(cache, results)
     expect(r.code, r.out).toBe(0)
-    expect(r.out).toContain('8 passed, 0 failed')
+    expect(r.out).toContain('9 passed, 0 failed')
     const [runId] = readdirSync(results).filter((d) => !d.startsWith('.'))
     const run = path.join(results, runId)
     const read = (dir: string) => readdirSync(path.join(run, dir), { recursive: true }).filter((f) => String(f).endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(run, dir, String(f)), 'utf8')))
@@ -63,8 +65,14 @@ describe('the quick start', () => {
       ['random llama 1M, a parquet chat dataset with its reply lengths', 'completed', 8, 0],
       ['random llama 1M, drawn prompt and output lengths', 'completed', 12, 0],
       ['random llama 1M, replaying a CSV trace of request lengths', 'completed', 8, 0],
+      ['random llama 1M, replaying a Mooncake trace at its arrival times', 'completed', 12, 0],
     ])
     expect(workloads[2].total_output_tokens).toBe(16 + 8 + 32 + 12 + 48 + 24 + 16 + 40)
+    // benchmarks/data/mooncake-trace.jsonl: 12 requests whose output lengths add up to 124, sent at
+    // twice their trace gaps (timeScale 2; the last is due 1140 ms after the first, so 2280 ms)
+    expect(workloads[3].total_output_tokens).toBe(124)
+    expect(workloads[3].workload.replay).toMatchObject({ time_scale: 2, requests: 12 })
+    expect(workloads[3].workload.replay.trace_span_ms).toBeCloseTo(2280, 6)
     for (const a of workloads) {
       expect(a.workload.output_lengths.mode).toBe('enforced')
       for (const q of a.process_results[0].requests) expect(q.output_tokens).toBe(q.requested_output_tokens)
@@ -80,13 +88,13 @@ describe('the quick start', () => {
     ])
 
     const raw = read('raw')
-    expect(raw).toHaveLength(8)
+    expect(raw).toHaveLength(9)
     // the idle baseline runs over the config's 3 s. On a busy host (anything else running on it)
     // it is refused as not idle, with the share it saw, and the next experiment tries again; once one
     // is measured the later experiments reuse it. The cache started empty: no reuse without a fresh one
     const method = (m: string) => raw.filter((p) => p.energy_breakdown.baseline_method === m)
     expect(method('fresh').length).toBeLessThanOrEqual(1)
-    expect(method('fresh').length + method('cached').length + method('unavailable').length).toBe(8)
+    expect(method('fresh').length + method('cached').length + method('unavailable').length).toBe(9)
     for (const p of [...method('fresh'), ...method('unavailable')]) {
       expect(p.energy_breakdown.baseline_duration_sec).toBeGreaterThanOrEqual(2.9)
       expect(p.energy_breakdown.baseline_duration_sec).toBeLessThan(4)

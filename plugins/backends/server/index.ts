@@ -16,6 +16,7 @@ import { readKnownPrometheus } from '../managed/engine-metrics.js'
 import { scrapeWindow, type ScrapeTarget } from '../managed/metrics-scraper.js'
 import { startProcess, type ManagedProcess } from './managed-process.js'
 import { openaiSession } from '../openai/index.js'
+import { ensureRandomModel, randomModelSpecSchema } from '../llama-cpp/random-model.js'
 
 export const serverOptionsSchema = z.strictObject({
   /** argv with placeholders {port}, {host} and {model}, e.g. ['llama-server', '-m', '{model}', '--port', '{port}'] */
@@ -129,6 +130,14 @@ const ENGINE_KEY_ENV: Record<string, Record<string, string>> = {
   vllm: { '--api-key': 'VLLM_API_KEY' },
 }
 
+/** `model: { random: 'llama-1m' }`: the generated GGUF, cached as the llama-cpp backend caches it */
+async function randomModelPath(model: unknown, cacheDir: string): Promise<string> {
+  if (!(typeof model === 'object' && model !== null && 'random' in model)) return ''
+  const spec = randomModelSpecSchema.safeParse((model as { random: unknown }).random)
+  if (!spec.success) throw new InputError('BENCH_INVALID', `model.random: ${spec.error.issues.map((i) => `${i.path.join('.') || 'random'}: ${i.message}`).join('; ')}`)
+  return (await ensureRandomModel(spec.data, path.join(cacheDir, 'models'))).path
+}
+
 export const serverBackend: Backend<ServerOptions> = {
   name: 'server',
   options: serverOptionsSchema,
@@ -138,8 +147,9 @@ export const serverBackend: Backend<ServerOptions> = {
   },
   async start(ctx) {
     const port = await freePort()
-    // a model path resolves against the project root, as for every backend; a name passes through
-    const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? path.resolve(ctx.baseDir, ctx.model.path) : ''
+    // a model path resolves against the project root, as for every backend; a name passes through; a
+    // random-weight GGUF (llama-server's format) is the file the llama-cpp backend would generate
+    const model = typeof ctx.model === 'string' ? ctx.model : typeof ctx.model === 'object' && ctx.model && 'path' in ctx.model ? path.resolve(ctx.baseDir, ctx.model.path) : await randomModelPath(ctx.model, ctx.cacheDir)
     const command = ctx.options.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1').replaceAll('{model}', model))
     // an engine llem knows reads its key from the environment: `--api-key` moves there, off `ps`
     const { argv, env: keyEnv } = secretFlagsToEnv(command, ENGINE_KEY_ENV[path.basename(command[0])] ?? {})
