@@ -14,7 +14,7 @@ import { sseClientCapacity } from './sse-client.perf.js'
 import { reportFormats } from './report-formats.perf.js'
 import { transformersOverhead } from './transformers-overhead.perf.js'
 
-const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no name: all but soak)
+const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json] [--threads 1,2,auto]   (no name: all but soak)
   help        llem --help latency
   list        llem list latency on a project of many bench files
   overhead    harness overhead: llem vs a bare node-llama-cpp loop, tokens/s
@@ -26,11 +26,15 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json]   (no na
   scheduling  per-experiment scheduling overhead in the main process
   sse         the openai backend's SSE client against a C peer (cc needed), client on core 0, peer
               on core 1 (taskset): the peer alone (raw reader), client chunks/s at 1/64/256 streams
-              (median of 5 runs; >= 170k at 256), and at 64 streams x 5 ms the lag send -> stamp
-              (p99 < 1 ms) and ITL p99 vs the peer's own send-gap p99 (within 1 ms), median of 7
-              rounds, beside a bare C reader's lag (the machine's floor) and the time the client
-              was kept off its core per round. Other work on the machine, or on the host under a
-              VM, lowers these: the load average is printed with them
+              (median of 5 runs; >= 170k at 256); then at 64 streams x 5 ms and 1,024 and 4,096
+              streams x 20 ms: the lag send -> stamp (p99 < 1 ms at 64 x 5 ms) and ITL p99 vs the
+              peer's own send-gap p99 (within 1 ms), the client's CPU per chunk (user + kernel;
+              <= 2 us at 4,096 x 20 ms), read() calls per chunk and event-loop delay p99, the
+              median of several rounds, beside a bare C reader's lag (the machine's floor) and a
+              bare node:net reader's CPU per chunk (Node's and the kernel's floor), and the time
+              the client was kept off its core per round. --threads 1,2,auto: the client's thread
+              counts (one thread today: others are listed as not measured). Other work on the
+              machine, or on the host under a VM, lowers these: the load average is printed
   formats     every peer report format for 1,000 experiments x 100 requests: time and peak RSS
   transformers  the transformers backend on the real stack (CPU): llem's tok/s vs a bare model.generate()
               loop in the same Python environment (tf5 of scripts/build-python-envs)
@@ -39,7 +43,14 @@ if (process.argv.includes('--help')) {
   console.log(HELP)
   process.exit(0)
 }
-const only = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+// --threads 1,2,auto: the SSE client's thread counts (sse); its value is not a benchmark's name
+const threadsAt = process.argv.indexOf('--threads')
+const sseThreads = threadsAt > 0 ? (process.argv[threadsAt + 1] ?? '').split(',') : ['1']
+if (sseThreads.some((t) => !/^([1-9]\d*|auto)$/.test(t))) {
+  console.error(`--threads ${process.argv[threadsAt + 1] ?? ''}: a comma-separated list of thread counts (positive integers or auto), e.g. --threads 1,2,auto`)
+  process.exit(2)
+}
+const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--threads')
 const want = (name: string) => only.length === 0 || only.includes(name)
 const results: Record<string, { pass: boolean } & Record<string, unknown>> = {}
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3))
@@ -89,17 +100,30 @@ if (want('scheduling')) {
   console.log(`scheduling overhead    median ${fmt(r.median_overhead_ms)} ms per experiment (target < ${r.target_ms} ms; wall ${fmt(r.median_wall_ms)} ms, session ${fmt(r.median_session_ms)} ms, ${r.experiments} trivial experiments)  ${r.pass ? 'PASS' : 'FAIL'}`)
 }
 if (want('sse')) {
-  const r = await sseClientCapacity()
+  const r = await sseClientCapacity(sseThreads)
   results.sse = r
   const k = (n: number) => `${(n / 1000).toFixed(0)}k`
   const at = (xs: { streams: number; chunks_per_sec: number }[]) => xs.map((c) => `${c.streams}: ${k(c.chunks_per_sec)}`).join(', ')
   console.log(`sse peer alone         chunks/s at ${at(r.server)} streams (C reader; ${r.pinned ? 'peer on core 1, reader on core 0' : 'not pinned'})`)
   console.log(`sse client             chunks/s at ${at(r.client)} streams (target >= 170k at 256; peer headroom x${r.server_headroom_at_256.toFixed(1)})  ${r.capacity_pass ? 'PASS' : 'FAIL'}`)
   console.log(`  per CPU-second of the client: ${r.client.map((c) => `${c.streams}: ${k(c.chunks_per_cpu_sec)}`).join(', ')}; client busy ${r.client.map((c) => `${Math.round(c.client_busy * 100)}%`).join(', ')}; runs at 256: ${r.client[2].runs.map(k).join(', ')}`)
-  const c = r.cadence
-  console.log(`  64 streams x 5 ms: lag p50 ${c.lag_p50_ms.toFixed(3)} ms, p99 ${c.lag_p99_ms.toFixed(3)} ms (target < 1; rounds ${c.lag_p99_rounds_ms.map((x, i) => `${x.toFixed(2)}${c.runqueue_wait_rounds_ms[i] === null ? '' : ` [${c.runqueue_wait_rounds_ms[i]!.toFixed(0)}]`}`).join(', ')}), ITL p99 ${c.itl_p99_ms.toFixed(2)} ms vs server gap p99 ${c.server_gap_p99_ms.toFixed(2)} ms (target within 1 ms)  ${r.cadence_pass ? 'PASS' : 'FAIL'}`)
+  const ms = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toFixed(d))
+  for (const [i, c] of r.cadence.entries()) {
+    const verdict = i === 0 ? ` (targets: lag p99 < 1, ITL within 1 ms)  ${r.cadence_pass ? 'PASS' : 'FAIL'}` : ''
+    console.log(`  ${c.streams} streams x ${c.gap_ms} ms, ${c.tokens} chunks each${verdict}`)
+    for (const t of c.threads) {
+      if (!t.measured) {
+        console.log(`    client ${t.threads} threads: not measured (${t.reason})`)
+        continue
+      }
+      const rounds = t.lag_p99_rounds_ms.map((x, j) => `${x.toFixed(2)}${t.runqueue_wait_rounds_ms[j] === null ? '' : ` [${t.runqueue_wait_rounds_ms[j]!.toFixed(0)}]`}`).join(', ')
+      console.log(`    client ${t.threads} thread: lag p50 ${ms(t.lag_p50_ms, 3)} ms, p99 ${ms(t.lag_p99_ms, 3)} ms (rounds ${rounds}), ITL p99 ${ms(t.itl_p99_ms)} ms vs server gap p99 ${ms(t.server_gap_p99_ms)} ms`)
+      const cpuVerdict = i === 2 ? ` (target <= 2 us)  ${r.cpu_pass ? 'PASS' : 'FAIL'}` : ''
+      console.log(`      CPU ${ms(t.cpu_us_per_chunk)} us per chunk, ${ms(t.system_us_per_chunk)} of it in the kernel (rounds ${t.cpu_us_per_chunk_rounds.map((x) => x.toFixed(2)).join(', ')})${cpuVerdict}; ${ms(t.reads_per_chunk)} read() per chunk; event-loop delay p99 ${ms(t.loop_delay_p99_ms)} ms`)
+    }
+    console.log(`    floors: a bare C reader's lag p50 ${c.c_reader_lag_p50_ms.toFixed(3)} ms, p99 ${c.c_reader_lag_p99_ms.toFixed(3)} ms (rounds ${c.c_reader_lag_p99_rounds_ms.map((x) => x.toFixed(2)).join(', ')}); a bare node:net reader ${c.bare_node_cpu_us_per_chunk.toFixed(2)} us CPU per chunk (${c.bare_node_system_us_per_chunk.toFixed(2)} in the kernel, ${ms(c.bare_node_reads_per_chunk)} read() per chunk)`)
+  }
   console.log(`  [n]: ms in that round the client was runnable but kept off its core by other threads or processes`)
-  console.log(`  the machine's floor, a bare C reader at the same cadence just before and after: lag p50 ${c.c_reader_lag_p50_ms.toFixed(3)} ms, p99 ${c.c_reader_lag_p99_ms.toFixed(3)} ms (rounds ${c.c_reader_lag_p99_rounds_ms.map((x) => x.toFixed(2)).join(', ')})`)
   console.log(`  load average ${r.load_average.before.toFixed(2)} before, ${r.load_average.after.toFixed(2)} after (other work on the machine lowers these figures)`)
 }
 if (want('formats')) {

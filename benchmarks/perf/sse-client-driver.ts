@@ -3,26 +3,39 @@
  * one core (taskset -c 0) apart from the server: runs llem's streaming client against the peer and
  * prints one JSON line. `capacity` ingests as fast as the server streams; `cadence` sets every stamp
  * against the server's send time (both CLOCK_MONOTONIC, so no clock sync is involved), over every chunk
- * and over the steady window when all streams run (diagnostic: start and end effects apart).
+ * and over the steady window when all streams run (diagnostic: start and end effects apart), with what
+ * the client spent per chunk: CPU (user and kernel), read() calls, and how late its event loop ran.
+ * `bare` reads the same cadence through node:net with a callback that only stamps: what Node and the
+ * kernel cost per read before any of llem's work, the floor under llem's CPU per chunk.
  *
  *   jiti sse-client-driver.ts '{"mode":"capacity","url":...,"streams":256,"tokens":1000,"runs":5}'
  *   jiti sse-client-driver.ts '{"mode":"cadence","url":...,"streams":64,"tokens":200,"rounds":5}'
+ *   jiti sse-client-driver.ts '{"mode":"bare","url":...,"streams":4096,"tokens":100,"rounds":3}'
+ *
+ * `threads` (default 1): the client's threads. llem's client runs on its process's one event loop;
+ * any other count is refused until the client can spread its streams over threads.
  */
 import { readFileSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
+import net from 'node:net'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { streamCompletion } from '../../plugins/backends/openai/sse-stream.js'
 import { percentile } from '../../core/stats/summary.js'
 import { maxOf, minOf } from '../../core/stats/extent.js'
 
 interface Args {
-  mode: 'capacity' | 'cadence'
+  mode: 'capacity' | 'cadence' | 'bare'
   url: string
   streams: number
   tokens: number
   runs?: number
   rounds?: number
+  threads?: number
 }
 const args = JSON.parse(process.argv[2]) as Args
+if ((args.threads ?? 1) !== 1) {
+  console.error(`sse-client-driver: threads ${args.threads}: llem's streaming client runs on one thread (its process's event loop); only threads 1 can be measured`)
+  process.exit(2)
+}
 
 const request = (tokens: number, headers: Record<string, string> = {}) => ({ url: `${args.url}/completions`, body: { model: 'llem-perf', prompt: 'x', max_tokens: tokens }, headers, timeoutMs: 120_000, chat: false })
 
@@ -66,28 +79,110 @@ function mainThreadSched(): { run: number; wait: number } | null {
   }
 }
 
+/** read() calls the process has made (the kernel's syscr), or null where /proc/self/io is not readable */
+function readCalls(): number | null {
+  try {
+    return Number(/^syscr: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN)
+  } catch {
+    return null
+  }
+}
+
+/** what a round cost the client: CPU, read() calls and the event loop's lateness */
+type Costs = { waitMs: number | null; runMs: number | null; userMs: number; systemMs: number; reads: number | null; loopDelayP99Ms: number | null }
+
+/** runs `round` and measures its cost (the few reads of /proc here count, against some 10^5 of the round) */
+async function costed<T>(round: () => Promise<T>): Promise<T & Costs> {
+  // 1 ms: the histogram's finest sampling timer; it records each tick's whole interval, the period included
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  const sched0 = mainThreadSched()
+  const cpu0 = process.cpuUsage()
+  const reads0 = readCalls()
+  delay.enable()
+  const r = await round()
+  delay.disable()
+  const reads1 = readCalls()
+  const cpu = process.cpuUsage(cpu0)
+  const sched1 = mainThreadSched()
+  return {
+    ...r,
+    // how long the client was kept off its core by other threads or processes: what no client can beat
+    waitMs: sched0 && sched1 ? sched1.wait - sched0.wait : null,
+    runMs: sched0 && sched1 ? sched1.run - sched0.run : null,
+    userMs: cpu.user / 1000,
+    systemMs: cpu.system / 1000,
+    reads: reads0 === null || reads1 === null ? null : reads1 - reads0,
+    loopDelayP99Ms: delay.count > 0 ? Math.max(0, delay.percentile(99) / 1e6 - 1) : null,
+  }
+}
+
 /** one round at the peer's cadence: every stream's stamps, as CLOCK_MONOTONIC ms, by x-stream-id */
 async function cadenceRound(round: string, streams: number, tokens: number) {
   const offset = monotonicOffset()
-  const sched0 = mainThreadSched()
   const stamps = new Map<string, number[]>()
-  await Promise.all(
-    Array.from({ length: streams }, (_, i) => {
-      const id = `${round}-s${i}`
-      const mine: number[] = []
-      stamps.set(id, mine)
-      return streamCompletion(request(tokens, { 'x-stream-id': id }), {
-        onTokens: (n, t) => {
-          for (let k = 0; k < n; k++) mine.push(t + offset)
-        },
-      })
-    }),
-  )
-  const sched1 = mainThreadSched()
-  // how long the client was kept off its core by other threads or processes: what no client can beat
-  const waitMs = sched0 && sched1 ? sched1.wait - sched0.wait : null
-  const runMs = sched0 && sched1 ? sched1.run - sched0.run : null
-  return { stamps, waitMs, runMs }
+  return costed(async () => {
+    await Promise.all(
+      Array.from({ length: streams }, (_, i) => {
+        const id = `${round}-s${i}`
+        const mine: number[] = []
+        stamps.set(id, mine)
+        return streamCompletion(request(tokens, { 'x-stream-id': id }), {
+          onTokens: (n, t) => {
+            for (let k = 0; k < n; k++) mine.push(t + offset)
+          },
+        })
+      }),
+    )
+    return { stamps }
+  })
+}
+
+// every bare socket reads into this one buffer, as llem's client does
+const bareBuffer = Buffer.allocUnsafe(64 * 1024)
+
+/**
+ * One round of the same requests through node:net alone: each read only stamped (performance.now(),
+ * as llem stamps a read) and counted. No parsing, so no lags: its CPU per chunk is what Node and the
+ * kernel take per read, under any client built on node:net.
+ */
+function bareRound(streams: number, tokens: number) {
+  const { pathname, hostname, port } = new URL(`${args.url}/completions`)
+  const body = JSON.stringify({ model: 'llem-perf', prompt: 'x', max_tokens: tokens })
+  const head = `POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`
+  let last = 0
+  return costed(async () => {
+    await Promise.all(
+      Array.from(
+        { length: streams },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = net.connect({
+              host: hostname,
+              port: Number(port),
+              noDelay: true,
+              onread: { buffer: bareBuffer, callback: () => ((last = performance.now()), true) },
+            })
+            socket.on('error', reject)
+            socket.on('close', () => resolve())
+            socket.write(head + body)
+          }),
+      ),
+    )
+    return { lastStamp: last }
+  })
+}
+
+/** what the round cost per chunk: the client's CPU (user and kernel), read() calls, loop delay */
+function costStats(c: Costs, chunks: number) {
+  return {
+    cpu_us_per_chunk: ((c.userMs + c.systemMs) * 1000) / chunks,
+    system_us_per_chunk: (c.systemMs * 1000) / chunks,
+    // below 1 when a read found several chunks waiting (the client was late to that socket)
+    reads_per_chunk: c.reads === null ? null : c.reads / chunks,
+    loop_delay_p99_ms: c.loopDelayP99Ms,
+    client_runqueue_wait_ms: c.waitMs,
+    client_cpu_ms: c.runMs,
+  }
 }
 
 /**
@@ -95,7 +190,7 @@ async function cadenceRound(round: string, streams: number, tokens: number) {
  * steady window: from the send of the last stream's first chunk (all streams running, every request
  * issued) to the send of the first stream's last chunk (none finished yet).
  */
-function cadenceStats({ stamps, waitMs, runMs }: { stamps: Map<string, number[]>; waitMs: number | null; runMs: number | null }, sends: Record<string, number[]>) {
+function cadenceStats({ stamps, ...costs }: { stamps: Map<string, number[]> } & Costs, sends: Record<string, number[]>) {
   const all = { lag: [] as number[], itl: [] as number[], gaps: [] as number[] }
   const steady = { lag: [] as number[], itl: [] as number[], gaps: [] as number[] }
   const from = maxOf([...stamps.keys()].map((id) => sends[id]?.[0] ?? Infinity))
@@ -126,8 +221,7 @@ function cadenceStats({ stamps, waitMs, runMs }: { stamps: Map<string, number[]>
     steady_lag_p99_ms: q(steady.lag, 99),
     steady_itl_p99_ms: q(steady.itl, 99),
     steady_server_gap_p99_ms: q(steady.gaps, 99),
-    client_runqueue_wait_ms: waitMs,
-    client_cpu_ms: runMs,
+    ...costStats(costs, all.lag.length),
   }
 }
 
@@ -137,6 +231,12 @@ if (args.mode === 'capacity') {
   const runs = []
   for (let i = 0; i < (args.runs ?? 5); i++) runs.push(await ingest(args.streams, args.tokens))
   console.log(JSON.stringify(runs))
+} else if (args.mode === 'bare') {
+  await bareRound(args.streams, args.tokens)
+  const rounds = []
+  for (let i = 0; i < (args.rounds ?? 1); i++) rounds.push(await bareRound(args.streams, args.tokens))
+  // the peer kept no send times (no x-stream-id): nothing to collect
+  console.log(JSON.stringify(rounds.map((r) => costStats(r, args.streams * args.tokens))))
 } else {
   // a full round to warm up: the JIT's background compiles would otherwise share the core with round 1
   await cadenceRound('warm-up', args.streams, args.tokens)
