@@ -15,25 +15,26 @@ const SLICE = 250
 
 /** a window of `n` slices; slice i prefills prefill(i) prompt tokens (one request whose first token
  *  arrives 10 ms in) and decodes decode(i) tokens of that request, one per chunk, inside the slice */
-function window(n: number, prefill: (i: number) => number, decode: (i: number) => number, noise: (i: number) => number = () => 0) {
+function window(n: number, prefill: (i: number) => number, decode: (i: number) => number, noise: (i: number) => number = () => 0, start = 0, span = n * SLICE) {
+  const slice = span / n
   const requests: RequestTiming[] = []
   const sliceJ: number[] = []
   for (let i = 0; i < n; i++) {
-    const t0 = i * SLICE + 10
+    const t0 = start + i * slice + 10
     const d = decode(i)
     const chunkTimes = Array.from({ length: d + 1 }, (_, k) => t0 + (k * 200) / (d + 1))
     requests.push({ index: i, promptId: i, start: t0 - 5, end: chunkTimes[d] + 1, chunkTimes, chunkCounts: chunkTimes.map(() => 1), inputTokens: prefill(i), outputTokens: d + 1, ok: true, error: null })
-    sliceJ.push(IDLE * (SLICE / 1000) + A * prefill(i) + B * d + noise(i))
+    sliceJ.push(IDLE * (slice / 1000) + A * prefill(i) + B * d + noise(i))
   }
   // the cumulative counter read every 50 ms: linear inside each slice
   const timeline: EnergySnapshot[] = []
   let acc = 0
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < 5; k++) timeline.push({ t: i * SLICE + k * 50, domains: { 'nvml:gpu0': { kind: 'gpu', energy_j: acc + (sliceJ[i] * k) / 5, counted: true } } })
+    for (let k = 0; k < 5; k++) timeline.push({ t: start + i * slice + (k * slice) / 5, domains: { 'nvml:gpu0': { kind: 'gpu', energy_j: acc + (sliceJ[i] * k) / 5, counted: true } } })
     acc += sliceJ[i]
   }
-  timeline.push({ t: n * SLICE, domains: { 'nvml:gpu0': { kind: 'gpu', energy_j: acc, counted: true } } })
-  return { requests, timeline, windowStart: 0, windowEnd: n * SLICE, coarse: new Set<string>(), sampleIntervalMs: 50, counterPeriodMs: 0, energyMethod: 'counter' }
+  timeline.push({ t: start + span, domains: { 'nvml:gpu0': { kind: 'gpu', energy_j: acc, counted: true } } })
+  return { requests, timeline, windowStart: start, windowEnd: start + span, coarse: new Set<string>(), sampleIntervalMs: 50, counterPeriodMs: 0, energyMethod: 'counter' }
 }
 
 const p = (i: number) => 100 + 80 * (i % 5)
@@ -52,6 +53,13 @@ describe('energy per prefill and per decode token', () => {
     // the first output token is the prefill's: only the later ones are decode tokens
     expect(f.fit.decode_tokens).toBe(Array.from({ length: 40 }, (_, i) => d(i)).reduce((a, b) => a + b))
     expect(f.fit.r2).toBeCloseTo(1, 9)
+  })
+
+  it('the last slice ends at the window\'s own edge, where start + n x slice overshoots it by a rounding error', () => {
+    // 0.3 + 13 x (3333.3 / 13) is 4.5e-13 ms past 0.3 + 3333.3, the timeline's last read
+    const f = fitTokenEnergy({ ...window(13, p, d, () => 0, 0.3, 3333.3), idleW: IDLE })
+    expect(f.fit.reason_if_null).toBeNull()
+    expect(f.energy_per_decode_token_j).toBeCloseTo(B, 9)
   })
 
   it('fits idle power as a third coefficient when no baseline was measured', () => {
@@ -83,6 +91,16 @@ describe('energy per prefill and per decode token', () => {
     const f = fitTokenEnergy({ ...window(40, p, () => 60), idleW: null })
     expect(f.energy_per_decode_token_j).toBeNull()
     expect(f.fit.reason_if_null).toMatch(/decode tokens are the same in every slice/)
+  })
+
+  it('decode tokens nearly the same in every slice without a baseline: null, as they trade off against idle power', () => {
+    // 60 or 61 decode tokens a slice: the pairwise correlation with prompt tokens is small, yet idle
+    // power and the decode cost cannot be told apart from such data
+    const f = fitTokenEnergy({ ...window(40, p, (i) => 60 + (i % 2)), idleW: null })
+    expect(Math.abs(f.fit.collinearity!)).toBeLessThan(0.5)
+    expect(f.energy_per_decode_token_j).toBeNull()
+    expect(f.idle_power_w).toBeNull()
+    expect(f.fit.reason_if_null).toMatch(/^decode tokens varied too little from slice to slice .*variance inflation \d+, above 10/)
   })
 
   it('too short a window: null, naming the slices it holds', () => {

@@ -16,7 +16,7 @@
  * then refused (null, with the reason) rather than reporting a split the data does not hold.
  */
 import type { RawProcessResult } from '../results/schema.js'
-import { ols } from '../stats/least-squares.js'
+import { invert, ols } from '../stats/least-squares.js'
 import type { RequestTiming } from './load-runner.js'
 import { energyBetween, interpolateCounterAware, type EnergySnapshot } from './probe-set.js'
 
@@ -27,6 +27,9 @@ export const MIN_SLICES = 10
 /** |correlation| of the two counts (in the fit's own geometry) above which they cannot be separated:
  *  a variance inflation factor of 1 / (1 - 0.95²) ≈ 10, the usual collinearity limit */
 export const MAX_COLLINEARITY = 0.95
+/** the same limit on each count's variance inflation factor in the fit's own design (uncentred, so
+ *  that a count nearly constant across slices, hence inseparable from a fitted idle power, counts) */
+export const MAX_VIF = 1 / (1 - MAX_COLLINEARITY ** 2)
 /** the shortest slice: long enough that a token's energy and its timestamp fall in the same slice
  *  nearly always (engine iterations are 10-100 ms) */
 export const MIN_SLICE_MS = 250
@@ -108,6 +111,17 @@ function collinearity(a: number[], b: number[], centred: boolean): number | null
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null
 }
 
+/** each column's variance inflation factor with the columns scaled to unit length and not centred
+ *  (Belsley's form): 1 / (1 - R²) of that column on the others, the constant column included */
+function varianceInflation(rows: number[][]): number[] | null {
+  const p = rows[0].length
+  const norms = Array.from({ length: p }, (_, j) => Math.sqrt(rows.reduce((s, r) => s + r[j] ** 2, 0)))
+  if (norms.some((v) => v === 0)) return null
+  const m = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => rows.reduce((s, r) => s + (r[i] / norms[i]) * (r[j] / norms[j]), 0)))
+  const inv = invert(m)
+  return inv && inv.map((row, i) => row[i])
+}
+
 export function fitTokenEnergy(input: TokenFitInput): TokenEnergy {
   if (input.energyMethod === 'none') return nullFit('no energy was measured')
   const sliceMs0 = sliceLengthMs(input.sampleIntervalMs, input.counterPeriodMs)
@@ -119,17 +133,18 @@ export function fitTokenEnergy(input: TokenFitInput): TokenEnergy {
   const sliceMs = span / n
   const streamed = input.requests.filter((r) => r.chunkTimes.length > 0)
   if (streamed.length === 0) return nullFit('no request streamed its tokens: tokens cannot be dated within the window', { slices: n, slice_ms: sliceMs }, idle)
+  const { prefill, decode } = tokensPerSlice(input.requests, input.windowStart, sliceMs, n)
+  const counts = { slices: n, slice_ms: sliceMs, prefill_tokens: prefill.reduce((a, b) => a + b, 0), decode_tokens: decode.reduce((a, b) => a + b, 0) }
   const energies: number[] = []
   let prev = interpolateCounterAware(input.timeline, input.windowStart, input.coarse)
   for (let i = 1; i <= n; i++) {
-    const next = interpolateCounterAware(input.timeline, input.windowStart + i * sliceMs, input.coarse)
+    // the last edge is the window's own (i x sliceMs can overshoot it by a rounding error)
+    const next = interpolateCounterAware(input.timeline, i === n ? input.windowEnd : input.windowStart + i * sliceMs, input.coarse)
     const e = prev && next ? energyBetween(prev, next).total : null
-    if (e === null) return nullFit('the power timeline does not cover every slice of the window', { slices: n, slice_ms: sliceMs }, idle)
+    if (e === null) return nullFit('the power timeline does not cover every slice of the window', counts, idle)
     energies.push(e)
     prev = next
   }
-  const { prefill, decode } = tokensPerSlice(input.requests, input.windowStart, sliceMs, n)
-  const counts = { slices: n, slice_ms: sliceMs, prefill_tokens: prefill.reduce((a, b) => a + b, 0), decode_tokens: decode.reduce((a, b) => a + b, 0) }
   const dtS = sliceMs / 1000
   const fittedIdle = input.idleW === null
   if (counts.prefill_tokens === 0 || counts.decode_tokens === 0) return nullFit(`the window holds no ${counts.prefill_tokens === 0 ? 'prefill' : 'decode'} tokens: nothing to fit its cost from`, counts, idle)
@@ -140,10 +155,18 @@ export function fitTokenEnergy(input: TokenFitInput): TokenEnergy {
   if (r !== null && Math.abs(r) > MAX_COLLINEARITY)
     return nullFit(`prefill and decode tokens moved together (correlation ${r.toFixed(3)} across ${n} slices${fittedIdle ? '' : ', about zero'}): the workload kept one mix, so its energy cannot be split between them; vary the prompt lengths or the load (bursts) to separate them`, { ...counts, collinearity: r }, idle)
   const rows = prefill.map((p, i) => (fittedIdle ? [dtS, p, decode[i]] : [p, decode[i]]))
-  const y = energies.map((e) => (fittedIdle ? e : e - input.idleW! * dtS))
-  const fit = ols(rows, y)
-  if (!fit) return nullFit('the slices do not determine the fit (singular design)', { ...counts, collinearity: r }, idle)
   const k = fittedIdle ? 1 : 0
+  // the pairwise correlation misses a count that is nearly constant while idle is fitted: it then
+  // trades off against the intercept. The uncentred variance inflation factors see both
+  const vif = varianceInflation(rows)
+  const worst = vif === null ? Infinity : Math.max(vif[k], vif[k + 1])
+  if (worst > MAX_VIF) {
+    const which = vif !== null && vif[k] > vif[k + 1] ? 'prefill' : 'decode'
+    return nullFit(`${which} tokens varied too little from slice to slice to be told from idle power and from each other (variance inflation ${Number.isFinite(worst) ? worst.toFixed(0) : 'infinite'}, above ${MAX_VIF.toFixed(0)}): one mix throughout and no idle baseline; measure a baseline (measurement.baseline) or vary prompt lengths and the load (bursts)`, { ...counts, collinearity: r }, idle)
+  }
+  const y = energies.map((e) => (fittedIdle ? e : e - input.idleW! * dtS))
+  const fit = ols(rows, y, { intercept: fittedIdle })
+  if (!fit) return nullFit('the slices do not determine the fit (singular design)', { ...counts, collinearity: r }, idle)
   const [ep, ed] = [fit.coefficients[k], fit.coefficients[k + 1]]
   const [up, ud] = [fit.halfWidths95[k], fit.halfWidths95[k + 1]]
   const quality = { ...counts, collinearity: r, r2: fit.r2 }

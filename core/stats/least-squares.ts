@@ -10,7 +10,8 @@ export interface OlsFit {
   standardErrors: number[]
   /** 95% half-widths: t(0.975, n - p) x standard error */
   halfWidths95: number[]
-  /** 1 - RSS / TSS, TSS about the mean of y (can be negative for a fit without an intercept) */
+  /** 1 - RSS / TSS: TSS about the mean of y when the model has an intercept, about zero when it has
+   *  none (the usual R² of a regression through the origin) */
   r2: number
   residualStd: number
   df: number
@@ -38,8 +39,9 @@ export function invert(m: number[][]): number[][] | null {
   return a.map((row) => row.slice(n))
 }
 
-/** y ≈ X b. Rows of X are observations. null when XᵀX is singular or there are no residual degrees of freedom. */
-export function ols(x: number[][], y: number[]): OlsFit | null {
+/** y ≈ X b. Rows of X are observations; `intercept`: whether a column of X is constant (it decides
+ *  how R² is centred). null when XᵀX is singular or there are no residual degrees of freedom. */
+export function ols(x: number[][], y: number[], opts: { intercept: boolean } = { intercept: true }): OlsFit | null {
   const n = y.length
   const p = x[0]?.length ?? 0
   if (p === 0 || n <= p) return null
@@ -49,7 +51,7 @@ export function ols(x: number[][], y: number[]): OlsFit | null {
   if (!inv) return null
   const b = inv.map((row) => row.reduce((s, v, j) => s + v * xty[j], 0))
   const rss = x.reduce((s, row, k) => s + (y[k] - row.reduce((t, v, j) => t + v * b[j], 0)) ** 2, 0)
-  const mean = y.reduce((s, v) => s + v, 0) / n
+  const mean = opts.intercept ? y.reduce((s, v) => s + v, 0) / n : 0
   const tss = y.reduce((s, v) => s + (v - mean) ** 2, 0)
   const df = n - p
   const s2 = rss / df
