@@ -126,8 +126,8 @@ export async function runLoad(
   const runOne = async (index: number, schedule?: { scheduled: number; waitedForCap: boolean }, turn?: TurnRequest): Promise<TurnOutcome> => {
     const prompt = prompts[index % prompts.length]
     const maxTokens = (turn ? turn.maxTokens : prompt.maxTokens) ?? plan.maxTokens
-    let reply: string | undefined
     const timing: RequestTiming = { index, promptId: prompt.id, start: performance.now(), end: 0, chunkTimes: [], chunkCounts: [], inputTokens: 0, outputTokens: 0, requestedOutputTokens: session.task === 'embeddings' ? undefined : maxTokens, ...(prompt.prefixId !== undefined ? { prefixId: prompt.prefixId } : {}), ok: true, error: null, ...schedule, ...(turn ? { turn: turn.turn, thinkMs: turn.thinkMs } : {}) }
+    let reply: string | undefined
     const sink = {
       onTokens(count: number, timeMs: number) {
         if (timing.chunkTimes.length === 0 && schedule) watch?.noteFirstToken(schedule.scheduled, timeMs)

@@ -8,8 +8,8 @@ import type { Backend } from '../backends/types.js'
 import type { CollectedBench } from '../api/collector.js'
 import { collectFiles, fullName } from '../collect/collect-files.js'
 import { discoverBenchFiles } from '../collect/discover.js'
-import { checkOnlyAllowed } from '../collect/only.js'
 import { commandLineNamesBench, flagsBench } from '../collect/flags-bench.js'
+import { checkOnlyAllowed } from '../collect/only.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
 import { normaliseOptions } from '../config/normalise.js'
 import { executorSchema, RUN_ONLY_KEYS } from '../config/schema.js'
@@ -84,12 +84,12 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   runOptions.resultsDir = resolveResultsDir({ flag: req.run.resultsDir, env: req.env, configured: c.resultsDir, rootDir, cwd: req.cwd })
   const files = await discoverBenchFiles({ rootDir, include: runOptions.include, exclude: runOptions.exclude, filters: req.filters })
   const benches = await collectFiles(files, rootDir)
-  checkOnlyAllowed(benches, rootDir, runOptions.allowOnly, req.env)
   // no bench file at all, and the flags name a backend or a model: the flags are the bench (flags-bench.ts)
   if (files.length === 0 && req.filters.length === 0 && commandLineNamesBench(req.flags)) {
     const configValues = normaliseOptions(Object.fromEntries(Object.entries(c).filter(([k]) => !RUN_ONLY_KEYS.has(k))))
     benches.push(flagsBench([{ source: 'config', detail: 'config', values: configValues }, overrides.env, overrides.cli], Object.keys(builtinBackends)))
   }
+  checkOnlyAllowed(benches, rootDir, runOptions.allowOnly, req.env)
   const backends: Record<string, Backend> = {}
   for (const [name, load] of Object.entries(builtinBackends)) backends[name] = await load()
   const userBackends: { backend: Record<string, unknown>; where: string }[] = []
