@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { makeProject, runCli } from './fixtures/project.js'
+import { maxOf, minOf } from '../core/stats/extent.js'
 
 const PKG = '{ "name": "p", "private": true, "type": "module" }\n'
 const HEAD = "import { bench, describe } from 'llem'\nconst o = { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['Hi'] } } as const\n"
@@ -50,7 +51,7 @@ describe('--shard', () => {
     // 8 units to run over 3 shards: 2 or 3 each, never an empty shard beside a full one
     const units = shards.map((s) => new Set(s.experiments.filter((x) => x.mode === 'run').map((x) => x.name.replace(/ #\d+$/, ''))).size)
     expect(units.reduce((a, b) => a + b)).toBe(8)
-    expect(Math.max(...units) - Math.min(...units)).toBeLessThanOrEqual(1)
+    expect(maxOf(units) - minOf(units)).toBeLessThanOrEqual(1)
   })
 
   it('the same split in another checkout of the project (another folder, as on another CI machine)', async () => {

@@ -11,6 +11,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
 import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
+import { maxOf, minOf } from '../core/stats/extent.js'
 
 let bin: string
 let model: string
@@ -85,7 +86,7 @@ describe('llama-server', () => {
     expect(a.workload.output_lengths).toEqual({ source: 'distribution', spec: outputs, mode: 'enforced' })
     expect(a.workload.seed).toBe(42)
     const outs = requests.map((q) => q.output_tokens)
-    expect(a.workload.realised.output_tokens).toMatchObject({ count: 12, min: Math.min(...outs), max: Math.max(...outs), mean: outs.reduce((x, y) => x + y, 0) / 12 })
+    expect(a.workload.realised.output_tokens).toMatchObject({ count: 12, min: minOf(outs), max: maxOf(outs), mean: outs.reduce((x, y) => x + y, 0) / 12 })
   })
 })
 

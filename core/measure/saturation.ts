@@ -16,6 +16,7 @@
  *   counted), requests in flight finish, and the result is marked over_saturated.
  */
 import { performance } from 'node:perf_hooks'
+import { maxOf, minOf } from '../stats/extent.js'
 
 export interface SaturationVerdict {
   over_saturated: boolean
@@ -133,7 +134,7 @@ export class SaturationWatch {
     if (firsts.length === 0) ttftGrows = qs.length > 0 && qs.every((s) => s.q > 0)
     else {
       tSlope = slope(firsts.map((f) => f.arrival / 1000), firsts.map((f) => f.ttft))
-      const span = (Math.max(...firsts.map((f) => f.arrival)) - Math.min(...firsts.map((f) => f.arrival))) / 1000
+      const span = (maxOf(firsts.map((f) => f.arrival)) - minOf(firsts.map((f) => f.arrival))) / 1000
       ttftGrows = firsts.length >= SATURATION_RULE.minTtftSamples && tSlope !== null && tSlope > 0 && tSlope * span >= SATURATION_RULE.ttftRiseShare * median(firsts.map((f) => f.ttft))
     }
     this.last = { queue: qSlope, ttft: tSlope }

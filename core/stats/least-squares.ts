@@ -4,6 +4,7 @@
  * Small and dense on purpose: the fits here have 2 or 3 columns and tens to thousands of rows.
  */
 import { studentTQuantile } from './student-t.js'
+import { maxOf } from './extent.js'
 
 export interface OlsFit {
   coefficients: number[]
@@ -25,7 +26,7 @@ export function invert(m: number[][]): number[][] | null {
     let p = c
     for (let r = c + 1; r < n; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r
     // relative to the column's scale: a pivot that is rounding noise means a singular matrix
-    const scale = Math.max(...m.map((row) => Math.abs(row[c])), Number.MIN_VALUE)
+    const scale = Math.max(maxOf(m.map((row) => Math.abs(row[c]))), Number.MIN_VALUE)
     if (Math.abs(a[p][c]) <= 1e-12 * scale) return null
     ;[a[c], a[p]] = [a[p], a[c]]
     const d = a[c][c]

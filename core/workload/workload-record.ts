@@ -6,6 +6,7 @@ import type { RequestRecord, Workload } from '../results/schema.js'
 import type { DatasetOptions } from './dataset-schema.js'
 import { normaliseLengthSpec } from './lengths.js'
 import { combineTraffic } from './traffic-record.js'
+import { maxOf, minOf } from '../stats/extent.js'
 
 /** What was asked for; `realised` is filled from the requests. */
 export function workloadSpec(dataset: DatasetOptions, mode: 'enforced' | 'capped'): Omit<Workload, 'realised'> {
@@ -25,7 +26,7 @@ function summary(xs: number[]): Workload['realised']['input_tokens'] {
   if (xs.length === 0) return null
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0
-  return { count: xs.length, mean, std, min: Math.min(...xs), max: Math.max(...xs) }
+  return { count: xs.length, mean, std, min: minOf(xs), max: maxOf(xs) }
 }
 
 export function realisedLengths(requests: readonly RequestRecord[]): Workload['realised'] {

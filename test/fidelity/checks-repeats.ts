@@ -6,6 +6,7 @@
  */
 import { checkRow, checkRun, type Row } from './checks.js'
 import type { ScenarioRun } from './scenario.js'
+import { maxOf } from '../../core/stats/extent.js'
 
 /** t(0.975, df) for df = 1..9, from a Student t table (e.g. NIST/SEMATECH e-Handbook, 1.3.6.7.2) */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262]
@@ -38,7 +39,7 @@ export function checkRepeats(run: ScenarioRun): Row[] {
     const half = (T975[n - 2] * sd) / Math.sqrt(n)
     // each value may be off by its own tolerance d: the mean by d, the interval's half-width by
     // t * d / sqrt(n - 1) (the values move by at most d * sqrt(n) in the L2 norm), so each bound by both
-    const d = Math.max(...own.map((r) => r!.tolerance))
+    const d = maxOf(own.map((r) => r!.tolerance))
     const tolBound = d * (1 + T975[n - 2] / Math.sqrt(n - 1))
     const m = summary?.metrics?.[key] ?? null
     rows.push(checkRow(name, `repeats (${n}): ${metric} mean`, unit, mean, m?.mean, { abs: d }))

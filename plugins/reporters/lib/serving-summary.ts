@@ -7,6 +7,7 @@
 import type { AggregatedResult } from '../../../core/results/schema.js'
 import { sanitiseLine } from '../../../core/text/sanitise-terminal.js'
 import { formatSig, joulesIn, type EnergyUnit } from './figures.js'
+import { maxOf } from '../../../core/stats/extent.js'
 
 /** measured requests and the failed ones among them: the aggregated counts, else (older results) the processes' own */
 export function requestCounts(r: AggregatedResult): { failed: number; total: number } | null {
@@ -88,7 +89,7 @@ export function servingSummary(r: AggregatedResult, unit: EnergyUnit): string[] 
 
 const LATENCY_LABEL = 'latency (ms)'
 
-function aligned(rows: [string, string][], width = Math.max(...rows.map(([l]) => l.length))): string[] {
+function aligned(rows: [string, string][], width = maxOf(rows.map(([l]) => l.length))): string[] {
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)
 }
 
