@@ -10,13 +10,12 @@ import { llamaServerExample } from './servers/llama-server.js'
 // Needs llama.cpp's llama-server (see ./servers/llama-server.ts): listed as skipped without one.
 const server = llamaServerExample(['-np', '1', '-c', '2048', '--metrics'])
 
-export default defineBench(
-  [1, 24].map((count) => ({
-    name: `llama-server, shared prefixes, count ${count}`,
-    ...server,
-    dataset: { synthetic: { prefix: { count, tokens: 320 }, suffixTokens: 64, n: 24 } },
-    generation: { maxTokens: 16 },
-    load: { concurrency: 1 },
-    measurement: { warmup: { mode: 'fixed' as const, requests: 1 } },
-  })),
-)
+export default defineBench({
+  name: 'llama-server, shared prefixes',
+  ...server,
+  dataset: { synthetic: { prefix: { count: 1, tokens: 320 }, suffixTokens: 64, n: 24 } },
+  sweep: { 'dataset.synthetic.prefix.count': [1, 24] },
+  generation: { maxTokens: 16 },
+  load: { concurrency: 1 },
+  measurement: { warmup: { mode: 'fixed' as const, requests: 1 } },
+})

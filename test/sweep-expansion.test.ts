@@ -219,3 +219,40 @@ describe('sweeps over keys inside the backend', () => {
     expect(xs[1].provenance['backend.threads'].source).toBe('sweep')
   })
 })
+
+describe('sweeps over a field deep inside an object', () => {
+  it('a sweep over dataset.synthetic.prefix.count sets that field and keeps the rest of the dataset', async () => {
+    const { buildPlan } = await import('../core/plan/plan.js')
+    const { buildOverrideLayers } = await import('../core/config/overrides.js')
+    const o = buildOverrideLayers({}, {})
+    const bench = { file: '/p/a.bench.ts', name: 'b', suites: [], mode: 'run' as const, location: '/p/a.bench.ts:1', kind: 'bench' as const,
+      options: { backend: 'llama-cpp', dataset: { synthetic: { prefix: { count: 1, tokens: 320 }, suffixTokens: 64, n: 24 } }, sweep: { 'dataset.synthetic.prefix.count': [1, 24] } } }
+    const xs = buildPlan({ benches: [bench], rootDir: '/p', configFile: null, config: {}, env: o.env, cli: o.cli, cliOverrides: {} })
+    const synthetic = xs.map((x) => (x.config.dataset as { synthetic: Record<string, unknown> }).synthetic)
+    expect(synthetic.map((s) => s.prefix)).toEqual([{ count: 1, tokens: 320 }, { count: 24, tokens: 320 }])
+    expect(synthetic.map((s) => [s.suffixTokens, s.n])).toEqual([[64, 24], [64, 24]])
+    expect(xs[1].provenance['dataset.synthetic.prefix.count']).toMatchObject({ value: 24, source: 'sweep' })
+    expect(xs[1].provenance['dataset.synthetic.prefix.tokens']).toMatchObject({ value: 320, source: 'bench' })
+  })
+
+  it('--dataset.synthetic.n from the command line refines the synthetic dataset of the bench', async () => {
+    const { buildPlan } = await import('../core/plan/plan.js')
+    const { buildOverrideLayers } = await import('../core/config/overrides.js')
+    const o = buildOverrideLayers({}, { 'dataset.synthetic.n': '5' })
+    const bench = { file: '/p/a.bench.ts', name: 'b', suites: [], mode: 'run' as const, location: '/p/a.bench.ts:1', kind: 'bench' as const,
+      options: { backend: 'llama-cpp', dataset: { synthetic: { prefix: { count: 2, tokens: 100 }, suffixTokens: 16, n: 24 } } } }
+    const [x] = buildPlan({ benches: [bench], rootDir: '/p', configFile: null, config: {}, env: o.env, cli: o.cli, cliOverrides: {} })
+    expect((x.config.dataset as { synthetic: Record<string, unknown> }).synthetic).toMatchObject({ prefix: { count: 2, tokens: 100 }, suffixTokens: 16, n: 5 })
+  })
+
+  it('a sweep over dataset.synthetic as a whole still replaces the synthetic dataset', async () => {
+    const { buildPlan } = await import('../core/plan/plan.js')
+    const { buildOverrideLayers } = await import('../core/config/overrides.js')
+    const o = buildOverrideLayers({}, {})
+    const bench = { file: '/p/a.bench.ts', name: 'b', suites: [], mode: 'run' as const, location: '/p/a.bench.ts:1', kind: 'bench' as const,
+      options: { backend: 'llama-cpp', dataset: { prompts: ['x'] }, sweep: { 'dataset.synthetic': [{ inputTokens: 8, n: 3 }] } } }
+    const [x] = buildPlan({ benches: [bench], rootDir: '/p', configFile: null, config: {}, env: o.env, cli: o.cli, cliOverrides: {} })
+    expect(x.config.dataset).not.toHaveProperty('prompts')
+    expect((x.config.dataset as { synthetic: Record<string, unknown> }).synthetic).toMatchObject({ inputTokens: 8, n: 3 })
+  })
+})

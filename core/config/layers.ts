@@ -13,7 +13,8 @@ export interface OptionLayer {
   detail: string
   /** normalised options as written in that layer */
   values: Record<string, unknown>
-  /** per dotted path, a more precise detail (e.g. the env var or flag that set that key) */
+  /** per dotted path, a more precise detail (e.g. the env var or flag that set that key). A layer
+   *  with details was built from those dotted paths one by one (sweep point, env, flags): see replacesWhole */
   details?: Record<string, string>
 }
 
@@ -39,11 +40,15 @@ const DATASET_SOURCES = ['prompts', 'file', 'synthetic']
  * When a higher layer's object replaces the lower one instead of merging into it: a backend with a
  * different name is a different backend; a dataset naming a source is a different dataset. Without
  * those (`--backend.threads 2`, `--dataset.n 5`, a sweep over `backend.threads`) it refines the lower one.
+ * A layer built from dotted paths names the backend or the source only where one of its paths stops
+ * there (`--backend.name`, a sweep over `dataset.synthetic`); a deeper path such as
+ * `dataset.synthetic.prefix.count` passes through them to set one field of the lower layer's source.
  */
-function replacesWhole(path: string[], value: Record<string, unknown>, existing: unknown): boolean {
+function replacesWhole(path: string[], value: Record<string, unknown>, existing: unknown, setPaths: Set<string> | null): boolean {
   if (path.length !== 1 || !isPlainObject(existing)) return false
-  if (path[0] === 'backend') return typeof value.name === 'string' && value.name !== existing.name
-  if (path[0] === 'dataset') return DATASET_SOURCES.some((k) => k in value)
+  const names = (k: string) => k in value && (!setPaths || setPaths.has(path[0]) || setPaths.has(`${path[0]}.${k}`))
+  if (path[0] === 'backend') return names('name') && typeof value.name === 'string' && value.name !== existing.name
+  if (path[0] === 'dataset') return DATASET_SOURCES.some(names)
   return false
 }
 
@@ -86,7 +91,7 @@ function apply(
         dropOld()
         for (const n of Object.keys(target[key] as object)) provenance[`probes.${n}`] = { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' }
       }
-      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key])) {
+      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? new Set(Object.keys(layer.details)) : null)) {
         dropOld()
         target[key] = {}
       }
