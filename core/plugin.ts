@@ -34,7 +34,11 @@ export type {
   EnergyDomainKind,
   EnergyMethod,
   Confidence,
+  Accelerator,
+  ThrottleReason,
 } from './probes/types.js'
+// a probe's hardware-interface failure: a result records it as PROBE_FAILED
+export { ProbeError, isProbeError } from './probes/probe-error.js'
 export type { Reporter, ReporterContext, ReporterFactory, ReporterHook, ExperimentInfo, ExperimentProgress, RunSummary } from './reporters/types.js'
 export type { ResolvedModel, ResolvedExperimentOptions } from './config/defaults.js'
 

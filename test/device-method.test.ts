@@ -4,7 +4,9 @@ import { crossCheckDevices, integrateColumn, thermalInfo } from '../core/measure
 import type { ProbeDevice } from '../core/probes/types.js'
 
 const row = (t: number, values: Record<string, number>) => ({ t, values })
-const device: ProbeDevice = { domain: 'GPU-x', index: 0, driver_index: 0, uuid: 'GPU-x', name: 'X', is_mig: false, mig_profile: null, counter_update_period_ms: 20, columns: { power_w: 'p', temp_c: 'temp', clocks_event_reasons: 'r' } }
+const device: ProbeDevice = { domain: 'GPU-x', index: 0, driver_index: 0, uuid: 'GPU-x', name: 'X', is_mig: false, mig_profile: null, counter_update_period_ms: 20, columns: { power_w: 'p', temp_c: 'temp', clocks_event_reasons: 'r' },
+  // this fake device's encoding of its throttle column: bit 0x1 (idle) is not a reason
+  throttle_reasons: [{ bit: 0x4, reason: 'sw_power_cap' }, { bit: 0x20, reason: 'sw_thermal_slowdown' }] }
 
 describe('device method', () => {
   it('integrates a power column with trapezoids, clipped to the window', () => {
@@ -36,5 +38,13 @@ describe('device method', () => {
     ])
     expect([d.start_temperature_c, d.max_temperature_c, d.end_temperature_c]).toEqual([40, 50, 45])
     expect(thermalInfo([], rows, 0, 1000)).toBeNull()
+  })
+
+  it('a device whose probe declares no throttle reasons has its column left undecoded', () => {
+    const rows = [row(0, { r: 0x4, temp: 40 }), row(1000, { r: 0x4, temp: 41 })]
+    const info = thermalInfo([{ ...device, throttle_reasons: undefined }], rows, 0, 1000)!
+    expect(info.throttled).toBe(false)
+    expect(info.devices[0].reasons).toEqual([])
+    expect(info.devices[0].max_temperature_c).toBe(41)
   })
 })

@@ -11,6 +11,9 @@ import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../core/config/defaults.js'
 import { errorInfo } from '../core/measure/result-shell.js'
+import { ProbeError } from '../core/plugin.js'
+import { AmdSmiError } from '../plugins/probes/amdsmi/amdsmi.js'
+import { NvmlError } from '../plugins/probes/nvml/nvml.js'
 import { runSession } from '../core/measure/session.js'
 import type { Experiment } from '../core/plan/plan.js'
 
@@ -63,5 +66,16 @@ describe('a failure while building metrics', () => {
     expect(errorInfo(new RangeError('x'), 'results', []).code).toBe('METRICS_FAILED')
     expect(errorInfo(new Error('x'), 'warmup', []).code).toBe('BACKEND_FAILED')
     expect(errorInfo(new Error('x'), 'measure', []).code).toBe('BACKEND_FAILED')
+  })
+
+  it("errorInfo: a probe's own failure is PROBE_FAILED in any phase, recognised by its class, not its name", () => {
+    // NVML returning GPU_IS_LOST (15) while the window was measured
+    expect(errorInfo(new NvmlError('nvmlDeviceGetTotalEnergyConsumption', 15), 'measure', []).code).toBe('PROBE_FAILED')
+    expect(errorInfo(new AmdSmiError('amdsmi_get_energy_count', 2), 'warmup', []).code).toBe('PROBE_FAILED')
+    // a user probe's error, whatever it is called; a backend error named like NVML's is still the backend's
+    class SensorGone extends ProbeError {}
+    expect(errorInfo(new SensorGone('my-probe', 'sensor gone'), 'measure', []).code).toBe('PROBE_FAILED')
+    const lookalike = Object.assign(new Error('x'), { name: 'NvmlError' })
+    expect(errorInfo(lookalike, 'measure', []).code).toBe('BACKEND_FAILED')
   })
 })

@@ -59,15 +59,6 @@ export function crossCheckDevices(devices: ProbeDevice[], counterJ: Record<strin
   return { checks, warnings }
 }
 
-/** Clocks-event reason bits (nvml.h, nvmlClocksEventReason*; docs/references.md) that mean the GPU ran slower than it could. */
-export const THROTTLE_BITS: Record<number, string> = {
-  0x4: 'sw_power_cap',
-  0x8: 'hw_slowdown',
-  0x20: 'sw_thermal_slowdown',
-  0x40: 'hw_thermal_slowdown',
-  0x80: 'hw_power_brake_slowdown',
-}
-
 export interface DeviceThermal {
   domain: string
   uuid: string
@@ -106,14 +97,15 @@ export function forEachHeld(rows: TimelineRow[], column: string, t0: number, t1:
   if (has) visit(from, t1, value)
 }
 
-/** Durations of each throttle reason inside [t0, t1], each reading counted until the next. */
+/** Durations of each throttle reason inside [t0, t1], each reading counted until the next. The bits
+ *  and their names are the probe's (ProbeDevice.throttle_reasons): core knows no vendor's encoding. */
 export function thermalInfo(devices: ProbeDevice[], rows: TimelineRow[], t0: number, t1: number): ThermalThrottleInfo | null {
   if (devices.length === 0) return null
   const out: DeviceThermal[] = devices.map((d) => {
     const temps = columnValues(rows, d.columns.temp_c, t0, t1)
     const col = d.columns.clocks_event_reasons
-    const bits = Object.entries(THROTTLE_BITS).map(([bit, reason]) => ({ bit: Number(bit), reason, duration: 0, first: null as number | null, last: null as number | null }))
-    if (col)
+    const bits = (d.throttle_reasons ?? []).map(({ bit, reason }) => ({ bit, reason, duration: 0, first: null as number | null, last: null as number | null }))
+    if (col && bits.length)
       forEachHeld(rows, col, t0, t1, (from, to, value) => {
         for (const b of bits) {
           if ((value & b.bit) === 0) continue

@@ -5,6 +5,7 @@
 import type { ResolvedExperimentOptions } from '../config/defaults.js'
 import { isLlemError } from '../errors.js'
 import type { Experiment } from '../plan/plan.js'
+import { isProbeError } from '../probes/probe-error.js'
 import { SCHEMA_VERSION, type ErrorInfo, type RawProcessResult } from '../results/schema.js'
 import { redactProvenance, redactSecrets } from '../results/redact.js'
 import type { BaselineResult } from './baseline.js'
@@ -88,8 +89,8 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
 }
 
 export function errorInfo(e: unknown, phase: string, logs: string[]): ErrorInfo {
-  // a probe's own error (NVML: a GPU lost while the baseline was measured) is the probe's failure
-  const probeError = e instanceof Error && /^Nvml/.test(e.name)
+  // a probe's own error (a GPU lost while the baseline was measured) is the probe's failure
+  const probeError = isProbeError(e)
   // after the window closed only llem's own code runs: an error there is not the backend's
   const code = isLlemError(e) ? e.code : probeError || phase === 'probes' || phase === 'baseline' ? 'PROBE_FAILED' : phase === 'results' ? 'METRICS_FAILED' : 'BACKEND_FAILED'
   const message = e instanceof Error ? e.message : String(e)

@@ -45,6 +45,13 @@ export interface DeviceColumns {
   clocks_event_reasons?: string
 }
 
+/** One bit of a device's `clocks_event_reasons` column that means it ran slower than it could, named
+ *  by the probe that encodes it (core decodes the column only through these). */
+export interface ThrottleReason {
+  bit: number
+  reason: string
+}
+
 /** An accelerator a session measures, named as a result must name it. */
 export interface ProbeDevice {
   /** the energy domain this device's readings use */
@@ -62,6 +69,8 @@ export interface ProbeDevice {
   is_mig: boolean
   mig_profile: string | null
   columns: DeviceColumns
+  /** what the bits of `columns.clocks_event_reasons` mean; without it the column is not decoded */
+  throttle_reasons?: ThrottleReason[]
   /** how often the energy counter changes, measured when the session opened (null: no counter) */
   counter_update_period_ms: number | null
 }
@@ -116,4 +125,21 @@ export interface Probe<Options = Record<string, unknown>> {
   open(options: Options): Promise<ProbeSession>
   /** a table of what the probe sees, for `llem env` (GPUs with their UUIDs, limits, MIG mode...) */
   inventory?(options: Options): Promise<Record<string, unknown>[]>
+  /** the GPUs this probe sees, typed, for scheduling: which GPUs a run may use and how a worker is
+   *  pinned to them. Throws when the probe is unavailable (call available() first) */
+  accelerators?(options: Options): Promise<Accelerator[]>
+  /** current temperature (°C) of each of `uuids` this probe can read, by UUID; others are left out */
+  temperatures?(options: Options, uuids: string[]): Promise<Map<string, number>>
+}
+
+/** A GPU as the scheduler sees it (core/run/slots.ts). */
+export interface Accelerator {
+  uuid: string
+  /** the vendor library's index (NVML's, AMD SMI's) */
+  index: number
+  name: string
+  /** whose visible-devices variables pin a worker to it: CUDA_VISIBLE_DEVICES, or ROCR/HIP_VISIBLE_DEVICES */
+  vendor: 'nvidia' | 'amd'
+  /** what that variable names this GPU by (NVIDIA: the UUID; AMD: ROCr's "GPU-<serial>" id, else the index) */
+  visible_id: string
 }

@@ -26,6 +26,7 @@ import { redactArgv, redactSecrets } from '../results/redact.js'
 import { recordIdleTemperatures, waitForCooldown } from './cooldown.js'
 import { executeExperiments, gpusPerProcess } from './execute.js'
 import type { ResolvedRun } from './resolve-run.js'
+import { gpuProbes } from './gpu-probes.js'
 import { discoverGpuSlots } from './slots.js'
 import { manifestEntry, refuseSeriesOnSlurm, SeriesRunner } from './series-runner.js'
 import { sanitiseText } from '../text/sanitise-terminal.js'
@@ -82,9 +83,10 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const dispatcher = createDispatcher(reporters)
   // each loaded reporter receives its own context (options, outputFile); `base` only reaches others
   await dispatcher.emit('onInit', { ...base, options: {}, outputFile: null })
-  const { nvml: nvmlOptions, amdsmi: amdsmiOptions } = probesRecord(run.loaded.config.probes)
-  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env, nvmlOptions ? nvmlOptions : {}, amdsmiOptions ? amdsmiOptions : {})
-  if (run.runOptions.cooldown.temperatureMarginC !== null) await recordIdleTemperatures(slots.map((g) => g.uuid))
+  const probeConfig = probesRecord(run.loaded.config.probes)
+  const { slots, note: slotNote } = await discoverGpuSlots(run.runOptions.devices, process.env, probeConfig, run.loaded.rootDir)
+  const gpuSensors = run.runOptions.cooldown.temperatureMarginC !== null ? await gpuProbes(probeConfig, run.loaded.rootDir) : []
+  if (run.runOptions.cooldown.temperatureMarginC !== null) await recordIdleTemperatures(slots.map((g) => g.uuid), gpuSensors)
   const toRun = orderExperiments(run.experiments.filter((x) => x.mode === 'run' && !opts.resume?.done.has(x.id)), run.runOptions.order, run.runOptions.orderSeed)
   const infos = run.experiments.map(experimentInfo)
   const manifest: Manifest = {
@@ -169,7 +171,7 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
       async onStart(x, gpus) {
         // cool-down only where the same GPUs (or the CPU) just ran another experiment
         const used = gpus.flat().map((g) => g.uuid)
-        if ((used.length ? used : ['cpu']).some((u) => lastGpus.has(u))) await waitForCooldown(run.runOptions.cooldown, used, opts.interrupt)
+        if ((used.length ? used : ['cpu']).some((u) => lastGpus.has(u))) await waitForCooldown(run.runOptions.cooldown, used, opts.interrupt, gpuSensors)
         placedOn.set(x.id, used.length ? used : ['cpu'])
         await dispatcher.emit('onExperimentStart', experimentInfo(x))
       },

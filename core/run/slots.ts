@@ -1,11 +1,11 @@
 /**
- * GPU slots: which GPUs llem may use (NVML's and AMD SMI's inventories, narrowed by llem's own
- * CUDA_VISIBLE_DEVICES for NVIDIA and ROCR_VISIBLE_DEVICES / HIP_VISIBLE_DEVICES for AMD, and by the
+ * GPU slots: which GPUs llem may use (what the probes offering accelerators() list: NVML's and AMD
+ * SMI's inventories, narrowed by llem's own CUDA_VISIBLE_DEVICES for NVIDIA and ROCR_VISIBLE_DEVICES / HIP_VISIBLE_DEVICES for AMD, and by the
  * `devices` option / --gpus), and first-fit placement of experiments on free ones. A machine without
  * GPUs has one CPU slot: CPU experiments then run one at a time unless maxParallel says more.
  */
 import { InputError } from '../errors.js'
-import { builtinProbes } from '../plugins/builtins.js'
+import { gpuProbes, type GpuProbe, type ProbesConfig } from './gpu-probes.js'
 
 export interface GpuSlot {
   uuid: string
@@ -42,13 +42,22 @@ export function pinningEnv(gpus: GpuSlot[], all: GpuSlot[]): Record<string, stri
   return env
 }
 
-async function vendorSlots(probeName: 'nvml' | 'amdsmi', options: Record<string, unknown>): Promise<{ slots: GpuSlot[]; reason: string | null }> {
-  const probe = await builtinProbes[probeName]()
-  const availability = await probe.available(options)
-  if (!availability.available || !probe.inventory) return { slots: [], reason: availability.reason }
-  const inventory = await probe.inventory(options)
-  if (probeName === 'nvml') return { slots: inventory.map((g) => ({ uuid: String(g.uuid), index: Number(g.index), name: String(g.name), vendor: 'nvidia' })), reason: null }
-  return { slots: inventory.map((g) => ({ uuid: String(g.uuid), index: Number(g.index), name: String(g.name), vendor: 'amd', rocr_id: g.rocr_uuid ? String(g.rocr_uuid) : String(g.index) })), reason: null }
+/** every GPU the probes that offer `accelerators()` see, with why each sees none */
+async function probeSlots(probes: GpuProbe[]): Promise<{ slots: GpuSlot[]; reasons: string[] }> {
+  const slots: GpuSlot[] = []
+  const reasons: string[] = []
+  for (const { name, probe, options } of probes) {
+    if (!probe.accelerators) continue
+    const availability = await probe.available(options)
+    if (!availability.available) {
+      reasons.push(availability.reason)
+      continue
+    }
+    const seen = await probe.accelerators(options)
+    if (seen.length === 0) reasons.push(`${name} sees no GPU`)
+    for (const g of seen) slots.push(g.vendor === 'amd' ? { uuid: g.uuid, index: g.index, name: g.name, vendor: 'amd', rocr_id: g.visible_id } : { uuid: g.uuid, index: g.index, name: g.name, vendor: 'nvidia' })
+  }
+  return { slots, reasons }
 }
 
 /** narrows AMD slots as ROCr and HIP would: ROCR_VISIBLE_DEVICES (indices or UUIDs), then HIP_VISIBLE_DEVICES (indices) */
@@ -67,12 +76,14 @@ function narrowAmd(slots: GpuSlot[], env: NodeJS.ProcessEnv): GpuSlot[] {
   return step(step(slots, env.ROCR_VISIBLE_DEVICES, true), env.HIP_VISIBLE_DEVICES, false)
 }
 
-/** The GPUs this run may use, or [] on a machine where neither NVML nor AMD SMI sees a GPU. */
-export async function discoverGpuSlots(devices: 'all' | (number | string)[], env: NodeJS.ProcessEnv, nvmlOptions: Record<string, unknown> = {}, amdsmiOptions: Record<string, unknown> = {}): Promise<{ slots: GpuSlot[]; note: string }> {
-  const nv = await vendorSlots('nvml', nvmlOptions)
-  const amd = await vendorSlots('amdsmi', amdsmiOptions)
-  if (nv.slots.length === 0 && amd.slots.length === 0) {
-    const reason = `${nv.reason ?? 'NVML sees no GPU'}; ${amd.reason ?? 'AMD SMI sees no GPU'}`
+/** The GPUs this run may use, or [] on a machine where no probe sees a GPU. `probes` is the
+ *  configuration's probes record: each probe's options reach its inventory. */
+export async function discoverGpuSlots(devices: 'all' | (number | string)[], env: NodeJS.ProcessEnv, probes: ProbesConfig = {}, rootDir?: string): Promise<{ slots: GpuSlot[]; note: string }> {
+  const found = await probeSlots(await gpuProbes(probes, rootDir))
+  const nv = { slots: found.slots.filter((g) => g.vendor !== 'amd') }
+  const amd = { slots: found.slots.filter((g) => g.vendor === 'amd') }
+  if (found.slots.length === 0) {
+    const reason = found.reasons.join('; ') || 'no probe lists GPUs'
     if (devices !== 'all') throw new InputError('CONFIG_INVALID', `--gpus / devices names GPUs, but ${reason}`)
     return { slots: [], note: `no GPU slots: ${reason}` }
   }

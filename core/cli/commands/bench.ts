@@ -130,8 +130,7 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     // the GPUs --gpus names must exist, as the real run checks before its first experiment
     const { probesRecord } = await import('../../config/normalise.js')
     const { discoverGpuSlots } = await import('../../run/slots.js')
-    const { nvml, amdsmi } = probesRecord(run.loaded.config.probes)
-    await discoverGpuSlots(run.runOptions.devices, process.env, nvml ? nvml : {}, amdsmi ? amdsmi : {})
+    await discoverGpuSlots(run.runOptions.devices, process.env, probesRecord(run.loaded.config.probes), run.loaded.rootDir)
     printPlan(run, false)
     // the warnings a real run records in each result, shown now (stderr: the plan on stdout stays parseable)
     for (const x of runnable) for (const w of x.config_warnings) process.stderr.write(`llem: warning: ${sanitiseLine(x.name)}: ${w}\n`)

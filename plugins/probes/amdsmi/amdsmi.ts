@@ -11,6 +11,7 @@
  * amdsmi_get_temp_metric returns whole degrees Celsius (the header says millidegrees; the
  * implementation divides by 1000), socket powers are whole watts, memory is bytes, clocks MHz.
  */
+import { ProbeError } from '../../../core/plugin.js'
 import { AMDSMI_LAYOUT, loadAmdSmiBindings, type AmdSmiBindings } from './bindings.js'
 
 export { AmdSmiLoadError } from './bindings.js'
@@ -43,13 +44,13 @@ export const AMDSMI_INIT_AMD_GPUS = 1 << 1
 
 const SOFT = new Set<number>([AMDSMI_STATUS.NOT_SUPPORTED, AMDSMI_STATUS.NOT_YET_IMPLEMENTED, AMDSMI_STATUS.NO_PERM])
 
-export class AmdSmiError extends Error {
+export class AmdSmiError extends ProbeError {
   readonly code: number
   readonly codeName: string
   readonly fn: string
   constructor(fn: string, code: number, description?: string | null) {
     const codeName = amdSmiCodeName(code)
-    super(`${fn} failed: ${codeName} (${code})${description ? `: ${description}` : ''}`)
+    super('amdsmi', `${fn} failed: ${codeName} (${code})${description ? `: ${description}` : ''}`)
     this.name = 'AmdSmiError'
     this.code = code
     this.codeName = codeName

@@ -12,17 +12,18 @@
  * because ROCm does not always put /opt/rocm/lib on the loader path.
  */
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi'
+import { ProbeError } from '../../../core/plugin.js'
 
 export const DEFAULT_AMDSMI_LIBRARIES = ['libamd_smi.so', '/opt/rocm/lib/libamd_smi.so'] as const
 
 /** what koffi gives for an amdsmi_processor_handle / amdsmi_socket_handle (a bigint address) */
 export type AmdSmiRawHandle = unknown
 
-export class AmdSmiLoadError extends Error {
+export class AmdSmiLoadError extends ProbeError {
   readonly library: string
   constructor(library: string, cause: unknown, hint = 'ROCm (amd-smi-lib) is not installed, or libamd_smi.so is not on the loader path; set probes.amdsmi.library') {
     const why = cause instanceof Error ? cause.message : String(cause)
-    super(`cannot load ${library} (${hint}): ${why}`, { cause })
+    super('amdsmi', `cannot load ${library} (${hint}): ${why}`, { cause })
     this.name = 'AmdSmiLoadError'
     this.library = library
   }

@@ -10,7 +10,7 @@ import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../.
 import { AmdSmi, AmdSmiError, AmdSmiLoadError, AMDSMI_STATUS } from './amdsmi.js'
 import { EnergyAccumulator } from './counter.js'
 import { listProcessors, resolveVisibleAmdGpus, rocrUuid, sharedCounterGroups, type VisibleAmdGpu } from './devices.js'
-import { clocksEventReasonsOf } from './throttle.js'
+import { AMD_THROTTLE_REASONS, clocksEventReasonsOf } from './throttle.js'
 
 export const amdsmiOptionsSchema = z.strictObject({
   /** a library name or path instead of libamd_smi.so from the loader path or /opt/rocm/lib */
@@ -92,6 +92,30 @@ export const amdsmiProbe: Probe<AmdSmiOptions> = {
     } finally {
       smi.shutdown()
     }
+  },
+
+  async accelerators(options) {
+    const smi = AmdSmi.open(options.library)
+    try {
+      // ROCR_VISIBLE_DEVICES takes ROCr's "GPU-<serial>" id; without a serial, the index
+      return listProcessors(smi).map((p) => ({ uuid: p.uuid, index: p.index, name: p.name, vendor: 'amd' as const, visible_id: rocrUuid(p) ?? String(p.index) }))
+    } finally {
+      smi.shutdown()
+    }
+  },
+
+  async temperatures(options, uuids) {
+    const out = new Map<string, number>()
+    const smi = AmdSmi.open(options.library)
+    try {
+      for (const p of listProcessors(smi)) {
+        const t = uuids.includes(p.uuid) ? smi.temperatureC(p.handle) : null
+        if (t !== null) out.set(p.uuid, t)
+      }
+    } finally {
+      smi.shutdown()
+    }
+    return out
   },
 
   async open(options): Promise<ProbeSession> {
@@ -234,6 +258,7 @@ async function openSession(smi: AmdSmi): Promise<ProbeSession> {
       return state.map((s, i) => ({
         domain: s.d.uuid, index: s.d.index, cuda_index: s.d.hipIndex, driver_index: s.d.index, uuid: s.d.uuid, name: s.d.name, is_mig: false, mig_profile: null,
         columns: cols[i],
+        throttle_reasons: AMD_THROTTLE_REASONS,
         // a die inside another's counter has no window of its own to check
         counter_update_period_ms: s.isOwner ? (period.get(s.d.uuid) ?? null) : null,
       }))

@@ -1,8 +1,8 @@
 /**
  * AMD's ASIC-independent throttle bits (gpu_metrics indep_throttle_status, the SMU_THROTTLER_*_BIT
  * numbers of the amdgpu kernel driver, amdgpu_smu.h) folded onto the clocks-event reason bits the
- * timeline's `clocks_event_reasons` columns carry (NVML's, core/measure/device-method.ts), so one
- * throttling summary serves both vendors:
+ * timeline's `clocks_event_reasons` columns carry (NVML's numbering and names, declared below as the
+ * devices' throttle_reasons), so one throttling summary reads the same for both vendors:
  *
  *   bits 0-7    power limits (PPT0-3, SPL, FPPT, SPPT, SPPT_APU)        -> sw_power_cap (0x4)
  *   bits 16-23  current limits (TDC GFX/SOC/MEM/VDD/CVIP, EDC, APCC)     -> hw_slowdown (0x8)
@@ -14,6 +14,16 @@
  * The firmware's limits move the clocks gradually, as NVIDIA's software limits do; VRHOT and PROCHOT
  * are pins a regulator or the host asserts, like NVIDIA's hardware slowdown.
  */
+import type { ThrottleReason } from '../../../core/plugin.js'
+
+/** the folded bits by name, declared for the `clocks_event_reasons` column (0x80, NVIDIA's power brake, has no AMD source) */
+export const AMD_THROTTLE_REASONS: ThrottleReason[] = [
+  { bit: 0x4, reason: 'sw_power_cap' },
+  { bit: 0x8, reason: 'hw_slowdown' },
+  { bit: 0x20, reason: 'sw_thermal_slowdown' },
+  { bit: 0x40, reason: 'hw_thermal_slowdown' },
+]
+
 const POWER = 0xffn
 const CURRENT = 0xffn << 16n
 const THERMAL = 0xfffn << 32n

@@ -16,6 +16,7 @@
  * undefined when this driver does not have them.
  */
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi'
+import { ProbeError } from '../../../core/plugin.js'
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1'
 
@@ -23,11 +24,11 @@ export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1'
 export type NvmlRawHandle = unknown
 
 /** koffi.load failed: no driver, or the library is not on the loader path. */
-export class NvmlLoadError extends Error {
+export class NvmlLoadError extends ProbeError {
   readonly library: string
   constructor(library: string, cause: unknown, hint = 'no NVIDIA driver installed, or not on the loader path; set probes.nvml.library') {
     const why = cause instanceof Error ? cause.message : String(cause)
-    super(`cannot load ${library} (${hint}): ${why}`, { cause })
+    super('nvml', `cannot load ${library} (${hint}): ${why}`, { cause })
     this.name = 'NvmlLoadError'
     this.library = library
   }

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../../../core/probes/types.js'
 import { resolveVisibleDevices, type VisibleDevice } from './devices.js'
 import { Nvml, NvmlError, NvmlLoadError, NVML_ARCH, NVML_RETURN } from './nvml.js'
+import { NVML_THROTTLE_REASONS } from './throttle.js'
 import { isSuperchip, ModuleEnergy, moduleDomain, superchipWarning } from './superchip.js'
 
 export const nvmlOptionsSchema = z.strictObject({
@@ -116,6 +117,36 @@ export const nvmlProbe: Probe<NvmlOptions> = {
     } finally {
       nvml.shutdown()
     }
+  },
+
+  async accelerators(options) {
+    const nvml = openNvml(options)
+    try {
+      return Array.from({ length: nvml.deviceCount() }, (_, i) => {
+        const h = nvml.handleByIndex(i)
+        const uuid = nvml.uuid(h)
+        // CUDA_VISIBLE_DEVICES takes the UUID
+        return { uuid, index: i, name: nvml.name(h), vendor: 'nvidia' as const, visible_id: uuid }
+      })
+    } finally {
+      nvml.shutdown()
+    }
+  },
+
+  async temperatures(options, uuids) {
+    const out = new Map<string, number>()
+    const nvml = openNvml(options)
+    try {
+      for (let i = 0; i < nvml.deviceCount(); i++) {
+        const h = nvml.handleByIndex(i)
+        const uuid = nvml.uuid(h)
+        const t = uuids.includes(uuid) ? nvml.temperatureC(h) : null
+        if (t !== null) out.set(uuid, t)
+      }
+    } finally {
+      nvml.shutdown()
+    }
+    return out
   },
 
   async open(options): Promise<ProbeSession> {
@@ -259,6 +290,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
         return state.map(({ d }, i) => ({
           domain: d.uuid, index: d.nvmlIndex, cuda_index: d.cudaIndex, driver_index: d.nvmlIndex, uuid: d.uuid, name: d.name, is_mig: d.isMig, mig_profile: d.migProfile,
           columns: cols[i],
+          throttle_reasons: NVML_THROTTLE_REASONS,
           counter_update_period_ms: period.get(d.uuid) ?? null,
         }))
       },

@@ -12,6 +12,7 @@
  * when the main thread and a worker thread load the same library anyway: keep NVML in one process
  * and one thread).
  */
+import { ProbeError } from '../../../core/plugin.js'
 import { loadNvmlBindings, NVML_LAYOUT, type NvmlBindings, type NvmlOptionalName } from './bindings.js'
 import { decodeProcesses, MAX_PROCESS_INFO_SIZE, processInfoLayout, type ProcessInfoLayout } from './processes.js'
 
@@ -69,13 +70,13 @@ export function nvmlCodeName(code: number): string {
   return CODE_NAMES[code] ?? `NVML_RETURN_${code}`
 }
 
-export class NvmlError extends Error {
+export class NvmlError extends ProbeError {
   readonly code: number
   readonly codeName: string
   readonly fn: string
   constructor(fn: string, code: number, description?: string | null, detail?: string) {
     const codeName = nvmlCodeName(code)
-    super(`${fn}${detail ? ` (${detail})` : ''} failed: ${codeName} (${code})${description ? `: ${description}` : ''}`)
+    super('nvml', `${fn}${detail ? ` (${detail})` : ''} failed: ${codeName} (${code})${description ? `: ${description}` : ''}`)
     this.name = 'NvmlError'
     this.code = code
     this.codeName = codeName
