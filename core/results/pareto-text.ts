@@ -3,7 +3,7 @@
  * `llem compare --markdown`: one table per bench with two settings or more, frontier members marked,
  * and the setting with the lowest J/token that meets the SLO named under it.
  */
-import { energyUnitFor, formatSig, joulesIn, type EnergyUnit } from '../../plugins/reporters/lib/figures.js'
+import { energyUnitFor, formatSig, joulesIn, type EnergyUnit } from './figures.js'
 import type { ParetoGroup, ParetoPoint, ParetoSummary } from './pareto.js'
 
 const LABEL = { ttft: 'TTFT', tpot: 'TPOT', itl: 'ITL', e2e: 'E2E' } as const

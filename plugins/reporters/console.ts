@@ -10,7 +10,7 @@ import type { AggregatedResult } from '../../core/results/schema.js'
 import { maxOf } from '../../core/stats/extent.js'
 import { paretoLines } from '../../core/results/pareto-text.js'
 import { sanitiseLine } from '../../core/text/sanitise-terminal.js'
-import { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from './lib/figures.js'
+import { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from '../../core/results/figures.js'
 import { requestCounts, servingSummary } from './lib/serving-summary.js'
 
 export { formatSig }

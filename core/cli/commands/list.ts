@@ -5,7 +5,7 @@ import { findRun, readRun } from '../../results/run-dir.js'
 import { redactSecrets, redactText } from '../../results/redact.js'
 import { resolveRun, type ResolvedRun } from '../../run/resolve-run.js'
 import type { CommonFlags } from '../main.js'
-import { runRequest } from './bench.js'
+import { runRequest } from './run-request.js'
 import { describePlannedSeries } from '../../run/series-plan.js'
 
 export async function listCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {

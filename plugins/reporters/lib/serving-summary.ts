@@ -6,7 +6,7 @@
  */
 import type { AggregatedResult } from '../../../core/results/schema.js'
 import { sanitiseLine } from '../../../core/text/sanitise-terminal.js'
-import { formatSig, joulesIn, type EnergyUnit } from './figures.js'
+import { formatSig, joulesIn, type EnergyUnit } from '../../../core/results/figures.js'
 import { maxOf } from '../../../core/stats/extent.js'
 
 /** measured requests and the failed ones among them: the aggregated counts, else (older results) the processes' own */

@@ -1,6 +1,7 @@
 /**
  * How the console writes numbers: three significant digits, and one energy unit for a whole table
- * or block, so a reader comparing rows never has to notice that one says J and the next mJ.
+ * or block, so a reader comparing rows never has to notice that one says J and the next mJ. Core's
+ * text Pareto front and the console reporter both write numbers this way.
  */
 
 /** the em dash: no value (not measured, not applicable) */
