@@ -57,12 +57,39 @@ export interface MergedOptions {
   provenance: Record<string, ProvenanceEntry>
 }
 
-export function mergeLayers(layers: OptionLayer[]): MergedOptions {
-  const values: Record<string, unknown> = {}
-  const provenance: Record<string, ProvenanceEntry> = {}
-  for (const layer of layers) apply(values, layer.values, [], layer, provenance)
+/**
+ * `below`: layers already merged (the same result as listing them first), for a plan that merges one
+ * bench's fixed layers once and only the sweep point, env and flags per point. `below` is never
+ * changed: an object of it that a layer writes into is copied first (copy on write), and the result
+ * shares the rest with it, so the result's values are for reading (validation copies them). Its
+ * provenance entries are shared too (entries are replaced, never edited in place).
+ */
+export function mergeLayers(layers: OptionLayer[], below?: MergedOptions): MergedOptions {
+  const values: Record<string, unknown> = below ? { ...below.values } : {}
+  const provenance: Record<string, ProvenanceEntry> = below ? { ...below.provenance } : {}
+  const shared = below ? sharedObjects(below) : null
+  for (const layer of layers) apply(values, layer.values, [], layer, provenance, shared)
   return { values, provenance }
 }
+
+const sharedOf = new WeakMap<MergedOptions, WeakSet<object>>()
+/** The plain objects of a merged tree that a later merge must copy before writing into (once per tree). */
+function sharedObjects(below: MergedOptions): WeakSet<object> {
+  let set = sharedOf.get(below)
+  if (!set) {
+    sharedOf.set(below, (set = new WeakSet()))
+    collectObjects(below.values, set)
+  }
+  return set
+}
+function collectObjects(obj: Record<string, unknown>, into: WeakSet<object>): void {
+  into.add(obj)
+  for (const v of Object.values(obj)) if (isPlainObject(v)) collectObjects(v, into)
+}
+
+// numbers, strings, booleans and null need no copy (most leaves): structuredClone is the costly part
+// of a merge when a plan merges thousands of sweep points
+const copy = (v: unknown) => (typeof v === 'object' && v !== null ? structuredClone(v) : v)
 
 function apply(
   target: Record<string, unknown>,
@@ -70,32 +97,38 @@ function apply(
   path: string[],
   layer: OptionLayer,
   provenance: Record<string, ProvenanceEntry>,
+  shared: WeakSet<object> | null = null,
 ): void {
   for (const [key, value] of Object.entries(source)) {
     if (value === undefined) continue
     const p = [...path, key]
     const dotted = p.join('.')
     const dropOld = () => {
-      // a replaced subtree loses the provenance of its old leaves
-      for (const k of Object.keys(provenance)) if (k === dotted || k.startsWith(dotted + '.')) delete provenance[k]
+      // a replaced subtree loses the provenance of its old leaves; only a subtree that was merged
+      // into (a plain object here) can have leaves below this path
+      delete provenance[dotted]
+      if (!isPlainObject(target[key])) return
+      const below = dotted + '.'
+      for (const k of Object.keys(provenance)) if (k.startsWith(below)) delete provenance[k]
     }
     if (isLeaf(p, value)) {
       dropOld()
-      target[key] = structuredClone(value)
+      target[key] = copy(value)
       provenance[dotted] = { value: target[key], source: layer.source, source_detail: layer.details?.[dotted] ?? layer.detail }
     } else {
       const obj = value as Record<string, unknown>
       if (key === 'probes' && path.length === 0 && Array.isArray(target[key])) {
         // `probes: ['rapl']` below, `--probes.rapl.root x` above: refine the listed set
-        target[key] = Object.fromEntries((target[key] as string[]).map((n) => [n, {}]))
         dropOld()
+        target[key] = Object.fromEntries((target[key] as string[]).map((n) => [n, {}]))
         for (const n of Object.keys(target[key] as object)) provenance[`probes.${n}`] = { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' }
       }
       if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? new Set(Object.keys(layer.details)) : null)) {
         dropOld()
         target[key] = {}
       }
-      apply(target[key] as Record<string, unknown>, obj, p, layer, provenance)
+      if (shared?.has(target[key] as object)) target[key] = { ...(target[key] as Record<string, unknown>) }
+      apply(target[key] as Record<string, unknown>, obj, p, layer, provenance, shared)
     }
   }
 }

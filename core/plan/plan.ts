@@ -85,12 +85,16 @@ export function buildPlan(input: PlanInput): Experiment[] {
         : { source: 'bench', detail: `${bench.kind}("${bench.name}") at ${at(bench.location)}`, values: normaliseOptions(bench.options as Record<string, unknown>) },
     ]
     const what = fromFlags ? 'the run from flags' : `${bench.kind}("${bench.name}")`
-    const base = mergeLayers([...layers, input.env, input.cli])
+    // the layers below the sweep point are the same for every point: merged once, the point, env and
+    // flags on top of them per point (a 10,000-point sweep merged every layer 10,000 times)
+    const below = mergeLayers(layers)
+    const base = mergeLayers([input.env, input.cli], below)
     const sweep = (base.values.sweep ?? {}) as Record<string, unknown[]>
     const sweepMode = base.values.sweepMode as 'grid' | 'zip'
     const repeat = base.values.repeat as number
     const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
     const points = expandSweep(sweep, sweepMode)
+    let validSweep: { from: unknown; parsed: ResolvedExperimentOptions['sweep'] } | null = null
     if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what}: ${points.error}`, { file: bench.file })
 
     for (const point of points) {
@@ -104,12 +108,19 @@ export function buildPlan(input: PlanInput): Experiment[] {
         if (override) warnings.push(`${override.source === 'cli' ? 'command line' : 'environment'} sets ${key}, overriding the sweep value ${JSON.stringify(value)}`)
       }
       const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
-      const merged = mergeLayers([...layers, sweepLayer, input.env, input.cli])
+      const merged = mergeLayers([sweepLayer, input.env, input.cli], below)
       const label = `${what}${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
       if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what} has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
       // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash
-      const config = validateOptions(experimentOptionsSchema, merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
+      // the sweep itself is the same object at every point (the bench's, unless env or flags set one):
+      // validated once, then shared by the points' configs, not copied into each (10,000 points of
+      // a two-axis sweep of 100 values each held two million copied values)
+      const sameSweep = validSweep !== null && merged.values.sweep !== undefined && merged.values.sweep === validSweep.from
+      const checked = sameSweep ? { ...merged.values, sweep: {} } : merged.values
+      const config = validateOptions(experimentOptionsSchema, checked, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
+      if (sameSweep) config.sweep = validSweep!.parsed
+      else validSweep = { from: merged.values.sweep, parsed: config.sweep }
       config.probes = probesRecord(config.probes)
       const conflict = loadConflict(config.load, config.dataset)
       if (conflict) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${label}: ${conflict}`, { file: bench.file })

@@ -134,8 +134,10 @@ function secretFlagValues(list: unknown[]): Set<number> {
 /** Under a secret name, the strings (alone or in a list) are secrets. Only strings: a number under a
  *  name with "token" in it is a count or a metric (energy_per_token_j), never a credential. */
 const namedSecret = (key: string, v: unknown) => {
+  // the value's type first: most values are numbers or objects, and the name's words cost more
+  if (typeof v !== 'string' && !Array.isArray(v)) return false
   const leaf = key.split('.').pop()!
-  return (isSecretName(leaf) || isSecretListName(leaf)) && (typeof v === 'string' || Array.isArray(v))
+  return isSecretName(leaf) || isSecretListName(leaf)
 }
 
 /** First pass: remember every secret the value holds, so the second pass masks its echoes too. */
@@ -167,6 +169,13 @@ function redact(value: unknown, secret: boolean): unknown {
   }
   if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, IDENTITY.has(k) && typeof v === 'string' ? v : redact(v, namedSecret(k, v))]))
   return value
+}
+
+/** Learns the secrets `value` holds without copying it: a document redacted in parts masks, in every
+ *  part, the secrets of all of them once each part was passed here first (list --json). */
+export function rememberSecrets(value: unknown): void {
+  rememberEnvironment()
+  remember(value)
 }
 
 /** A copy of `value` with every secret masked (by name and by value); non-plain objects pass as they are. */

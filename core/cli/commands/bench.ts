@@ -83,7 +83,7 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     const { probesRecord } = await import('../../config/normalise.js')
     const { discoverGpuSlots } = await import('../../run/slots.js')
     await discoverGpuSlots(run.runOptions.devices, process.env, probesRecord(run.loaded.config.probes), run.loaded.rootDir)
-    printPlan(run, false)
+    printPlan(run)
     // the warnings a real run records in each result, shown now (stderr: the plan on stdout stays parseable)
     for (const x of runnable) for (const w of x.config_warnings) process.stderr.write(`llem: warning: ${sanitiseLine(x.name)}: ${w}\n`)
     return 0

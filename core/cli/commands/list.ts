@@ -2,7 +2,7 @@
 import path from 'node:path'
 import pc from 'picocolors'
 import { findRun, readRun } from '../../results/run-dir.js'
-import { redactSecrets, redactText } from '../../results/redact.js'
+import { redactSecrets, redactText, rememberSecrets } from '../../results/redact.js'
 import { resolveRun, type ResolvedRun } from '../../run/resolve-run.js'
 import type { CommonFlags } from '../main.js'
 import { runRequest } from './run-request.js'
@@ -11,8 +11,34 @@ import { describePlannedSeries } from '../../run/series-plan.js'
 export async function listCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {
   const run = await resolveRun(runRequest(filters, flags, options))
   if (flags.run !== undefined) return printRunStatus(run, String(flags.run), !!flags.json)
-  printPlan(run, !!flags.json)
+  if (flags.json) await writePlanJson(run)
+  else printPlan(run)
   return 0
+}
+
+/**
+ * The plan as JSON, the same bytes as one JSON.stringify(plan, null, 2), written one experiment at a
+ * time: a 10,000-point sweep is tens of MB of effective configs, which one whole string (and its
+ * redacted copy) held in memory at once. Secrets are gathered from every experiment before the first
+ * is written, so a secret set in one experiment is masked where another echoes it, as before.
+ */
+async function writePlanJson(run: ResolvedRun): Promise<void> {
+  const root = run.loaded.rootDir
+  // with --shard: which share these experiments are, of how many planned
+  const head = { config_file: run.loaded.file, files: run.files.map((f) => path.relative(root, f)), shard: run.shard }
+  const rows = run.experiments.map((x) => () => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config, ...(x.series ? { series: { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } } : {}) }))
+  // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
+  rememberSecrets(head)
+  for (const row of rows) rememberSecrets(row())
+  const out = process.stdout
+  let chunk = JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['
+  for (const [i, row] of rows.entries()) {
+    chunk += (i ? ',' : '') + '\n    ' + JSON.stringify(redactSecrets(row()), null, 2).replaceAll('\n', '\n    ')
+    if (chunk.length < 1 << 20) continue
+    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve))
+    chunk = ''
+  }
+  out.write(chunk + (rows.length ? '\n  ]\n}\n' : ']\n}\n'))
 }
 
 /** The current plan against an earlier run's results: done, failed, interrupted, stale or missing. */
@@ -38,20 +64,8 @@ function printRunStatus(run: ResolvedRun, which: string, json: boolean): number 
   return 0
 }
 
-export function printPlan(run: ResolvedRun, json: boolean): void {
+export function printPlan(run: ResolvedRun): void {
   const root = run.loaded.rootDir
-  if (json) {
-    const out = {
-      config_file: run.loaded.file,
-      files: run.files.map((f) => path.relative(root, f)),
-      // with --shard: which share these experiments are, of how many planned
-      shard: run.shard,
-      experiments: run.experiments.map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config, ...(x.series ? { series: { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } } : {}) })),
-    }
-    // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
-    process.stdout.write(JSON.stringify(redactSecrets(out), null, 2) + '\n')
-    return
-  }
   const lines: string[] = []
   lines.push(`${pc.bold('config')} ${run.loaded.file ? path.relative(root, run.loaded.file) : '(none: defaults)'}`)
   for (const file of run.files) {
