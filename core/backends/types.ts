@@ -80,6 +80,21 @@ export interface WindowObservations {
   warnings?: string[]
 }
 
+/** a client thread's event-loop delay over the measured window (ms; utilisation 0-1) */
+export interface ThreadLoopDelay {
+  p50_ms: number
+  p99_ms: number
+  max_ms: number
+  utilisation: number
+}
+
+export interface ClientThreadsHandle {
+  /** the measured window opens: each thread measures its event-loop delay from here */
+  measure(): void
+  /** each thread's delay since measure() (null: not measured), and the threads end */
+  stop(): Promise<(ThreadLoopDelay | null)[]>
+}
+
 export interface WindowObserver {
   stop(): Promise<WindowObservations>
 }
@@ -105,6 +120,9 @@ export interface BackendSession {
   generate(request: GenerateRequest, sink: TokenSink): Promise<GenerateResult>
   /** called just before the measured window opens; stop() just after it closes */
   observeWindow?(): WindowObserver
+  /** load.clientThreads: runs this session's streaming client on `count` worker threads until the
+   *  handle's stop(); absent: the backend's client runs on the main thread only */
+  startClientThreads?(count: number): Promise<ClientThreadsHandle>
   close(): Promise<void>
 }
 

@@ -27,6 +27,8 @@ export interface ResolvedExperimentOptions {
     rampUp: number
     /** absent unless set (the task hash of other experiments stays as it was) */
     thinkTimeMs?: number | LengthSpec
+    /** absent unless set: 1 */
+    clientThreads?: number | 'auto'
     replay?: { timeScale?: number }
     // absent unless set, so the task hash of an ordinary experiment does not change with them;
     // their defaults are in core/run/series-options.ts

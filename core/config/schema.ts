@@ -39,6 +39,9 @@ export const loadSchema = z.strictObject({
   rate: z.union([z.number().positive(), z.literal('inf')]).nullable().optional(),
   /** gamma shape of inter-arrival gaps; 1 = Poisson */
   burstiness: z.number().positive().optional(),
+  /** the client's streams on this many worker threads (openai, server, vllm, trtllm); 'auto': from the
+   *  planned chunk rate and the cores (core/measure/client-threads-auto.ts); default 1 */
+  clientThreads: z.union([z.literal('auto'), posInt()]).optional(),
   /** stop after this many measured requests (null: one pass over the dataset) */
   requests: posInt().nullable().optional(),
   /** stop sending after this many seconds (null: no limit) */

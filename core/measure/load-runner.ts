@@ -5,7 +5,8 @@
  * only pushes performance.now() values; all statistics are computed after the window closes.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import type { BackendSession } from '../backends/types.js'
+import type { BackendSession, ThreadLoopDelay } from '../backends/types.js'
+import { InputError } from '../errors.js'
 import type { DatasetPrompt } from '../workload/dataset.js'
 import { arrivalOffsetsMs } from '../workload/arrivals.js'
 import { runConversation, type ThinkTimeSpec, type TurnOutcome, type TurnRequest } from './conversation-runner.js'
@@ -73,6 +74,11 @@ export interface LoadPlan {
   /** open loop at a finite rate: stop sending once the server is over-saturated, judged over this many
    *  seconds (saturation.ts); absent or null: never stop for it */
   saturationWindowSec?: number | null
+  /** load.clientThreads, resolved: the client's streams run on this many worker threads (absent or 1:
+   *  on this thread); the schedule above stays here either way */
+  clientThreads?: number
+  /** how that count was chosen (load.clientThreads 'auto'), kept with the outcome */
+  clientThreadsReason?: string
 }
 
 export interface LoadOutcome {
@@ -84,6 +90,9 @@ export interface LoadOutcome {
   clientLoopDelay?: { p50_ms: number; p99_ms: number; max_ms: number; utilisation: number } | null
   /** the over-saturation check's verdict; absent or null when it was not on (closed loop, rate 'inf') */
   saturation?: SaturationVerdict | null
+  /** the client threads the streams ran on (load.clientThreads > 1) and each one's event-loop delay over
+   *  the window (null: not measured); clientLoopDelay is then the worst of them and this thread */
+  clientThreads?: { count: number; reason: string; loopDelay: (ThreadLoopDelay | null)[] } | null
 }
 
 export async function runLoad(
@@ -93,6 +102,10 @@ export async function runLoad(
   hooks: { onRequestDone?: (done: number) => void; signal?: AbortSignal } = {},
 ): Promise<LoadOutcome> {
   const results: RequestTiming[] = []
+  const threadCount = plan.clientThreads ?? 1
+  if (threadCount > 1 && !session.startClientThreads) throw new InputError('BENCH_INVALID', `load.clientThreads = ${threadCount}: this backend's client cannot run on worker threads (only openai, server, vllm and trtllm, whose client is llem's HTTP streaming client); set load.clientThreads to 1`)
+  // started before the window: a thread's start-up (tens of ms) is not part of the load
+  const threads = threadCount > 1 ? await session.startClientThreads!(threadCount) : null
   // the loop's own lateness while it stamps tokens (1 ms resolution: the finest the histogram samples)
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS })
   loopDelay.enable()
@@ -107,6 +120,7 @@ export async function runLoad(
   }
   hooks.signal?.addEventListener('abort', abortAll, { once: true })
   const windowStart = performance.now()
+  threads?.measure()
   const deadline = plan.durationMs === null ? Infinity : windowStart + plan.durationMs
   const minUntil = windowStart + (plan.minWindowMs ?? 0)
   const shard = plan.shard ?? { index: 0, count: 1 }
@@ -239,6 +253,7 @@ export async function runLoad(
   }
   let windowEnd: number
   let utilisation: number
+  let threadDelays: (ThreadLoopDelay | null)[] = []
   try {
     await drive()
   } finally {
@@ -247,14 +262,24 @@ export async function runLoad(
     loopDelay.disable()
     utilisation = performance.eventLoopUtilization(elu0).utilization
     hooks.signal?.removeEventListener('abort', abortAll)
+    if (threads) threadDelays = await threads.stop()
   }
   if (fatal !== null) throw fatal
   results.sort((a, b) => a.index - b.index || (a.turn ?? 0) - (b.turn ?? 0))
   // the histogram records each tick's whole interval in ns, the 1 ms timer period included: the
   // lateness is what exceeds it. With no sample yet (a load shorter than one tick) there is none
   const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)
-  const clientLoopDelay = loopDelay.count > 0 ? { p50_ms: ms(loopDelay.percentile(50)), p99_ms: ms(loopDelay.percentile(99)), max_ms: ms(loopDelay.max), utilisation } : null
-  return { requests: results, windowStart, windowEnd, clientLoopDelay, saturation: watch?.verdict() ?? null }
+  const own = loopDelay.count > 0 ? { p50_ms: ms(loopDelay.percentile(50)), p99_ms: ms(loopDelay.percentile(99)), max_ms: ms(loopDelay.max), utilisation } : null
+  const clientLoopDelay = threads ? worstLoop([own, ...threadDelays]) : own
+  return { requests: results, windowStart, windowEnd, clientLoopDelay, saturation: watch?.verdict() ?? null, ...(threads ? { clientThreads: { count: threadCount, reason: plan.clientThreadsReason ?? 'set', loopDelay: threadDelays } } : {}) }
+}
+
+/** every stamp is only as good as the loop that took it: each figure is the worst over the threads */
+function worstLoop(loops: (ThreadLoopDelay | null)[]): ThreadLoopDelay | null {
+  const measured = loops.filter((l): l is ThreadLoopDelay => l !== null)
+  if (measured.length === 0) return null
+  const worst = (k: keyof ThreadLoopDelay) => measured.reduce((a, l) => Math.max(a, l[k]), 0)
+  return { p50_ms: worst('p50_ms'), p99_ms: worst('p99_ms'), max_ms: worst('max_ms'), utilisation: worst('utilisation') }
 }
 
 function sleep(ms: number): Promise<void> {

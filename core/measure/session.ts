@@ -23,6 +23,7 @@ import { embeddingMetrics } from './embedding-metrics.js'
 import { carbonIntensity } from './emissions.js'
 import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
+import { autoClientThreads } from './client-threads-auto.js'
 import { saturationWindowSec } from '../run/series-options.js'
 import { energyBetween, fallbackWarnings, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
@@ -106,13 +107,16 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const timeline = new Timeline(sessions, () => stopLoad.abort())
     const observer = backendSession.observeWindow?.()
     const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
+    // load.clientThreads: a backend whose client cannot run on threads keeps 'auto' on this one
+    const threads = cfg.load.clientThreads === 'auto' ? (backendSession.startClientThreads ? autoClientThreads(cfg.load.concurrency) : { threads: 1, reason: "auto: this backend's client runs on the main thread only" }) : { threads: cfg.load.clientThreads ?? 1, reason: 'set' }
+    if (cfg.load.clientThreads !== undefined) log(`client threads: ${threads.threads} (${threads.reason})`)
     let outcome: Awaited<ReturnType<typeof runLoad>>
     let e1: ReturnType<Timeline['stop']>
     try {
       outcome = await runLoad(
         backendSession,
         prompts,
-        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs, saturationWindowSec: saturationWindowSec(cfg) },
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs, saturationWindowSec: saturationWindowSec(cfg), clientThreads: threads.threads, clientThreadsReason: threads.reason },
         { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
       )
     } finally {

@@ -18,6 +18,7 @@ import { buildOverrideLayers } from '../config/overrides.js'
 import { closest } from '../config/suggest.js'
 import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
+import { CLIENT_THREAD_BACKENDS } from '../measure/client-threads-auto.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
 import { shardExperiments, type Shard } from '../plan/shard.js'
 import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
@@ -120,6 +121,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   for (const [name, load] of Object.entries(builtinProbes)) probes[name] = await load()
   // the whole plan, not just this shard: every shard refuses the same bad input
   for (const x of planned) if (x.mode === 'run') await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, rootDir)
+  for (const x of planned) checkClientThreads(x.config, `${x.bench.location}: "${x.bench.full_name}"`)
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
   return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends }
 }
@@ -156,4 +158,13 @@ export function resolveExecutor(...layers: unknown[]): ResolvedRunOptions['execu
     out = name === out.name ? { ...out, ...spec, name } : { ...spec, name }
   }
   return out as ResolvedRunOptions['executor']
+}
+
+/** load.clientThreads > 1 runs llem's HTTP streaming client on worker threads: a backend with a client of
+ *  its own (an in-process engine, a Python worker) cannot, and is refused before anything runs */
+function checkClientThreads(config: { load: { clientThreads?: number | 'auto' }; backend: { name: unknown } | null }, where: string): void {
+  const threads = config.load.clientThreads
+  const name = String(config.backend?.name ?? '')
+  if (typeof threads === 'number' && threads > 1 && !CLIENT_THREAD_BACKENDS.includes(name))
+    throw new InputError('BENCH_INVALID', `${where}: load.clientThreads = ${threads} needs a backend whose client is llem's HTTP streaming client (${CLIENT_THREAD_BACKENDS.join(', ')}); backend "${name}" has its own: set load.clientThreads to 1 or 'auto'`)
 }

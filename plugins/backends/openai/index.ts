@@ -10,6 +10,7 @@ import type { Backend, BackendContext, BackendSession, GenerateRequest, Generate
 import { InputError, LlemError } from '../../../core/errors.js'
 import { DEFAULT_STREAM_LIMITS, streamCompletion } from './sse-stream.js'
 import { requestEmbedding } from './embeddings.js'
+import { ClientThreads } from './client-threads.js'
 
 export const openaiOptionsSchema = z.strictObject({
   baseURL: z.string().url(),
@@ -100,6 +101,8 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
     const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.prompt)).length
     return { inputTokens, outputTokens: 0, finishReason: 'stop', endMs: r.endMs }
   }
+  // load.clientThreads > 1: the streams run on worker threads while a load holds them
+  let threads: ClientThreads | null = null
   return {
     backendVersion: version,
     model: { name: model, path: null, file_size_mb: null, parameters: null, architecture: null, shape: null, precision: null },
@@ -131,11 +134,24 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
         stream_options: { include_usage: true },
         ...options.extraBody,
       }
-      const r = await streamCompletion({ url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote, keepText: request.messages !== undefined }, sink)
-      const endMs = performance.now()
+      const streamRequest = { url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote, keepText: request.messages !== undefined }
+      // on the client threads (load.clientThreads) the thread stamps the end itself, as it does the chunks
+      const { endMs, ...r } = threads ? await threads.stream(streamRequest, sink) : { ...(await streamCompletion(streamRequest, sink)), endMs: performance.now() }
       // without usage, the prompt is counted after the response ended: not part of its latency
       const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.messages ? request.messages.map((m) => m.content).join('\n') : request.prompt)).length
       return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs, ...(typeof r.cachedTokens === 'number' ? { cachedInputTokens: r.cachedTokens } : {}), ...(r.text !== undefined ? { text: r.text } : {}) }
+    },
+    async startClientThreads(count) {
+      if (threads) throw new LlemError('BACKEND_FAILED', 'load.clientThreads: the client threads are already running')
+      const pool = await ClientThreads.start(count, onNote)
+      threads = pool
+      return {
+        measure: () => pool.measure(),
+        async stop() {
+          threads = null
+          return pool.stop()
+        },
+      }
     },
     async close() {},
     ...extra,
