@@ -9,6 +9,8 @@ import { loadProbe } from '../plugins/load-plugins.js'
 
 export interface OpenProbes {
   sessions: ProbeSession[]
+  /** the config name each session was opened by (a built-in's name, a user module's path), in order */
+  specs: string[]
   unavailable: Record<string, string>
   /** for unavailable probes whose reason an administrator can remove: the lines that remove it */
   fixes: Record<string, string[]>
@@ -17,6 +19,7 @@ export interface OpenProbes {
 /** `rootDir`: the project root, against which a probe given as a path or a package name resolves */
 export async function openProbes(config: ResolvedProbes, log: (line: string) => void, rootDir: string = process.cwd()): Promise<OpenProbes> {
   const sessions: ProbeSession[] = []
+  const specs: string[] = []
   const unavailable: Record<string, string> = {}
   const fixes: Record<string, string[]> = {}
   const enabled = Object.entries(config).filter(([, v]) => v !== false) as [string, Record<string, unknown>][]
@@ -37,12 +40,13 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
         continue
       }
       sessions.push(await probe.open(options))
+      specs.push(name)
     } catch (e) {
       unavailable[name] = `failed to open: ${e instanceof Error ? e.message : String(e)}`
       log(`probe ${name} failed to open: ${String(e)}`)
     }
   }
-  return { sessions, unavailable, fixes }
+  return { sessions, specs, unavailable, fixes }
 }
 
 /**

@@ -27,7 +27,8 @@ import { autoClientThreads } from './client-threads-auto.js'
 import { saturationWindowSec } from '../run/series-options.js'
 import { energyBetween, fallbackWarnings, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
-import { sampleJitterP99, Timeline } from './timeline.js'
+import { openWindowTimeline } from './sampler-thread-client.js'
+import { sampleJitterP99, type Timeline } from './timeline.js'
 import { runWarmup } from './warmup.js'
 
 export type { SessionTask } from './result-shell.js'
@@ -52,6 +53,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   let phase = 'probes'
   let backendSession: BackendSession | undefined
   let probes: Awaited<ReturnType<typeof openProbes>> | undefined
+  let samplerOpening: ReturnType<typeof openWindowTimeline> | undefined
   try {
     const machine = await collectMachineInfo()
     probes = await openProbes(cfg.probes, log, task.rootDir)
@@ -61,6 +63,13 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     phase = 'baseline'
     hooks.onProgress?.('baseline', 0, null)
     const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: hooks.othersRunning ?? task.othersRunning }, path.join(task.cacheDir, 'baseline.json'))
+
+    // the window's sampler on its own thread where the probes allow it: a client holding the loop
+    // (thousands of streams) must not make samples late (sampler-thread.ts). It opens its probe
+    // instances while the model loads, after the idle baseline, which its opening would disturb
+    let onSamplerError = () => {}
+    samplerOpening = openWindowTimeline({ probes: cfg.probes, specs: probes.specs, sessions, rootDir: task.rootDir, log, onError: () => onSamplerError() })
+    samplerOpening.catch(() => {})
 
     phase = 'model_load'
     hooks.onProgress?.('model_load', 0, null)
@@ -104,7 +113,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     // a probe failing mid-window (a GPU lost) stops the load: nothing measured after it would be valid
     const stopLoad = new AbortController()
     hooks.signal?.addEventListener('abort', () => stopLoad.abort(), { once: true })
-    const timeline = new Timeline(sessions, () => stopLoad.abort())
+    const sampler = await samplerOpening
+    onSamplerError = () => stopLoad.abort()
+    const timeline = sampler.timeline
     const observer = backendSession.observeWindow?.()
     const e0 = timeline.start(cfg.measurement.sampleIntervalMs)
     // load.clientThreads: a backend whose client cannot run on threads keeps 'auto' on this one
@@ -123,6 +134,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       // a backend error mid-load must not leave the sampler reading probes that are being closed
       e1 = timeline.stop()
     }
+    const windowSessions = timeline.windowSessions(sessions)
     // one window for energy, power, duration and throughput: the two energy reads that bound the load
     outcome = { ...outcome, windowStart: e0.t, windowEnd: e1.t }
     const observed = await observer?.stop().catch((e) => ({ warnings: [`the backend's own metrics could not be read: ${e instanceof Error ? e.message : String(e)}`] }))
@@ -142,14 +154,14 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const carbon = carbonIntensity(cfg.measurement.carbon) ?? { g_per_kwh: 475, source: `unknown country ${cfg.measurement.carbon.country}: world average used` }
     const metrics = buildMetrics({
       outcome, latencyMode: backendSession.latencyMode, warmupRequests: warm.requests, energyStart: e0, energyEnd: e1, timeline: timeline.energy, rows: timeline.rows,
-      sessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
+      sessions: windowSessions, devices, baseline, carbon, model: m, concurrency: cfg.load.concurrency, peakRssMb: timeline.peakRssMb, modelMemoryMb,
       slo: cfg.slo,
       observed,
       task: backendSession.task,
       headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, steadyMinTargetShare: cfg.measurement.steadyStateMinTargetShare, clientLoopDelayWarnMs: cfg.measurement.clientLoopDelayWarnMs, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method
-    const warnings = [...result.measurement_warnings, ...metrics.warnings, ...sessions.flatMap((s) => s.warnings())]
+    const warnings = [...result.measurement_warnings, ...metrics.warnings, ...new Set([...sessions.flatMap((s) => s.warnings()), ...timeline.threadWarnings])]
     const extraRequests = outcome.requests.length - Math.ceil((requests - task.processIndex) / task.numProcesses)
     if (cfg.measurement.minWindowSec > 0 && extraRequests > 0)
       warnings.push(`the load was extended by ${extraRequests} requests (the dataset cycled) to keep the measured window at least measurement.minWindowSec = ${cfg.measurement.minWindowSec} s`)
@@ -159,7 +171,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
     const jitter = sampleJitterP99(timeline.rows, cfg.measurement.sampleIntervalMs)
     if (jitter !== null && jitter > cfg.measurement.sampleIntervalMs)
-      warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${cfg.measurement.sampleIntervalMs} ms interval (it shares the event loop with the load's client): integrated power and the timeline are coarser than configured`)
+      warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${cfg.measurement.sampleIntervalMs} ms interval (${sampler.sampler === 'event-loop' ? `it shares the event loop with the load's client: ${sampler.reason}` : 'on its own thread: the machine is short of CPU'}): integrated power and the timeline are coarser than configured`)
     if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
     if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
     for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)
@@ -207,7 +219,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       over_saturation: outcome.saturation ?? null,
       workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests), ...trafficRecord(metrics.requests, cfg.load) },
       ...(backendSession.task === 'embeddings' ? { embedding_metrics: embeddingMetrics({ requests: metrics.requests, durationSec: metrics.inference.inference_time_sec, energyJ: metrics.energy.total_energy_j, energyUncertaintyJ: metrics.energy.total_energy_uncertainty_j ?? null }) } : {}),
-      measurement_methodology: methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }),
+      measurement_methodology: { ...methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }), sampler: sampler.sampler, sampler_reason: sampler.reason },
     } satisfies Partial<RawProcessResult>)
     // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment
     // fails, and its metrics stay in the result for inspection
@@ -222,6 +234,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (!isLlemError(e) && e instanceof Error && e.stack) log(e.stack)
   } finally {
     await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
+    await samplerOpening?.then((w) => w.timeline.close()).catch((e) => log(`sampler close failed: ${String(e)}`))
     for (const s of probes?.sessions ?? []) await Promise.resolve(s.close()).catch(() => {})
   }
   if (logs.count > 0) {

@@ -11,7 +11,13 @@ import { snapshotEnergy, type EnergySnapshot } from './probe-set.js'
 export interface TimelineRow {
   t: number
   values: Record<string, number>
+  /** the window's first or closing read (not a timer's sample: the closing one comes when the load ends) */
+  edge?: 'start' | 'end'
 }
+
+/** how early a precise sampler's timer fires: the rest is slept on a futex, finer than a timer's 1 ms */
+const PRECISE_MARGIN_MS = 2
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4))
 
 export class Timeline {
   readonly energy: EnergySnapshot[] = []
@@ -49,15 +55,35 @@ export class Timeline {
     values.process_rss_mb = rss
     if (rss > this.peakRssMb) this.peakRssMb = rss
     this.energy.push(snap)
-    this.rows.push({ t, values })
+    this.rows.push(edge ? { t, values, edge } : { t, values })
     return snap
   }
 
-  start(intervalMs: number): EnergySnapshot {
+  /**
+   * `precise`: samples at origin + k x intervalMs, each timer set to fire a little early and the rest
+   * slept (Atomics.wait) to the target, for a thread that does nothing but sample (sampler-thread.ts).
+   * On the event loop a plain interval timer: sleeping there would hold up the client.
+   */
+  start(intervalMs: number, opts: { precise?: boolean } = {}): EnergySnapshot {
     const first = this.read('start')
-    this.timer = setInterval(() => this.tick(), intervalMs)
-    this.timer.unref?.()
+    if (opts.precise) this.scheduleAt(performance.now(), intervalMs, 1)
+    else {
+      this.timer = setInterval(() => this.tick(), intervalMs)
+      this.timer.unref?.()
+    }
     return first
+  }
+
+  private scheduleAt(origin: number, intervalMs: number, k: number): void {
+    const target = origin + k * intervalMs
+    this.timer = setTimeout(() => {
+      const rest = target - performance.now()
+      if (rest > 0) Atomics.wait(SLEEPER, 0, 0, rest)
+      if (this.tick() === null) return
+      // behind its schedule (the machine short of CPU): on to the next target ahead, no burst of reads
+      this.scheduleAt(origin, intervalMs, Math.max(k + 1, Math.ceil((performance.now() - origin) / intervalMs)))
+    }, Math.max(0, target - performance.now() - PRECISE_MARGIN_MS))
+    this.timer.unref?.()
   }
 
   /** the closing snapshot; the last good one when a probe failed (the session then fails anyway) */
@@ -65,6 +91,17 @@ export class Timeline {
     clearInterval(this.timer)
     return this.tick('end') ?? this.energy[this.energy.length - 1]
   }
+
+  /** caveats of the probe instances that read the window, beyond the sessions' own (a sampler thread's) */
+  threadWarnings: string[] = []
+
+  /** the sessions as the window's metrics must see them (here the ones that read it) */
+  windowSessions(sessions: ProbeSession[]): ProbeSession[] {
+    return sessions
+  }
+
+  /** frees what sampling held (a sampler thread and its probe instances) */
+  async close(): Promise<void> {}
 
   /** CSV with t relative to `origin` (seconds), cumulative energy per domain and instant readings. */
   toCsv(origin: number): string {
@@ -87,12 +124,15 @@ function fmt(v: number | undefined): string {
 
 /**
  * How far the sampler strayed from its interval: p99 of |gap - intervalMs| over consecutive rows (ms),
- * null under two rows. The timer shares the event loop with the load's client, so a busy client makes
- * samples late; this says by how much, for the result's methodology.
+ * null under two rows. A timer on the event loop shares it with the load's client, so a busy client
+ * makes samples late; on its own thread (sampler-thread.ts) only the machine's scheduling does. This
+ * says by how much, for the result's methodology.
  */
 export function sampleJitterP99(rows: readonly TimelineRow[], intervalMs: number): number | null {
-  if (rows.length < 2) return null
-  const dev = new Float64Array(rows.length - 1)
-  for (let i = 1; i < rows.length; i++) dev[i - 1] = Math.abs(rows[i].t - rows[i - 1].t - intervalMs)
+  // the gap to the closing read is the load's end, not the timer's: not the sampler's jitter
+  const timed = rows.length > 2 && rows[rows.length - 1].edge === 'end' ? rows.slice(0, -1) : rows
+  if (timed.length < 2) return null
+  const dev = new Float64Array(timed.length - 1)
+  for (let i = 1; i < timed.length; i++) dev[i - 1] = Math.abs(timed[i].t - timed[i - 1].t - intervalMs)
   return percentile(dev, 99)
 }

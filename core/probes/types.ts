@@ -125,6 +125,10 @@ export interface Probe<Options = Record<string, unknown>> {
   open(options: Options): Promise<ProbeSession>
   /** a table of what the probe sees, for `llem env` (GPUs with their UUIDs, limits, MIG mode...) */
   inventory?(options: Options): Promise<Record<string, unknown>[]>
+  /** false when the probe cannot be opened a second time in a worker thread (it holds a process-wide
+   *  resource, or its native library is not thread-safe): the measured window is then sampled on the
+   *  event loop, where a busy client delays samples. Default: sampled on its own thread */
+  readonly sampleInThread?: boolean
   /** the GPUs this probe sees, typed, for scheduling: which GPUs a run may use and how a worker is
    *  pinned to them. Throws when the probe is unavailable (call available() first) */
   accelerators?(options: Options): Promise<Accelerator[]>

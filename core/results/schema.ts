@@ -299,9 +299,13 @@ export const methodologySchema = z.object({
   latency_mode: latencyModeSchema,
   sample_interval_ms: z.int(),
   timeline_samples: z.int(),
-  /** llem: p99 of how far each gap between timeline samples was from sample_interval_ms (ms): the sampler
-   *  shares the client's event loop, so a busy client delays samples; absent in older results */
+  /** llem: p99 of how far each gap between timeline samples was from sample_interval_ms (ms): late
+   *  samples from a busy machine, or on the event loop a busy client; absent in older results */
   sample_interval_jitter_p99_ms: nnum.optional(),
+  /** llem: where the measured window's sampler ran: its own thread, or the event loop it shares with the
+   *  client (sampler_reason says why); absent in older results */
+  sampler: z.enum(['worker-thread', 'event-loop']).optional(),
+  sampler_reason: z.string().nullable().optional(),
   warmup: z.string(),
   baseline: z.string(),
   notes: z.array(z.string()),
