@@ -144,6 +144,7 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
         headline_reason: `data parallel (${raws.length} processes): total energy over the union of the measured windows; there is no combined steady state`,
         headline_energy_per_token_j: perToken,
         timeline_samples: done.reduce((a, r) => a + (r.measurement_methodology?.timeline_samples ?? 0), 0),
+        ...samplerOfAll(done),
       }
 
   return {
@@ -237,4 +238,17 @@ function sharedEnergy(raws: RawProcessResult[]): AggregatedResult['shared_energy
   const components = [...new Set(flagged.flatMap((r) => r.shared_energy!.components))].sort()
   const withExperiments = [...new Set(flagged.flatMap((r) => r.shared_energy!.with_experiments))].sort()
   return { components, with_experiments: withExperiments }
+}
+
+/** Data parallel: the worst process's sampler jitter, and the event loop where any process sampled on
+ *  it (with its reason): one process's figures must not stand for the others'. */
+function samplerOfAll(done: RawProcessResult[]): Partial<NonNullable<RawProcessResult['measurement_methodology']>> {
+  const mms = done.map((r) => r.measurement_methodology).filter((m) => m != null)
+  const jitters = mms.map((m) => m.sample_interval_jitter_p99_ms).filter((j): j is number => typeof j === 'number')
+  const onLoop = mms.find((m) => m.sampler === 'event-loop')
+  const kinds = mms.map((m) => m.sampler).filter((k) => k !== undefined)
+  return {
+    ...(jitters.length ? { sample_interval_jitter_p99_ms: jitters.reduce((a, b) => Math.max(a, b), 0) } : {}),
+    ...(onLoop ? { sampler: 'event-loop' as const, sampler_reason: onLoop.sampler_reason ?? null } : kinds.length ? { sampler: 'worker-thread' as const, sampler_reason: null } : {}),
+  }
 }
