@@ -16,6 +16,18 @@ export async function listCommand(filters: string[], flags: CommonFlags, options
   return 0
 }
 
+/** Until the stream takes more: drained, or closed (its reader gone), whichever comes first. */
+function drained(out: NodeJS.WriteStream): Promise<void> {
+  if (out.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const e of ['drain', 'close', 'error']) out.off(e, done)
+      resolve()
+    }
+    for (const e of ['drain', 'close', 'error']) out.once(e, done)
+  })
+}
+
 /**
  * The plan as JSON, the same bytes as one JSON.stringify(plan, null, 2), written one experiment at a
  * time: a 10,000-point sweep is tens of MB of effective configs, which one whole string (and its
@@ -35,7 +47,9 @@ async function writePlanJson(run: ResolvedRun): Promise<void> {
   for (const [i, row] of rows.entries()) {
     chunk += (i ? ',' : '') + '\n    ' + JSON.stringify(redactSecrets(row()), null, 2).replaceAll('\n', '\n    ')
     if (chunk.length < 1 << 20) continue
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve))
+    if (!out.write(chunk)) await drained(out)
+    // a closed stdout (`llem list --json | head`) ends the listing, not with an error
+    if (out.destroyed) return
     chunk = ''
   }
   out.write(chunk + (rows.length ? '\n  ]\n}\n' : ']\n}\n'))
