@@ -33,7 +33,7 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json] [--threa
               median of several rounds, beside a bare C reader's lag (the machine's floor) and a
               bare node:net reader's CPU per chunk (Node's and the kernel's floor), and the time
               the client was kept off its core per round. --threads 1,2,auto: the client's thread
-              counts (one thread today: others are listed as not measured). Other work on the
+              counts (load.clientThreads; above 1 on every core but the peer's). Other work on the
               machine, or on the host under a VM, lowers these: the load average is printed
   formats     every peer report format for 1,000 experiments x 100 requests: time and peak RSS
   transformers  the transformers backend on the real stack (CPU): llem's tok/s vs a bare model.generate()
@@ -112,12 +112,8 @@ if (want('sse')) {
     const verdict = i === 0 ? ` (targets: lag p99 < 1, ITL within 1 ms)  ${r.cadence_pass ? 'PASS' : 'FAIL'}` : ''
     console.log(`  ${c.streams} streams x ${c.gap_ms} ms, ${c.tokens} chunks each${verdict}`)
     for (const t of c.threads) {
-      if (!t.measured) {
-        console.log(`    client ${t.threads} threads: not measured (${t.reason})`)
-        continue
-      }
       const rounds = t.lag_p99_rounds_ms.map((x, j) => `${x.toFixed(2)}${t.runqueue_wait_rounds_ms[j] === null ? '' : ` [${t.runqueue_wait_rounds_ms[j]!.toFixed(0)}]`}`).join(', ')
-      console.log(`    client ${t.threads} thread: lag p50 ${ms(t.lag_p50_ms, 3)} ms, p99 ${ms(t.lag_p99_ms, 3)} ms (rounds ${rounds}), ITL p99 ${ms(t.itl_p99_ms)} ms vs server gap p99 ${ms(t.server_gap_p99_ms)} ms`)
+      console.log(`    client ${t.threads} thread${t.threads === '1' ? '' : 's'} (cores ${t.client_cores ?? 'unpinned'}): lag p50 ${ms(t.lag_p50_ms, 3)} ms, p99 ${ms(t.lag_p99_ms, 3)} ms (rounds ${rounds}), ITL p99 ${ms(t.itl_p99_ms)} ms vs server gap p99 ${ms(t.server_gap_p99_ms)} ms`)
       const cpuVerdict = i === 2 ? ` (target <= 2 us)  ${r.cpu_pass ? 'PASS' : 'FAIL'}` : ''
       console.log(`      CPU ${ms(t.cpu_us_per_chunk)} us per chunk, ${ms(t.system_us_per_chunk)} of it in the kernel (rounds ${t.cpu_us_per_chunk_rounds.map((x) => x.toFixed(2)).join(', ')})${cpuVerdict}; ${ms(t.reads_per_chunk)} read() per chunk; event-loop delay p99 ${ms(t.loop_delay_p99_ms)} ms`)
     }

@@ -12,8 +12,11 @@
  *   jiti sse-client-driver.ts '{"mode":"cadence","url":...,"streams":64,"tokens":200,"rounds":5}'
  *   jiti sse-client-driver.ts '{"mode":"bare","url":...,"streams":4096,"tokens":100,"rounds":3}'
  *
- * `threads` (default 1): the client's threads. llem's client runs on its process's one event loop;
- * any other count is refused until the client can spread its streams over threads.
+ * `threads` (default 1): the client's threads, as load.clientThreads runs them (client-threads.ts):
+ * above 1 (or 'auto', chosen as a load of `streams` would be), the streams run on that many worker
+ * threads and the main thread only hands them out. CPU per chunk is then the whole process's, all
+ * threads; the loop delay is the worst thread's; the run-queue wait is the main thread's only (null).
+ * `bare` has no threads.
  */
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
@@ -21,6 +24,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { streamCompletion } from '../../plugins/backends/openai/sse-stream.js'
 import { percentile } from '../../core/stats/summary.js'
 import { maxOf, minOf } from '../../core/stats/extent.js'
+import { autoClientThreads } from '../../core/measure/client-threads-auto.js'
+import { ClientThreads } from '../../plugins/backends/openai/client-threads.js'
 
 interface Args {
   mode: 'capacity' | 'cadence' | 'bare'
@@ -29,13 +34,17 @@ interface Args {
   tokens: number
   runs?: number
   rounds?: number
-  threads?: number
+  threads?: number | 'auto'
 }
 const args = JSON.parse(process.argv[2]) as Args
-if ((args.threads ?? 1) !== 1) {
-  console.error(`sse-client-driver: threads ${args.threads}: llem's streaming client runs on one thread (its process's event loop); only threads 1 can be measured`)
+const threadCount = args.threads === 'auto' ? autoClientThreads(args.streams).threads : (args.threads ?? 1)
+if (!(Number.isInteger(threadCount) && threadCount >= 1) || (args.mode === 'bare' && threadCount !== 1)) {
+  console.error(`sse-client-driver: threads ${JSON.stringify(args.threads)}: a positive integer or 'auto' (bare mode: 1 only, it is Node's own reader)`)
   process.exit(2)
 }
+// the client threads, started once for every round (a round's CPU is then the streams', not the start-up's)
+const pool = threadCount > 1 ? await ClientThreads.start(threadCount, () => {}) : null
+const stream: typeof streamCompletion = pool ? (req, sink) => pool.stream(req, sink) : streamCompletion
 
 const request = (tokens: number, headers: Record<string, string> = {}) => ({ url: `${args.url}/completions`, body: { model: 'llem-perf', prompt: 'x', max_tokens: tokens }, headers, timeoutMs: 120_000, chat: false })
 
@@ -48,7 +57,7 @@ async function ingest(streams: number, tokens: number) {
   const sink = { onTokens: (n: number) => void (chunks += n) }
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: streams }, () => streamCompletion(request(tokens), sink)))
+  await Promise.all(Array.from({ length: streams }, () => stream(request(tokens), sink)))
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
   return { streams, chunks, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, chunks_per_sec: chunks / seconds }
@@ -99,20 +108,24 @@ async function costed<T>(round: () => Promise<T>): Promise<T & Costs> {
   const cpu0 = process.cpuUsage()
   const reads0 = readCalls()
   delay.enable()
+  pool?.measure()
   const r = await round()
   delay.disable()
+  const threadDelays = pool ? await pool.report() : []
   const reads1 = readCalls()
   const cpu = process.cpuUsage(cpu0)
   const sched1 = mainThreadSched()
   return {
     ...r,
     // how long the client was kept off its core by other threads or processes: what no client can beat
-    waitMs: sched0 && sched1 ? sched1.wait - sched0.wait : null,
-    runMs: sched0 && sched1 ? sched1.run - sched0.run : null,
+    // the main thread's only: with client threads it is not the one that reads, so not reported
+    waitMs: sched0 && sched1 && !pool ? sched1.wait - sched0.wait : null,
+    runMs: sched0 && sched1 && !pool ? sched1.run - sched0.run : null,
     userMs: cpu.user / 1000,
     systemMs: cpu.system / 1000,
     reads: reads0 === null || reads1 === null ? null : reads1 - reads0,
-    loopDelayP99Ms: delay.count > 0 ? Math.max(0, delay.percentile(99) / 1e6 - 1) : null,
+    // with client threads, the worst of them (they stamp) and this one; null when one was not measured
+    loopDelayP99Ms: delay.count > 0 && threadDelays.every((d) => d !== null) ? Math.max(0, delay.percentile(99) / 1e6 - 1, ...threadDelays.map((d) => d!.p99_ms)) : null,
   }
 }
 
@@ -126,7 +139,7 @@ async function cadenceRound(round: string, streams: number, tokens: number) {
         const id = `${round}-s${i}`
         const mine: number[] = []
         stamps.set(id, mine)
-        return streamCompletion(request(tokens, { 'x-stream-id': id }), {
+        return stream(request(tokens, { 'x-stream-id': id }), {
           onTokens: (n, t) => {
             for (let k = 0; k < n; k++) mine.push(t + offset)
           },
@@ -247,3 +260,4 @@ if (args.mode === 'capacity') {
   const sends = (await (await fetch(`${args.url.replace(/\/v1$/, '')}/__sendtimes`)).json()) as Record<string, number[]>
   console.log(JSON.stringify(rounds.map((r) => cadenceStats(r, sends))))
 }
+await pool?.stop()

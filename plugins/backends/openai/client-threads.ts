@@ -98,9 +98,9 @@ export class ClientThreads {
     for (const t of this.threads) this.post(t, { type: 'measure' })
   }
 
-  /** each thread's event-loop delay since measure(), then the threads end */
-  async stop(): Promise<(ThreadLoopDelay | null)[]> {
-    const delays = await Promise.all(
+  /** each thread's event-loop delay since measure() (the threads go on: the SSE benchmark's rounds) */
+  report(): Promise<(ThreadLoopDelay | null)[]> {
+    return Promise.all(
       this.threads.map(
         (t) =>
           new Promise<ThreadLoopDelay | null>((resolve) => {
@@ -110,6 +110,11 @@ export class ClientThreads {
           }),
       ),
     )
+  }
+
+  /** each thread's event-loop delay since measure(), then the threads end */
+  async stop(): Promise<(ThreadLoopDelay | null)[]> {
+    const delays = await this.report()
     await Promise.all(this.threads.map((t) => t.worker.terminate()))
     return delays
   }
