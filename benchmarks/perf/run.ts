@@ -12,6 +12,7 @@ import { amdsmiCosts } from './amdsmi-sampling.perf.js'
 import { schedulingOverhead, soak } from './scheduling.perf.js'
 import { sseClientCapacity } from './sse-client.perf.js'
 import { reportFormats } from './report-formats.perf.js'
+import { sweepPlan } from './sweep-plan.perf.js'
 import { transformersOverhead } from './transformers-overhead.perf.js'
 
 const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json] [--threads 1,2,auto]   (no name: all but soak)
@@ -36,6 +37,8 @@ const HELP = `usage: npx jiti benchmarks/perf/run.ts [name...] [--json] [--threa
               counts (load.clientThreads; above 1 on every core but the peer's). Other work on the
               machine, or on the host under a VM, lowers these: the load average is printed
   formats     every peer report format for 1,000 experiments x 100 requests: time and peak RSS
+  sweep       a 10,000-experiment sweep (two 100-value axes): llem list --json and llem bench --dry-run,
+              wall time, CPU time and peak RSS of each
   transformers  the transformers backend on the real stack (CPU): llem's tok/s vs a bare model.generate()
               loop in the same Python environment (tf5 of scripts/build-python-envs)
   soak        minutes of tiny experiments: main-process RSS and fds (only when named)`
@@ -125,8 +128,15 @@ if (want('sse')) {
 if (want('formats')) {
   const r = reportFormats()
   results.formats = r
-  console.log(`report formats         ${r.experiments} experiments x ${r.requests} requests, every peer format: ${fmt(r.total_ms)} ms (target < 5000 ms; CPU ${fmt(r.cpu_ms)} ms), peak RSS ${fmt(r.peak_rss_mb)} MB (target < 500 MB)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`report formats         ${r.experiments} experiments x ${r.requests} requests, every peer format: ${fmt(r.total_ms)} ms (target < ${r.target_ms} ms; CPU ${fmt(r.cpu_ms)} ms), peak RSS ${fmt(r.peak_rss_mb)} MB (target < ${r.target_rss_mb} MB)  ${r.pass ? 'PASS' : 'FAIL'}`)
   console.log(`  ${Object.entries(r.per_format_ms).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', ')}; ${fmt(r.output_mb)} MB written; RSS with the inputs built ${fmt(r.inputs_rss_mb)} MB; load average ${r.load_average.toFixed(2)}`)
+}
+if (want('sweep')) {
+  const r = sweepPlan()
+  results.sweep = r
+  for (const [cmd, c] of Object.entries(r.commands))
+    console.log(`llem ${cmd.padEnd(15)}   ${r.experiments} experiments: median ${fmt(c.median_ms)} ms (target < ${r.target_ms} ms; CPU ${fmt(c.median_cpu_ms)} ms), peak RSS ${fmt(c.peak_rss_mb)} MB (target < ${r.target_rss_mb} MB), ${fmt(c.stdout_mb)} MB out  ${c.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  load average ${r.load_average.toFixed(2)} (other work on the machine slows the wall times; CPU time less so)`)
 }
 if (want('transformers')) {
   const r = await transformersOverhead()

@@ -2,7 +2,7 @@
  * Scheduling costs in the main process, measured by a reporter inside a real `llem bench` run:
  * - per-experiment overhead (pool start, worker start, IPC, result write, aggregation): wall time from
  *   onExperimentStart to onExperimentEnd minus the session's own duration in the worker, for trivial
- *   experiments (target: median < 300 ms);
+ *   experiments (target: median < 50 ms);
  * - soak: N tiny experiments in one run; the main process's RSS from experiment 20 to N (target:
  *   growth < 50 MB) and its open file descriptors (target: flat).
  */
@@ -46,7 +46,7 @@ export function schedulingOverhead(experiments = 15) {
   run(process.execPath, [BIN, 'bench'], dir)
   const rows: Row[] = JSON.parse(readFileSync(path.join(dir, 'perf-rows.json'), 'utf8'))
   const overhead = median(rows.map((r) => r.overhead_ms))
-  return { experiments, median_overhead_ms: overhead, median_wall_ms: median(rows.map((r) => r.wall_ms)), median_session_ms: median(rows.map((r) => r.session_ms)), target_ms: 300, pass: overhead < 300 }
+  return { experiments, median_overhead_ms: overhead, median_wall_ms: median(rows.map((r) => r.wall_ms)), median_session_ms: median(rows.map((r) => r.session_ms)), target_ms: 50, pass: overhead < 50 }
 }
 
 export function soak(experiments = 300) {
