@@ -25,7 +25,8 @@ export interface ChunkFields {
   /** the first choice's finish_reason is "length" */
   finishLength: boolean
   /** where the content string lies in the buffer, quotes included, and whether it holds an escape:
-   *  set with `content`, read only by a caller that keeps the reply text (a multi-turn conversation) */
+   *  set with `content` only when the scan is asked for them (`where`), as a caller that keeps the reply
+   *  text does (a multi-turn conversation); a single-turn load only counts, and pays nothing for them */
   contentStart?: number
   contentEnd?: number
   contentEscaped?: boolean
@@ -69,9 +70,10 @@ const L_TRUE = bytes('true')
 const L_FALSE = bytes('false')
 const L_NULL = bytes('null')
 
-/** Scans bytes [start, end) of `buf` into `fields`; false: not answered, use JSON.parse. */
-export function scanChunk(buf: Uint8Array, start: number, end: number, chat: boolean, fields: ChunkFields): boolean {
-  return scanner.run(buf, start, end, chat, fields)
+/** Scans bytes [start, end) of `buf` into `fields`; false: not answered, use JSON.parse. `where`:
+ *  also say where the content string lies (contentStart, contentEnd, contentEscaped). */
+export function scanChunk(buf: Uint8Array, start: number, end: number, chat: boolean, fields: ChunkFields, where = false): boolean {
+  return scanner.run(buf, start, end, chat, fields, where)
 }
 
 /** 1 for the bytes a JSON string holds as they are (not a control character, quote or backslash) */
@@ -86,15 +88,18 @@ class Scanner {
   p = 0
   e = 0
   chat = false
+  /** record where the content string lies */
+  where = false
   f: ChunkFields = { usage: false, promptTokens: NaN, completionTokens: NaN, content: false, finishLength: false, contentStart: -1, contentEnd: -1, contentEscaped: false }
   /** the string just read held an escape */
   escaped = false
 
-  run(buf: Uint8Array, start: number, end: number, chat: boolean, fields: ChunkFields): boolean {
+  run(buf: Uint8Array, start: number, end: number, chat: boolean, fields: ChunkFields, where: boolean): boolean {
     this.b = buf
     this.p = start
     this.e = end
     this.chat = chat
+    this.where = where
     this.f = fields
     fields.usage = fields.content = fields.finishLength = false
     fields.promptTokens = fields.completionTokens = fields.cachedTokens = NaN
@@ -243,9 +248,11 @@ class Scanner {
     if (this.b[s] !== 34 || !this.string()) return false
     const f = this.f
     f.content = this.p - s > 2
-    f.contentStart = s
-    f.contentEnd = this.p
-    f.contentEscaped = this.escaped
+    if (this.where) {
+      f.contentStart = s
+      f.contentEnd = this.p
+      f.contentEscaped = this.escaped
+    }
     return true
   }
 

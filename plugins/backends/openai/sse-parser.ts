@@ -147,7 +147,7 @@ export class SseParser {
   private rawEvent(buf: Buffer): number {
     const start = this.rawStart
     this.rawStart = -1
-    if (scanChunk(buf, start, this.rawEnd, this.chat, this.fields)) {
+    if (scanChunk(buf, start, this.rawEnd, this.chat, this.fields, this.reply !== null)) {
       if (this.reply !== null && this.fields.content) this.reply.push(contentText(buf, this.fields))
       return applyChunk(this.fields, this.out)
     }
