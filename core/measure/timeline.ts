@@ -66,7 +66,9 @@ export class Timeline {
    */
   start(intervalMs: number, opts: { precise?: boolean } = {}): EnergySnapshot {
     const first = this.read('start')
-    if (opts.precise) this.scheduleAt(performance.now(), intervalMs, 1)
+    // on a grid from the window's start: an aligned first read spins up to a few counter periods, and
+    // the first sample is the first target after it, not an interval after the spin
+    if (opts.precise) this.scheduleAt(first.t, intervalMs, Math.max(1, Math.ceil((performance.now() - first.t) / intervalMs)))
     else {
       this.timer = setInterval(() => this.tick(), intervalMs)
       this.timer.unref?.()
