@@ -155,7 +155,8 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       syncTicker()
       const began = startedAt.get(info.id)
       startedAt.delete(info.id)
-      if (!lineUnit && result.status === 'completed' && result.avg_energy_per_token_j !== null) lineUnit = energyUnitFor([result.avg_energy_per_token_j])
+      const perToken = result.avg_energy_per_token_j ?? result.embedding_metrics?.energy_per_input_token_j ?? null
+      if (!lineUnit && result.status === 'completed' && perToken !== null) lineUnit = energyUnitFor([perToken])
       print(endLine(info.name, result, began === undefined ? null : Date.now() - began, lineUnit))
     },
     onRunEnd(summary) {
@@ -187,7 +188,13 @@ function endLine(rawName: string, r: AggregatedResult, elapsedMs: number | null,
   }
   const how = methodLabel(r)
   // the method beside the figure, not in parentheses around a label that has its own
-  const energy = r.avg_energy_per_token_j === null || !unit ? `energy: ${how}` : `${joulesIn(unit, r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j)} ${unit.name}/token  ${how}`
+  // an embeddings experiment generates no token: its figure is J per embedded (input) token
+  const em = r.embedding_metrics
+  const energy =
+    !unit ? `energy: ${how}`
+    : r.avg_energy_per_token_j !== null ? `${joulesIn(unit, r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j)} ${unit.name}/token  ${how}`
+    : em && em.energy_per_input_token_j !== null ? `${joulesIn(unit, em.energy_per_input_token_j, em.energy_per_input_token_uncertainty_j)} ${unit.name}/embedded token  ${how}`
+    : `energy: ${how}`
   // a client that could not keep up stamped its tokens late: said on the line itself, not only with --verbose
   const loopP99 = r.latency_stats?.client_loop_delay_p99_ms
   const saturated = r.measurement_warnings.some((w) => w.startsWith('client saturated')) && typeof loopP99 === 'number'
@@ -199,7 +206,8 @@ function runEndText(summary: RunSummary, verbose: boolean): string {
   const results = summary.results
   const lines: string[] = ['']
   // one energy unit for the table and every serving summary under it
-  const unit = energyUnitFor(results.map((r) => r.avg_energy_per_token_j))
+  // (an embeddings experiment's J per embedded token counts for the unit: its serving summary shows it)
+  const unit = energyUnitFor(results.map((r) => r.avg_energy_per_token_j ?? r.embedding_metrics?.energy_per_input_token_j ?? null))
   if (results.length > 0) lines.push(...resultsTable(results, unit), '')
   // the serving summary: of the one experiment, or of each with --verbose
   if (results.length === 1 || verbose) for (const r of results) {

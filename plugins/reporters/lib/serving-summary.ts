@@ -74,20 +74,35 @@ export function servingSummary(r: AggregatedResult, unit: EnergyUnit): string[] 
         ['goodput share (%)', formatSig(typeof rl?.slo_attainment === 'number' ? rl.slo_attainment * 100 : null)],
       ]
     : [['goodput', 'no SLO set']]
-  const energy: [string, string][] =
-    r.avg_energy_per_token_j === null
-      ? [['energy per token', `not measured, energy method ${r.energy_method}`]]
-      : [
-          [`energy (${unit.name}/token)`, joulesIn(unit, r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j)],
-          ['energy window', windowText(r)],
-          ['energy method', `${r.energy_method.replace('_', ' ')}, ${r.energy_confidence} confidence`],
-        ]
+  const energy = energyRows(r, unit)
   const labels = [...rows, ...goodput, ...energy].map(([l]) => l)
   const width = Math.max(LATENCY_LABEL.length, ...labels.map((l) => l.length))
   return [title, ...aligned(rows, width), ...latencyLines(r, width), ...aligned([...goodput, ...energy], width)]
 }
 
 const LATENCY_LABEL = 'latency (ms)'
+
+/** J/token, or for an embeddings experiment (which generates no token) J per embedded input token
+ *  and per request, from its embedding_metrics */
+function energyRows(r: AggregatedResult, unit: EnergyUnit): [string, string][] {
+  const how: [string, string][] = [
+    ['energy window', windowText(r)],
+    ['energy method', `${r.energy_method.replace('_', ' ')}, ${r.energy_confidence} confidence`],
+  ]
+  const em = r.embedding_metrics
+  if (em) {
+    const perToken = em.energy_per_input_token_j
+    return [
+      ['embedded tokens', String(em.input_tokens)],
+      ['embedded token throughput (tok/s)', formatSig(em.input_tokens_per_second)],
+      perToken === null ? ['energy per embedded token', `not measured, energy method ${r.energy_method}`] : [`energy (${unit.name}/embedded token)`, joulesIn(unit, perToken, em.energy_per_input_token_uncertainty_j)],
+      ...(em.energy_per_request_j === null ? [] : [[`energy per request (${unit.name})`, joulesIn(unit, em.energy_per_request_j)] as [string, string]]),
+      ...(perToken === null ? [] : how),
+    ]
+  }
+  if (r.avg_energy_per_token_j === null) return [['energy per token', `not measured, energy method ${r.energy_method}`]]
+  return [[`energy (${unit.name}/token)`, joulesIn(unit, r.avg_energy_per_token_j, r.avg_energy_per_token_uncertainty_j)], ...how]
+}
 
 function aligned(rows: [string, string][], width = maxOf(rows.map(([l]) => l.length))): string[] {
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)
