@@ -5,6 +5,7 @@
  * own refuses more than one thread before anything runs: exit code 2, naming the option and the bench.
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeProject, runCli } from './fixtures/project.js'
@@ -36,6 +37,26 @@ bench('threads', { backend: { name: 'openai', baseURL: '${server.url}' }, model:
     expect(lat.client_threads).toBe(2)
     expect(lat.client_threads_reason).toBe('set')
     expect(lat.client_thread_loop_delay_p99_ms).toHaveLength(2)
+  })
+
+  it("'auto': the count chosen for this machine (at most its cores less one) and why, recorded", async () => {
+    const dir = makeProject({
+      'llem.config.ts': config,
+      'benchmarks/t.bench.ts': `import { bench } from 'llem'
+bench('auto', { backend: { name: 'openai', baseURL: '${server.url}' }, model: 'scripted', dataset: { prompts: ['a', 'b', 'c', 'd'] }, generation: { maxTokens: 6 }, load: { concurrency: 4, clientThreads: 'auto' } })
+`,
+    })
+    const r = await runCli(dir, ['bench'])
+    expect(r.code, r.stderr).toBe(0)
+    const runs = readdirSync(path.join(dir, 'llem-results')).sort()
+    const aggDir = path.join(dir, 'llem-results', runs[runs.length - 1], 'aggregated')
+    const [agg] = readdirSync(aggDir).map((f) => JSON.parse(readFileSync(path.join(aggDir, f), 'utf8')))
+    expect(agg.total_output_tokens).toBe(24)
+    const lat = agg.process_results[0].inference_metrics.latency_measurements
+    expect(lat.client_threads).toBeGreaterThanOrEqual(1)
+    expect(lat.client_threads).toBeLessThanOrEqual(Math.max(1, os.availableParallelism() - 1))
+    expect(lat.client_threads_reason).toMatch(/^auto: 4 streams x /)
+    expect(lat.client_thread_loop_delay_p99_ms).toHaveLength(lat.client_threads === 1 ? 0 : lat.client_threads)
   })
 
   it('a backend with its own client and clientThreads 2: exit 2 before anything runs', async () => {

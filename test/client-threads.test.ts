@@ -23,6 +23,8 @@ const TOKENS = 12
  *  written), whose stalls of tens of ms now and then, on either thread count, are why no single chunk is
  *  held to it */
 const TYPICAL_LATE_MS = 15
+/** two runs' TTFT or E2E medians: each run's own noise (a stall of either) adds up */
+const RUNS_APART_MS = 25
 /** a stamp further off than this is not noise: a wrong clock (a worker's time origin is its own start) */
 const WRONG_CLOCK_MS = 500
 const prompts = scriptedPrompts(N).map((text, id) => ({ id, text, source: `prompts[${id}]` }))
@@ -91,9 +93,9 @@ describe('load.clientThreads', () => {
         const t = run.truth.get(prompts[k].text)!
         expect(ttfts[k]).toBeGreaterThanOrEqual(t.chunkMs[0] - t.recvMs - 0.01)
       }
-    expect(Math.abs(median(a) - median(b))).toBeLessThan(TYPICAL_LATE_MS)
+    expect(Math.abs(median(a) - median(b))).toBeLessThan(RUNS_APART_MS)
     const e2e = (out: LoadOutcome) => out.requests.map((r) => r.end - r.start)
-    expect(Math.abs(median(e2e(one.out)) - median(e2e(two.out)))).toBeLessThan(TYPICAL_LATE_MS)
+    expect(Math.abs(median(e2e(one.out)) - median(e2e(two.out)))).toBeLessThan(RUNS_APART_MS)
   })
 
   it('a main thread blocked for 150 ms: what the server sent meanwhile is stamped late on one thread, on time on two', async () => {

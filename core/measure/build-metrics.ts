@@ -146,7 +146,7 @@ export function buildMetrics(input: MetricsInput) {
         client_loop_delay_p99_ms: loop?.p99_ms ?? null,
         client_loop_delay_max_ms: loop?.max_ms ?? null,
         client_loop_utilisation: loop?.utilisation ?? null,
-        // load.clientThreads > 1: the loop figures above are the worst of the threads; each one's here
+        // load.clientThreads set: the count, why, and each thread's loop delay (the figures above are then the worst of all)
         ...(outcome.clientThreads ? { client_threads: outcome.clientThreads.count, client_threads_reason: outcome.clientThreads.reason, client_thread_loop_delay_p99_ms: outcome.clientThreads.loopDelay.map((d) => d?.p99_ms ?? null) } : {}),
       },
     } satisfies NonNullable<RawProcessResult['inference_metrics']>,

@@ -77,7 +77,8 @@ export interface LoadPlan {
   /** load.clientThreads, resolved: the client's streams run on this many worker threads (absent or 1:
    *  on this thread); the schedule above stays here either way */
   clientThreads?: number
-  /** how that count was chosen (load.clientThreads 'auto'), kept with the outcome */
+  /** how that count was chosen (load.clientThreads 'auto'), kept with the outcome; given (load.clientThreads
+   *  set), the outcome records the count even when it is 1 */
   clientThreadsReason?: string
 }
 
@@ -90,8 +91,9 @@ export interface LoadOutcome {
   clientLoopDelay?: { p50_ms: number; p99_ms: number; max_ms: number; utilisation: number } | null
   /** the over-saturation check's verdict; absent or null when it was not on (closed loop, rate 'inf') */
   saturation?: SaturationVerdict | null
-  /** the client threads the streams ran on (load.clientThreads > 1) and each one's event-loop delay over
-   *  the window (null: not measured); clientLoopDelay is then the worst of them and this thread */
+  /** the client threads the streams ran on (load.clientThreads set, or > 1), how the count was chosen,
+   *  and each one's event-loop delay over the window (null: not measured; none on one thread, the main
+   *  one); clientLoopDelay is then the worst of them and this thread */
   clientThreads?: { count: number; reason: string; loopDelay: (ThreadLoopDelay | null)[] } | null
 }
 
@@ -271,7 +273,7 @@ export async function runLoad(
   const ms = (ns: number) => Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS)
   const own = loopDelay.count > 0 ? { p50_ms: ms(loopDelay.percentile(50)), p99_ms: ms(loopDelay.percentile(99)), max_ms: ms(loopDelay.max), utilisation } : null
   const clientLoopDelay = threads ? worstLoop([own, ...threadDelays]) : own
-  return { requests: results, windowStart, windowEnd, clientLoopDelay, saturation: watch?.verdict() ?? null, ...(threads ? { clientThreads: { count: threadCount, reason: plan.clientThreadsReason ?? 'set', loopDelay: threadDelays } } : {}) }
+  return { requests: results, windowStart, windowEnd, clientLoopDelay, saturation: watch?.verdict() ?? null, ...(threads || plan.clientThreadsReason !== undefined ? { clientThreads: { count: threadCount, reason: plan.clientThreadsReason ?? 'set', loopDelay: threadDelays } } : {}) }
 }
 
 /** every stamp is only as good as the loop that took it: each figure is the worst over the threads */

@@ -127,7 +127,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       outcome = await runLoad(
         backendSession,
         prompts,
-        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs, saturationWindowSec: saturationWindowSec(cfg), clientThreads: threads.threads, clientThreadsReason: threads.reason },
+        { concurrency: cfg.load.concurrency, rate: cfg.load.rate, burstiness: cfg.load.burstiness, requests, durationMs: cfg.load.duration === null ? null : cfg.load.duration * 1000, minWindowMs: cfg.measurement.minWindowSec * 1000, seed: cfg.load.seed, rampUpMs: cfg.load.rampUp * 1000, maxTokens: cfg.generation.maxTokens, shard: { index: task.processIndex, count: task.numProcesses }, thinkTimeMs: cfg.load.thinkTimeMs, arrivalsMs, saturationWindowSec: saturationWindowSec(cfg), clientThreads: threads.threads, ...(cfg.load.clientThreads !== undefined ? { clientThreadsReason: threads.reason } : {}) },
         { onRequestDone: (d) => hooks.onProgress?.('measure', d, requests), signal: stopLoad.signal },
       )
     } finally {

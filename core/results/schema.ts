@@ -38,8 +38,8 @@ export const latencyMeasurementsSchema = z.object({
   client_loop_delay_max_ms: nnum.optional(),
   /** llem: the share (0-1) of the window the event loop was busy (Node's event loop utilisation) */
   client_loop_utilisation: nnum.optional(),
-  /** llem: load.clientThreads, when the streams ran on more than one worker thread (absent: one, the
-   *  main thread), how the count was chosen, and each thread's event-loop delay p99 (ms; null: not measured) */
+  /** llem: load.clientThreads, when it was set: the worker threads the streams ran on (1: the main thread),
+   *  how the count was chosen, and each thread's event-loop delay p99 (ms; null: not measured) */
   client_threads: z.int().optional(),
   client_threads_reason: z.string().optional(),
   client_thread_loop_delay_p99_ms: z.array(nnum).optional(),
