@@ -22,6 +22,7 @@ export type {
   ModelInfo,
   WindowObserver,
   WindowObservations,
+  ThreadLoopDelay,
 } from './backends/types.js'
 export type {
   Probe,

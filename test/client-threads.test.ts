@@ -15,6 +15,7 @@ import { openaiBackend } from '../plugins/backends/openai/index.js'
 import { scriptedSession } from './fixtures/scripted-session.js'
 import { scriptedPrompts } from './fixtures/timed-sse-server.js'
 import { startTimedServerThread, type ThreadedTimedServer } from './fixtures/timed-sse-server-thread.js'
+import { maxOf, minOf } from '../core/stats/extent.js'
 
 const N = 24
 const TOKENS = 12
@@ -76,8 +77,8 @@ describe('load.clientThreads', () => {
       const late = lateness(out, truth)
       expect(late).toHaveLength(N * TOKENS)
       // no chunk is stamped before the server sent it, nor implausibly late
-      expect(Math.min(...late)).toBeGreaterThanOrEqual(-0.01)
-      expect(Math.max(...late)).toBeLessThan(WRONG_CLOCK_MS)
+      expect(minOf(late)).toBeGreaterThanOrEqual(-0.01)
+      expect(maxOf(late)).toBeLessThan(WRONG_CLOCK_MS)
       expect(median(late)).toBeLessThan(TYPICAL_LATE_MS)
     }
     expect(one.out.clientThreads ?? null).toBeNull()

@@ -13,6 +13,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
 import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
+import { maxOf } from '../core/stats/extent.js'
 
 interface Agg {
   status: string
@@ -57,7 +58,7 @@ bench('search', { backend: { name: 'server', command: ${JSON.stringify(llamaServ
       return a.status === 'completed' && a.over_saturation?.over_saturated !== true && reqs.length > 0 && within / reqs.length >= 0.95
     }
     if (steps.length === 5) expect(steps[4].series.rate).toBeCloseTo(met(steps[3]) ? (3 * max) / 4 : max / 4, 6)
-    const highestMet = Math.max(...steps.slice(2).filter(met).map((a) => a.series.rate as number))
+    const highestMet = maxOf(steps.slice(2).filter(met).map((a) => a.series.rate as number))
 
     const [outcome] = JSON.parse(readFileSync(path.join(run, 'series.json'), 'utf8'))
     expect(outcome.kind).toBe('slo-search')

@@ -7,8 +7,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
-import type { TokenSink } from '../../../core/backends/types.js'
-import { LlemError } from '../../../core/errors.js'
+import { LlemError, type TokenSink } from '../../../core/plugin.js'
 import { StreamError, type StreamOutcome, type StreamRequest } from './sse-stream.js'
 import type { ThreadCommand, ThreadLoopDelay, ThreadReply } from './client-thread-protocol.js'
 
