@@ -69,8 +69,10 @@ describe('energy per prefill and per decode token on the simulated GPU server', 
     expect(f.energy_per_decode_token_j).toBeNull()
     expect(f.energy_per_decode_token_uncertainty_j).toBeNull()
     expect(f.idle_source).toBe('fitted')
+    // either refusal is right for one mix: counts that move together cannot be split, and a count too
+    // steady to tell from idle power can only be split with a measured baseline, which it then names
     expect(f.fit.reason_if_null).toMatch(/varied too little|moved together/)
-    expect(f.fit.reason_if_null).toMatch(/measurement\.baseline/)
+    if (/varied too little/.test(f.fit.reason_if_null)) expect(f.fit.reason_if_null).toMatch(/measurement\.baseline/)
     expect(f.fit.slices).toBeGreaterThanOrEqual(10)
   }, 60_000)
 })
