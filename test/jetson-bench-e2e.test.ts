@@ -36,8 +36,12 @@ async function bench(dir: string) {
   return agg.process_results[0]
 }
 
-/** within 0.01%: the window's edges are stamped a few microseconds from the probe's own reads */
-const near = (got: number, want: number) => expect(Math.abs(got / want - 1)).toBeLessThan(1e-4)
+/**
+ * within 0.1%: the window's edges are stamped a little apart from the probe's own reads (tens of
+ * microseconds idle, over 100 µs on a loaded machine, of a window near 1 s). The rails' watts differ
+ * from each other by far more than that, so a wrong rail or a wrong sum still fails.
+ */
+const near = (got: number, want: number) => expect(Math.abs(got / want - 1)).toBeLessThan(1e-3)
 const JETSON = { probe: 'jetson', method: 'integrated_power', confidence: 'medium' }
 
 describe('jetson probe end to end (fake sysfs)', () => {

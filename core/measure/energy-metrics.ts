@@ -9,6 +9,7 @@ import { EXPERIMENT_DEFAULTS } from '../config/defaults.js'
 import type { BaselineResult } from './baseline.js'
 import { columnValues, crossCheckDevices, thermalInfo } from './device-method.js'
 import { nodeEnergy } from './node-energy.js'
+import { hostPowerRange } from './host-power-range.js'
 import { maxOf, minOf } from '../stats/extent.js'
 import { emissionsKg, type CarbonIntensity } from './emissions.js'
 import type { LoadOutcome } from './load-runner.js'
@@ -209,6 +210,12 @@ export function buildEnergy(input: EnergyInput) {
     energy_per_request_uncertainty_j: totalBound !== null && input.okRequests ? totalBound / input.okRequests : null,
     uncertainty: measured && unc.total ? detail(unc.total) : null,
     node: node.node,
+  }
+  // how far the host meters' power moved: what a data-parallel union needs to bound its pro-rating
+  if (measured && (delta.cpu !== null || delta.dram !== null)) {
+    const range = hostPowerRange(input.timeline, t0, t1)
+    if (delta.cpu !== null) energy.cpu_power_range_w = range.cpu
+    if (delta.dram !== null) energy.ram_power_range_w = range.ram
   }
   // a domain without an error model leaves the intervals null: say so (the model's own assumptions are in energy.uncertainty.notes)
   for (const m of sensors.filter((x) => x.missing && delta.perDomain[x.key] !== undefined)) if (measured) warnings.push(`energy uncertainty not reported: ${m.missing}`)

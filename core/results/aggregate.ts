@@ -107,18 +107,16 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const confidence = done.length ? (energy.map((e) => e.confidence).sort((a, b) => CONF_RANK[a] - CONF_RANK[b])[0] ?? 'none') : 'none'
   // embeddings generate nothing: no output rate, rather than 0 tokens/s
   const outTps = rated && !done.some((r) => r.embedding_metrics) ? outputTokens / time : null
-  // one process: its own intervals; several: each process's interval is in process_results, but the
-  // combined energy pro-rates and de-duplicates host meters, which the error model does not follow yet
+  // one process: its own intervals. Several: each meter's readings combined as its energy was
+  // (combine-energy.ts): independent meters and edges in quadrature, and a worst-case bound for each
+  // share pro-rated over partly overlapping windows, from the power range the process measured
   const single = !multi && done.length === 1 ? done[0] : null
-  // several processes: combined only where the combined energy is their plain sum (GPUs alone, each
-  // measured by one process): independent devices, so the 95% half-widths add in quadrature. Host
-  // meters are pro-rated and de-duplicated over the windows, which the error model does not follow
-  const processUnc = done.map((r) => r.energy_metrics?.total_energy_uncertainty_j ?? null)
-  const plainSum = multi && attributionOk && combined.cpu_energy_j === null && combined.ram_energy_j === null && processUnc.every((u) => u !== null)
   const totalUnc =
-    totalEnergy === null ? null : single ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : plainSum ? Math.sqrt(processUnc.reduce((a, u) => a + u! * u!, 0)) : null
-  if (multi && done.length && totalEnergy !== null && !plainSum && processUnc.some((u) => u !== null))
-    warnings.push('energy uncertainty is not combined over these data-parallel processes (host CPU/RAM meters, or a GPU read by several): each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)')
+    totalEnergy === null ? null : single ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : multi ? combined.uncertainty.half_width_j : null
+  if (multi && done.length && totalEnergy !== null && combined.uncertainty.half_width_j === null)
+    warnings.push(`energy uncertainty is not combined over these data-parallel processes (${combined.uncertainty.reason}): each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)`)
+  if (multi && totalUnc !== null && 'prorating_bound_j' in combined.uncertainty && combined.uncertainty.prorating_bound_j > 0)
+    warnings.push(`the energy interval includes ${combined.uncertainty.prorating_bound_j.toFixed(3)} J for the pro-rated shares of partly overlapping windows: the most the power each process measured could move their mean (align the processes' windows to remove it)`)
   // one process: its headline window (steady state when long enough); several: the union of the windows
   const perToken =
     !multi && done.length === 1 && done[0].measurement_methodology

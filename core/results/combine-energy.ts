@@ -6,7 +6,7 @@
  * `devices: []`). Where a meter's readings cannot be lined up, its component is null with a warning.
  */
 import type { RawProcessResult } from './schema.js'
-import { unionEnergy, type MeterReading, type Window } from './window-union.js'
+import { unionEnergy, type Window } from './window-union.js'
 
 export interface CombinedEnergy {
   gpu_energy_j: number | null
@@ -15,6 +15,31 @@ export interface CombinedEnergy {
   /** components the processes measured that could not be combined: the total must not omit them */
   lost: string[]
   warnings: string[]
+  /** the combined energy's 95% half-width (J) over every meter, or null with the reason */
+  uncertainty: { half_width_j: number; prorating_bound_j: number } | { half_width_j: null; reason: string }
+}
+
+/**
+ * A meter's error over a union, in two parts. `stat2`: the readings' own 95% half-widths, squared
+ * (independent meters and edges add in quadrature). `bound`: the worst case of each pro-rated share,
+ * added whole: a pro-rated share is off by the difference between the mean power over its uncovered
+ * seconds and over its reading's covered ones, times t(T - t)/T, which is no more than the power's
+ * measured range times that factor; a bound, not a random error, so it is never shrunk by quadrature.
+ */
+export interface MeterError {
+  stat2: number
+  bound: number
+}
+type ErrorOrWhy = MeterError | string
+const addErr = (a: ErrorOrWhy, b: ErrorOrWhy): ErrorOrWhy => (typeof a === 'string' ? a : typeof b === 'string' ? b : { stat2: a.stat2 + b.stat2, bound: a.bound + b.bound })
+
+/** one process's reading of a meter: its energy, its window, its own half-width and the power's range */
+interface Reading {
+  r: RawProcessResult
+  energy_j: number
+  window: Window | null
+  u_j: number | null
+  range_w: readonly [number, number] | null
 }
 
 const fmt = (s: number) => s.toFixed(3)
@@ -25,35 +50,56 @@ export function hostOf(r: RawProcessResult): string | null {
   return typeof machine?.hostname === 'string' && machine.hostname !== '' ? machine.hostname : null
 }
 
-/** Readings of one meter -> its energy over their union; null (with a warning) when a window is unknown. */
-function meterEnergy(meter: string, readings: { r: RawProcessResult; energy_j: number; window: Window | null }[], warnings: string[]): number | null {
-  if (readings.length === 1) return readings[0].energy_j
+/** Readings of one meter -> its energy over their union and its error; null energy (with a warning) when a window is unknown. */
+function meterEnergy(meter: string, readings: Reading[], warnings: string[]): { energy_j: number | null; error: ErrorOrWhy } {
+  const own = (x: Reading): ErrorOrWhy => (x.u_j === null ? `${meter}: process ${x.r.process_index} states no uncertainty for its reading` : { stat2: x.u_j * x.u_j, bound: 0 })
+  if (readings.length === 1) return { energy_j: readings[0].energy_j, error: own(readings[0]) }
   if (readings.some((x) => x.window === null)) {
     warnings.push(`${meter} was read by processes ${readings.map((x) => x.r.process_index).join(', ')} without measured-window edges (results from an older llem): its energy over their windows cannot be combined and is not reported`)
-    return null
+    return { energy_j: null, error: `${meter}: windows unknown` }
   }
-  const u = unionEnergy(readings.map((x): MeterReading => ({ ...x.window!, energy_j: x.energy_j })))
+  const u = unionEnergy(readings.map((x) => ({ ...x.window!, energy_j: x.energy_j, x })))
   if (u.prorated_sec > 0)
     warnings.push(`${meter}: the measured windows of processes ${readings.map((x) => x.r.process_index).join(', ')} partly overlap: ${fmt(u.prorated_sec)} s of their union is covered at a process's mean power over its window (pro-rated), not by a reading of its own`)
-  return u.energy_j
+  let error: ErrorOrWhy = { stat2: 0, bound: 0 }
+  for (const used of u.used) {
+    error = addErr(error, own(used.reading.x))
+    if (used.prorated_sec === 0) continue
+    const range = used.reading.x.range_w
+    if (range === null) {
+      error = addErr(error, `${meter}: process ${used.reading.x.r.process_index}'s share is pro-rated and its power range over the window is unknown`)
+      continue
+    }
+    const t = used.prorated_sec
+    const T = used.span_sec
+    error = addErr(error, { stat2: 0, bound: ((t * (T - t)) / T) * Math.max(0, range[1] - range[0]) })
+  }
+  return { energy_j: u.energy_j, error }
 }
 
-function hostComponent(done: RawProcessResult[], windows: (Window | null)[], key: 'cpu_energy_j' | 'ram_energy_j', name: string, warnings: string[]): number | null {
-  const readings = done.flatMap((r, i) => (r.energy_metrics?.[key] != null ? [{ r, energy_j: r.energy_metrics[key], window: windows[i] }] : []))
-  if (readings.length === 0) return null
+function hostComponent(done: RawProcessResult[], windows: (Window | null)[], key: 'cpu_energy_j' | 'ram_energy_j', name: string, warnings: string[]): { energy_j: number | null; error: ErrorOrWhy } {
+  const uKey = key === 'cpu_energy_j' ? 'cpu_energy_uncertainty_j' : 'ram_energy_uncertainty_j'
+  const rangeKey = key === 'cpu_energy_j' ? 'cpu_power_range_w' : 'ram_power_range_w'
+  const readings: Reading[] = done.flatMap((r, i) => {
+    const e = r.energy_metrics
+    return e?.[key] != null ? [{ r, energy_j: e[key], window: windows[i], u_j: e[uKey] ?? null, range_w: e[rangeKey] ?? null }] : []
+  })
+  if (readings.length === 0) return { energy_j: null, error: { stat2: 0, bound: 0 } }
   if (readings.length > 1 && readings.some((x) => hostOf(x.r) === null)) {
     warnings.push(`${name} energy: a process's hostname is unknown, so it cannot be told whether the processes read the same host's counters: ${name} energy is not reported`)
-    return null
+    return { energy_j: null, error: `${name}: hosts unknown` }
   }
-  const hosts = new Map<string, typeof readings>()
+  const hosts = new Map<string, Reading[]>()
   for (const x of readings) hosts.set(hostOf(x.r) ?? '', [...(hosts.get(hostOf(x.r) ?? '') ?? []), x])
   let total = 0
+  let error: ErrorOrWhy = { stat2: 0, bound: 0 }
   for (const [host, group] of hosts) {
-    const e = meterEnergy(`${name} energy of host ${host}`, group, warnings)
-    if (e === null) return null
-    total += e
+    const m = meterEnergy(`${name} energy of host ${host}`, group, warnings)
+    if (m.energy_j === null) return m
+    total += m.energy_j
+    error = addErr(error, m.error)
   }
-  return total
+  return { energy_j: total, error }
 }
 
 /** Each process's energy per GPU UUID, or null when its per-device readings do not add up to its GPU total. */
@@ -69,26 +115,44 @@ function perGpu(r: RawProcessResult): Map<string, number> | null {
   return gpu !== null && Math.abs(sum - gpu) <= 1e-9 * Math.max(1, Math.abs(gpu)) ? out : null
 }
 
-function gpuComponent(done: RawProcessResult[], windows: (Window | null)[], warnings: string[]): number | null {
+function gpuComponent(done: RawProcessResult[], windows: (Window | null)[], warnings: string[]): { energy_j: number | null; error: ErrorOrWhy } {
   const measured = done.map((r, i) => ({ r, window: windows[i] })).filter((x) => x.r.energy_metrics?.gpu_energy_j != null)
-  if (measured.length === 0) return null
+  if (measured.length === 0) return { energy_j: null, error: { stat2: 0, bound: 0 } }
   const owners = new Map<string, number>()
   for (const { r } of measured) for (const u of new Set(r.devices.map((d) => d.uuid))) owners.set(u, (owners.get(u) ?? 0) + 1)
   // the usual case: every process measured its own GPUs, whose energies simply add up
-  if ([...owners.values()].every((n) => n === 1)) return measured.reduce((a, x) => a + x.r.energy_metrics!.gpu_energy_j!, 0)
+  if ([...owners.values()].every((n) => n === 1)) {
+    let error: ErrorOrWhy = { stat2: 0, bound: 0 }
+    for (const { r } of measured) {
+      const e = r.energy_metrics!
+      // a GPU-only process states its total's interval, which is its GPUs' (older results: no per-component one)
+      const u = e.gpu_energy_uncertainty_j ?? (e.cpu_energy_j == null && e.ram_energy_j == null ? (e.total_energy_uncertainty_j ?? null) : null)
+      error = addErr(error, u === null || u === undefined ? `GPU energy: process ${r.process_index} states no uncertainty for it` : { stat2: u * u, bound: 0 })
+    }
+    return { energy_j: measured.reduce((a, x) => a + x.r.energy_metrics!.gpu_energy_j!, 0), error }
+  }
   const split = measured.map((x) => ({ ...x, gpus: perGpu(x.r) }))
   if (split.some((x) => x.gpus === null)) {
     warnings.push('a GPU was measured by more than one process, and a process\'s GPU energy cannot be split by device: GPU energy is not reported rather than counting a GPU twice')
-    return null
+    return { energy_j: null, error: 'GPU energy not combined' }
   }
   let total = 0
+  let error: ErrorOrWhy = { stat2: 0, bound: 0 }
   for (const uuid of owners.keys()) {
-    const readings = split.filter((x) => x.gpus!.has(uuid)).map((x) => ({ r: x.r, energy_j: x.gpus!.get(uuid)!, window: x.window }))
-    const e = meterEnergy(`GPU ${uuid}`, readings, warnings)
-    if (e === null) return null
-    total += e
+    const readings: Reading[] = split
+      .filter((x) => x.gpus!.has(uuid))
+      .map((x) => {
+        const d = x.r.devices.find((dev) => dev.uuid === uuid)
+        const u = d ? x.r.energy_per_device_uncertainty_j?.[`${d.probe}:${d.domain}`] : undefined
+        // a GPU's power range is not kept per device: a pro-rated share of a shared GPU states no bound
+        return { r: x.r, energy_j: x.gpus!.get(uuid)!, window: x.window, u_j: u ?? null, range_w: null }
+      })
+    const m = meterEnergy(`GPU ${uuid}`, readings, warnings)
+    if (m.energy_j === null) return m
+    total += m.energy_j
+    error = addErr(error, m.error)
   }
-  return total
+  return { energy_j: total, error }
 }
 
 /** GPU, CPU and RAM energy of the completed processes of one experiment, each meter counted once. */
@@ -98,6 +162,9 @@ export function combineEnergy(done: RawProcessResult[], windows: (Window | null)
   const cpu = hostComponent(done, windows, 'cpu_energy_j', 'CPU', warnings)
   const ram = hostComponent(done, windows, 'ram_energy_j', 'RAM', warnings)
   const had = (k: 'gpu_energy_j' | 'cpu_energy_j' | 'ram_energy_j') => done.some((r) => r.energy_metrics?.[k] != null)
-  const lost = [['gpu', gpu, had('gpu_energy_j')], ['cpu', cpu, had('cpu_energy_j')], ['ram', ram, had('ram_energy_j')]].filter(([, v, h]) => v === null && h).map(([k]) => k as string)
-  return { gpu_energy_j: gpu, cpu_energy_j: cpu, ram_energy_j: ram, lost, warnings }
+  const lost = [['gpu', gpu.energy_j, had('gpu_energy_j')], ['cpu', cpu.energy_j, had('cpu_energy_j')], ['ram', ram.energy_j, had('ram_energy_j')]].filter(([, v, h]) => v === null && h).map(([k]) => k as string)
+  const error = addErr(addErr(gpu.error, cpu.error), ram.error)
+  const uncertainty: CombinedEnergy['uncertainty'] =
+    typeof error === 'string' ? { half_width_j: null, reason: error } : { half_width_j: Math.sqrt(error.stat2) + error.bound, prorating_bound_j: error.bound }
+  return { gpu_energy_j: gpu.energy_j, cpu_energy_j: cpu.energy_j, ram_energy_j: ram.energy_j, lost, warnings, uncertainty }
 }

@@ -146,6 +146,11 @@ export const energyMetricsSchema = z.object({
   ram_energy_uncertainty_j: nnum.optional(),
   energy_per_token_uncertainty_j: nnum.optional(),
   energy_per_request_uncertainty_j: nnum.optional(),
+  /** llem: the lowest and highest power (W) of the host's CPU and RAM meters over the window, as 100 ms
+   *  block means of the timeline; bounds the pro-rated share of a data-parallel union (aggregation);
+   *  null when the window holds no whole block; absent when the meter was not measured or in older results */
+  cpu_power_range_w: z.tuple([num, num]).nullable().optional(),
+  ram_power_range_w: z.tuple([num, num]).nullable().optional(),
   /** llem: the total's interval in detail: the known lag of the counter edges (the truth is expected at
    *  total + shift_j), the half-width around that, each term's own half-width, and what was assumed */
   uncertainty: z

@@ -50,22 +50,33 @@ export interface MeterReading extends Window {
  * lies inside them, and, when it partly overlaps them, its mean power times the uncovered seconds: the
  * one case that is pro-rated rather than measured, returned as `prorated_sec` so it can be reported.
  */
-export function unionEnergy(readings: MeterReading[]): { energy_j: number; prorated_sec: number } {
+export function unionEnergy<R extends MeterReading>(readings: R[]): { energy_j: number; prorated_sec: number; used: UsedReading<R>[] } {
   const byLength = [...readings].sort((a, b) => b.end - b.start - (a.end - a.start))
   const covered: Window[] = []
   let energy = 0
   let prorated = 0
+  const used: UsedReading<R>[] = []
   for (const r of byLength) {
     const span = r.end - r.start
     const seen = coveredMs(r, covered)
-    if (seen === 0) energy += r.energy_j
-    else if (seen < span) {
+    if (seen === 0) {
+      energy += r.energy_j
+      used.push({ reading: r, prorated_sec: 0, span_sec: span / 1000 })
+    } else if (seen < span) {
       energy += (r.energy_j * (span - seen)) / span
       prorated += (span - seen) / 1000
+      used.push({ reading: r, prorated_sec: (span - seen) / 1000, span_sec: span / 1000 })
     }
     covered.push(r)
   }
-  return { energy_j: energy, prorated_sec: prorated }
+  return { energy_j: energy, prorated_sec: prorated, used }
+}
+
+/** A reading that counts in a union: whole (prorated_sec 0) or for its uncovered seconds only. */
+export interface UsedReading<R extends MeterReading = MeterReading> {
+  reading: R
+  prorated_sec: number
+  span_sec: number
 }
 
 import { maxOf, minOf } from '../stats/extent.js'

@@ -6,6 +6,7 @@
 import { checkRow, physicsBoundJ, type Row } from './checks.js'
 import type { ScenarioRun } from './scenario.js'
 import { byTag, quantile, trueEnergyJ } from './truth.js'
+import { hostCpuTrueJ } from './host-cpu.js'
 
 export function checkDataParallel(run: ScenarioRun): Row[] {
   const { scenario: s, agg, server } = run
@@ -20,9 +21,12 @@ export function checkDataParallel(run: ScenarioRun): Row[] {
     const b: number = p.measured_window.end_unix_ms
     windows.push([a, b])
     const g = s.gpus.findIndex((_, i) => p.devices[0]?.uuid === `GPU-sim-${i}000`)
-    const e = g < 0 ? NaN : trueEnergyJ(server.segments[g], s.gpus[g].idleW, a, b)
+    const gpuJ = g < 0 ? NaN : trueEnergyJ(server.segments[g], s.gpus[g].idleW, a, b)
     const bound = g < 0 ? 0 : physicsBoundJ(run, g)
-    energy += e
+    // a process's own total holds the host CPU over its own window (the aggregate counts it once, below)
+    const cpuJ = s.hostCpu ? hostCpuTrueJ(s.hostCpu, run.hostCpuEpochMs!, a, b) : 0
+    const e = gpuJ + cpuJ
+    energy += gpuJ
     // the process's shard: request i goes to process i mod n; one server record per tag in its window
     const shard = new Set<string>()
     let t = 0
@@ -34,7 +38,8 @@ export function checkDataParallel(run: ScenarioRun): Row[] {
     }
     tokens += t
     const em = p.energy_metrics
-    rows.push(checkRow(s.name, `process ${p.process_index}: gpu energy (own window)`, 'J', e, em.gpu_energy_j, { rel: 0.005, bound }, em.gpu_energy_uncertainty_j))
+    rows.push(checkRow(s.name, `process ${p.process_index}: gpu energy (own window)`, 'J', gpuJ, em.gpu_energy_j, { rel: 0.005, bound }, em.gpu_energy_uncertainty_j))
+    if (s.hostCpu) rows.push(checkRow(s.name, `process ${p.process_index}: host cpu energy (own window)`, 'J', cpuJ, em.cpu_energy_j, { rel: 0.005 }, em.cpu_energy_uncertainty_j))
     rows.push(checkRow(s.name, `process ${p.process_index}: output tokens`, 'tok', t, p.inference_metrics.output_tokens, { abs: 0 }))
     rows.push(checkRow(s.name, `process ${p.process_index}: J/token (total)`, 'J/tok', e / t, em.energy_per_token_j, { rel: 0.005, bound: bound / t }, em.energy_per_token_uncertainty_j))
   }
@@ -45,6 +50,20 @@ export function checkDataParallel(run: ScenarioRun): Row[] {
   for (const [a, b] of windows) {
     unionMs += Math.max(0, b - Math.max(a, reach))
     reach = Math.max(reach, b)
+  }
+  // the host CPU once, over the union of the windows
+  if (s.hostCpu) {
+    let cpu = 0
+    let reachCpu = -Infinity
+    for (const [a, b] of windows) {
+      const from = Math.max(a, reachCpu)
+      if (b > from) cpu += hostCpuTrueJ(s.hostCpu, run.hostCpuEpochMs!, from, b)
+      reachCpu = Math.max(reachCpu, b)
+    }
+    energy += cpu
+    rows.push(checkRow(s.name, 'aggregate: host cpu energy (union of windows)', 'J', cpu, agg.total_energy_j - procs.reduce((x, p) => x + p.energy_metrics.gpu_energy_j, 0), { rel: 0.005 }, agg.total_energy_uncertainty_j ?? null))
+    // (the aggregate reports no CPU figure of its own: llem's is its total less the processes' GPU joules;
+    // its stated interval is the total's, which holds the pro-rated share's bound)
   }
   const bound = physicsBoundJ(run)
   rows.push(checkRow(s.name, 'aggregate: total energy', 'J', energy, agg.total_energy_j, { rel: 0.005, bound }, agg.total_energy_uncertainty_j))

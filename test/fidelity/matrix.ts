@@ -53,8 +53,13 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'data parallel, 2 processes, staggered windows', tickMs: 10, requests: 96, promptWords: (i) => 16 + (i % 3) * 16, maxTokens: 24,
     gpus: [H100, { ...H100, idleW: 55, bDecode: 0.2 }], dataParallel: 2,
     load: '{ concurrency: 8 }', baselineSeconds: 0,
-    // the second warmup (the other process's) is held 400 ms: that process's window opens later
-    hold: { request: 2, ms: 400 },
+    // the second warmup (the other process's) is held 900 ms: that process's window opens later (the
+    // windows open once both the warmup is done and the probes are open, and opening the host's RAPL
+    // meter takes a few hundred ms, so a shorter hold would hide behind it)
+    hold: { request: 2, ms: 900 },
+    // both processes read the one host's CPU meter (RAPL), which draws 20 W and 65 W in turn every
+    // 150 ms: counted once over the union of the windows, the share pro-rated with its stated bound
+    hostCpu: { lowW: 20, highW: 65, halfPeriodMs: 150 },
   },
   // the Slurm executor: each data-parallel process an array task on its own host, with that host's GPU
   'Slurm, 2 simulated hosts, data parallel': {

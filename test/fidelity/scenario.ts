@@ -11,6 +11,7 @@ import { makeProject, runCli, type CliResult } from '../fixtures/project.js'
 import type { CheckOptions } from './checks.js'
 import { startSimServer, type SimGpu, type SimServer } from './sim-gpu-server.js'
 import { runOnSimulatedHosts } from './simulated-hosts.js'
+import { startHostCpu, type HostCpuSpec } from './host-cpu.js'
 
 export type InstantMode = 'exact' | 'h100' | 'avg1s'
 
@@ -58,6 +59,8 @@ export interface Scenario {
   fitsTokenEnergy?: boolean
   /** tolerances other than checks.ts's defaults, with the reason in the matrix */
   check?: CheckOptions
+  /** a host CPU meter (RAPL package) beside the GPUs, drawing a known square wave (host-cpu.ts) */
+  hostCpu?: HostCpuSpec
 }
 
 export interface ScenarioRun {
@@ -71,6 +74,8 @@ export interface ScenarioRun {
   all: Record<string, any>[]
   /** results.json as the json reporter wrote it (its `repeats` summary included) */
   report: Record<string, any>
+  /** the host CPU trace's start (unix ms), when the scenario has one */
+  hostCpuEpochMs?: number
 }
 
 const prompt = (i: number, words: number) => [`rq${i}`, ...Array.from({ length: Math.max(0, words - 1) }, (_, j) => `w${j % 7}`)].join(' ')
@@ -87,6 +92,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioRun> {
     // on simulated hosts each driver picks its own GPU's lines out of the one trace by UUID
     traceIds: s.hosts ? s.gpus.map((_, i) => `GPU-sim-${i}000`) : undefined,
   })
+  const hostCpu = s.hostCpu ? startHostCpu(s.hostCpu) : null
   try {
     const device = (g: ScenarioGpu, i: number) => `device uuid=GPU-sim-${i}000 name="Simulated H100" arch=9 period_ms=${g.periodMs} idle_w=${g.idleW} instant=${g.instant ?? 'exact'}`
     const driver = (gpus: [ScenarioGpu, number][]) => writeFakeNvmlConfig(`${gpus.map(([g, i]) => device(g, i)).join('\n')}\n${server.nvmlLines}${s.nvmlExtra?.(server.epochUnixS) ?? ''}\n`)
@@ -95,7 +101,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioRun> {
     const baseline = s.baselineSeconds > 0 ? `{ seconds: ${s.baselineSeconds}, ttlSeconds: 0 }` : '{ enabled: false }'
     const dir = makeProject({
       'llem.config.ts': `export default {
-  probes: ['nvml'],${s.hosts ? "\n  executor: { name: 'slurm', gpusPerTask: 1 }," : ''}
+  probes: ${hostCpu ? `{ nvml: {}, rapl: { root: ${JSON.stringify(hostCpu.root)} }, 'cpu-estimate': false }` : "['nvml']"},${s.hosts ? "\n  executor: { name: 'slurm', gpusPerTask: 1 }," : ''}
   measurement: { baseline: ${baseline}, warmup: { mode: 'fixed', requests: 1 }, sampleIntervalMs: 20 ${s.measurement ?? ''} },
   generation: { maxTokens: ${s.maxTokens} },
   reporters: ['json'],
@@ -119,8 +125,9 @@ bench(${JSON.stringify(s.name)}, { backend: { name: 'openai', baseURL: '${server
       throw new Error(`llem bench wrote no aggregated result (exit ${cli.code}):\n${cli.stderr.slice(-3000)}\n${cli.stdout.slice(-2000)}`, { cause: e })
     }
     const all: Record<string, any>[] = report.results
-    return { scenario: s, cli, server, raw: all[0].process_results[0], agg: all[0], all, report }
+    return { scenario: s, cli, server, raw: all[0].process_results[0], agg: all[0], all, report, ...(hostCpu ? { hostCpuEpochMs: hostCpu.epochMs } : {}) }
   } finally {
+    hostCpu?.stop()
     await server.close()
     rmSync(work, { recursive: true, force: true })
   }
