@@ -6,7 +6,6 @@
  * only onExperimentProgress is not replayed, as progress is not stored. Exit 0, 1 when a reporter
  * threw, 2 on bad input (no such run, a corrupt or foreign file: named).
  */
-import path from 'node:path'
 import { readRunDir, locateRun } from '../../compare/stored-run.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../../config/defaults.js'
 import { resolveResultsDir } from '../../results/results-dir.js'
