@@ -1,8 +1,11 @@
 /**
- * `llem/plugin`: everything a backend, probe or reporter of one's own needs, and nothing else. A
- * curated list of re-exports: the contracts, the errors with their exit codes, the result types,
- * and the helpers llem's own plugins use (atomic writes, sample summaries, dataset loading), plus
- * the zod that options schemas are written with, so a plugin and llem validate with the same copy.
+ * `llem/plugin`: everything a backend, probe or reporter needs from llem, and the one way into core
+ * for the plugins under plugins/ as for a user's own (eslint.config.js and
+ * scripts/import-boundaries.ts fail on any other). A curated list of re-exports, no code of its own
+ * beyond the define* identities: the contracts, the errors with their exit codes, the result types,
+ * the helpers llem's own plugins use, and the zod that options schemas are written with, so a plugin
+ * and llem validate with the same copy. Every module re-exported here is light (no native code, no
+ * work at import): `llem --help` never loads this file, but each plugin does.
  * docs/plugins.md explains how each kind is written and loaded.
  */
 import type { Backend } from './backends/types.js'
@@ -50,12 +53,33 @@ export { LlemError, InputError, isLlemError, type ErrorCode } from './errors.js'
 export type { RawProcessResult, AggregatedResult, RequestRecord, LatencyStatistics } from './results/schema.js'
 export type { RepeatSummary, RepeatMetric } from './results/repeat-stats.js'
 
-// helpers
-export { writeFileAtomic } from './results/atomic-write.js'
+// helpers, the ones llem's own plugins use: a plugin of one's own may use them too
+// - whole files written through a temporary file and a rename: no reader sees half of one
+export { writeFileAtomic, writeFileAtomicPieces } from './results/atomic-write.js'
+// - sample summaries and intervals
 export { summarise, percentile, coefficientOfVariation, bootstrapCI, type SampleSummary, type ConfidenceInterval } from './stats/summary.js'
 export { studentTMeanInterval, welchTTest, type MeanInterval, type WelchResult } from './stats/student-t.js'
+// - a `dataset` option as prompts
 export { loadDataset, type DatasetPrompt, type DatasetContext } from './workload/dataset.js'
 export type { DatasetOptionsInput } from './workload/dataset-schema.js'
+// - extremes of long lists without spreading them into call arguments (no Math.max(...xs))
+export { maxOf, minOf } from './stats/extent.js'
+// - a seeded generator, so that a plugin's random choices repeat run to run
+export { createRng, type Rng } from './workload/random.js'
+// - the package's own root, names fit for a path, text safe for a terminal
+export { packageRoot } from './package-root.js'
+export { slug } from './plan/task-hash.js'
+export { sanitiseLine, sanitiseText } from './text/sanitise-terminal.js'
+// - a secret a plugin reads (a BMC password): redacted wherever llem writes text or results
+export { rememberSecret } from './results/redact.js'
+// - results as written: the schema version, the latency statistics' schema, figures and units
+export { SCHEMA_VERSION, latencyStatisticsSchema } from './results/schema.js'
+export { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from './results/figures.js'
+// - the sweep view (J/token against latency per setting) and its text lines
+export { paretoSummary, type ParetoSummary } from './results/pareto.js'
+export { paretoLines, settingLabel } from './results/pareto-text.js'
+// - grid carbon intensity by country (g CO2/kWh)
+export { carbonIntensity, type CarbonIntensity } from './measure/emissions.js'
 
 /** Identity at run time: gives a backend module its types (`export default defineBackend({ ... })`). */
 export function defineBackend<Options>(backend: Backend<Options>): Backend<Options> {

@@ -5,7 +5,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { nvmlProbe } from '../dist/plugins/probes/nvml/index.js'
 import { Timeline } from '../dist/core/measure/timeline.js'
 import { measureBaseline } from '../dist/core/measure/baseline.js'

@@ -3,12 +3,15 @@
  * (static imports and re-exports, and dynamic import() of a string):
  *
  * - core/ imports plugins/ only from the registries that name the built-in plugins;
- * - plugins/ import core/ only through its plugin entry, core/plugin.ts (`llem/plugin`), except the
- *   deep imports listed in import-boundaries-exceptions.json, a list that may only shrink;
+ * - plugins/ import core/ only through its plugin entry, by its package name `llem/plugin`
+ *   (core/plugin.ts): no relative path into core/, core/plugin.ts included, and not `llem` itself
+ *   (core/index.ts). There are no exceptions;
  * - core/'s runtime imports (static, not type-only) form no cycle.
  *
  * `npx jiti scripts/import-boundaries.ts` prints every violation with its file:line; the test
- * test/import-boundaries.test.ts runs the same check in `npm test`.
+ * test/import-boundaries.test.ts runs the same check in `npm test`. eslint.config.js states the first
+ * two rules again as lint rules, so that an editor flags a violation as it is typed; this check stays as the
+ * one that also sees cycles and needs nothing installed but TypeScript.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -22,12 +25,17 @@ export interface ImportEdge {
   /** erased at run time (import type / export type), or loaded lazily (import()) */
   typeOnly: boolean
   dynamic: boolean
+  /** named by the package's own name (`llem`, `llem/plugin`), not by a relative path */
+  byName: boolean
 }
 
 /** The registries: the only core files that name built-in plugins. */
 export const CORE_REGISTRIES = ['core/plugins/builtins.ts', 'core/reporters/builtin-reporters.ts']
-/** The one core module plugins are meant to import. */
+/** The one core module plugins are meant to import, and the name they import it by. */
 export const PLUGIN_ENTRY = 'core/plugin.ts'
+export const PLUGIN_ENTRY_NAME = 'llem/plugin'
+/** what the package's exports map its own names to, in source (package.json "exports") */
+const SELF_NAMES: Record<string, string> = { llem: 'core/index.ts', [PLUGIN_ENTRY_NAME]: PLUGIN_ENTRY }
 
 function tsFiles(root: string, dir: string): string[] {
   const out: string[] = []
@@ -39,15 +47,18 @@ function tsFiles(root: string, dir: string): string[] {
   return out
 }
 
-/** Every relative import of one file, resolved to the .ts file it names. */
+/** Every relative import of one file, and every import of llem by its own name, resolved to the .ts file it names. */
 export function importsOf(root: string, file: string): ImportEdge[] {
   const text = readFileSync(path.join(root, file), 'utf8')
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
   const out: ImportEdge[] = []
   const add = (spec: ts.Expression | undefined, node: ts.Node, typeOnly: boolean, dynamic: boolean) => {
-    if (!spec || !ts.isStringLiteralLike(spec) || !spec.text.startsWith('.')) return
-    const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec.text.replace(/\.js$/, '.ts')))
-    out.push({ from: file, to, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, typeOnly, dynamic })
+    if (!spec || !ts.isStringLiteralLike(spec)) return
+    const byName = spec.text === 'llem' || spec.text.startsWith('llem/')
+    if (!byName && !spec.text.startsWith('.')) return
+    // a name the exports do not map (`llem/core/errors.js`) fails to resolve anyway: kept as written, outside core/
+    const to = byName ? (SELF_NAMES[spec.text] ?? spec.text) : path.posix.normalize(path.posix.join(path.posix.dirname(file), spec.text.replace(/\.js$/, '.ts')))
+    out.push({ from: file, to, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, typeOnly, dynamic, byName })
   }
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node)) {
@@ -72,27 +83,20 @@ export function importsOf(root: string, file: string): ImportEdge[] {
 export interface BoundaryReport {
   /** core -> plugins outside the registries */
   coreToPlugins: ImportEdge[]
-  /** plugins -> core other than the plugin entry, not in the exception list */
+  /** plugins -> core (or llem by a name) other than `llem/plugin` */
   pluginDeepImports: ImportEdge[]
-  /** listed exceptions that no longer occur: remove them from the list */
-  staleExceptions: string[]
   /** each cycle as the chain of file:line edges that closes it */
   coreCycles: ImportEdge[][]
 }
 
-export const edgeKey = (e: { from: string; to: string }) => `${e.from} -> ${e.to}`
-
-export function checkBoundaries(root: string, exceptions: string[]): BoundaryReport {
+export function checkBoundaries(root: string): BoundaryReport {
   const files = [...tsFiles(root, 'core'), ...tsFiles(root, 'plugins')]
   const edges = files.flatMap((f) => importsOf(root, f))
   const coreToPlugins = edges.filter((e) => e.from.startsWith('core/') && e.to.startsWith('plugins/') && !CORE_REGISTRIES.includes(e.from))
-  const deep = edges.filter((e) => e.from.startsWith('plugins/') && e.to.startsWith('core/') && e.to !== PLUGIN_ENTRY)
-  const allowed = new Set(exceptions)
-  const present = new Set(deep.map(edgeKey))
+  const intoCore = (e: ImportEdge) => e.to.startsWith('core/') || e.byName
   return {
     coreToPlugins,
-    pluginDeepImports: deep.filter((e) => !allowed.has(edgeKey(e))),
-    staleExceptions: exceptions.filter((x) => !present.has(x)),
+    pluginDeepImports: edges.filter((e) => e.from.startsWith('plugins/') && intoCore(e) && !(e.byName && e.to === PLUGIN_ENTRY)),
     coreCycles: cycles(edges.filter((e) => e.from.startsWith('core/') && e.to.startsWith('core/') && !e.typeOnly && !e.dynamic)),
   }
 }
@@ -158,19 +162,18 @@ export function describeViolations(r: BoundaryReport): string[] {
   const where = (e: ImportEdge) => `${e.from}:${e.line}`
   return [
     ...r.coreToPlugins.map((e) => `${where(e)}: core imports ${e.to}; only the registries (${CORE_REGISTRIES.join(', ')}) may name a plugin`),
-    ...r.pluginDeepImports.map((e) => `${where(e)}: a plugin imports ${e.to}; import it from llem/plugin (${PLUGIN_ENTRY})`),
-    ...r.staleExceptions.map((x) => `scripts/import-boundaries-exceptions.json: "${x}" no longer occurs; remove it from the list`),
+    ...r.pluginDeepImports.map((e) =>
+      e.to === PLUGIN_ENTRY
+        ? `${where(e)}: a plugin imports ${PLUGIN_ENTRY} by a relative path; import '${PLUGIN_ENTRY_NAME}'`
+        : `${where(e)}: a plugin imports ${e.to}; import it from '${PLUGIN_ENTRY_NAME}' (${PLUGIN_ENTRY}), exporting it there if it is missing`,
+    ),
     ...r.coreCycles.map((c) => `import cycle in core: ${c.map((e) => `${where(e)} -> ${e.to}`).join(', ')}`),
   ]
 }
 
-export function loadExceptions(root: string): string[] {
-  return JSON.parse(readFileSync(path.join(root, 'scripts/import-boundaries-exceptions.json'), 'utf8')).pluginDeepImports
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
-  const lines = describeViolations(checkBoundaries(root, loadExceptions(root)))
+  const lines = describeViolations(checkBoundaries(root))
   for (const l of lines) console.log(l)
   process.exit(lines.length ? 1 : 0)
 }

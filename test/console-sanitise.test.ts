@@ -6,6 +6,7 @@
  * reporter, and by the CLI's error line; none of them may recolour, move the cursor, link, ring,
  * overwrite a line, or become a workflow command; each is still readable as visible escapes.
  */
+/* eslint-disable no-control-regex -- the assertions look for escape and control characters */
 import { describe, expect, it, vi } from 'vitest'
 import { reportError } from '../core/cli/main.js'
 import type { Comparison } from '../core/compare/compare.js'

@@ -47,7 +47,6 @@ describe('llem installed from its npm tarball, with plugins of the user’s own'
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'llem-pack-test', private: true, type: 'module' }))
     const started = Date.now()
     const install = sh('npm', ['install', tarball, './my-llem-reporter', '--prefer-offline', '--no-audit', '--no-fund'], project, 240_000)
-    // eslint-disable-next-line no-console
     console.log(`npm install of the tarball took ${((Date.now() - started) / 1000).toFixed(1)} s`)
     expect(install.code, install.stderr + String(install.error ?? '')).toBe(0)
   }, 300_000)

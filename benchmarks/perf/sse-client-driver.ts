@@ -125,7 +125,7 @@ async function costed<T>(round: () => Promise<T>): Promise<T & Costs> {
     systemMs: cpu.system / 1000,
     reads: reads0 === null || reads1 === null ? null : reads1 - reads0,
     // with client threads, the worst of them (they stamp) and this one; null when one was not measured
-    loopDelayP99Ms: delay.count > 0 && threadDelays.every((d) => d !== null) ? Math.max(0, delay.percentile(99) / 1e6 - 1, ...threadDelays.map((d) => d!.p99_ms)) : null,
+    loopDelayP99Ms: delay.count > 0 && threadDelays.every((d) => d !== null) ? Math.max(0, delay.percentile(99) / 1e6 - 1, maxOf(threadDelays.map((d) => d!.p99_ms))) : null,
   }
 }
 

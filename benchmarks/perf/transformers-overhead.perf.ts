@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { EXPERIMENT_DEFAULTS } from '../../core/config/defaults.js'
 import { transformersBackend, type TransformersSession } from '../../plugins/backends/transformers/index.js'
-import { CACHE, median, REPO } from './util.js'
+import { CACHE, REPO } from './util.js'
 
 const ENV = { HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
 const PROMPTS = ['Hello there', 'Tell me a story', 'What is energy?', 'Write a haiku about GPUs']

@@ -16,6 +16,7 @@ export function describeDataSyntaxError(e: unknown, file: string): string | null
   if (err?.name === 'JSONError' && typeof err.message === 'string') {
     // the cause is the message's one line that is neither the header nor part of the code frame
     // parse-json colours its code frame when the terminal (or CI=true) allows colour: strip the escapes
+    // eslint-disable-next-line no-control-regex
     const plain = err.message.replace(/\x1b\[[0-9;]*m/g, '')
     const lines = plain.split('\n').map((l) => l.trim())
     const causeLine = lines.find((l) => l !== '' && !/^JSON Error in /.test(l) && !/^(>?\s*\d+\s*\||\|)/.test(l)) ?? 'invalid JSON'

@@ -7,6 +7,7 @@ import type { z } from 'zod'
 import { InputError, type ErrorCode } from '../errors.js'
 import { getPath, isPlainObject } from './layers.js'
 import { closest } from './suggest.js'
+import { maxOf } from '../stats/extent.js'
 import { knownKeysAt } from './zod-walk.js'
 
 export interface ValidationSite {
@@ -66,7 +67,7 @@ export function formatIssues(schema: z.ZodType, input: unknown, issues: readonly
 }
 
 function deepest(issues: readonly z.core.$ZodIssue[]): number {
-  return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 1 : 0)))
+  return Math.max(0, maxOf(issues.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 1 : 0))))
 }
 
 export function validateOptions<S extends z.ZodType>(schema: S, raw: unknown, site: ValidationSite): z.infer<S> {

@@ -169,7 +169,7 @@ function checkReporter(value: unknown, what: string): Reporter {
 }
 
 /** `class` syntax, or a constructor function with hooks on its prototype (a class compiled down to ES5) */
-function isClass(fn: Function): boolean {
+function isClass(fn: object): boolean {
   if (/^class[\s{]/.test(Function.prototype.toString.call(fn))) return true
   const proto = (fn as { prototype?: Record<string, unknown> }).prototype
   return proto !== undefined && HOOKS.some((h) => typeof proto[h] === 'function')

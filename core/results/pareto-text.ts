@@ -4,6 +4,7 @@
  * and the setting with the lowest J/token that meets the SLO named under it.
  */
 import { energyUnitFor, formatSig, joulesIn, type EnergyUnit } from './figures.js'
+import { maxOf } from '../stats/extent.js'
 import type { ParetoGroup, ParetoPoint, ParetoSummary } from './pareto.js'
 
 const LABEL = { ttft: 'TTFT', tpot: 'TPOT', itl: 'ITL', e2e: 'E2E' } as const
@@ -50,7 +51,7 @@ export function paretoLines(s: ParetoSummary, opts: { runs?: boolean; bold?: (t:
     const unit = energyUnitFor(g.points.map((p) => p.energy_per_token_j))
     const header = ['', 'setting', `${unit.name}/token`, `${LABEL[g.latency]} p50 (ms)`, `${LABEL[g.latency]} p99 (ms)`, 'SLO']
     const body = rows(g, unit, runs)
-    const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)))
+    const widths = header.map((h, i) => Math.max(h.length, maxOf(body.map((r) => r[i].length))))
     const line = (cells: string[]) => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
     out.push(bold(`Time-energy trade-off: ${g.bench} (J/token against ${LABEL[g.latency]} latency; * on the p50 frontier, + on the p99 frontier)`), ...[line(header), ...body.map(line), bestLine(g, unit, runs)].map(clean))
     for (const x of g.excluded) out.push(clean(`  left out: ${x.name} (${x.reason})`))

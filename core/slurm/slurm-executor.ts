@@ -81,7 +81,7 @@ export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions
   const run = o.runner ?? runCommand
   if (o.options.partition) await checkPartition(run, o.options.partition)
   const prior = readJobs(o.runDir)
-  let next = prior ? Math.max(-1, ...prior.tasks.map((t) => t.index)) + 1 : 0
+  let next = prior ? Math.max(-1, maxOf(prior.tasks.map((t) => t.index))) + 1 : 0
   const tasks: SlurmJobsFile['tasks'] = []
   const arrays = new Map<number, ArraySpec>()
   // the queue first: what an earlier submission still has pending or running is followed, not resubmitted

@@ -4,13 +4,11 @@
  * own value where llem measured or knows it and is empty where it does not: llem never fills a
  * CodeCarbon column with a guess (no cloud detection, no water model, no Python version).
  */
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { carbonIntensity } from '../../core/measure/emissions.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
+import { carbonIntensity, maxOf } from 'llem/plugin'
 import { csvField, type Scalar } from './csv.js'
 import { isRecord, pythonLocalIso } from './lib/files.js'
 import { runFileReporter } from './lib/run-file.js'
-import { maxOf } from '../../core/stats/extent.js'
 
 export const CODECARBON_COLUMNS = [
   'timestamp', 'project_name', 'run_id', 'experiment_id', 'duration', 'emissions', 'emissions_rate',

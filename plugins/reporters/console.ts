@@ -5,12 +5,8 @@
  * in CI logs and pipes every `\r` redraw would become a line of noise, so there we print plain lines.
  */
 import pc from 'picocolors'
-import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
-import { maxOf } from '../../core/stats/extent.js'
-import { paretoLines } from '../../core/results/pareto-text.js'
-import { sanitiseLine } from '../../core/text/sanitise-terminal.js'
-import { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from '../../core/results/figures.js'
+import type { ExperimentInfo, ExperimentProgress, Reporter, ReporterContext, RunSummary, AggregatedResult } from 'llem/plugin'
+import { maxOf, paretoLines, sanitiseLine, energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from 'llem/plugin'
 import { requestCounts, servingSummary } from './lib/serving-summary.js'
 
 export { formatSig }
@@ -257,7 +253,7 @@ function repeatsTable(repeats: RunSummary['repeats']): string[] {
     ci(r.metrics.energy_per_token_j, (n) => joulesIn(unit, n)),
   ])
   const header = ['repeats of', 'n', 'output tok/s', 'TTFT p50 (ms)', 'ITL p50 (ms)', `${unit.name}/token`]
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const widths = header.map((h, i) => Math.max(h.length, maxOf(rows.map((r) => r[i].length))))
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
   return [pc.bold('Repeats: mean [95% CI, Student t]'), line(header), ...rows.map(line)]
 }

@@ -4,8 +4,7 @@
  * lists and the bulky nested records (per-process results, provenance, environment) stay in the JSON,
  * where they have a shape a flat table cannot hold.
  */
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
 import { runFileReporter } from './lib/run-file.js'
 
 /** top-level fields left out entirely */

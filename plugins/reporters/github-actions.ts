@@ -6,9 +6,8 @@
  * rules: in the message % CR LF, in property values also ':' and ','.
  */
 import path from 'node:path'
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
-import { sanitiseLine, sanitiseText } from '../../core/text/sanitise-terminal.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
+import { sanitiseLine, sanitiseText } from 'llem/plugin'
 
 export function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')

@@ -6,9 +6,8 @@
  * The page is built in helpers under html/; this file collects the results and writes the file.
  */
 import path from 'node:path'
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
+import { writeFileAtomic } from 'llem/plugin'
 import { renderReport, type ReportInput } from './html/page.js'
 import { loadTimeline, type TimelineData } from './html/timeline.js'
 

@@ -3,10 +3,8 @@
  * small header saying which run and schema they belong to. Written atomically, so a crash mid-write
  * leaves the previous file (or none), never half a JSON document.
  */
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { paretoSummary, type ParetoSummary } from '../../core/results/pareto.js'
-import type { RepeatSummary } from '../../core/results/repeat-stats.js'
-import { SCHEMA_VERSION, type AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, RepeatSummary } from 'llem/plugin'
+import { paretoSummary, type ParetoSummary, SCHEMA_VERSION, type AggregatedResult } from 'llem/plugin'
 import { runFileReporter } from './lib/run-file.js'
 
 export interface JsonReport {

@@ -7,14 +7,12 @@
  * llem carry lm-eval's own "not applicable" values (null, 0, [] or {}); docs/formats.md lists them.
  */
 import path from 'node:path'
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
+import { writeFileAtomic, maxOf, minOf } from 'llem/plugin'
 import { forEachLimited, isRecord, pythonLocalIso, writeFileReplace } from './lib/files.js'
 import { taskSamples } from './lib/lm-eval-samples.js'
 import { promptLookup } from './lib/request-rows.js'
 import { bootstrapStderr, groupTasks, mean, type TaskGroup } from './lib/task-groups.js'
-import { maxOf, minOf } from '../../core/stats/extent.js'
 
 export interface LmEvalMetric {
   name: string

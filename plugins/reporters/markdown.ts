@@ -5,8 +5,7 @@
  * it does inside a GitHub Actions step), appended there too so it shows on the run's summary page.
  */
 import { appendFile } from 'node:fs/promises'
-import type { Reporter, ReporterContext, RunSummary } from '../../core/reporters/types.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, RunSummary, AggregatedResult } from 'llem/plugin'
 import { runFileReporter } from './lib/run-file.js'
 
 /** Four significant digits, no trailing zeros; an em dash for what was not measured. */

@@ -8,10 +8,8 @@
  * Only completed experiments have numbers to write; failed ones are left out.
  */
 import path from 'node:path'
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
-import { slug } from '../../core/plan/task-hash.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
+import { writeFileAtomic, slug } from 'llem/plugin'
 import { forEachLimited, isRecord, pathSegment, writeFileReplace } from './lib/files.js'
 import { mlEnergySteadyState, type SteadyState } from './lib/mlenergy-window.js'
 import { promptLookup, requestRows, type PromptLookup } from './lib/request-rows.js'

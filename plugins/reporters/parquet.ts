@@ -9,10 +9,8 @@
  */
 import path from 'node:path'
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer'
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import { writeFileAtomic } from '../../core/results/atomic-write.js'
-import { latencyStatisticsSchema, SCHEMA_VERSION, type AggregatedResult, type RequestRecord } from '../../core/results/schema.js'
-import { summarise, type SampleSummary } from '../../core/stats/summary.js'
+import type { Reporter, ReporterContext } from 'llem/plugin'
+import { writeFileAtomic, latencyStatisticsSchema, SCHEMA_VERSION, type AggregatedResult, type RequestRecord, summarise, type SampleSummary } from 'llem/plugin'
 import { requestRows } from './lib/request-rows.js'
 import { varyingConfig, type ConfigValue } from './varying-config.js'
 

@@ -4,7 +4,7 @@
  * A results table needs exactly these as columns; a key with one value everywhere would only repeat
  * it on every row. Shared by the tabular reporters (parquet, html) so they agree on what varies.
  */
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { AggregatedResult } from 'llem/plugin'
 
 export type ConfigValue = string | number | boolean | null
 

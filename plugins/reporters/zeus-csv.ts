@@ -6,11 +6,10 @@
  * experiment did not use is an empty cell. Experiments without a measured window (failed before or
  * during it) have no row: Zeus writes a row only when a window ends.
  */
-import type { Reporter, ReporterContext } from '../../core/reporters/types.js'
-import type { AggregatedResult } from '../../core/results/schema.js'
+import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
+import { minOf } from 'llem/plugin'
 import { csvField } from './csv.js'
 import { runFileReporter } from './lib/run-file.js'
-import { minOf } from '../../core/stats/extent.js'
 
 /**
  * Unix seconds at which the measured window opened. A result stamps the moment its window closed

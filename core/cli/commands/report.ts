@@ -6,7 +6,6 @@
  * only onExperimentProgress is not replayed, as progress is not stored. Exit 0, 1 when a reporter
  * threw, 2 on bad input (no such run, a corrupt or foreign file: named).
  */
-import path from 'node:path'
 import { readRunDir, locateRun } from '../../compare/stored-run.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../../config/defaults.js'
 import { resolveResultsDir } from '../../results/results-dir.js'
@@ -20,6 +19,7 @@ import { redactSecrets } from '../../results/redact.js'
 import { paretoSummary } from '../../results/pareto.js'
 import { summariseRepeats } from '../../results/repeat-stats.js'
 import type { AggregatedResult, Manifest } from '../../results/schema.js'
+import { maxOf, minOf } from '../../stats/extent.js'
 import type { CommonFlags } from '../main.js'
 
 type ReportOptions = Pick<ResolvedRunOptions, 'reporters' | 'outputFile'>
@@ -86,8 +86,8 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
     await dispatcher.emit('onExperimentStart', info)
     await dispatcher.emit('onExperimentEnd', info, r)
   }
-  const started = Math.min(Date.parse(manifest.created_at), ...run.results.map((r) => Date.parse(r.start_time)))
-  const ended = Math.max(started, ...run.results.map((r) => Date.parse(r.end_time)))
+  const started = Math.min(Date.parse(manifest.created_at), minOf(run.results.map((r) => Date.parse(r.start_time))))
+  const ended = Math.max(started, maxOf(run.results.map((r) => Date.parse(r.end_time))))
   const summary: RunSummary = {
     runId: run.runId,
     runDir: run.path,

@@ -5,8 +5,7 @@
  * merges) are walked over and summarised as `{ type, length }` instead of being loaded.
  */
 import { open, type FileHandle } from 'node:fs/promises'
-import { InputError } from '../../../core/errors.js'
-import { maxOf } from '../../../core/stats/extent.js'
+import { InputError, maxOf } from 'llem/plugin'
 
 export interface GgufModelShape {
   layers: number

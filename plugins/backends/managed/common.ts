@@ -4,9 +4,8 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
-import type { BackendContext } from '../../../core/backends/types.js'
-import type { ResolvedModel } from '../../../core/config/defaults.js'
-import { InputError, LlemError } from '../../../core/errors.js'
+import type { BackendContext, ResolvedModel } from 'llem/plugin'
+import { InputError, LlemError } from 'llem/plugin'
 
 export const managedCommonOptions = {
   /** the engine's executable (a venv's bin/vllm, a wrapper script); found on PATH by default */

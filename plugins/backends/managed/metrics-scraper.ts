@@ -5,8 +5,8 @@
  * usage and the prefix-cache hit rate over the window. A failed scrape is counted, never invented.
  */
 import { performance } from 'node:perf_hooks'
-import type { WindowObservations, WindowObserver } from '../../../core/backends/types.js'
-import { maxOf } from '../../../core/stats/extent.js'
+import type { WindowObservations, WindowObserver } from 'llem/plugin'
+import { maxOf } from 'llem/plugin'
 import type { EngineMetricsReader, EngineSample } from './engine-metrics.js'
 
 export interface ScrapeTarget {

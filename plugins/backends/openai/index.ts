@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
-import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult } from '../../../core/backends/types.js'
-import { InputError, LlemError } from '../../../core/errors.js'
+import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult } from 'llem/plugin'
+import { InputError, LlemError } from 'llem/plugin'
 import { DEFAULT_STREAM_LIMITS, streamCompletion } from './sse-stream.js'
 import { requestEmbedding } from './embeddings.js'
 import { ClientThreads } from './client-threads.js'

@@ -5,12 +5,12 @@
  * PER_REQUEST_BATCH (the rows of a batch share its steps). See docs/backends.md#transformers.
  */
 import { z } from 'zod'
-import type { Backend, BackendSession, WindowObservations } from '../../../core/backends/types.js'
+import type { Backend, BackendSession, WindowObservations } from 'llem/plugin'
+import { maxOf } from 'llem/plugin'
 import { Batcher, type BatchCounters, type BatchReply } from './batcher.js'
 import { resolveModelSpec } from './model-spec.js'
 import { WorkerClient, workerScript, PROTOCOL_VERSION } from './worker-client.js'
 import { explainWorkerError, type FailureContext } from './worker-errors.js'
-import { maxOf } from '../../../core/stats/extent.js'
 
 export const transformersOptionsSchema = z.strictObject({
   /** the interpreter: 'python3' (default), or a venv's /path/to/venv/bin/python */

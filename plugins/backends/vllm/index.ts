@@ -6,7 +6,7 @@
  * prefix-cache hits). The whole process group is stopped at the end, on a crash, timeout or Ctrl-C.
  */
 import { z } from 'zod'
-import type { Backend } from '../../../core/backends/types.js'
+import type { Backend } from 'llem/plugin'
 import { readVllm } from '../managed/engine-metrics.js'
 import { apiKeyEnv, checkParallelism, managedCommonOptions, modelArgument, secretFlagsToEnv, validateModel } from '../managed/common.js'
 import { freePort, managedSession } from '../server/index.js'

@@ -12,7 +12,7 @@
  * because ROCm does not always put /opt/rocm/lib on the loader path.
  */
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi'
-import { ProbeError } from '../../../core/plugin.js'
+import { ProbeError } from 'llem/plugin'
 
 export const DEFAULT_AMDSMI_LIBRARIES = ['libamd_smi.so', '/opt/rocm/lib/libamd_smi.so'] as const
 

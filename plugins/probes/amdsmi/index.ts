@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../../../core/probes/types.js'
+import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from 'llem/plugin'
 import { AmdSmi, AmdSmiError, AmdSmiLoadError, AMDSMI_STATUS } from './amdsmi.js'
 import { EnergyAccumulator } from './counter.js'
 import { listProcessors, resolveVisibleAmdGpus, rocrUuid, sharedCounterGroups, type VisibleAmdGpu } from './devices.js'

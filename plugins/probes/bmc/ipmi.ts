@@ -5,8 +5,8 @@
  * instantaneous readings, polled in the background once per interval.
  */
 import { z } from 'zod'
-import { LlemError } from '../../../core/errors.js'
-import type { Probe, ProbeSession } from '../../../core/probes/types.js'
+import type { Probe, ProbeSession } from 'llem/plugin'
+import { LlemError } from 'llem/plugin'
 import { readDcmiPower, type IpmitoolOptions } from './ipmitool.js'
 import { NodeSampler } from './node-sampler.js'
 import { nodeSession } from './node-session.js'

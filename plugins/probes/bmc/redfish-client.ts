@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import https from 'node:https'
-import { rememberSecret } from '../../../core/results/redact.js'
+import { rememberSecret } from 'llem/plugin'
 
 export type RedfishErrorKind = 'credentials' | 'tls' | 'auth' | 'http' | 'timeout' | 'network' | 'schema' | 'config'
 

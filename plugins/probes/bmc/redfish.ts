@@ -5,8 +5,8 @@
  * never the values. The certificate is checked unless `insecure: true` says otherwise.
  */
 import { z } from 'zod'
-import { LlemError } from '../../../core/errors.js'
-import type { Probe, ProbeSession } from '../../../core/probes/types.js'
+import type { Probe, ProbeSession } from 'llem/plugin'
+import { LlemError } from 'llem/plugin'
 import { NodeSampler } from './node-sampler.js'
 import { nodeSession } from './node-session.js'
 import { RedfishClient, RedfishError } from './redfish-client.js'

@@ -7,8 +7,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
-import { LlemError } from '../../../core/errors.js'
-import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from '../../../core/probes/types.js'
+import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin'
+import { LlemError } from 'llem/plugin'
 import { hostCpuIdleWindow } from '../host-cpu-idle.js'
 import { DEFAULT_PROC_STAT } from '../proc-stat.js'
 import { isCarrierRail, modulePlan, railKind, type ModulePlan } from './boards.js'

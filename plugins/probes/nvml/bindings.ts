@@ -16,7 +16,7 @@
  * undefined when this driver does not have them.
  */
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi'
-import { ProbeError } from '../../../core/plugin.js'
+import { ProbeError } from 'llem/plugin'
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1'
 

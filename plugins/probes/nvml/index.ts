@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from '../../../core/probes/types.js'
+import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from 'llem/plugin'
 import { resolveVisibleDevices, type VisibleDevice } from './devices.js'
 import { Nvml, NvmlError, NvmlLoadError, NVML_ARCH, NVML_RETURN } from './nvml.js'
 import { NVML_THROTTLE_REASONS } from './throttle.js'

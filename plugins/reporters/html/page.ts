@@ -2,13 +2,12 @@
  * Assembles the report page. Everything is rendered here, in Node, to static HTML and SVG: the page
  * reads fine with scripts off, and the only script sorts the table. One file, nothing to fetch.
  */
-import type { ParetoSummary } from '../../../core/results/pareto.js'
-import type { AggregatedResult } from '../../../core/results/schema.js'
+import type { ParetoSummary, AggregatedResult } from 'llem/plugin'
+import { paretoSummary } from 'llem/plugin'
 import { formatDuration } from '../console.js'
 import { varyingConfig } from '../varying-config.js'
 import { contentSecurityPolicy, SCRIPT, STYLE } from './assets.js'
 import { escapeHtml } from './escape.js'
-import { paretoSummary } from '../../../core/results/pareto.js'
 import { PARETO_CHARTS, paretoFigure, tradeOffHtml } from './pareto.js'
 import { anchorFor, formatEnergyPerToken, resultsTable, tableColumns } from './results-table.js'
 import { timelineFigure, type TimelineData } from './timeline.js'

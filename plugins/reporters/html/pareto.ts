@@ -4,9 +4,8 @@
  * by bench, because a frontier across different workloads would compare unlike things; each bench
  * gets its own colour and its own frontier.
  */
-import type { ParetoSummary } from '../../../core/results/pareto.js'
-import { settingLabel } from '../../../core/results/pareto-text.js'
-import type { AggregatedResult } from '../../../core/results/schema.js'
+import type { ParetoSummary, AggregatedResult } from 'llem/plugin'
+import { maxOf, settingLabel } from 'llem/plugin'
 import { coord, escapeHtml } from './escape.js'
 import { FRAME, SERIES_COLOURS, frameScales, frameSvg, legendHtml, niceAxis, svgOpen, valueLabel } from './svg-chart.js'
 
@@ -50,7 +49,7 @@ export const PARETO_CHARTS: ParetoChart[] = [
 
 /** J/token in the unit that keeps the axis labels short: J, mJ or µJ. */
 export function energyUnit(values: number[]): { unit: string; factor: number } {
-  const max = Math.max(0, ...values.map(Math.abs))
+  const max = Math.max(0, maxOf(values.map(Math.abs)))
   if (max > 0 && max < 1e-5) return { unit: 'µJ', factor: 1e6 }
   if (max > 0 && max < 1e-2) return { unit: 'mJ', factor: 1e3 }
   return { unit: 'J', factor: 1 }

@@ -3,7 +3,7 @@
  * their raw number in `data-v`, so sorting compares 0.005 with 0.012 and not the formatted "5.00 mJ"
  * with "12.0 mJ"; cells with nothing measured carry `data-null` and sort last in either direction.
  */
-import type { AggregatedResult } from '../../../core/results/schema.js'
+import type { AggregatedResult } from 'llem/plugin'
 import { formatSig } from '../console.js'
 import type { ConfigValue } from '../varying-config.js'
 import { escapeHtml } from './escape.js'

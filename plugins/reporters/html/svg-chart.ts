@@ -4,7 +4,7 @@
  * library would have to be inlined into every report, and these charts need a few hundred bytes.
  * Colours come from CSS classes (`series-0`...), so the stylesheet alone decides the theme.
  */
-import { maxOf, minOf } from '../../../core/stats/extent.js'
+import { maxOf, minOf } from 'llem/plugin'
 import { formatSig } from '../console.js'
 import { coord, escapeHtml } from './escape.js'
 

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { AggregatedResult } from '../../../core/results/schema.js'
+import type { AggregatedResult } from 'llem/plugin'
 import { coord, escapeHtml } from './escape.js'
 import { FRAME, SERIES_COLOURS, frameScales, frameSvg, legendHtml, niceAxis, svgOpen } from './svg-chart.js'
 

@@ -5,7 +5,7 @@
  * as indented JSON, of the prompt, and of the target as a string), so its task_hashes mean the same.
  */
 import { createHash } from 'node:crypto'
-import type { AggregatedResult } from '../../../core/results/schema.js'
+import type { AggregatedResult } from 'llem/plugin'
 import { requestRows, type PromptLookup } from './request-rows.js'
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex')

@@ -8,10 +8,10 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { AggregatedResult, RawProcessResult, RequestRecord } from '../../../core/results/schema.js'
+import type { AggregatedResult, RawProcessResult, RequestRecord } from 'llem/plugin'
+import { minOf } from 'llem/plugin'
 import { isRecord } from './files.js'
 import { splitItl } from './request-rows.js'
-import { minOf } from '../../../core/stats/extent.js'
 
 export interface Window {
   start: number

@@ -4,7 +4,7 @@
  * text: the ITLs are stored as one flat list per process and the prompts are in the dataset, so both
  * are recovered here where that can be done exactly, and left null where it cannot.
  */
-import type { AggregatedResult, RawProcessResult, RequestRecord } from '../../../core/results/schema.js'
+import type { AggregatedResult, RawProcessResult, RequestRecord } from 'llem/plugin'
 
 export interface RequestRow {
   process: RawProcessResult
@@ -61,7 +61,7 @@ export function promptLookup(rootDir: string): PromptLookup {
     const key = JSON.stringify(dataset)
     let found = cache.get(key)
     if (!found) {
-      found = import('../../../core/workload/dataset.js')
+      found = import('llem/plugin')
         .then(({ loadDataset }) => loadDataset(dataset as Parameters<typeof loadDataset>[0], { baseDir: rootDir }))
         .then((prompts) => new Map(prompts.map((p) => [p.id, p.text])))
         .catch(() => null)

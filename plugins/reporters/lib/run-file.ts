@@ -4,9 +4,8 @@
  * in the run directory the console reporter already names).
  */
 import path from 'node:path'
-import type { Reporter, ReporterContext, RunSummary } from '../../../core/reporters/types.js'
-import { writeFileAtomic, writeFileAtomicPieces } from '../../../core/results/atomic-write.js'
-import type { AggregatedResult } from '../../../core/results/schema.js'
+import type { Reporter, ReporterContext, RunSummary, AggregatedResult } from 'llem/plugin'
+import { writeFileAtomic, writeFileAtomicPieces } from 'llem/plugin'
 
 export interface RunFileSpec {
   name: string

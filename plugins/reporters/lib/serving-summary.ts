@@ -4,10 +4,8 @@
  * of `vllm bench serve`'s result block. Every label carries its unit, and the energy unit is the one
  * chosen for the whole run's output, so two blocks never mix J and mJ.
  */
-import type { AggregatedResult } from '../../../core/results/schema.js'
-import { sanitiseLine } from '../../../core/text/sanitise-terminal.js'
-import { formatSig, joulesIn, type EnergyUnit } from '../../../core/results/figures.js'
-import { maxOf } from '../../../core/stats/extent.js'
+import type { AggregatedResult } from 'llem/plugin'
+import { sanitiseLine, formatSig, joulesIn, type EnergyUnit, maxOf } from 'llem/plugin'
 
 /** measured requests and the failed ones among them: the aggregated counts, else (older results) the processes' own */
 export function requestCounts(r: AggregatedResult): { failed: number; total: number } | null {
@@ -76,7 +74,7 @@ export function servingSummary(r: AggregatedResult, unit: EnergyUnit): string[] 
     : [['goodput', 'no SLO set']]
   const energy = energyRows(r, unit)
   const labels = [...rows, ...goodput, ...energy].map(([l]) => l)
-  const width = Math.max(LATENCY_LABEL.length, ...labels.map((l) => l.length))
+  const width = Math.max(LATENCY_LABEL.length, maxOf(labels.map((l) => l.length)))
   return [title, ...aligned(rows, width), ...latencyLines(r, width), ...aligned([...goodput, ...energy], width)]
 }
 
@@ -117,7 +115,7 @@ function latencyLines(r: AggregatedResult, width: number): string[] {
     ['TPOT', [s?.tpot_mean_ms, s?.tpot_median_ms, s?.tpot_p99_ms].map(formatSig)],
     ['ITL', [s?.itl_mean_ms, s?.itl_median_ms, s?.itl_p99_ms].map(formatSig)],
   ]
-  const cols = heads.map((h, i) => Math.max(h.length, ...rows.map(([, v]) => v[i].length)))
+  const cols = heads.map((h, i) => Math.max(h.length, maxOf(rows.map(([, v]) => v[i].length))))
   const cells = (v: string[]) => v.map((c, i) => c.padStart(cols[i])).join('  ')
   return [`  ${LATENCY_LABEL.padEnd(width)}  ${cells(heads)}`, ...rows.map(([label, v]) => `    ${label.padEnd(width - 2)}  ${cells(v)}`)]
 }

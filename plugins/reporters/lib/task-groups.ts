@@ -3,8 +3,8 @@
  * same bench and the same effective config (task_hash) is one task, its value the mean over the
  * completed repeats and its standard error a bootstrap estimate, as lm-eval reports `_stderr`.
  */
-import type { AggregatedResult } from '../../../core/results/schema.js'
-import { createRng } from '../../../core/workload/random.js'
+import type { AggregatedResult } from 'llem/plugin'
+import { createRng } from 'llem/plugin'
 
 export interface TaskGroup {
   /** file-safe and unique in the run: the experiment id without its repeat suffix */
