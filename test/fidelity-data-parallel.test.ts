@@ -6,7 +6,7 @@
  * the windows. Every figure against the server's record and the host's power trace.
  */
 import { describe, expect, it } from 'vitest'
-import { counterEdgeBoundJ, outsideTolerance, type Row } from './fidelity/checks.js'
+import { outsideTolerance, type Row } from './fidelity/checks.js'
 import { checkDataParallel, windowStaggerMs } from './fidelity/checks-data-parallel.js'
 import { SCENARIOS } from './fidelity/matrix.js'
 import { runScenario } from './fidelity/scenario.js'
