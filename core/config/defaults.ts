@@ -69,6 +69,7 @@ export interface ResolvedRunOptions {
   exclude: string[]
   reporters: unknown[]
   outputFile: string | Record<string, string> | null
+  /** absolute once resolveRun has applied the rule of results/results-dir.ts */
   resultsDir: string
   cacheDir: string | null
   bail: number

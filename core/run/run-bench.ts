@@ -75,7 +75,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   const rootDir = run.loaded.rootDir
   if (run.runOptions.executor.name === 'slurm') refuseSeriesOnSlurm(run.experiments)
   const runId = opts.resume?.runId ?? newRunId()
-  const runDir = path.join(path.resolve(rootDir, run.runOptions.resultsDir), runId)
+  // resultsDir is absolute: resolveRun applied the one rule (results/results-dir.ts)
+  const runDir = path.join(run.runOptions.resultsDir, runId)
   const base = { runId, runDir, rootDir, configFile: run.loaded.file, stdout: opts.stdout, isTTY: opts.isTTY, verbose: opts.verbose }
   const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
   // reporters load first: a bad reporter spec is bad input and must leave no empty run directory

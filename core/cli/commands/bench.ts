@@ -7,9 +7,9 @@ import { listBenchNames, resolveRun, type ResolvedRun } from '../../run/resolve-
 import { runBench } from '../../run/run-bench.js'
 import { sanitiseLine } from '../../text/sanitise-terminal.js'
 import type { StoredRun } from '../../compare/stored-run.js'
-import type { CommonFlags } from '../main.js'
-import { printPlan } from './list.js'
-import { runRequest } from './run-request.js'
+import type { CommonFlags } from '../flags.js'
+import { printPlan } from '../plan-output.js'
+import { runRequest } from '../run-request.js'
 
 async function loadBaseline(flags: CommonFlags, resultsDir: string): Promise<StoredRun | undefined> {
   if (flags.compare === undefined) {
@@ -70,7 +70,8 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   for (const x of runnable)
     if (carbonIntensity(x.config.measurement.carbon) === null)
       throw new InputError('CONFIG_INVALID', `${x.bench.location}: measurement.carbon.country: unknown ISO 3166 alpha-3 code "${x.config.measurement.carbon.country}" (e.g. ${knownCountries().slice(0, 5).join(', ')}, ...)`)
-  const resultsDir = path.resolve(run.loaded.rootDir, run.runOptions.resultsDir)
+  // absolute: resolveRun applied the one rule (results/results-dir.ts)
+  const resultsDir = run.runOptions.resultsDir
   // the baseline and the thresholds are input like any other: a typo must cost nothing, not a whole run
   const baseline = await loadBaseline(flags, resultsDir)
   // reporters are input too (an unknown name, one outputFile for several file reporters): refused
@@ -121,11 +122,11 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     const code = summary.status === 'interrupted' ? 130 : summary.status === 'failed' ? 1 : 0
     // an interrupted run has nothing whole to compare; a failed one keeps its own exit code
     if (!baseline || summary.status === 'interrupted') return code
-    const { compareAgainst, describeRunDir } = await import('./compare.js')
+    const { compareAgainst, describeRunDir } = await import('../../compare/report-comparison.js')
     const cwd = process.cwd()
     process.stdout.write('\n')
     const o = { json: false, markdown: false, stdout: process.stdout, env: process.env, rootDir: run.loaded.rootDir }
-    const compared = await compareAgainst(baseline, summary.results, describeRunDir(summary.runDir, summary.results.length, cwd), flags, o, cwd)
+    const compared = await compareAgainst(baseline, summary.results, describeRunDir(summary.runDir, summary.results.length, cwd), flags.threshold, o, cwd)
     return code || compared
   } finally {
     lock.release()
