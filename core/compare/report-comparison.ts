@@ -7,7 +7,7 @@ import type { AggregatedResult } from '../results/schema.js'
 import { compareResults, type Comparison } from './compare.js'
 import { formatMarkdown, formatText, type Sources } from './format.js'
 import { publishToGithub } from './github.js'
-import type { StoredRun } from './stored-run.js'
+import type { StoredRun } from '../results/run-dir.js'
 import { parseThresholds } from './thresholds.js'
 
 export interface CompareOutput {

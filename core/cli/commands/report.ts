@@ -7,7 +7,7 @@
  * threw, 2 on bad input (no such run, a corrupt or foreign file: named).
  */
 import path from 'node:path'
-import { readRunDir, locateRun } from '../../compare/stored-run.js'
+import { locateRun, readRunDir } from '../../results/run-dir.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../../config/defaults.js'
 import { resultsDirFlag, resultsDirLookup } from '../../results/results-dir.js'
 import { loadConfig } from '../../config/load-config.js'
