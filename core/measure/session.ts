@@ -29,12 +29,13 @@ import { energyBetween, fallbackWarnings, openProbes, snapshotEnergy } from './p
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
 import { openWindowTimeline } from './sampler-thread-client.js'
 import { sampleJitterP99, type Timeline } from './timeline.js'
+import type { ProgressPhase, SessionPhase } from './phases.js'
 import { runWarmup } from './warmup.js'
 
 export type { SessionTask } from './result-shell.js'
 
 export interface SessionHooks {
-  onProgress?(phase: 'baseline' | 'model_load' | 'warmup' | 'measure', done: number, total: number | null): void
+  onProgress?(phase: ProgressPhase, done: number, total: number | null): void
   signal?: AbortSignal
   /** names the other experiments running on this machine now (asked before and after the idle
    *  baseline), or null; overrides task.othersRunning (a Slurm task finds its siblings on the node) */
@@ -50,7 +51,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   // lines go to the file as they come, only the last ones stay in memory (core/results/experiment-log.ts)
   const logs = new ExperimentLog(path.join(task.runDir, logRel), { transform: redactText })
   const log = (line: string) => logs.push(line)
-  let phase = 'probes'
+  let phase: SessionPhase = 'probes'
   let backendSession: BackendSession | undefined
   let probes: Awaited<ReturnType<typeof openProbes>> | undefined
   let samplerOpening: ReturnType<typeof openWindowTimeline> | undefined
