@@ -7,6 +7,7 @@
  */
 import path from 'node:path'
 import { readFileSync } from 'node:fs'
+import type { ResolvedRunOptions } from '../config/defaults.js'
 import type { SessionTask } from '../measure/result-shell.js'
 import type { Experiment } from '../plan/plan.js'
 import { packageRoot } from '../package-root.js'
@@ -32,7 +33,7 @@ export function experimentInfo(x: Experiment): ExperimentInfo {
 }
 
 /** grouped: as planned (a#1 a#2 b#1 b#2); interleaved: by repeat (a#1 b#1 a#2 b#2); shuffled: seeded. */
-export function orderExperiments(xs: Experiment[], order: 'grouped' | 'interleaved' | 'shuffled', seed: number): Experiment[] {
+export function orderExperiments(xs: Experiment[], order: ResolvedRunOptions['order'], seed: number): Experiment[] {
   if (order === 'grouped') return [...xs]
   if (order === 'interleaved') return xs.map((x, i) => ({ x, i })).sort((a, b) => a.x.repeat_index - b.x.repeat_index || a.i - b.i).map((e) => e.x)
   const out = [...xs]
