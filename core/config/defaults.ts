@@ -4,7 +4,7 @@
  * one (warmup CV 0.05 over 5 requests, 5-50 requests; baseline 30 s, TTL 3600 s; sampling 100 ms).
  */
 import type { z } from 'zod'
-import type { SlurmExecutorOptions } from '../slurm/job-script.js'
+import type { RunOption, SlurmExecutorOptions } from './schema.js'
 import type { datasetOptionsSchema } from '../workload/dataset-schema.js'
 import type { LengthSpec } from '../workload/lengths.js'
 
@@ -65,17 +65,18 @@ export interface ResolvedExperimentOptions {
 }
 
 export interface ResolvedRunOptions {
-  include: string[]
-  exclude: string[]
+  include: RunOption<'include'>
+  exclude: RunOption<'exclude'>
   reporters: unknown[]
   outputFile: string | Record<string, string> | null
+  /** absolute once resolveRun has applied the rule of results/results-dir.ts */
   resultsDir: string
   cacheDir: string | null
   bail: number
-  devices: 'all' | (number | string)[]
+  devices: RunOption<'devices'>
   maxParallel: number | null
-  order: 'grouped' | 'interleaved' | 'shuffled'
-  orderSeed: number
+  order: RunOption<'order'>
+  orderSeed: RunOption<'orderSeed'>
   cooldown: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }
   executor: { name: 'local' } | SlurmExecutorOptions
   /** null: allowed unless the environment variable CI is set (as Vitest decides) */

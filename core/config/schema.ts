@@ -231,6 +231,9 @@ export type LlemConfig = z.input<typeof configSchema>
 export type BackendSpec = z.infer<typeof backendSpecSchema>
 export type ModelSpec = z.infer<typeof modelSpecSchema>
 export type ReporterSpec = z.infer<typeof reporterSpecSchema>
+export type SlurmExecutorOptions = z.output<typeof slurmExecutorSchema>
+/** a run-only key's checked value, when set (defaults.ts's ResolvedRunOptions fills in the rest) */
+export type RunOption<K extends keyof z.output<typeof configSchema>> = NonNullable<z.output<typeof configSchema>[K]>
 
 /** Keys whose value is replaced as a whole by a higher layer, never merged key by key (backend and
  *  dataset merge unless the higher layer names another backend or another source: layers.ts). */

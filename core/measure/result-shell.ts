@@ -9,6 +9,7 @@ import { isProbeError } from '../probes/probe-error.js'
 import { SCHEMA_VERSION, type ErrorInfo, type RawProcessResult } from '../results/schema.js'
 import { redactProvenance, redactSecrets } from '../results/redact.js'
 import type { BaselineResult } from './baseline.js'
+import type { FailurePhase } from './phases.js'
 import type { WarmupResult } from './types.js'
 
 export interface SessionTask {
@@ -88,7 +89,7 @@ export function emptyResult(task: SessionTask, startedAt: Date): RawProcessResul
   }
 }
 
-export function errorInfo(e: unknown, phase: string, logs: string[]): ErrorInfo {
+export function errorInfo(e: unknown, phase: FailurePhase, logs: string[]): ErrorInfo {
   // a probe's own error (a GPU lost while the baseline was measured) is the probe's failure
   const probeError = isProbeError(e)
   // after the window closed only llem's own code runs: an error there is not the backend's

@@ -25,16 +25,18 @@ import { failedRequestsOverLimit } from './failed-requests.js'
 import { runLoad } from './load-runner.js'
 import { autoClientThreads } from './client-threads-auto.js'
 import { saturationWindowSec } from '../run/series-options.js'
-import { energyBetween, fallbackWarnings, openProbes, snapshotEnergy } from './probe-set.js'
+import { energyBetween, openProbes, snapshotEnergy } from './probe-set.js'
 import { emptyResult, errorInfo, methodology, type SessionTask } from './result-shell.js'
 import { openWindowTimeline } from './sampler-thread-client.js'
 import { sampleJitterP99, type Timeline } from './timeline.js'
+import type { ProgressPhase, SessionPhase } from './phases.js'
 import { runWarmup } from './warmup.js'
+import { windowWarnings } from './session-warnings.js'
 
 export type { SessionTask } from './result-shell.js'
 
 export interface SessionHooks {
-  onProgress?(phase: 'baseline' | 'model_load' | 'warmup' | 'measure', done: number, total: number | null): void
+  onProgress?(phase: ProgressPhase, done: number, total: number | null): void
   signal?: AbortSignal
   /** names the other experiments running on this machine now (asked before and after the idle
    *  baseline), or null; overrides task.othersRunning (a Slurm task finds its siblings on the node) */
@@ -50,7 +52,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   // lines go to the file as they come, only the last ones stay in memory (core/results/experiment-log.ts)
   const logs = new ExperimentLog(path.join(task.runDir, logRel), { transform: redactText })
   const log = (line: string) => logs.push(line)
-  let phase = 'probes'
+  let phase: SessionPhase = 'probes'
   let backendSession: BackendSession | undefined
   let probes: Awaited<ReturnType<typeof openProbes>> | undefined
   let samplerOpening: ReturnType<typeof openWindowTimeline> | undefined
@@ -161,28 +163,8 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
       headline: { mode: cfg.measurement.headlineWindow, minSeconds: cfg.measurement.steadyStateMinSeconds }, steadyMinTargetShare: cfg.measurement.steadyStateMinTargetShare, clientLoopDelayWarnMs: cfg.measurement.clientLoopDelayWarnMs, agreementPct: cfg.measurement.energyAgreementPct,
     })
     const measuredBy = metrics.energy.method
-    const warnings = [...result.measurement_warnings, ...metrics.warnings, ...new Set([...sessions.flatMap((s) => s.warnings()), ...timeline.threadWarnings])]
-    const extraRequests = outcome.requests.length - Math.ceil((requests - task.processIndex) / task.numProcesses)
-    if (cfg.measurement.minWindowSec > 0 && extraRequests > 0)
-      warnings.push(`the load was extended by ${extraRequests} requests (the dataset cycled) to keep the measured window at least measurement.minWindowSec = ${cfg.measurement.minWindowSec} s`)
-    const short = outcome.requests.filter((r) => r.ok && r.requestedOutputTokens !== undefined && r.outputTokens < r.requestedOutputTokens).length
-    if (short > 0 && backendSession.outputLengths === 'enforced')
-      warnings.push(`${short} completed requests produced fewer tokens than they asked for, though the backend was told to ignore end-of-sequence: the server may not honour ignore_eos, so output lengths were only capped`)
-    if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
     const jitter = sampleJitterP99(timeline.rows, cfg.measurement.sampleIntervalMs)
-    if (jitter !== null && jitter > cfg.measurement.sampleIntervalMs)
-      warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${cfg.measurement.sampleIntervalMs} ms interval (${sampler.sampler === 'event-loop' ? `it shares the event loop with the load's client: ${sampler.reason}` : 'on its own thread: the machine is short of CPU'}): integrated power and the timeline are coarser than configured`)
-    if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
-    if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
-    for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)
-    warnings.push(...fallbackWarnings(probes))
-    if (measuredBy === 'none') warnings.push(`no energy probe available (${Object.entries(probes.unavailable).map(([k, v]) => `${k}: ${v}`).join('; ')}): energy is not reported`)
-    if (carbon.source.startsWith('unknown country')) warnings.push(carbon.source)
-    const sat = outcome.saturation
-    if (sat?.over_saturated)
-      warnings.push(`over-saturated: the outstanding requests and TTFT grew over ${sat.window_sec} s (${sat.queue_growth_per_sec?.toFixed(2)} requests/s, ${sat.ttft_growth_ms_per_sec?.toFixed(1)} ms TTFT per s), so sending stopped at ${sat.detected_at_sec?.toFixed(1)} s; ${sat.dropped_unsent} due arrivals were not sent. Its latency and throughput are those of a server past capacity`)
-    for (const p of [...othersBefore, ...sessions.flatMap((s) => s.otherProcesses?.() ?? [])].filter((p, i, all) => all.findIndex((q) => q.pid === p.pid && q.device === p.device) === i))
-      warnings.push(`another process (pid ${p.pid}${p.used_memory_mb !== null ? `, ${p.used_memory_mb.toFixed(0)} MB` : ''}) was using ${p.device} during the run: its energy is in this measurement`)
+    const warnings = windowWarnings({ task, earlier: result.measurement_warnings, metrics, sessions, timeline, outcome, requests, backendSession, warm, jitter, sampler, baseline, probes, measuredBy, carbon, othersBefore })
 
     Object.assign(result, {
       status: 'completed',

@@ -2,6 +2,7 @@
  * The reporter contract, as in Vitest: an object with optional hooks. Built-ins and user reporters
  * (by name, by path, inline) are the same kind of object and get the same events in the same order.
  */
+import type { ProgressPhase } from '../measure/phases.js'
 import type { AggregatedResult } from '../results/schema.js'
 
 export interface ExperimentInfo {
@@ -30,7 +31,7 @@ export interface ReporterContext {
 }
 
 export interface ExperimentProgress {
-  phase: 'baseline' | 'model_load' | 'warmup' | 'measure'
+  phase: ProgressPhase
   done: number
   total: number | null
   elapsedMs: number

@@ -16,6 +16,27 @@ export function resolveResultsDir(opts: { flag?: string; env: NodeJS.ProcessEnv;
   return path.resolve(opts.rootDir, opts.configured ?? RUN_DEFAULTS.resultsDir)
 }
 
+/** What --results-dir gave (cac may parse a number-like name as a number), or undefined without it. */
+export function resultsDirFlag(flags: { resultsDir?: unknown }): string | undefined {
+  return flags.resultsDir === undefined ? undefined : String(flags.resultsDir)
+}
+
+/**
+ * The same rule for commands that may not need a config at all (`llem compare a b` with two paths):
+ * the config is loaded only when asked, and only when neither the flag nor the environment decides.
+ * The answer is computed once.
+ */
+export function resultsDirLookup(opts: { flag?: string; env: NodeJS.ProcessEnv; cwd: string; config: () => Promise<{ resultsDir?: string; rootDir: string }> }): () => Promise<string> {
+  let dir: Promise<string> | undefined
+  const decided = opts.flag !== undefined || (opts.env.LLEM_RESULTS_DIR !== undefined && opts.env.LLEM_RESULTS_DIR !== '')
+  return () =>
+    (dir ??= (async () => {
+      if (decided) return resolveResultsDir({ flag: opts.flag, env: opts.env, rootDir: opts.cwd, cwd: opts.cwd })
+      const c = await opts.config()
+      return resolveResultsDir({ env: opts.env, configured: c.resultsDir, rootDir: c.rootDir, cwd: opts.cwd })
+    })())
+}
+
 /**
  * Creates the results directory, one level at a time, and turns each way it can fail into bad input
  * naming the directory. Not `mkdir(dir, { recursive: true })`: on /proc the kernel answers ENOENT for

@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Experiment } from '../plan/plan.js'
-import { readRun } from './run-dir.js'
+import { sanitiseLine } from '../text/sanitise-terminal.js'
+import { findRun, readRun } from './run-dir.js'
 import { manifestSchema, type AggregatedResult, type Manifest } from './schema.js'
 
 export interface ResumeState {
@@ -21,6 +22,21 @@ export interface ResumeState {
   kept: Manifest['experiments']
   /** unreadable files of the earlier run (their experiments run again), for the user */
   problems: string[]
+}
+
+/** `--resume` (the latest run) or `--resume <run id>`: that run's directory in `resultsDir`, or bad input naming the runs there. */
+export function runToResume(resultsDir: string, flag: string | boolean): string {
+  return findRun(resultsDir, flag === true ? 'latest' : String(flag))
+}
+
+/** What resuming says before the run starts, one line each: the unreadable files, then what is kept. */
+export function resumeNotes(state: ResumeState, runnable: number): string[] {
+  // problems name files and quote their contents: the run directory is not trusted
+  const lines = state.problems.map((p) => `${sanitiseLine(p)}: its experiment runs again`)
+  const n = state.kept.length
+  const kept = n ? `; ${n} other experiment${n === 1 ? '' : 's'} of that run (not selected now) kept as ${n === 1 ? 'it was' : 'they were'}` : ''
+  lines.push(`resuming ${state.runId}: ${state.done.size} of ${runnable} experiments already completed${kept}`)
+  return lines
 }
 
 export function resumeState(runDir: string, planned: Pick<Experiment, 'id' | 'task_hash'>[]): ResumeState {

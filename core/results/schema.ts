@@ -14,7 +14,7 @@ export const statusSchema = z.enum(['completed', 'failed', 'interrupted'])
 export const errorInfoSchema = z.object({
   code: z.string(),
   message: z.string(),
-  /** where it happened: plan | baseline | model_load | warmup | measure | worker */
+  /** where it happened: a FailurePhase (core/measure/phases.ts); a string, as older results may hold others */
   phase: z.string(),
   log_tail: z.array(z.string()).optional(),
 })

@@ -5,11 +5,13 @@
  * parallel experiments take one slot group per process and are aggregated as one. Experiments on
  * disjoint GPUs overlap in time: CPU and RAM energy cannot be split between them, and each result says so.
  */
+import type { ErrorCode } from '../errors.js'
+import type { FailurePhase } from '../measure/phases.js'
 import type { Experiment } from '../plan/plan.js'
 import { emptyResult, type SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { SlotPool } from './pool.js'
-import type { ProgressMessage } from './worker.js'
+import type { ProgressMessage } from './worker-messages.js'
 import { pinningEnv, SlotTable, type GpuSlot, type ProcessPlace } from './slots.js'
 
 export interface ExecuteOptions {
@@ -152,7 +154,7 @@ async function runProcess(pool: SlotPool, task: SessionTask, timeoutMs: number, 
   }
 }
 
-export function notRun(task: SessionTask, status: 'failed' | 'interrupted', code: string, message: string, phase = 'plan'): RawProcessResult {
+export function notRun(task: SessionTask, status: 'failed' | 'interrupted', code: ErrorCode, message: string, phase: FailurePhase = 'plan'): RawProcessResult {
   const raw = emptyResult(task, new Date())
   raw.status = status
   raw.error = { code, message, phase }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import Tinypool from 'tinypool'
 import type { SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
-import type { ProgressMessage } from './worker.js'
+import { isWorkerMessage, type ProgressMessage } from './worker-messages.js'
 import { packageRoot } from '../package-root.js'
 
 function workerFile(): string {
@@ -52,12 +52,11 @@ export class SlotPool {
         signal: opts.signal,
         channel: {
           postMessage: (m: unknown) => {
-            const msg = m as { llem?: string; pid?: number }
-            if (msg?.llem === 'progress') opts.onProgress(m as ProgressMessage)
-            // a real pid only: -1 or 1 here would make -pid below signal every process, or init
-            else if (msg?.llem === 'spawned' && Number.isInteger(msg.pid) && msg.pid! > 1) spawned.add(msg.pid!)
+            if (!isWorkerMessage(m)) return
+            if (m.llem === 'progress') opts.onProgress(m)
+            else if (m.llem === 'spawned') spawned.add(m.pid)
             // the worker stopped it itself: its group id is no longer ours to signal
-            else if (msg?.llem === 'reaped' && typeof msg.pid === 'number') spawned.delete(msg.pid)
+            else spawned.delete(m.pid)
           },
         },
       })) as RawProcessResult

@@ -1,19 +1,12 @@
 /**
  * The tinypool child_process entry: one experiment per call. Native code (llama.cpp, later koffi/NVML)
- * lives here, never in the main process or a worker thread. Progress goes to the main process as plain
- * IPC messages, which tinypool forwards to the task's channel.
+ * lives here, never in the main process or a worker thread. Progress goes to the main process as IPC
+ * messages (worker-messages.ts), which tinypool forwards to the task's channel.
  */
 import { tolerateClosedOutput } from '../cli/closed-output.js'
 import { runSession, type SessionTask } from '../measure/session.js'
 import type { RawProcessResult } from '../results/schema.js'
-
-export interface ProgressMessage {
-  llem: 'progress'
-  experimentId: string
-  phase: 'baseline' | 'model_load' | 'warmup' | 'measure'
-  done: number
-  total: number | null
-}
+import type { ProgressMessage } from './worker-messages.js'
 
 // Ctrl-C in a terminal signals the whole process group: the main process decides what an interrupt
 // means (record, stop, kill this worker), so the worker must not die of the same SIGINT first

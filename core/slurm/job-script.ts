@@ -9,25 +9,11 @@
  * start of a comment: _get_argument in
  * https://github.com/SchedMD/slurm/blob/master/src/sbatch/opt.c).
  */
+import type { SlurmExecutorOptions } from '../config/schema.js'
 import { InputError } from '../errors.js'
 
-export interface SlurmExecutorOptions {
-  name: 'slurm'
-  partition?: string
-  /** GPUs per task for experiments that do not say (`gpus`); default 1 */
-  gpusPerTask?: number
-  cpusPerTask?: number
-  mem?: string
-  time?: string
-  account?: string
-  qos?: string
-  constraint?: string
-  sbatchArgs?: string[]
-  setup?: string[]
-  pollIntervalMs?: number
-  /** how a compute node starts llem: default this node's Node binary and llem's bin/llem.js */
-  command?: string[]
-}
+/** the executor's settings, as config/schema.ts's slurmExecutorSchema checks them */
+export type { SlurmExecutorOptions }
 
 export interface ArraySpec {
   /** llem's task indices, in array order: array task k runs tasks[k] */

@@ -7,7 +7,7 @@ import { collectMachineInfo } from '../../env/machine.js'
 import { loadConfig } from '../../config/load-config.js'
 import { normaliseOptions, probesRecord } from '../../config/normalise.js'
 import { builtinProbes } from '../../plugins/builtins.js'
-import type { CommonFlags } from '../main.js'
+import type { CommonFlags } from '../flags.js'
 import { VERSION } from '../version.js'
 
 function packageVersion(name: string): string | null {

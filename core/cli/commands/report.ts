@@ -6,9 +6,9 @@
  * only onExperimentProgress is not replayed, as progress is not stored. Exit 0, 1 when a reporter
  * threw, 2 on bad input (no such run, a corrupt or foreign file: named).
  */
-import { readRunDir, locateRun } from '../../compare/stored-run.js'
+import { locateRun, readRunDir } from '../../results/run-dir.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../../config/defaults.js'
-import { resolveResultsDir } from '../../results/results-dir.js'
+import { resultsDirFlag, resultsDirLookup } from '../../results/results-dir.js'
 import { loadConfig } from '../../config/load-config.js'
 import { InputError } from '../../errors.js'
 import { builtinReporters } from '../../reporters/builtin-reporters.js'
@@ -20,7 +20,7 @@ import { paretoSummary } from '../../results/pareto.js'
 import { summariseRepeats } from '../../results/repeat-stats.js'
 import type { AggregatedResult, Manifest } from '../../results/schema.js'
 import { maxOf, minOf } from '../../stats/extent.js'
-import type { CommonFlags } from '../main.js'
+import type { CommonFlags } from '../flags.js'
 
 type ReportOptions = Pick<ResolvedRunOptions, 'reporters' | 'outputFile'>
 
@@ -61,7 +61,7 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
   const cwd = process.cwd()
   const cli = reportFlags(flags, options)
   const loaded = await loadConfig({ cwd, configPath: flags.config })
-  const resultsDir = async () => resolveResultsDir({ flag: flags.resultsDir === undefined ? undefined : String(flags.resultsDir), env: process.env, configured: loaded.config.resultsDir, rootDir: loaded.rootDir, cwd })
+  const resultsDir = resultsDirLookup({ flag: resultsDirFlag(flags), env: process.env, cwd, config: async () => ({ resultsDir: loaded.config.resultsDir, rootDir: loaded.rootDir }) })
   const where = await locateRun(String(name), cwd, resultsDir)
   if (where.kind !== 'run-dir') throw new InputError('RESULTS_INVALID', `${where.path}: llem report rebuilds from a run directory's raw results; give the run directory, not a results file`, { file: where.path })
   const run = readRunDir(where.path)

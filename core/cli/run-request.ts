@@ -1,9 +1,10 @@
 /** The run request the command line makes (`llem bench`, `llem list`): flags checked and turned into run options. */
-import type { ResolvedRunOptions } from '../../config/defaults.js'
-import { InputError } from '../../errors.js'
-import { parseShard } from '../../plan/shard.js'
-import type { RunRequest } from '../../run/resolve-run.js'
-import type { CommonFlags } from '../main.js'
+import type { ResolvedRunOptions } from '../config/defaults.js'
+import { InputError } from '../errors.js'
+import { parseShard } from '../plan/shard.js'
+import { resultsDirFlag } from '../results/results-dir.js'
+import type { RunRequest } from '../run/resolve-run.js'
+import type { CommonFlags } from './flags.js'
 
 export function runRequest(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): RunRequest {
   const reporters = flags.reporter === undefined ? undefined : Array.isArray(flags.reporter) ? flags.reporter : [flags.reporter]
@@ -18,7 +19,7 @@ export function runRequest(filters: string[], flags: CommonFlags, options: Recor
     cwd: process.cwd(),
     configPath: flags.config,
     flags: options,
-    run: { reporters, outputFile: flags.outputFile, resultsDir: flags.resultsDir, bail, maxParallel, devices, include, executor: flags.executor === undefined ? undefined : ({ name: flags.executor } as ResolvedRunOptions['executor']) },
+    run: { reporters, outputFile: flags.outputFile, resultsDir: resultsDirFlag(flags), bail, maxParallel, devices, include, executor: flags.executor === undefined ? undefined : ({ name: flags.executor } as ResolvedRunOptions['executor']) },
     filters: filters.map(String),
     namePattern: flags.t === undefined ? undefined : String(flags.t),
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),

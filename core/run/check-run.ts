@@ -1,0 +1,75 @@
+/**
+ * The input checks of `llem bench`, before anything runs or is written: a bad model path, dataset
+ * file, carbon country, reporter or baseline is bad input (exit 2) that must cost nothing, not a whole
+ * run. `--dry-run` makes the same checks, plus those a real run makes before its first experiment.
+ */
+import path from 'node:path'
+import { InputError } from '../errors.js'
+import type { StoredRun } from '../results/run-dir.js'
+import type { ResolvedRun } from './resolve-run.js'
+
+type PlannedExperiment = ResolvedRun['experiments'][number]
+
+/** Backends' own checks (model paths), datasets (the file and its columns), carbon countries. */
+export async function checkExperiments(run: ResolvedRun, cli: { optionKeys: string[]; env: NodeJS.ProcessEnv }): Promise<void> {
+  const runnable = run.experiments.filter((x) => x.mode === 'run')
+  for (const x of runnable) {
+    const { name, ...opts } = x.config.backend!
+    await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, where: modelWhere(x, cli) })
+    if (!x.config.dataset) throw new InputError('BENCH_INVALID', `${x.bench.location}: bench("${x.bench.name}") has no dataset: set \`dataset\` (prompts, file or synthetic)`)
+    if (!x.config.dataset.synthetic) {
+      const { loadDataset } = await import('../workload/dataset.js')
+      // the file and its column mapping; prompts generated to a length column wait for the model's tokenizer
+      await loadDataset(x.config.dataset, { baseDir: run.loaded.rootDir, checkOnly: true })
+    }
+  }
+  const { carbonIntensity, knownCountries } = await import('../measure/emissions.js')
+  for (const x of runnable)
+    if (carbonIntensity(x.config.measurement.carbon) === null)
+      throw new InputError('CONFIG_INVALID', `${x.bench.location}: measurement.carbon.country: unknown ISO 3166 alpha-3 code "${x.config.measurement.carbon.country}" (e.g. ${knownCountries().slice(0, 5).join(', ')}, ...)`)
+}
+
+/** `--compare <baseline>` and `--threshold`: the thresholds parsed and the baseline read now. */
+export async function loadBaseline(compare: string | undefined, threshold: string | string[] | undefined, resultsDir: string): Promise<StoredRun | undefined> {
+  if (compare === undefined) {
+    if (threshold !== undefined) throw new InputError('CONFIG_INVALID', 'command line: --threshold needs --compare <baseline> (or use llem compare)')
+    return undefined
+  }
+  const { parseThresholds } = await import('../compare/thresholds.js')
+  parseThresholds(threshold)
+  const { loadStoredRun } = await import('../compare/stored-run.js')
+  return loadStoredRun(compare, process.cwd(), async () => resultsDir)
+}
+
+/**
+ * Loads the reporters as the run will (nothing is written: no hook is called), to refuse bad ones (an
+ * unknown name, one outputFile for several file reporters) before the lock creates the results directory.
+ */
+export async function checkReporters(run: ResolvedRun): Promise<void> {
+  const { loadReporters } = await import('../reporters/load-reporters.js')
+  const { builtinReporters } = await import('../reporters/builtin-reporters.js')
+  const base = { runId: '(not started)', runDir: path.join(run.runOptions.resultsDir, '(not started)'), rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: false }
+  await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+}
+
+/** What a real run would refuse before its first experiment: the GPUs --gpus names must exist. */
+export async function checkDevices(run: ResolvedRun): Promise<void> {
+  const { probesRecord } = await import('../config/normalise.js')
+  const { discoverGpuSlots } = await import('./slots.js')
+  await discoverGpuSlots(run.runOptions.devices, process.env, probesRecord(run.loaded.config.probes), run.loaded.rootDir)
+}
+
+/**
+ * Who to blame for the model a backend rejects: the flag or variable that set it (its provenance says
+ * where it came from), else the bench's file:line. The messages it prefixes are all about the model.
+ */
+function modelWhere(x: PlannedExperiment, cli: { optionKeys: string[]; env: NodeJS.ProcessEnv }): string {
+  const p = x.provenance['model'] ?? Object.entries(x.provenance).find(([k]) => k.startsWith('model.'))?.[1]
+  const isModelKey = (k: string) => k === 'model' || k.startsWith('model.')
+  if (p?.source === 'cli') return `command line ${cli.optionKeys.filter(isModelKey).map((k) => `--${k}`).join(' ') || '--model'}`
+  if (p?.source === 'env') return `environment ${Object.keys(cli.env).filter((k) => /^LLEM_MODEL(__|$)/.test(k)).join(' ') || 'LLEM_MODEL'}`
+  // set in the config file (its path relative to the root) or a describe() block (its file:line)
+  if (p?.source === 'config') return `${p.source_detail ?? 'config'}: ${Object.keys(x.provenance).find(isModelKey) ?? 'model'}`
+  if (p?.source === 'describe' && p.source_detail) return p.source_detail
+  return x.bench.location
+}
