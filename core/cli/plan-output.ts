@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import pc from 'picocolors'
-import { redactSecrets, rememberSecrets } from '../results/redact.js'
+import { RedactMemo, redactSecrets, rememberSecrets } from '../results/redact.js'
 import type { ResolvedRun } from '../run/resolve-run.js'
 import { describePlannedSeries } from '../run/series-plan.js'
 
@@ -33,18 +33,31 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   const rows = run.experiments.map((x) => () => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config, ...(x.series ? { series: { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } } : {}) }))
   // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
   rememberSecrets(head)
-  for (const row of rows) rememberSecrets(row())
+  // the experiments of a sweep share their config sections: each searched and masked once
+  const memo = new RedactMemo()
+  for (const row of rows) rememberSecrets(row(), memo)
   const out = process.stdout
-  let chunk = JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['
-  for (const [i, row] of rows.entries()) {
-    chunk += (i ? ',' : '') + '\n    ' + JSON.stringify(redactSecrets(row()), null, 2).replaceAll('\n', '\n    ')
-    if (chunk.length < 1 << 20) continue
-    if (!out.write(chunk)) await drained(out)
-    // a closed stdout (`llem list --json | head`) ends the listing, not with an error
-    if (out.destroyed) return
-    chunk = ''
+  // rows are encoded into a 1 MB buffer as they come: a string grown row by row is a rope that
+  // writing had to flatten and encode again, the costliest part of writing 50 MB
+  let buf = Buffer.allocUnsafe(1 << 20)
+  let used = 0
+  /** false: stdout was closed (`llem list --json | head`), which ends the listing, not with an error */
+  const put = async (text: string): Promise<boolean> => {
+    const bytes = Buffer.byteLength(text)
+    if (used + bytes > buf.length) {
+      if (!out.write(buf.subarray(0, used))) await drained(out)
+      if (out.destroyed) return false
+      buf = Buffer.allocUnsafe(Math.max(1 << 20, bytes))
+      used = 0
+    }
+    used += buf.write(text, used)
+    return true
   }
-  out.write(chunk + (rows.length ? '\n  ]\n}\n' : ']\n}\n'))
+  if (!(await put(JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['))) return
+  for (const [i, row] of rows.entries())
+    if (!(await put((i ? ',' : '') + '\n    ' + JSON.stringify(redactSecrets(row(), memo), null, 2).replaceAll('\n', '\n    ')))) return
+  if (!(await put(rows.length ? '\n  ]\n}\n' : ']\n}\n'))) return
+  out.write(buf.subarray(0, used))
 }
 
 export function printPlan(run: ResolvedRun): void {

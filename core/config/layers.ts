@@ -66,10 +66,13 @@ export interface MergedOptions {
  */
 export function mergeLayers(layers: OptionLayer[], below?: MergedOptions): MergedOptions {
   const values: Record<string, unknown> = below ? { ...below.values } : {}
-  const provenance: Record<string, ProvenanceEntry> = below ? { ...below.provenance } : {}
+  // a Map while merging: a replaced leaf is deleted and set again (it moves to the end, as on an
+  // object), and deleting from an object turns it into a slow dictionary that every sweep point then
+  // copied; the object built at the end from the Map has the same keys in the same order
+  const provenance = new Map<string, ProvenanceEntry>(below ? Object.entries(below.provenance) : [])
   const shared = below ? sharedObjects(below) : null
   for (const layer of layers) apply(values, layer.values, [], layer, provenance, shared)
-  return { values, provenance }
+  return { values, provenance: Object.fromEntries(provenance) }
 }
 
 const sharedOf = new WeakMap<MergedOptions, WeakSet<object>>()
@@ -96,7 +99,7 @@ function apply(
   source: Record<string, unknown>,
   path: string[],
   layer: OptionLayer,
-  provenance: Record<string, ProvenanceEntry>,
+  provenance: Map<string, ProvenanceEntry>,
   shared: WeakSet<object> | null = null,
 ): void {
   for (const [key, value] of Object.entries(source)) {
@@ -106,22 +109,22 @@ function apply(
     const dropOld = () => {
       // a replaced subtree loses the provenance of its old leaves; only a subtree that was merged
       // into (a plain object here) can have leaves below this path
-      delete provenance[dotted]
+      provenance.delete(dotted)
       if (!isPlainObject(target[key])) return
       const below = dotted + '.'
-      for (const k of Object.keys(provenance)) if (k.startsWith(below)) delete provenance[k]
+      for (const k of provenance.keys()) if (k.startsWith(below)) provenance.delete(k)
     }
     if (isLeaf(p, value)) {
       dropOld()
       target[key] = copy(value)
-      provenance[dotted] = { value: target[key], source: layer.source, source_detail: layer.details?.[dotted] ?? layer.detail }
+      provenance.set(dotted, { value: target[key], source: layer.source, source_detail: layer.details?.[dotted] ?? layer.detail })
     } else {
       const obj = value as Record<string, unknown>
       if (key === 'probes' && path.length === 0 && Array.isArray(target[key])) {
         // `probes: ['rapl']` below, `--probes.rapl.root x` above: refine the listed set
         dropOld()
         target[key] = Object.fromEntries((target[key] as string[]).map((n) => [n, {}]))
-        for (const n of Object.keys(target[key] as object)) provenance[`probes.${n}`] = { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' }
+        for (const n of Object.keys(target[key] as object)) provenance.set(`probes.${n}`, { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' })
       }
       if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? new Set(Object.keys(layer.details)) : null)) {
         dropOld()

@@ -11,10 +11,10 @@ import { InputError } from '../errors.js'
 import { loadConflict } from '../workload/replay.js'
 import { getPath, mergeLayers, setPath, type OptionLayer, type ProvenanceEntry } from '../config/layers.js'
 import { normaliseOptions, probesRecord } from '../config/normalise.js'
-import { experimentOptionsSchema, RUN_ONLY_KEYS } from '../config/schema.js'
-import { validateOptions } from '../config/validate.js'
+import { RUN_ONLY_KEYS } from '../config/schema.js'
 import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
 import { slug, taskHash } from './task-hash.js'
+import { PointValidator } from './validate-point.js'
 import type { SeriesInfo } from '../results/schema.js'
 import { firstSeriesStep } from '../run/series-plan.js'
 
@@ -67,6 +67,8 @@ export function buildPlan(input: PlanInput): Experiment[] {
   const configDetail = input.configFile ? path.relative(input.rootDir, input.configFile) || input.configFile : 'config'
   const experiments: Experiment[] = []
   const usedIds = new Set<string>()
+  // the text of config sections the points share (never changed once parsed), written once
+  const hashMemo = new WeakMap<object, string>()
 
   for (const bench of input.benches) {
     const full = fullName(bench)
@@ -94,7 +96,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
     const repeat = base.values.repeat as number
     const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
     const points = expandSweep(sweep, sweepMode)
-    let validSweep: { from: unknown; parsed: ResolvedExperimentOptions['sweep'] } | null = null
+    const validator = new PointValidator()
     if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what}: ${points.error}`, { file: bench.file })
 
     for (const point of points) {
@@ -112,15 +114,11 @@ export function buildPlan(input: PlanInput): Experiment[] {
       const label = `${what}${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
       if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what} has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
-      // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash
-      // the sweep itself is the same object at every point (the bench's, unless env or flags set one):
-      // validated once, then shared by the points' configs, not copied into each (10,000 points of
-      // a two-axis sweep of 100 values each held two million copied values)
-      const sameSweep = validSweep !== null && merged.values.sweep !== undefined && merged.values.sweep === validSweep.from
-      const checked = sameSweep ? { ...merged.values, sweep: {} } : merged.values
-      const config = validateOptions(experimentOptionsSchema, checked, { file: at(bench.location), label, code: 'BENCH_INVALID' }) as unknown as ResolvedExperimentOptions
-      if (sameSweep) config.sweep = validSweep!.parsed
-      else validSweep = { from: merged.values.sweep, parsed: config.sweep }
+      // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash.
+      // Sections no point changes (the sweep itself among them) are parsed once and shared by the
+      // points' configs, not copied into each (10,000 points of a two-axis sweep of 100 values each
+      // held two million copied values): validate-point.ts
+      const config = validator.validate(merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' })
       config.probes = probesRecord(config.probes)
       const conflict = loadConflict(config.load, config.dataset)
       if (conflict) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${label}: ${conflict}`, { file: bench.file })
@@ -136,7 +134,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
         merged.provenance['load.rate'] = { value: null, source: 'sweep', source_detail: detail }
         warnings.splice(0, warnings.length, ...warnings.filter((w) => !w.startsWith('load.rate is set but load.concurrency')))
       }
-      const hash = taskHash(config as unknown as Record<string, unknown>)
+      const hash = taskHash(config as unknown as Record<string, unknown>, hashMemo)
       for (let r = 1; r <= repeat; r++) {
         const name = [full, formatPoint(point), first ? first.label : '', repeat > 1 ? `#${r}` : ''].filter(Boolean).join(' ')
         let id = `${slug(full)}${Object.keys(point).length ? '-' + slug(formatPoint(point), 40) : ''}-${hash.slice(0, 8)}${repeat > 1 ? `-r${r}` : ''}`

@@ -49,6 +49,8 @@ export function isSecretListName(name: string): boolean {
 
 const known = new Set<string>()
 let knownSorted: string[] | null = null
+/** counts the secrets learnt: a memo of masked objects holds only while it is unchanged */
+let knownVersion = 0
 let envRead = false
 
 /** Remember a secret value: from now on it is masked wherever it appears. */
@@ -56,6 +58,7 @@ export function rememberSecret(value: string): void {
   if (value.length < MIN_KNOWN_LENGTH || value === REDACTED || known.has(value)) return
   known.add(value)
   knownSorted = null
+  knownVersion++
 }
 
 /** This process's secret-named environment variables (read once): a server or worker may echo them. */
@@ -141,18 +144,21 @@ const namedSecret = (key: string, v: unknown) => {
 }
 
 /** First pass: remember every secret the value holds, so the second pass masks its echoes too. */
-function remember(value: unknown, secret = false): void {
+function remember(value: unknown, secret = false, seen?: WeakSet<object>): void {
   if (typeof value === 'string') {
     if (secret) rememberSecret(value)
     else rememberFromText(value)
   } else if (Array.isArray(value)) {
     const flagged = secretFlagValues(value)
-    value.forEach((v, i) => remember(v, (secret && typeof v === 'string') || flagged.has(i)))
+    value.forEach((v, i) => remember(v, (secret && typeof v === 'string') || flagged.has(i), seen))
   } else if (isPlain(value)) {
+    // a plain object's secrets do not depend on where it sits (`secret` only marks strings)
+    if (seen?.has(value)) return
+    seen?.add(value)
     for (const [k, v] of Object.entries(value)) {
       // apiKeyEnv names a variable, whatever its name: its value is a secret
       if (/KeyEnv$/i.test(k) && typeof v === 'string' && process.env[v]) rememberSecret(process.env[v]!)
-      remember(v, namedSecret(k, v))
+      remember(v, namedSecret(k, v), seen)
     }
   }
 }
@@ -161,28 +167,50 @@ function remember(value: unknown, secret = false): void {
 // hash must not rename them
 const IDENTITY = new Set(['experiment_id', 'run_id', 'task_hash'])
 
-function redact(value: unknown, secret: boolean): unknown {
+function redact(value: unknown, secret: boolean, memo?: WeakMap<object, unknown>): unknown {
   if (typeof value === 'string') return secret ? REDACTED : redactText(value)
   if (Array.isArray(value)) {
     const flagged = secretFlagValues(value)
-    return value.map((v, i) => redact(v, flagged.has(i) || (secret && typeof v === 'string')))
+    return value.map((v, i) => redact(v, flagged.has(i) || (secret && typeof v === 'string'), memo))
   }
-  if (isPlain(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, IDENTITY.has(k) && typeof v === 'string' ? v : redact(v, namedSecret(k, v))]))
+  if (isPlain(value)) {
+    const hit = memo?.get(value)
+    if (hit !== undefined) return hit
+    const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, IDENTITY.has(k) && typeof v === 'string' ? v : redact(v, namedSecret(k, v), memo)]))
+    memo?.set(value, out)
+    return out
+  }
   return value
+}
+
+/**
+ * For a caller that redacts many values sharing (unchanged) objects, such as the experiments of a
+ * sweep sharing their config sections: each shared object is searched and masked once. Its masked
+ * copies are shared by the outputs too (for writing out, not for changing), and are dropped
+ * whenever a new secret is learnt.
+ */
+export class RedactMemo {
+  readonly seen = new WeakSet<object>()
+  out = new WeakMap<object, unknown>()
+  version = -1
 }
 
 /** Learns the secrets `value` holds without copying it: a document redacted in parts masks, in every
  *  part, the secrets of all of them once each part was passed here first (list --json). */
-export function rememberSecrets(value: unknown): void {
+export function rememberSecrets(value: unknown, memo?: RedactMemo): void {
   rememberEnvironment()
-  remember(value)
+  remember(value, false, memo?.seen)
 }
 
 /** A copy of `value` with every secret masked (by name and by value); non-plain objects pass as they are. */
-export function redactSecrets<T>(value: T): T {
+export function redactSecrets<T>(value: T, memo?: RedactMemo): T {
   rememberEnvironment()
-  remember(value)
-  return redact(value, false) as T
+  remember(value, false, memo?.seen)
+  if (memo && memo.version !== knownVersion) {
+    memo.out = new WeakMap()
+    memo.version = knownVersion
+  }
+  return redact(value, false, memo?.out) as T
 }
 
 /** Provenance keyed by dotted path: a secret leaf keeps its source but not its value. */

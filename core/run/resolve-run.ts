@@ -19,6 +19,7 @@ import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { CLIENT_THREAD_BACKENDS } from '../measure/client-threads-auto.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
+import { namedBackends } from '../plan/named-backends.js'
 import { shardExperiments, type Shard } from '../plan/shard.js'
 import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
 import { loadBackend, loadProbe, validatePluginOptions } from '../plugins/load-plugins.js'
@@ -91,7 +92,9 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   checkOnlyAllowed(benches, rootDir, runOptions.allowOnly, req.env)
   const backends: Record<string, Backend> = {}
-  for (const [name, load] of Object.entries(builtinBackends)) backends[name] = await load()
+  // only the built-in backends the plan names (core/plan/named-backends.ts): each imports its client libraries
+  const named = namedBackends(benches, [c as Record<string, unknown>, overrides.env.values, overrides.cli.values])
+  for (const [name, load] of Object.entries(builtinBackends)) if (!named || named.has(name)) backends[name] = await load()
   const userBackends: { backend: Record<string, unknown>; where: string }[] = []
   const planned = buildPlan({
     benches,
@@ -111,7 +114,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   })
   for (const { backend, where } of userBackends) {
     const spec = String(backend.name)
-    const plugin = (backends[spec] ??= await loadBackend(spec, rootDir).catch((e) => rethrowAt(e, where)))
+    const plugin = (backends[spec] ??= Object.hasOwn(builtinBackends, spec) ? await builtinBackends[spec]() : await loadBackend(spec, rootDir).catch((e) => rethrowAt(e, where)))
     const { name: _name, ...options } = backend
     validatePluginOptions(plugin, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
   }

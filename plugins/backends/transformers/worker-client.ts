@@ -9,7 +9,8 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { execa, type ResultPromise } from 'execa'
+// execa (a hundred modules) is imported when a worker starts, not when `llem list` loads the backend
+import type { ResultPromise } from 'execa'
 
 /** Bumped whenever a command or reply changes shape; worker.py carries the same number. */
 export const PROTOCOL_VERSION = 1
@@ -95,6 +96,7 @@ export class WorkerClient {
   }
 
   static async start(o: { python: string; env: Record<string, string>; cwd: string; log: (line: string) => void }): Promise<{ client: WorkerClient; hello: Hello }> {
+    const { execa } = await import('execa')
     const sub = execa(o.python, ['-u', workerScript()], {
       stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
       // its own process group, so stopping it also stops whatever it started (compile workers)
