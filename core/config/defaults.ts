@@ -4,84 +4,70 @@
  * one (warmup CV 0.05 over 5 requests, 5-50 requests; baseline 30 s, TTL 3600 s; sampling 100 ms).
  */
 import type { z } from 'zod'
-import type { RunOption, SlurmExecutorOptions } from './schema.js'
+import type { experimentOptionsSchema, RunOption, SlurmExecutorOptions } from './schema.js'
 import type { datasetOptionsSchema } from '../workload/dataset-schema.js'
-import type { LengthSpec } from '../workload/lengths.js'
 
 export interface ResolvedBackend { name: string; [option: string]: unknown }
 export type ResolvedModel = string | { path: string } | { random: string | Record<string, unknown> }
 export type ResolvedProbes = Record<string, false | Record<string, unknown>>
 
+/** the options as the schema parses them (every key optional) */
+type Written = z.output<typeof experimentOptionsSchema>
+/** every key of T present, with its default filled in (null stays: it means "not set") */
+type Filled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> }
+type Section<K extends keyof Written> = NonNullable<Written[K]>
+type Load = Section<'load'>
+type Measurement = Section<'measurement'>
+/** load keys absent unless set, so the task hash of an experiment that does not set them stays as it
+ *  was; their defaults are where they are used (core/run/series-options.ts, core/measure/) */
+type LoadIfSet = 'thinkTimeMs' | 'clientThreads' | 'replay' | 'profile' | 'points' | 'maxRateFactor' | 'search' | 'saturation'
+
+/**
+ * "Config as resolved", derived from the schema of the config as written (schema.ts), so a key added
+ * or retyped there is one here too: sections filled key by key, backend, model and probes in their
+ * normalised forms (normalise.ts). `slo.attainment` and `pareto` are read from the config as written
+ * where the sweep view is built, so they are not part of an experiment's resolved options.
+ */
 export interface ResolvedExperimentOptions {
   backend: ResolvedBackend | null
   model: ResolvedModel | null
   dataset: z.infer<typeof datasetOptionsSchema> | null
-  generation: { maxTokens: number; temperature: number; topP: number; topK: number; seed: number; ignoreEos: boolean }
-  load: {
-    concurrency: number
-    rate: number | 'inf' | null
-    burstiness: number
-    requests: number | null
-    duration: number | null
-    seed: number
-    rampUp: number
-    /** absent unless set (the task hash of other experiments stays as it was) */
-    thinkTimeMs?: number | LengthSpec
-    /** absent unless set: 1 */
-    clientThreads?: number | 'auto'
-    replay?: { timeScale?: number }
-    // absent unless set, so the task hash of an ordinary experiment does not change with them;
-    // their defaults are in core/run/series-options.ts
-    profile?: 'fixed' | 'sweep' | 'slo-search'
-    points?: number
-    maxRateFactor?: number
-    search?: { over?: 'rate' | 'concurrency'; attainment?: number; tolerance?: number | string }
-    saturation?: { stop?: boolean | null; windowSec?: number }
-  }
-  measurement: {
-    warmup: { mode: 'cv' | 'fixed'; requests: number; cvThreshold: number; window: number; minRequests: number; maxRequests: number }
-    sampleIntervalMs: number
-    headlineWindow: 'auto' | 'total' | 'steady_state'
-    steadyStateMinSeconds: number
-    steadyStateMinTargetShare: number
-    /** the measured window lasts at least this long (s): the dataset is cycled past load.requests until it does (0: off) */
-    minWindowSec: number
-    /** warn when the client's event loop runs later than this (p99, ms) during the window */
-    clientLoopDelayWarnMs: number
-    /** a count, or a percent string such as '5%' */
-    maxFailedRequests: number | string
-    energyAgreementPct: number
-    baseline: { enabled: boolean; seconds: number; ttlSeconds: number; idleUtilisationPct: number }
-    carbon: { country: string | null; intensity: number | null }
+  generation: Filled<Section<'generation'>>
+  load: Filled<Omit<Load, LoadIfSet>> & Pick<Load, LoadIfSet>
+  measurement: Filled<Omit<Measurement, 'warmup' | 'baseline' | 'carbon'>> & {
+    warmup: Filled<NonNullable<Measurement['warmup']>>
+    baseline: Filled<NonNullable<Measurement['baseline']>>
+    carbon: Filled<NonNullable<Measurement['carbon']>>
   }
   probes: ResolvedProbes
-  sweep: Record<string, unknown[]>
-  sweepMode: 'grid' | 'zip'
+  sweep: Filled<Written>['sweep']
+  sweepMode: Filled<Written>['sweepMode']
   repeat: number
   timeout: number
-  gpus: number | null
-  parallel: { data: number }
-  slo: { ttftMs: number | null; tpotMs: number | null; e2eMs: number | null }
+  gpus: Filled<Written>['gpus']
+  parallel: Filled<Section<'parallel'>>
+  slo: Filled<Omit<Section<'slo'>, 'attainment'>>
 }
 
 export interface ResolvedRunOptions {
   include: RunOption<'include'>
   exclude: RunOption<'exclude'>
   reporters: unknown[]
-  outputFile: string | Record<string, string> | null
+  outputFile: RunOption<'outputFile'> | null
   /** absolute once resolveRun has applied the rule of results/results-dir.ts */
   resultsDir: string
-  cacheDir: string | null
-  bail: number
+  cacheDir: RunOption<'cacheDir'> | null
+  bail: RunOption<'bail'>
   devices: RunOption<'devices'>
-  maxParallel: number | null
+  maxParallel: RunOption<'maxParallel'> | null
   order: RunOption<'order'>
   orderSeed: RunOption<'orderSeed'>
-  cooldown: { seconds: number; temperatureMarginC: number | null; maxSeconds: number }
+  /** temperatureMarginC null: no wait for temperature */
+  cooldown: Filled<Omit<RunOption<'cooldown'>, 'temperatureMarginC'>> & { temperatureMarginC: number | null }
   executor: { name: 'local' } | SlurmExecutorOptions
   /** null: allowed unless the environment variable CI is set (as Vitest decides) */
-  allowOnly: boolean | null
-  passWithNoTests: boolean
+  allowOnly: RunOption<'allowOnly'> | null
+  passWithNoTests: RunOption<'passWithNoTests'>
 }
 
 export const EXPERIMENT_DEFAULTS: ResolvedExperimentOptions = {
