@@ -107,7 +107,10 @@ export function buildMetrics(input: MetricsInput) {
   if (obs?.warnings) warnings.push(...obs.warnings)
   // the engine's running count is the true batch; the client's in-flight count includes queueing
   const clientBatch = e.ss ? meanInFlight(outcome, e.ss) : null
-  const engineBatch = obs?.running?.length ? stepMean(obs.running, e.ss ?? { start: outcome.windowStart, end: outcome.windowEnd }) : null
+  // the engine's mean and the client's beside it are taken over one span: the steady state, or the
+  // whole window when there is none (a short or loaded run), so the two stay comparable
+  const batchSpan = e.ss ?? { start: outcome.windowStart, end: outcome.windowEnd }
+  const engineBatch = obs?.running?.length ? stepMean(obs.running, batchSpan) : null
   return {
     warnings,
     requests,
@@ -169,7 +172,7 @@ export function buildMetrics(input: MetricsInput) {
       batch: { effective_batch_size: obs?.batch?.effective_batch_size ?? engineBatch ?? clientBatch, target_concurrency: Math.min(input.concurrency, outcome.requests.length), padding_overhead: obs?.batch?.padding_overhead ?? null },
       kv_cache: obs?.kv_cache ?? { prefix_cache_hit_rate: null, kv_cache_usage_mean: null },
       request_latency: { e2e_ms: summarise(e2e), ...sloGoodput(requests, input.slo, durationSec) },
-      server: obs?.server || engineBatch !== null ? { ...obs?.server, ...(engineBatch !== null ? { avg_running_requests: engineBatch, client_in_flight_mean: clientBatch } : {}) } : null,
+      server: obs?.server || engineBatch !== null ? { ...obs?.server, ...(engineBatch !== null ? { avg_running_requests: engineBatch, client_in_flight_mean: meanInFlight(outcome, batchSpan) } : {}) } : null,
     } satisfies NonNullable<RawProcessResult['extended_metrics']>,
     perRequestLatencies: e2e,
     tokenEnergy: tokenEnergy(input, outcome, e.energy.method),
