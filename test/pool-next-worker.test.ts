@@ -98,12 +98,26 @@ describe('SlotPool: the next process', () => {
     await pool.destroy()
   })
 
-  it('fails the task given to a process that died while it waited, instead of waiting forever', async () => {
+  it('gives the task a new process when the one started ahead died while it waited', async () => {
     const { SlotPool } = await import('../core/run/pool.js')
     fake.pools.length = 0
     const pool = new SlotPool({ id: 'cpu0', env: {} })
     ;(fake.pools[0] as Fake).emit('error', new Error('Worker exited unexpectedly'))
-    await expect(pool.run({} as SessionTask, { signal: new AbortController().signal, onProgress: () => {} })).rejects.toThrow('Worker exited unexpectedly')
+    const running = pool.run({} as SessionTask, { signal: new AbortController().signal, onProgress: () => {} })
+    await tick()
+    expect((fake.pools[0] as Fake).channel).toBeNull()
+    ;(fake.pools[1] as Fake).reply!({ status: 'completed' })
+    await expect(running).resolves.toEqual({ status: 'completed' })
+    await pool.destroy()
+  })
+
+  it('fails the task when its process dies before taking it (worker.js did not load), instead of waiting forever', async () => {
+    const { SlotPool } = await import('../core/run/pool.js')
+    fake.pools.length = 0
+    const pool = new SlotPool({ id: 'cpu0', env: {} })
+    const running = pool.run({} as SessionTask, { signal: new AbortController().signal, onProgress: () => {} })
+    ;(fake.pools[0] as Fake).emit('error', new Error('Worker exited unexpectedly'))
+    await expect(running).rejects.toThrow('Worker exited unexpectedly')
     await pool.destroy()
   })
 })

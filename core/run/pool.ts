@@ -43,7 +43,7 @@ export class SlotPool {
   /** the process the next experiment runs in, started and idle; null while none is */
   private next: Tinypool | null = null
   /** each started process's pool, with the failure it reports outside a task (see spawn) */
-  private readonly live = new Map<Tinypool, Promise<never>>()
+  private readonly live = new Map<Tinypool, { failed: boolean; failure: Promise<never> }>()
   private closed = false
 
   constructor(readonly slot: Slot) {
@@ -62,11 +62,16 @@ export class SlotPool {
     // destroy(): isolateWorkers would start yet another process once the task ends, to no use here
     const pool = new Tinypool({ filename: workerFile(), runtime: 'child_process', minThreads: 1, maxThreads: 1, isolateWorkers: false, env: this.env })
     // a process that dies while it has no task (worker.js failed to load, or it was killed while it
-    // waited) is reported as the pool's 'error', not to a task: the task given to it fails with it
-    // (an unheard 'error' would throw in the main process; a task queued behind it would wait forever)
-    const failure = new Promise<never>((_, reject) => pool.on('error', reject))
-    failure.catch(() => {})
-    this.live.set(pool, failure)
+    // waited) is reported as the pool's 'error', not to a task. Unheard, it would throw in the main
+    // process; a task queued behind it would wait forever: the task fails with it instead (run)
+    let fail: (e: unknown) => void = () => {}
+    const state = { failed: false, failure: new Promise<never>((_, reject) => (fail = reject)) }
+    state.failure.catch(() => {})
+    pool.on('error', (e: unknown) => {
+      state.failed = true
+      fail(e)
+    })
+    this.live.set(pool, state)
     return pool
   }
 
@@ -76,8 +81,13 @@ export class SlotPool {
    * clean up after itself. (A managed server has its own supervisor, plugins/backends/server/.)
    */
   async run(task: SessionTask, opts: RunOptions): Promise<RawProcessResult> {
-    const pool = this.next ?? this.spawn()
+    let pool = this.next ?? this.spawn()
     this.next = null
+    // the process started ahead died while it waited (killed, out of memory): a new one, not a failure
+    if (this.live.get(pool)?.failed) {
+      void this.retire(pool)
+      pool = this.spawn()
+    }
     const spawned = new Set<number>()
     try {
       const result = pool.run(task, {
@@ -93,7 +103,7 @@ export class SlotPool {
           },
         },
       })
-      return (await Promise.race([result, this.live.get(pool)!])) as RawProcessResult
+      return (await Promise.race([result, this.live.get(pool)!.failure])) as RawProcessResult
     } finally {
       for (const pid of spawned) {
         try {
