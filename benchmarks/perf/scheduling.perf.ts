@@ -2,7 +2,11 @@
  * Scheduling costs in the main process, measured by a reporter inside a real `llem bench` run:
  * - per-experiment overhead (pool start, worker start, IPC, result write, aggregation): wall time from
  *   onExperimentStart to onExperimentEnd minus the session's own duration in the worker, for trivial
- *   experiments (target: median < 50 ms);
+ *   experiments (target: median < 50 ms). Each experiment runs in a fresh process, started when the
+ *   previous one on its slot stops measuring (core/run/pool.ts): what this figure still holds is the
+ *   part of that start (Node, zod, llem's worker modules: ~0.4 s of CPU on a slow 2-core box) that the
+ *   finished experiment's own tail (metrics, its files, its exit, storing its result) does not cover.
+ *   On such a box, shared (load 4-8): median 681-914 ms before, 353-502 ms after (issue 21 item 6);
  * - soak: N tiny experiments in one run; the main process's RSS from experiment 20 to N (target:
  *   growth < 50 MB) and its open file descriptors (target: flat).
  */

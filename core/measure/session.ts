@@ -41,6 +41,10 @@ export interface SessionHooks {
   /** names the other experiments running on this machine now (asked before and after the idle
    *  baseline), or null; overrides task.othersRunning (a Slurm task finds its siblings on the node) */
   othersRunning?: () => string | null
+  /** once, when nothing more is measured: the window has closed, or the session failed before or in
+   *  it. What follows (metrics, files, closing the backend) is not measured, so the main process may
+   *  start the next experiment's worker beside it (core/run/pool.ts) */
+  onMeasured?(): void
 }
 
 export async function runSession(task: SessionTask, hooks: SessionHooks = {}): Promise<RawProcessResult> {
@@ -56,6 +60,12 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
   let backendSession: BackendSession | undefined
   let probes: Awaited<ReturnType<typeof openProbes>> | undefined
   let samplerOpening: ReturnType<typeof openWindowTimeline> | undefined
+  let measuredSent = false
+  const measured = () => {
+    if (measuredSent) return
+    measuredSent = true
+    hooks.onMeasured?.()
+  }
   try {
     const machine = await collectMachineInfo()
     probes = await openProbes(cfg.probes, log, task.rootDir)
@@ -148,6 +158,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (outcome.requests.length > 0 && outcome.requests.every((r) => !r.ok)) throw new LlemError('BACKEND_FAILED', `all ${outcome.requests.length} measured requests failed; the first: ${firstError}`)
 
     phase = 'results'
+    measured()
     // the raw timeline goes to disk before any metric is built: whatever fails after this, it is kept
     const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
     await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
@@ -215,6 +226,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     result.error = errorInfo(e, phase, logs.tail())
     if (!isLlemError(e) && e instanceof Error && e.stack) log(e.stack)
   } finally {
+    measured()
     await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
     await samplerOpening?.then((w) => w.timeline.close()).catch((e) => log(`sampler close failed: ${String(e)}`))
     for (const s of probes?.sessions ?? []) await Promise.resolve(s.close()).catch(() => {})

@@ -3,14 +3,17 @@
  * (core/plugins/builtins.ts), a path to a module, or a package name (plugin-module.ts). A module's
  * default export is the plugin object, of the same shape as a built-in. Its `options` zod schema, if
  * it has one, checks the options written beside its name with the same messages as llem's own keys;
- * a plugin without one takes no options.
+ * a plugin without one takes no options (plugin-options.ts checks them in the main process).
+ *
+ * Every experiment worker imports this file: what only a user's plugin needs (jiti, through
+ * plugin-module.ts) is imported when one is loaded, so a run of built-ins does not pay for it per worker.
  */
 import type { Backend } from '../backends/types.js'
-import { validateOptions, type ValidationSite } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import type { Probe } from '../probes/types.js'
 import { builtinBackends, builtinProbes } from './builtins.js'
-import { importPluginModule, isSchema, type PluginKind } from './plugin-module.js'
+import { isSchema } from './is-schema.js'
+import type { PluginKind } from './plugin-module.js'
 
 // one import per spec and root in a process: the main process checks every experiment's backend
 const cache = new Map<string, Promise<unknown>>()
@@ -47,6 +50,7 @@ function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
 }
 
 async function loadUserPlugin(spec: string, rootDir: string, kind: PluginKind, builtins: string[], methods: string[]): Promise<unknown> {
+  const { importPluginModule } = await import('./plugin-module.js')
   const { file, exports } = await importPluginModule(spec, rootDir, kind, builtins)
   // `in`, not a read: jiti's namespace answers a read of a missing default with the namespace itself
   const plugin = 'default' in exports ? exports.default : undefined
@@ -62,17 +66,4 @@ async function loadUserPlugin(spec: string, rootDir: string, kind: PluginKind, b
   ].filter((x): x is string => x !== null)
   if (problems.length) throw new InputError('PLUGIN_NOT_FOUND', `${what}: not a ${kind} ${shape}: ${problems.join('; ')}`, { file, where: kind })
   return plugin
-}
-
-/**
- * A plugin's options checked against its schema: the messages name `site.file` and the dotted path
- * (`backend.tokens: expected number`). Without a schema the plugin takes no options, and any given
- * are refused rather than ignored.
- */
-export function validatePluginOptions(plugin: { name: string; options?: unknown }, options: Record<string, unknown>, site: ValidationSite & { prefix: string }): Record<string, unknown> {
-  if (isSchema(plugin.options)) return validateOptions(plugin.options, options, site) as Record<string, unknown>
-  const keys = Object.keys(options)
-  if (keys.length === 0) return options
-  const head = [site.file, site.label].filter(Boolean).join(': ')
-  throw new InputError(site.code ?? 'CONFIG_INVALID', `${head}: unknown key "${site.prefix}.${keys[0]}": ${site.prefix} "${plugin.name}" takes no options (its plugin exports no options schema)`, { file: site.file, where: `${site.prefix}.${keys[0]}` })
 }

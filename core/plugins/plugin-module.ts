@@ -72,7 +72,5 @@ function kindKey(kind: PluginKind): string {
   return kind === 'reporter' ? 'reporters' : kind === 'probe' ? 'probes' : 'backend'
 }
 
-/** True for a value that behaves like a zod schema (safeParse), whichever copy of zod made it. */
-export function isSchema(value: unknown): value is import('zod').ZodType {
-  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function'
-}
+// re-exported for the modules that already import plugin-module.ts; the worker imports is-schema.ts
+export { isSchema } from './is-schema.js'

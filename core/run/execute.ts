@@ -10,7 +10,7 @@ import type { FailurePhase } from '../measure/phases.js'
 import type { Experiment } from '../plan/plan.js'
 import { emptyResult, type SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
-import { SlotPool } from './pool.js'
+import { SlotPool, type RunOptions } from './pool.js'
 import type { ProgressMessage } from './worker-messages.js'
 import { pinningEnv, SlotTable, type GpuSlot, type ProcessPlace } from './slots.js'
 
@@ -45,7 +45,7 @@ export function gpusPerProcess(x: Experiment, slots: GpuSlot[]): number {
 
 export async function executeExperiments(queue: Experiment[], o: ExecuteOptions): Promise<{ failures: number; interrupted: boolean }> {
   const table = new SlotTable(o.slots)
-  // one pool per GPU set (or the CPU), kept for the whole run: its warm worker starts the next experiment
+  // one pool per GPU set (or CPU lane), kept for the whole run: it starts each experiment's process ahead
   const pools = new Map<string, SlotPool>()
   const poolFor = ({ key, gpus }: ProcessPlace) => {
     let pool = pools.get(key)
@@ -69,7 +69,14 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
       try {
         await o.onStart(x, places.map((p) => p.gpus))
         const others = [...active].some((a) => a !== r) || places.length > 1
-        raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length, others), x.config.timeout, o.interrupt, (m) => o.onProgress(x, m, r.start))))
+        // the next experiments' processes start once every process of this one has stopped measuring:
+        // a data-parallel sibling still in its window must not share the machine with a process start
+        const measured = new Set<number>()
+        const onMeasured = (i: number) => {
+          measured.add(i)
+          if (measured.size === places.length) for (const p of places) poolFor(p).prepareNext()
+        }
+        raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length, others), x.config.timeout, o.interrupt, { onProgress: (m) => o.onProgress(x, m, r.start), onMeasured: () => onMeasured(i) })))
       } catch (e) {
         // llem's own failure around the worker (a cool-down, a reporter hook): the experiment fails, the run goes on
         raws = [notRun(o.task(x, 0, places.length), 'failed', 'WORKER_FAILED', `could not run: ${e instanceof Error ? e.message : String(e)}`, 'worker')]
@@ -128,7 +135,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   return { failures, interrupted }
 }
 
-async function runProcess(pool: SlotPool, task: SessionTask, timeoutMs: number, interrupt: AbortSignal, onProgress: (m: ProgressMessage) => void): Promise<RawProcessResult> {
+async function runProcess(pool: SlotPool, task: SessionTask, timeoutMs: number, interrupt: AbortSignal, on: Omit<RunOptions, 'signal'>): Promise<RawProcessResult> {
   const controller = new AbortController()
   let reason: 'timeout' | 'interrupt' | null = null
   const timer = setTimeout(() => {
@@ -142,7 +149,7 @@ async function runProcess(pool: SlotPool, task: SessionTask, timeoutMs: number, 
   if (interrupt.aborted) onInterrupt()
   interrupt.addEventListener('abort', onInterrupt, { once: true })
   try {
-    return await pool.run(task, { signal: controller.signal, onProgress })
+    return await pool.run(task, { ...on, signal: controller.signal })
   } catch (e) {
     if (reason === 'timeout') return notRun(task, 'failed', 'TIMEOUT', `experiment exceeded its timeout of ${timeoutMs} ms; the worker was killed`, 'worker')
     if (reason === 'interrupt') return notRun(task, 'interrupted', 'INTERRUPTED', 'interrupted (SIGINT/SIGTERM); the worker was killed', 'worker')

@@ -1,7 +1,14 @@
 /**
- * The worker pool seam: one tinypool `child_process` pool per slot group (a set of GPUs, or the CPU),
- * a fresh process per experiment (isolateWorkers) so model memory and native state never leak between
- * experiments. The environment is spread explicitly: with child_process, `env` replaces it whole.
+ * The worker pool seam: one SlotPool per slot group (a set of GPUs, or a CPU lane), a fresh process
+ * per experiment so model memory and native state never leak between experiments. Each process is a
+ * one-worker tinypool `child_process` pool used for one task, then destroyed (the process exits).
+ *
+ * The next experiment's process is started ahead, so that it does not start (node, then llem's
+ * modules: ~100 ms idle, several hundred on a busy machine) between two experiments: when the pool is
+ * made, and again as soon as the running experiment has nothing left to measure (`prepareNext`, on the
+ * worker's `measured` message; execute.ts). It never starts while this slot's experiment measures: a
+ * process starting up beside the idle baseline, the model load or the window would add to what they
+ * measure. The environment is spread explicitly: with child_process, `env` replaces it whole.
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -24,20 +31,48 @@ export interface Slot {
   env: Record<string, string>
 }
 
+export interface RunOptions {
+  signal: AbortSignal
+  onProgress: (m: ProgressMessage) => void
+  /** the worker has nothing left to measure (its `measured` message) */
+  onMeasured?: () => void
+}
+
 export class SlotPool {
-  private readonly pool: Tinypool
+  private readonly env: Record<string, string>
+  /** the process the next experiment runs in, started and idle; null while none is */
+  private next: Tinypool | null = null
+  /** each started process's pool, with the failure it reports outside a task (see spawn) */
+  private readonly live = new Map<Tinypool, { failed: boolean; failure: Promise<never> }>()
+  private closed = false
 
   constructor(readonly slot: Slot) {
-    this.pool = new Tinypool({
-      filename: workerFile(),
-      runtime: 'child_process',
-      // one warm worker: with isolateWorkers a fresh process replaces each finished one right away,
-      // so the next experiment on this slot does not wait for a process start and module load
-      minThreads: 1,
-      maxThreads: 1,
-      isolateWorkers: true,
-      env: { ...(process.env as Record<string, string>), ...slot.env },
+    this.env = { ...(process.env as Record<string, string>), ...slot.env }
+    this.prepareNext()
+  }
+
+  /** Start the next experiment's process now, unless one is started already. */
+  prepareNext(): void {
+    if (this.closed || this.next) return
+    this.next = this.spawn()
+  }
+
+  private spawn(): Tinypool {
+    // minThreads 1: the process starts now, not when the task arrives. One task per pool, then
+    // destroy(): isolateWorkers would start yet another process once the task ends, to no use here
+    const pool = new Tinypool({ filename: workerFile(), runtime: 'child_process', minThreads: 1, maxThreads: 1, isolateWorkers: false, env: this.env })
+    // a process that dies while it has no task (worker.js failed to load, or it was killed while it
+    // waited) is reported as the pool's 'error', not to a task. Unheard, it would throw in the main
+    // process; a task queued behind it would wait forever: the task fails with it instead (run)
+    let fail: (e: unknown) => void = () => {}
+    const state = { failed: false, failure: new Promise<never>((_, reject) => (fail = reject)) }
+    state.failure.catch(() => {})
+    pool.on('error', (e: unknown) => {
+      state.failed = true
+      fail(e)
     })
+    this.live.set(pool, state)
+    return pool
   }
 
   /**
@@ -45,21 +80,30 @@ export class SlotPool {
    * and did not report stopped are killed once the task settles: a worker killed with SIGKILL cannot
    * clean up after itself. (A managed server has its own supervisor, plugins/backends/server/.)
    */
-  async run(task: SessionTask, opts: { signal: AbortSignal; onProgress: (m: ProgressMessage) => void }): Promise<RawProcessResult> {
+  async run(task: SessionTask, opts: RunOptions): Promise<RawProcessResult> {
+    let pool = this.next ?? this.spawn()
+    this.next = null
+    // the process started ahead died while it waited (killed, out of memory): a new one, not a failure
+    if (this.live.get(pool)?.failed) {
+      void this.retire(pool)
+      pool = this.spawn()
+    }
     const spawned = new Set<number>()
     try {
-      return (await this.pool.run(task, {
+      const result = pool.run(task, {
         signal: opts.signal,
         channel: {
           postMessage: (m: unknown) => {
             if (!isWorkerMessage(m)) return
             if (m.llem === 'progress') opts.onProgress(m)
+            else if (m.llem === 'measured') opts.onMeasured?.()
             else if (m.llem === 'spawned') spawned.add(m.pid)
             // the worker stopped it itself: its group id is no longer ours to signal
             else spawned.delete(m.pid)
           },
         },
-      })) as RawProcessResult
+      })
+      return (await Promise.race([result, this.live.get(pool)!.failure])) as RawProcessResult
     } finally {
       for (const pid of spawned) {
         try {
@@ -68,10 +112,21 @@ export class SlotPool {
           /* already gone: the worker stopped it */
         }
       }
+      // the experiment's process has exited before the next experiment is given the slot
+      await this.retire(pool)
+      // one started process per slot, also after an experiment that never said `measured`
+      this.prepareNext()
     }
   }
 
+  private async retire(pool: Tinypool): Promise<void> {
+    this.live.delete(pool)
+    await pool.destroy().catch(() => {})
+  }
+
   async destroy(): Promise<void> {
-    await this.pool.destroy()
+    this.closed = true
+    this.next = null
+    await Promise.all([...this.live.keys()].map((p) => this.retire(p)))
   }
 }

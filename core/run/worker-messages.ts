@@ -3,8 +3,9 @@
  * task's channel, pool.ts), as one discriminated union on `llem`. The worker's own progress, and the
  * process groups a backend starts in the worker and stops again (the transformers backend's Python
  * worker sends `spawned` and `reaped` with process.send): the pool kills any still spawned once the
- * task settles, since a worker killed with SIGKILL cannot. Anything else on the channel (a library's
- * own IPC) is not ours, and the guard rejects it.
+ * task settles, since a worker killed with SIGKILL cannot. `measured`: nothing this process measures
+ * runs any more, so the pool may start the next experiment's worker (pool.ts). Anything else on the
+ * channel (a library's own IPC) is not ours, and the guard rejects it.
  */
 import { PROGRESS_PHASES, type ProgressPhase } from '../measure/phases.js'
 
@@ -28,7 +29,13 @@ export interface ReapedMessage {
   pid: number
 }
 
-export type WorkerMessage = ProgressMessage | SpawnedMessage | ReapedMessage
+/** the process's measured window has closed (or it failed before one): what is left is unmeasured */
+export interface MeasuredMessage {
+  llem: 'measured'
+  experimentId: string
+}
+
+export type WorkerMessage = ProgressMessage | SpawnedMessage | ReapedMessage | MeasuredMessage
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
 
@@ -43,6 +50,8 @@ export function isWorkerMessage(m: unknown): m is WorkerMessage {
       return Number.isInteger(msg.pid) && (msg.pid as number) > 1
     case 'reaped':
       return typeof msg.pid === 'number'
+    case 'measured':
+      return typeof msg.experimentId === 'string'
     default:
       return false
   }

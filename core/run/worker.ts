@@ -6,7 +6,7 @@
 import { tolerateClosedOutput } from '../cli/closed-output.js'
 import { runSession, type SessionTask } from '../measure/session.js'
 import type { RawProcessResult } from '../results/schema.js'
-import type { ProgressMessage } from './worker-messages.js'
+import type { MeasuredMessage, ProgressMessage } from './worker-messages.js'
 
 // Ctrl-C in a terminal signals the whole process group: the main process decides what an interrupt
 // means (record, stop, kill this worker), so the worker must not die of the same SIGINT first
@@ -27,6 +27,10 @@ export default async function runExperiment(task: SessionTask): Promise<RawProce
       if (phase === 'measure' && done !== total && done !== 0 && now - last < 50) return
       last = now
       const msg: ProgressMessage = { llem: 'progress', experimentId: task.experiment.id, phase, done, total }
+      process.send?.(msg)
+    },
+    onMeasured() {
+      const msg: MeasuredMessage = { llem: 'measured', experimentId: task.experiment.id }
       process.send?.(msg)
     },
   })
