@@ -41,14 +41,14 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
  * The same, for a file too large to hold as one string (results.json of a large run): the pieces are
  * encoded straight into one of two 1 MB buffers, and a full buffer is written while the next one
  * fills (the caller's serialising overlaps the disk), so memory holds about two buffers and one piece,
- * not the whole file. Joining a batch of pieces and converting it with Buffer.from copied every byte
+ * not the whole file. Pieces may come asynchronously (an HTML report reads each chart's data in turn). Joining a batch of pieces and converting it with Buffer.from copied every byte
  * twice more and allocated a fresh megabyte per write.
  */
-export async function writeFileAtomicPieces(file: string, pieces: Iterable<string>): Promise<void> {
+export async function writeFileAtomicPieces(file: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
   await replaceAtomically(file, async (fh) => {
     const out = new PieceBuffer(fh)
     try {
-      for (const piece of pieces) await out.add(piece)
+      for await (const piece of pieces) await out.add(piece)
       await out.end()
     } catch (e) {
       // no write may still be running when the caller closes the file and removes it
