@@ -64,6 +64,7 @@ export async function writeLmEval(results: readonly AggregatedResult[], opts: Lm
   const byModel = new Map<string, AggregatedResult[]>()
   for (const r of results) byModel.set(r.model_name, [...(byModel.get(r.model_name) ?? []), r])
   const written: string[] = []
+  const madeDirs = new Set<string>()
   for (const [model, rs] of byModel) {
     const dir = path.join(opts.outputDir, sanitizeModelName(model))
     const tasks = groupTasks(rs)
@@ -74,7 +75,7 @@ export async function writeLmEval(results: readonly AggregatedResult[], opts: Lm
       hashes[t.task] = samples.hash
       counts[t.task] = samples.count
       const file = path.join(dir, `samples_${t.task}_${id}.jsonl`)
-      await writeFileReplace(file, samples.text)
+      await writeFileReplace(file, samples.text, madeDirs)
       written.push(file)
     })
     const doc = resultsDocument(model, rs, tasks, { hashes, counts, iters })
