@@ -8,24 +8,15 @@
  * (a power of exactly 40 W) must stay DOUBLE, and an all-null column still needs a type.
  */
 import path from 'node:path'
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer'
+import { parquetWriteBuffer } from 'hyparquet-writer'
 import type { Reporter, ReporterContext } from 'llem/plugin'
-import { writeFileAtomic, latencyStatisticsSchema, SCHEMA_VERSION, type AggregatedResult, type RequestRecord, percentile } from 'llem/plugin'
-import { requestRows } from './lib/request-rows.js'
+import { writeFileAtomic, latencyStatisticsSchema, SCHEMA_VERSION, type AggregatedResult } from 'llem/plugin'
+import { dbl, i32, i64, str, toColumnData, type Column, type ColumnType } from './lib/parquet-columns.js'
+import { requestColumnData } from './lib/parquet-requests.js'
 import { varyingConfig, type ConfigValue } from './varying-config.js'
 
-export type ColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
-
-export interface Column<R> {
-  name: string
-  type: ColumnType
-  get(row: R): unknown
-}
-
-const str = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'STRING', get })
-const dbl = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'DOUBLE', get })
-const i32 = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'INT32', get })
-const i64 = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'INT64', get })
+export type { Column, ColumnType } from './lib/parquet-columns.js'
+export { requestColumns, type RequestTableRow } from './lib/parquet-requests.js'
 
 type Exp = AggregatedResult
 
@@ -96,46 +87,6 @@ export const experimentColumns: Column<Exp>[] = [
   str('llem_version', (r) => r.llem_version),
 ]
 
-/** The ITL statistics the table keeps, as summarise() computes them */
-export interface ItlStats {
-  median: number
-  p99: number
-  max: number
-}
-
-export interface RequestTableRow {
-  run_id: string
-  experiment_id: string
-  process_index: number
-  request: RequestRecord
-  /** this request's own inter-token gaps, where the stored flat list can be split exactly; else null */
-  itl: number[] | null
-  itlSummary: ItlStats | null
-}
-
-export const requestColumns: Column<RequestTableRow>[] = [
-  str('run_id', (r) => r.run_id),
-  str('experiment_id', (r) => r.experiment_id),
-  i32('process_index', (r) => r.process_index),
-  i32('index', (r) => r.request.index),
-  i32('prompt_id', (r) => r.request.prompt_id),
-  { name: 'ok', type: 'BOOLEAN', get: (r) => r.request.ok },
-  str('error', (r) => r.request.error),
-  i32('input_tokens', (r) => r.request.input_tokens),
-  i32('output_tokens', (r) => r.request.output_tokens),
-  dbl('start_ms', (r) => r.request.start_ms),
-  dbl('ttft_ms', (r) => r.request.ttft_ms),
-  dbl('e2e_ms', (r) => r.request.e2e_ms),
-  // the request's mean inter-token latency: (e2e - ttft) / (output tokens - 1)
-  dbl('tpot_ms', (r) => r.request.tpot_ms),
-  // from the streamed gaps themselves; null where they cannot be attributed to this request
-  i32('itl_count', (r) => r.itl?.length),
-  dbl('itl_median_ms', (r) => r.itlSummary?.median),
-  dbl('itl_p99_ms', (r) => r.itlSummary?.p99),
-  dbl('itl_max_ms', (r) => r.itlSummary?.max),
-  dbl('energy_j', (r) => r.request.energy_j),
-]
-
 /** One config column, typed by what its values hold: all ints, all numbers, all booleans, else text. */
 export function configColumn(key: string, values: ConfigValue[]): Column<number> {
   const present = values.filter((v) => v !== null)
@@ -144,73 +95,6 @@ export function configColumn(key: string, values: ConfigValue[]): Column<number>
   else if (present.length && present.every((v) => typeof v === 'number')) type = present.every((v) => Number.isSafeInteger(v)) ? 'INT64' : 'DOUBLE'
   const get = (i: number) => (type === 'STRING' && values[i] !== null ? String(values[i]) : values[i])
   return { name: `config.${key}`, type, get }
-}
-
-/** A value as its column's type declares it; anything that does not fit is null, never coerced. */
-function cell(type: ColumnType, v: unknown): unknown {
-  if (v === null || v === undefined) return null
-  switch (type) {
-    case 'STRING':
-      return typeof v === 'string' ? v : null
-    case 'BOOLEAN':
-      return typeof v === 'boolean' ? v : null
-    case 'DOUBLE':
-      return typeof v === 'number' && Number.isFinite(v) ? v : null
-    case 'INT32':
-      return Number.isInteger(v) && Math.abs(v as number) <= 2 ** 31 - 1 ? v : null
-    case 'INT64':
-      // the writer takes 64-bit integers as bigint only
-      return Number.isSafeInteger(v) ? BigInt(v as number) : null
-    case 'TIMESTAMP': {
-      const d = typeof v === 'string' && v ? new Date(v) : null
-      return d && !Number.isNaN(d.getTime()) ? d : null
-    }
-  }
-}
-
-export function toColumnData<R>(columns: Column<R>[], rows: R[]): ColumnSource[] {
-  return columns.map((c) => ({ name: c.name, type: c.type, data: rows.map((r) => cell(c.type, c.get(r))) }))
-}
-
-// one buffer for every request's ITLs: a run of 100,000 requests would otherwise allocate (and sort)
-// a fresh array per request, and summarise() computes six statistics the table does not keep
-let scratch = new Float64Array(256)
-
-/** median, p99 and max of one request's gaps, the same numbers summarise() gives; null when empty */
-export function itlStats(itl: readonly number[]): ItlStats | null {
-  if (itl.length === 0) return null
-  if (itl.length > scratch.length) scratch = new Float64Array(itl.length * 2)
-  scratch.set(itl)
-  const xs = scratch.subarray(0, itl.length).sort()
-  return { median: percentile(xs, 50), p99: percentile(xs, 99), max: xs[xs.length - 1] }
-}
-
-/**
- * The requests table's columns, filled in one pass over the requests through a single reused row:
- * building a row object per request (with its ITL list and summary) kept all 100,000 of a large run
- * alive until the table was written, over 100 MB on top of the results themselves.
- */
-export function requestColumnData(results: readonly AggregatedResult[]): ColumnSource[] {
-  // sized up front: grown by push, each column's 100,000 cells leave behind the copies of every
-  // smaller backing store, large objects that only a full collection frees
-  let total = 0
-  for (const r of results) for (const p of r.process_results) total += p.requests.length
-  const data = requestColumns.map(() => new Array<unknown>(total))
-  const row: RequestTableRow = { run_id: '', experiment_id: '', process_index: 0, request: null as unknown as RequestRecord, itl: null, itlSummary: null }
-  let at = 0
-  for (const r of results) {
-    row.run_id = r.run_id
-    row.experiment_id = r.experiment_id
-    for (const { process, record, itlMs } of requestRows(r)) {
-      row.process_index = process.process_index
-      row.request = record
-      row.itl = itlMs
-      row.itlSummary = itlMs ? itlStats(itlMs) : null
-      for (let c = 0; c < requestColumns.length; c++) data[c][at] = cell(requestColumns[c].type, requestColumns[c].get(row))
-      at++
-    }
-  }
-  return requestColumns.map((c, k) => ({ name: c.name, type: c.type, data: data[k] }))
 }
 
 export interface ParquetTables {
