@@ -8,8 +8,9 @@
  */
 import path from 'node:path'
 import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
-import { writeFileAtomic, maxOf, minOf } from 'llem/plugin'
+import { writeFileAtomicPieces, maxOf, minOf } from 'llem/plugin'
 import { forEachLimited, isRecord, pythonLocalIso, writeFileReplace } from './lib/files.js'
+import { prettyJsonPieces } from './lib/json-pieces.js'
 import { taskSamples } from './lib/lm-eval-samples.js'
 import { promptLookup } from './lib/request-rows.js'
 import { bootstrapStderr, groupTasks, mean, type TaskGroup } from './lib/task-groups.js'
@@ -80,7 +81,8 @@ export async function writeLmEval(results: readonly AggregatedResult[], opts: Lm
     })
     const doc = resultsDocument(model, rs, tasks, { hashes, counts, iters })
     const file = path.join(dir, `results_${id}.json`)
-    await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n')
+    // per task in each section: the document of a thousand tasks is megabytes as one string
+    await writeFileAtomicPieces(file, prettyJsonPieces(doc, 2))
     written.push(file)
   }
   return written
