@@ -41,8 +41,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
  * The same, for a file too large to hold as one string (results.json of a large run): the pieces are
  * encoded straight into one of two 1 MB buffers, and a full buffer is written while the next one
  * fills (the caller's serialising overlaps the disk), so memory holds about two buffers and one piece,
- * not the whole file. Pieces may come asynchronously (an HTML report reads each chart's data in turn). Joining a batch of pieces and converting it with Buffer.from copied every byte
- * twice more and allocated a fresh megabyte per write.
+ * not the whole file. Joining a batch of pieces and converting it with Buffer.from copied every byte
+ * twice more and allocated a fresh megabyte per write. Pieces may also come asynchronously (the HTML
+ * report reads each experiment's timeline just before its section).
  */
 export async function writeFileAtomicPieces(file: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
   await replaceAtomically(file, async (fh) => {
