@@ -3,6 +3,9 @@
  * github-actions, html) for a
  * large run: 1,000 experiments x 100 requests, each with its power timeline on disk, as `llem report`
  * or the end of `llem bench` would. Targets: all formats in under 1.5 s together, peak RSS under 250 MB.
+ * Measured on a shared 2-core VM (load 4 to 6; docs/formats.md#performance has the detail): 11.8 s and
+ * 356 MB before the writers streamed their output, 10.8 s and 252 MB after (6.3 s with the output on
+ * tmpfs): creating lm-eval's and ML.ENERGY's 2,000-odd files, then JSON.stringify, take the most.
  *
  * It runs in a child process of its own (this file again, through jiti), so the peak RSS is that of
  * the results plus the writers, not of whatever else `npm run perf` loaded before it. Building the

@@ -39,24 +39,77 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 
 /**
  * The same, for a file too large to hold as one string (results.json of a large run): the pieces are
- * written in turn, gathered up to ~1 MB per write (one syscall per result would be slower than one
- * string), so memory holds about one piece at a time, not the whole file.
+ * encoded straight into one of two 1 MB buffers, and a full buffer is written while the next one
+ * fills (the caller's serialising overlaps the disk), so memory holds about two buffers and one piece,
+ * not the whole file. Joining a batch of pieces and converting it with Buffer.from copied every byte
+ * twice more and allocated a fresh megabyte per write. Pieces may also come asynchronously (the HTML
+ * report reads each experiment's timeline just before its section).
  */
-export async function writeFileAtomicPieces(file: string, pieces: Iterable<string>): Promise<void> {
+export async function writeFileAtomicPieces(file: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
   await replaceAtomically(file, async (fh) => {
-    let batch: string[] = []
-    let size = 0
-    for (const piece of pieces) {
-      batch.push(piece)
-      size += piece.length
-      if (size >= 1 << 20) {
-        await writeAll(fh, batch.join(''))
-        batch = []
-        size = 0
-      }
+    const out = new PieceBuffer(fh)
+    try {
+      for await (const piece of pieces) await out.add(piece)
+      await out.end()
+    } catch (e) {
+      // no write may still be running when the caller closes the file and removes it
+      await out.idle()
+      throw e
     }
-    if (batch.length) await writeAll(fh, batch.join(''))
   })
+}
+
+const PIECE_BUFFER_BYTES = 1 << 20
+
+/** Two buffers taking turns: one filling, the other (at most) being written. */
+class PieceBuffer {
+  private filling = Buffer.allocUnsafe(PIECE_BUFFER_BYTES)
+  private spare = Buffer.allocUnsafe(PIECE_BUFFER_BYTES)
+  private used = 0
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(private readonly fh: FileHandle) {}
+
+  add(piece: string): Promise<void> | undefined {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: under that bound the piece fits without measuring it
+    const room = this.filling.length - this.used
+    if (piece.length * 3 <= room || Buffer.byteLength(piece) <= room) {
+      this.used += this.filling.write(piece, this.used)
+      return undefined
+    }
+    return this.spill(piece)
+  }
+
+  private async spill(piece: string): Promise<void> {
+    await this.flush()
+    if (Buffer.byteLength(piece) <= this.filling.length) this.used = this.filling.write(piece, 0)
+    else {
+      // a piece larger than a buffer goes out on its own, after what came before it
+      await this.writing
+      await writeAll(this.fh, Buffer.from(piece, 'utf8'))
+    }
+  }
+
+  /** start writing the filled buffer once the previous write is done; fill the other meanwhile */
+  private async flush(): Promise<void> {
+    await this.writing
+    if (this.used === 0) return
+    const full = this.filling.subarray(0, this.used)
+    ;[this.filling, this.spare] = [this.spare, this.filling]
+    this.used = 0
+    this.writing = writeAll(this.fh, full)
+    // a failed write is reported by the next flush or end(); until then it must not count as unhandled
+    this.writing.catch(() => {})
+  }
+
+  idle(): Promise<void> {
+    return this.writing.catch(() => {})
+  }
+
+  async end(): Promise<void> {
+    await this.flush()
+    await this.writing
+  }
 }
 
 /**

@@ -7,8 +7,8 @@
  */
 import path from 'node:path'
 import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
-import { writeFileAtomic } from 'llem/plugin'
-import { renderReport, type ReportInput } from './html/page.js'
+import { writeFileAtomicPieces } from 'llem/plugin'
+import { reportParts, type ReportInput } from './html/page.js'
 import { loadTimeline, type TimelineData } from './html/timeline.js'
 
 export interface HtmlOptions {
@@ -18,12 +18,26 @@ export interface HtmlOptions {
 
 const DEFAULT_POINTS = 400
 
-export async function buildReport(summary: { runId: string; runDir: string; status: ReportInput['status']; durationMs: number; skipped: unknown[] }, results: AggregatedResult[], options: HtmlOptions = {}): Promise<string> {
+// timelines being read while the current experiment is rendered: enough to keep the disk busy, few
+// enough that a run of a thousand experiments never has more than a handful of files open or parsed
+const READ_AHEAD = 4
+
+/** The page, a piece at a time: the parts before and after the experiments, and each experiment's section. */
+export async function* reportPieces(summary: { runId: string; runDir: string; status: ReportInput['status']; durationMs: number; skipped: unknown[] }, results: AggregatedResult[], options: HtmlOptions = {}): AsyncGenerator<string> {
   const maxPoints = Math.max(8, Math.floor(options.maxTimelinePoints ?? DEFAULT_POINTS))
-  const timelines = new Map<string, TimelineData | null>()
-  // one at a time: a run of a thousand experiments must not open a thousand files at once
-  for (const r of results) timelines.set(r.experiment_id, await loadTimeline(r, summary.runDir, maxPoints))
-  return renderReport({ runId: summary.runId, status: summary.status, durationMs: summary.durationMs, results, timelines, skipped: summary.skipped.length })
+  const parts = reportParts({ runId: summary.runId, status: summary.status, durationMs: summary.durationMs, results, skipped: summary.skipped.length })
+  yield parts.head
+  const ahead: Array<Promise<TimelineData | null>> = []
+  for (let i = 0; i < results.length; i++) {
+    while (ahead.length < READ_AHEAD && i + ahead.length < results.length) {
+      const read = loadTimeline(results[i + ahead.length], summary.runDir, maxPoints)
+      // its failure is thrown when its turn comes; until then it must not count as unhandled
+      read.catch(() => {})
+      ahead.push(read)
+    }
+    yield parts.section(i, await ahead.shift()!)
+  }
+  yield parts.tail
 }
 
 export function createHtmlReporter(ctx: ReporterContext): Reporter {
@@ -38,7 +52,7 @@ export function createHtmlReporter(ctx: ReporterContext): Reporter {
     async onRunEnd(summary) {
       // the run's own list, which after --resume also holds the experiments completed before
       const all = summary.results.length >= results.length ? summary.results : results
-      await writeFileAtomic(file, await buildReport(summary, all, options))
+      await writeFileAtomicPieces(file, reportPieces(summary, all, options))
       // unlike the data files, a report is meant to be opened: always say where it is
       ctx.stdout.write(`HTML report: ${file}\n`)
     },

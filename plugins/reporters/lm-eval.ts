@@ -8,8 +8,9 @@
  */
 import path from 'node:path'
 import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
-import { writeFileAtomic, maxOf, minOf } from 'llem/plugin'
+import { writeFileAtomicPieces, maxOf, minOf } from 'llem/plugin'
 import { forEachLimited, isRecord, pythonLocalIso, writeFileReplace } from './lib/files.js'
+import { prettyJsonPieces } from './lib/json-pieces.js'
 import { taskSamples } from './lib/lm-eval-samples.js'
 import { promptLookup } from './lib/request-rows.js'
 import { bootstrapStderr, groupTasks, mean, type TaskGroup } from './lib/task-groups.js'
@@ -64,6 +65,7 @@ export async function writeLmEval(results: readonly AggregatedResult[], opts: Lm
   const byModel = new Map<string, AggregatedResult[]>()
   for (const r of results) byModel.set(r.model_name, [...(byModel.get(r.model_name) ?? []), r])
   const written: string[] = []
+  const madeDirs = new Set<string>()
   for (const [model, rs] of byModel) {
     const dir = path.join(opts.outputDir, sanitizeModelName(model))
     const tasks = groupTasks(rs)
@@ -74,12 +76,13 @@ export async function writeLmEval(results: readonly AggregatedResult[], opts: Lm
       hashes[t.task] = samples.hash
       counts[t.task] = samples.count
       const file = path.join(dir, `samples_${t.task}_${id}.jsonl`)
-      await writeFileReplace(file, samples.text)
+      await writeFileReplace(file, samples.text, madeDirs)
       written.push(file)
     })
     const doc = resultsDocument(model, rs, tasks, { hashes, counts, iters })
     const file = path.join(dir, `results_${id}.json`)
-    await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n')
+    // per task in each section: the document of a thousand tasks is megabytes as one string
+    await writeFileAtomicPieces(file, prettyJsonPieces(doc, 2))
     written.push(file)
   }
   return written

@@ -132,8 +132,11 @@ async function writeExperiment(r: AggregatedResult, opts: MlEnergyOptions, promp
   }
   const parts = [pathSegment(r.experiment_id), `${rows.length}req`, `${String(cfg(r, 'dataset').seed ?? 0)}seed`, `${maxSeqs}max_num_seqs`]
   const file = path.join(opts.outputDir, ...r.model_name.split('/').filter(Boolean).map(pathSegment), pathSegment(gpus[0] ?? 'cpu'), parts.join('+'), 'results.json')
+  const entry = leaderboardEntry(r, doc, steady, reason, gpus, path.relative(opts.outputDir, file), opts.models?.[r.model_name] ?? {})
+  // the document is done with before the write: eight experiments in flight each keep only their text
+  // across it, not a hundred request objects that would outlive young-generation collections
   await writeFileReplace(file, JSON.stringify(doc) + '\n')
-  return { file, entry: leaderboardEntry(r, doc, steady, reason, gpus, path.relative(opts.outputDir, file), opts.models?.[r.model_name] ?? {}) }
+  return { file, entry }
 }
 
 function leaderboardEntry(r: AggregatedResult, doc: { max_num_seqs: number; results: Array<{ energy: number | null; success: boolean; output_len: number }> }, steady: SteadyState | null, reason: string | null, gpus: string[], resultsPath: string, info: ModelInfo): Record<string, unknown> {

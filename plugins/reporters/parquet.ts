@@ -8,24 +8,15 @@
  * (a power of exactly 40 W) must stay DOUBLE, and an all-null column still needs a type.
  */
 import path from 'node:path'
-import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer'
+import { parquetWriteBuffer } from 'hyparquet-writer'
 import type { Reporter, ReporterContext } from 'llem/plugin'
-import { writeFileAtomic, latencyStatisticsSchema, SCHEMA_VERSION, type AggregatedResult, type RequestRecord, summarise, type SampleSummary } from 'llem/plugin'
-import { requestRows } from './lib/request-rows.js'
+import { writeFileAtomic, latencyStatisticsSchema, SCHEMA_VERSION, type AggregatedResult } from 'llem/plugin'
+import { dbl, i32, i64, str, toColumnData, type Column, type ColumnType } from './lib/parquet-columns.js'
+import { requestColumnData } from './lib/parquet-requests.js'
 import { varyingConfig, type ConfigValue } from './varying-config.js'
 
-export type ColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
-
-export interface Column<R> {
-  name: string
-  type: ColumnType
-  get(row: R): unknown
-}
-
-const str = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'STRING', get })
-const dbl = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'DOUBLE', get })
-const i32 = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'INT32', get })
-const i64 = <R>(name: string, get: (r: R) => unknown): Column<R> => ({ name, type: 'INT64', get })
+export type { Column, ColumnType } from './lib/parquet-columns.js'
+export { requestColumns, type RequestTableRow } from './lib/parquet-requests.js'
 
 type Exp = AggregatedResult
 
@@ -96,39 +87,6 @@ export const experimentColumns: Column<Exp>[] = [
   str('llem_version', (r) => r.llem_version),
 ]
 
-export interface RequestTableRow {
-  run_id: string
-  experiment_id: string
-  process_index: number
-  request: RequestRecord
-  /** this request's own inter-token gaps, where the stored flat list can be split exactly; else null */
-  itl: number[] | null
-  itlSummary: SampleSummary | null
-}
-
-export const requestColumns: Column<RequestTableRow>[] = [
-  str('run_id', (r) => r.run_id),
-  str('experiment_id', (r) => r.experiment_id),
-  i32('process_index', (r) => r.process_index),
-  i32('index', (r) => r.request.index),
-  i32('prompt_id', (r) => r.request.prompt_id),
-  { name: 'ok', type: 'BOOLEAN', get: (r) => r.request.ok },
-  str('error', (r) => r.request.error),
-  i32('input_tokens', (r) => r.request.input_tokens),
-  i32('output_tokens', (r) => r.request.output_tokens),
-  dbl('start_ms', (r) => r.request.start_ms),
-  dbl('ttft_ms', (r) => r.request.ttft_ms),
-  dbl('e2e_ms', (r) => r.request.e2e_ms),
-  // the request's mean inter-token latency: (e2e - ttft) / (output tokens - 1)
-  dbl('tpot_ms', (r) => r.request.tpot_ms),
-  // from the streamed gaps themselves; null where they cannot be attributed to this request
-  i32('itl_count', (r) => r.itl?.length),
-  dbl('itl_median_ms', (r) => r.itlSummary?.median),
-  dbl('itl_p99_ms', (r) => r.itlSummary?.p99),
-  dbl('itl_max_ms', (r) => r.itlSummary?.max),
-  dbl('energy_j', (r) => r.request.energy_j),
-]
-
 /** One config column, typed by what its values hold: all ints, all numbers, all booleans, else text. */
 export function configColumn(key: string, values: ConfigValue[]): Column<number> {
   const present = values.filter((v) => v !== null)
@@ -137,32 +95,6 @@ export function configColumn(key: string, values: ConfigValue[]): Column<number>
   else if (present.length && present.every((v) => typeof v === 'number')) type = present.every((v) => Number.isSafeInteger(v)) ? 'INT64' : 'DOUBLE'
   const get = (i: number) => (type === 'STRING' && values[i] !== null ? String(values[i]) : values[i])
   return { name: `config.${key}`, type, get }
-}
-
-/** A value as its column's type declares it; anything that does not fit is null, never coerced. */
-function cell(type: ColumnType, v: unknown): unknown {
-  if (v === null || v === undefined) return null
-  switch (type) {
-    case 'STRING':
-      return typeof v === 'string' ? v : null
-    case 'BOOLEAN':
-      return typeof v === 'boolean' ? v : null
-    case 'DOUBLE':
-      return typeof v === 'number' && Number.isFinite(v) ? v : null
-    case 'INT32':
-      return Number.isInteger(v) && Math.abs(v as number) <= 2 ** 31 - 1 ? v : null
-    case 'INT64':
-      // the writer takes 64-bit integers as bigint only
-      return Number.isSafeInteger(v) ? BigInt(v as number) : null
-    case 'TIMESTAMP': {
-      const d = typeof v === 'string' && v ? new Date(v) : null
-      return d && !Number.isNaN(d.getTime()) ? d : null
-    }
-  }
-}
-
-export function toColumnData<R>(columns: Column<R>[], rows: R[]): ColumnSource[] {
-  return columns.map((c) => ({ name: c.name, type: c.type, data: rows.map((r) => cell(c.type, c.get(r))) }))
 }
 
 export interface ParquetTables {
@@ -177,9 +109,6 @@ export function toParquet(results: AggregatedResult[]): ParquetTables {
   const at = experimentColumns.findIndex((c) => c.name === 'sweep_point')
   const indexed = (cols: Column<Exp>[]): Column<number>[] => cols.map((c) => ({ ...c, get: (i: number) => c.get(results[i]) }))
   const expColumns = [...indexed(experimentColumns.slice(0, at)), ...config, ...indexed(experimentColumns.slice(at))]
-  const requests: RequestTableRow[] = results.flatMap((r) =>
-    requestRows(r).map(({ process, record, itlMs }) => ({ run_id: r.run_id, experiment_id: r.experiment_id, process_index: process.process_index, request: record, itl: itlMs, itlSummary: itlMs ? summarise(itlMs) : null })),
-  )
   const first = results[0]
   const meta = {
     kvMetadata: [
@@ -193,7 +122,7 @@ export function toParquet(results: AggregatedResult[]): ParquetTables {
     experiments: new Uint8Array(parquetWriteBuffer({ columnData: toColumnData(expColumns, results.map((_, i) => i)), ...meta })),
     // min/max statistics only where a query filters (which run, which experiment): computing them for
     // every column of 100,000 requests was a third of the time spent writing the table
-    requests: new Uint8Array(parquetWriteBuffer({ columnData: toColumnData(requestColumns, requests).map((c) => ({ ...c, statistics: c.name === 'run_id' || c.name === 'experiment_id' })), ...meta })),
+    requests: new Uint8Array(parquetWriteBuffer({ columnData: requestColumnData(results).map((c) => ({ ...c, statistics: c.name === 'run_id' || c.name === 'experiment_id' })), ...meta })),
   }
 }
 

@@ -61,7 +61,7 @@ function experimentSection(r: AggregatedResult, i: number, timeline: TimelineDat
   ].join('')
 }
 
-function summaryLine(input: ReportInput): string {
+function summaryLine(input: Omit<ReportInput, 'timelines'>): string {
   const count = (s: AggregatedResult['status']) => input.results.filter((r) => r.status === s).length
   const parts = [`${count('completed')} completed`, `${count('failed')} failed`]
   if (count('interrupted')) parts.push(`${count('interrupted')} interrupted`)
@@ -71,7 +71,21 @@ function summaryLine(input: ReportInput): string {
   return parts.join(', ')
 }
 
-export function renderReport(input: ReportInput): string {
+export interface ReportParts {
+  /** the page up to the first experiment's section */
+  head: string
+  /** the i-th experiment's section, with its timeline */
+  section(i: number, timeline: TimelineData | null | undefined): string
+  /** the page after the last experiment's section */
+  tail: string
+}
+
+/**
+ * The page in three parts, so that the experiments (a chart each, a thousand in a large sweep) can be
+ * rendered and written one at a time, each with its timeline read just before: the timelines of a
+ * whole run are never held at once. head + every section + tail is the page renderReport returns.
+ */
+export function reportParts(input: Omit<ReportInput, 'timelines'>): ReportParts {
   const { results } = input
   const varying = varyingConfig(results)
   const columns = tableColumns(varying.keys, varying.values)
@@ -95,10 +109,8 @@ export function renderReport(input: ReportInput): string {
     `<p class="note">One point per setting (repeats pooled), J/token against the bench's latency (pareto.latency, E2E by default) at p50 and p99; the ringed point is the setting with the lowest J/token whose requests met the SLO (slo.attainment of them, 99% by default).</p>`,
     tradeOffHtml(input.pareto ?? paretoSummary({ current: results })),
     `<h2 id="experiments">Experiments</h2>`,
-    `<div class="experiments">${results.map((r, i) => experimentSection(r, i, input.timelines.get(r.experiment_id), repeats.has(r.task_hash))).join('')}</div>`,
-    '</main>',
   ]
-  return [
+  const head = [
     '<!doctype html>',
     '<html lang="en">',
     '<head>',
@@ -112,8 +124,17 @@ export function renderReport(input: ReportInput): string {
     `<style>${STYLE}</style>`,
     '</head>',
     `<body>${body.join('\n')}`,
-    `<script>${SCRIPT}</script>`,
-    '</body>',
-    '</html>',
-  ].join('\n')
+    '<div class="experiments">',
+  ]
+  return {
+    // the sections sit side by side inside their div, with no line breaks between them
+    head: head.join('\n'),
+    section: (i, timeline) => experimentSection(results[i], i, timeline, repeats.has(results[i].task_hash)),
+    tail: ['</div>', '</main>', `<script>${SCRIPT}</script>`, '</body>', '</html>'].join('\n'),
+  }
+}
+
+export function renderReport(input: ReportInput): string {
+  const parts = reportParts(input)
+  return parts.head + input.results.map((r, i) => parts.section(i, input.timelines.get(r.experiment_id))).join('') + parts.tail
 }

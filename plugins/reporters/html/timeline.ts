@@ -33,22 +33,30 @@ export function isPowerColumn(name: string): boolean {
 }
 
 export function parseTimeseriesCsv(text: string, prefix = ''): { series: Series[]; rows: number } {
-  const lines = text.split(/\r?\n/).filter((l) => l.length > 0)
+  // split at \n and drop the \r of a \r\n, as split(/\r?\n/) would, without a regex over megabytes
+  const raw = text.split('\n')
+  const lines: string[] = []
+  for (let i = 0; i < raw.length; i++) {
+    const l = i < raw.length - 1 && raw[i].endsWith('\r') ? raw[i].slice(0, -1) : raw[i]
+    if (l.length > 0) lines.push(l)
+  }
   if (lines.length === 0) return { series: [], rows: 0 }
   const header = lines[0].split(',')
   const t = header.indexOf('t_sec')
   if (t < 0) return { series: [], rows: 0 }
   const power = header.flatMap((name, i) => (isPowerColumn(name) ? [{ name, i }] : []))
   const series: Series[] = power.map((c) => ({ name: prefix + c.name, points: [] }))
-  for (const line of lines.slice(1)) {
-    const cells = line.split(',')
+  for (let i = 1; i < lines.length; i++) {
+    const cells = lines[i].split(',')
     const ts = Number(cells[t])
     if (cells[t] === '' || !Number.isFinite(ts)) continue
-    power.forEach((c, k) => {
-      const v = cells[c.i]
+    for (let k = 0; k < power.length; k++) {
+      const v = cells[power[k].i]
       // an empty cell is a reading the probe did not have at that tick, not a zero
-      if (v !== undefined && v !== '' && Number.isFinite(Number(v))) series[k].points.push([ts, Number(v)])
-    })
+      if (v === undefined || v === '') continue
+      const w = Number(v)
+      if (Number.isFinite(w)) series[k].points.push([ts, w])
+    }
   }
   return { series: series.filter((s) => s.points.length > 0), rows: lines.length - 1 }
 }

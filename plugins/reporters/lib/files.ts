@@ -3,16 +3,26 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
+// temp names: random once per process (a stale temp file of an earlier process with the same pid is
+// never reused), then a counter, instead of a fresh random suffix (a crypto call) for every file
+const TMP_TAG = `${process.pid}.${randomBytes(6).toString('hex')}`
+let tmpCount = 0
+
 /**
  * Replace `file` through a temp file and a rename, without fsync: a reader sees the old file or the
  * whole new one, never half of it. For the formats that write a file per experiment or per task
  * (thousands in a big run): they are rebuilt from the stored raw results by `llem report`, so they
  * need no durability of their own, and fsyncing each one would cost more than writing them. Results
- * themselves, and single-file reports, keep core/results/atomic-write.ts.
+ * themselves, and single-file reports, keep core/results/atomic-write.ts. `madeDirs` holds the
+ * directories this writer has already created, so a thousand files in one directory make it once.
  */
-export async function writeFileReplace(file: string, data: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+export async function writeFileReplace(file: string, data: string, madeDirs?: Set<string>): Promise<void> {
+  const dir = path.dirname(file)
+  if (!madeDirs?.has(dir)) {
+    await mkdir(dir, { recursive: true })
+    madeDirs?.add(dir)
+  }
+  const tmp = `${file}.${TMP_TAG}.${tmpCount++}.tmp`
   try {
     await writeFile(tmp, data)
     await rename(tmp, file)
