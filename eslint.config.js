@@ -11,10 +11,16 @@
  * Each import is resolved against the importing file, so core/plugins/ (core's plugin loader) is not
  * mistaken for plugins/. Static imports, re-exports, import(), `import('...')` types and
  * `import x = require()` all count. scripts/import-boundaries.ts checks the same, plus cycles.
+ *
+ * Format: the house style as @stylistic rules (single quotes, no semicolons, two-space indent,
+ * trailing commas on multi-line lists, spacing), so `npm run format` (eslint --fix) is the formatter
+ * and `npm test` fails on an unformatted file. Line length is left free: long one-line calls and
+ * messages are the style here, and a formatter that rewraps them would churn every file.
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'eslint/config'
+import stylistic from '@stylistic/eslint-plugin'
 import tseslint from 'typescript-eslint'
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url))
@@ -29,7 +35,7 @@ const layering = {
     docs: { description: 'core names plugins only in its registries; plugins import core only as llem/plugin' },
     schema: [],
     messages: {
-      coreToPlugins: "core imports {{to}}: only the registries ({{registries}}) may name a plugin",
+      coreToPlugins: 'core imports {{to}}: only the registries ({{registries}}) may name a plugin',
       pluginToCore: "a plugin imports {{to}} by a relative path: import it from '" + PLUGIN_ENTRY + "' (core/plugin.ts), exporting it there if it is missing",
       pluginToPackage: "a plugin imports '{{spec}}': plugins import llem only as '" + PLUGIN_ENTRY + "'",
     },
@@ -81,6 +87,26 @@ const noArgumentSpread = [
   { selector: "CallExpression[callee.property.name='apply'][callee.object.object.name='Math'][callee.object.property.name=/^(max|min)$/]", message: SPREAD_MESSAGE },
 ]
 
+/** the formatting rules: each one `eslint --fix` can apply */
+const format = {
+  '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+  '@stylistic/semi': ['error', 'never'],
+  '@stylistic/indent': ['error', 2, { SwitchCase: 1, flatTernaryExpressions: true, offsetTernaryExpressions: true, ignoredNodes: ['TemplateLiteral *', 'ConditionalExpression', 'ConditionalExpression *', 'TSUnionType *'] }],
+  '@stylistic/comma-dangle': ['error', 'always-multiline'],
+  '@stylistic/no-trailing-spaces': 'error',
+  '@stylistic/eol-last': 'error',
+  '@stylistic/no-multiple-empty-lines': ['error', { max: 1, maxEOF: 0, maxBOF: 0 }],
+  '@stylistic/no-tabs': 'error',
+  '@stylistic/comma-spacing': 'error',
+  '@stylistic/keyword-spacing': 'error',
+  '@stylistic/space-infix-ops': 'error',
+  '@stylistic/arrow-spacing': 'error',
+  '@stylistic/key-spacing': 'error',
+  '@stylistic/space-before-blocks': 'error',
+  '@stylistic/arrow-parens': ['error', 'always'],
+  '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
+}
+
 export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', '**/__pycache__/**'] },
   {
@@ -89,8 +115,9 @@ export default defineConfig(
   // the non-type-aware set: parses each file alone, fast enough for every `npm test`
   tseslint.configs.recommended,
   {
-    plugins: { llem: { rules: { layering } } },
+    plugins: { llem: { rules: { layering } }, '@stylistic': stylistic },
     rules: {
+      ...format,
       'llem/layering': 'error',
       'no-restricted-syntax': ['error', ...noArgumentSpread],
       // a control character in a regex is how terminal text is sanitised here: allowed where a comment says so

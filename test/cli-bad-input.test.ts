@@ -75,7 +75,7 @@ describe('bad input exits 2 with one clear message', () => {
     ))
 
   it('an unknown carbon country code', () =>
-    expectBadInput({ 'llem.config.ts': QUICK_CONFIG.replace('generation:', "measurement2: 0, generation:").replace('measurement2: 0, ', '').replace("sampleIntervalMs: 20 }", "sampleIntervalMs: 20, carbon: { country: 'XYZ' } }"), 'benchmarks/a.bench.ts': OK_BENCH }, ['bench'], 'measurement.carbon.country: unknown ISO 3166 alpha-3 code "XYZ"'))
+    expectBadInput({ 'llem.config.ts': QUICK_CONFIG.replace('generation:', 'measurement2: 0, generation:').replace('measurement2: 0, ', '').replace('sampleIntervalMs: 20 }', "sampleIntervalMs: 20, carbon: { country: 'XYZ' } }"), 'benchmarks/a.bench.ts': OK_BENCH }, ['bench'], 'measurement.carbon.country: unknown ISO 3166 alpha-3 code "XYZ"'))
 
   it('--verbose adds the stack trace', async () => {
     const dir = makeProject({ 'llem.config.ts': "export default { load: { concurrency: '4' } }\n", 'benchmarks/a.bench.ts': OK_BENCH })

@@ -41,7 +41,7 @@ describe('llem and CodeCarbon', () => {
     for (const c of ['duration', 'emissions', 'gpu_power', 'gpu_energy', 'energy_consumed', 'cpu_count', 'gpu_count', 'ram_total_size', 'pue']) expect(compared).toContain(c)
   })
 
-  it("the carbon intensity of every country CodeCarbon ships is the one it applies, and so is the world average", () => {
+  it('the carbon intensity of every country CodeCarbon ships is the one it applies, and so is the world average', () => {
     expect(intensity.rows.length).toBeGreaterThan(200)
     expect(intensity.rows.filter((r) => !r.agree)).toEqual([])
     for (const r of intensity.rows) expect(Math.abs(r.diffG!), r.iso).toBeLessThanOrEqual(INTENSITY_TOL_G)

@@ -115,7 +115,7 @@ describe('finding and loading the config file', () => {
   })
 
   it('loads a config named by --config, relative to cwd, with its own directory as root', async () => {
-    const dir = project({ 'configs/ci.config.ts': "export default { measurement: { sampleIntervalMs: 250 } }\n" })
+    const dir = project({ 'configs/ci.config.ts': 'export default { measurement: { sampleIntervalMs: 250 } }\n' })
     const loaded = await loadConfig({ cwd: dir, configPath: 'configs/ci.config.ts' })
     expect(loaded).toEqual({ file: path.join(dir, 'configs', 'ci.config.ts'), rootDir: path.join(dir, 'configs'), config: { measurement: { sampleIntervalMs: 250 } } })
   })

@@ -15,7 +15,6 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-
 async function writeCsv(results: AggregatedResult[], outputFile: string | null = null): Promise<string> {
   const reporter = createCsv(makeContext({ runDir: dir, outputFile }))
   for (const r of results) await reporter.onExperimentEnd?.({ id: r.experiment_id, name: r.experiment_name } as ExperimentInfo, r)

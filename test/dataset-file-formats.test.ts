@@ -86,7 +86,7 @@ describe('JSON and JSONL', () => {
     expect(out.map((p) => p.text)).toEqual(['two words', 'no reply here'])
     // the reference reply is 4 words; the second row has none, which 'dataset' lengths cannot do without
     const e = await failure(loadDataset({ file: 'c.json', columns: { messages: 'chat' }, outputTokens: 'dataset' }, { baseDir: dir, tokenizer: wordTokenizer() }))
-    expect(e.message).toContain("c.json[1] has no output length")
+    expect(e.message).toContain('c.json[1] has no output length')
     const one = await loadDataset({ file: 'c.json', columns: { messages: 'chat' }, outputTokens: 'dataset', n: 1 }, { baseDir: tmp({ 'c.json': JSON.stringify(rows.slice(0, 1)) }), tokenizer: wordTokenizer() })
     expect(one[0].maxTokens).toBe(4)
   })

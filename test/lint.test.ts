@@ -1,7 +1,8 @@
 /**
  * ESLint over the repository (eslint.config.js): the layering rule (`llem/layering`), no spread of a
- * list into Math.max / Math.min / String.fromCharCode, and typescript-eslint's recommended rules
- * that need no type information. A failure lists each problem as file:line:column.
+ * list into Math.max / Math.min / String.fromCharCode, typescript-eslint's recommended rules that
+ * need no type information, and the format (@stylistic; `npm run format` fixes it). A failure lists
+ * each problem as file:line:column.
  *
  * Results are cached in .eslintcache (git-ignored, keyed by file content and the config), so only
  * changed files are linted again: about 17 s cold on a 2-core machine, 2-3 s warm.
@@ -60,6 +61,15 @@ describe('lint', () => {
       expect.stringMatching(/^core\/run\/planted\.ts:3:\d+ llem\/layering: core imports plugins\/reporters\/json\.js/),
     ])
     expect(await lintAs('core/plugins/builtins.ts', "export const load = () => import('../../plugins/probes/rapl.js')\n")).toEqual([])
+  })
+
+  it('an unformatted file fails, and `eslint --fix` (npm run format) formats it', async () => {
+    const messy = 'export const a = "x";\nexport function f(v: number) {\n    return [\n      v,\n      v\n    ]\n}\n\n\nexport const b = 1'
+    const rules = (await lintAs('core/planted.ts', messy)).map((l) => l.split(' ')[1])
+    expect(rules).toEqual(['@stylistic/quotes:', '@stylistic/semi:', '@stylistic/indent:', '@stylistic/indent:', '@stylistic/indent:', '@stylistic/comma-dangle:', '@stylistic/indent:', '@stylistic/no-multiple-empty-lines:', '@stylistic/eol-last:'])
+    const eslint = new ESLint({ cwd: REPO, fix: true })
+    const [fixed] = await eslint.lintText(messy, { filePath: path.join(REPO, 'core/planted.ts') })
+    expect(fixed.output).toBe("export const a = 'x'\nexport function f(v: number) {\n  return [\n    v,\n    v,\n  ]\n}\n\nexport const b = 1\n")
   })
 
   it('no spread of a list into Math.max, Math.min or String.fromCharCode', async () => {

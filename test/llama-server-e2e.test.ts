@@ -34,7 +34,7 @@ describe('llama-server through the server and openai backends', () => {
   it('completions and chat, concurrency and rate: real streamed tokens, the server stopped after', async () => {
     const dir = makeProject({
       'llem.config.ts': QUICK_CONFIG,
-      'benchmarks/s.bench.ts': `import { bench } from 'llem'\n${serverBench('closed', "load: { concurrency: 2, requests: 8 }, sweep: { 'backend.endpoint': ['completions', 'chat'] }")}${serverBench('open', "load: { rate: 20, concurrency: 2, requests: 8 }, slo: { ttftMs: 10000 }")}`,
+      'benchmarks/s.bench.ts': `import { bench } from 'llem'\n${serverBench('closed', "load: { concurrency: 2, requests: 8 }, sweep: { 'backend.endpoint': ['completions', 'chat'] }")}${serverBench('open', 'load: { rate: 20, concurrency: 2, requests: 8 }, slo: { ttftMs: 10000 }')}`,
     })
     const r = await runCli(dir, ['bench'], env())
     expect(r.code, r.stderr + r.stdout).toBe(0)

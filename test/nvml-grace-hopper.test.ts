@@ -45,7 +45,7 @@ async function bench(dir: string, script: string) {
 
 describe('Grace Hopper (fake NVML emulating a GH200)', () => {
   it('the module energy (CPU + GPU + memory) is the total, the GPU counter its GPU component, and no CPU estimate stands in', async () => {
-    const raw = await bench(makeProject({ 'llem.config.ts': config("{ rapl: false, jetson: false }"), 'benchmarks/g.bench.ts': BENCH }), GH200)
+    const raw = await bench(makeProject({ 'llem.config.ts': config('{ rapl: false, jetson: false }'), 'benchmarks/g.bench.ts': BENCH }), GH200)
     const e = raw.energy_metrics
     // module-scope power is integrated between 20 ms samples: a constant trace integrates exactly
     expect(e.total_energy_j / e.duration_sec).toBeGreaterThan((GPU_W + GRACE_W) * 0.995)

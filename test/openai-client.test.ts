@@ -121,7 +121,7 @@ describe('SLO attainment and goodput', () => {
     expect(sloAttainment(rs, { ttftMs: 100, tpotMs: 20, e2eMs: 500 })).toBe(0.25)
     expect(sloAttainment(rs, { ttftMs: null, tpotMs: null, e2eMs: null })).toBeNull()
   })
-  it("goodput as vLLM defines it: requests meeting every target per second of the window", () => {
+  it('goodput as vLLM defines it: requests meeting every target per second of the window', () => {
     const rs = [req(50, 10, 200), req(150, 10, 200), req(50, 30, 200), req(50, 10, 200, false)]
     // 2 of the 4 requests meet the TTFT target over a 0.5 s window: 4 requests/s
     expect(sloGoodput(rs, { ttftMs: 100, tpotMs: null, e2eMs: null }, 0.5)).toEqual({ slo_attainment: 0.5, goodput_requests_per_second: 4 })

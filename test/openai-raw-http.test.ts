@@ -55,7 +55,6 @@ const cases: [string, RawScript, Options?][] = [
   ['escaped keys and odd types', { pieces: [H(), frame('data: {"choices":[{"t\\u0065xt":"a"}]}\n\n'), frame('data: {"choices":{"0":{"text":"b"}}}\n\n'), frame('data: {"choices":[{"text":5}]}\n\n'), frame('data: {"choices":[{"text":"x","text":""}]}\n\n'), frame(DONE), '0\r\n\r\n'] }],
 ]
 
-
 async function runOne(script: RawScript, o: Options = {}) {
   const peer = await startRawPeer(() => script)
   const calls: number[] = []
@@ -73,246 +72,246 @@ async function runOne(script: RawScript, o: Options = {}) {
 }
 
 const expected: Record<string, unknown> = {
-  "chunked frames": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'chunked frames': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "head split byte by byte": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'head split byte by byte': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "everything byte by byte incl. utf-8": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 2,
-      "chunkTokens": 2,
-      "finishReason": "stop"
+  'everything byte by byte incl. utf-8': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 2,
+      'chunkTokens': 2,
+      'finishReason': 'stop',
     },
-    "calls": "1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "everything in 7-byte pieces": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 2,
-      "chunkTokens": 2,
-      "finishReason": "stop"
+  'everything in 7-byte pieces': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 2,
+      'chunkTokens': 2,
+      'finishReason': 'stop',
     },
-    "calls": "1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "all in one write": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'all in one write': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "several events in one frame": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'several events in one frame': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "3",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '3',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "content-length": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'content-length': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "close-delimited": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'close-delimited': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "chunk extension and trailers": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'chunk extension and trailers': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "100 continue first": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 3,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  '100 continue first': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 3,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "crlf events, comments, event: lines": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 2,
-      "chunkTokens": 2,
-      "finishReason": "stop"
+  'crlf events, comments, event: lines': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 2,
+      'chunkTokens': 2,
+      'finishReason': 'stop',
     },
-    "calls": "1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "multi-line data": {
-    "ok": {
-      "promptTokens": null,
-      "completionTokens": null,
-      "chunkTokens": 1,
-      "finishReason": "stop"
+  'multi-line data': {
+    'ok': {
+      'promptTokens': null,
+      'completionTokens': null,
+      'chunkTokens': 1,
+      'finishReason': 'stop',
     },
-    "calls": "1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "data without space, tab": {
-    "ok": {
-      "promptTokens": null,
-      "completionTokens": null,
-      "chunkTokens": 2,
-      "finishReason": "stop"
+  'data without space, tab': {
+    'ok': {
+      'promptTokens': null,
+      'completionTokens': null,
+      'chunkTokens': 2,
+      'finishReason': 'stop',
     },
-    "calls": "1+1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "503 chunked body": {
-    "err": "http: HTTP 503 Service Unavailable: {\"error\": \"busy\"}",
-    "calls": ""
+  '503 chunked body': {
+    'err': 'http: HTTP 503 Service Unavailable: {"error": "busy"}',
+    'calls': '',
   },
-  "404 content-length": {
-    "err": "http: HTTP 404 Not Found: not found",
-    "calls": ""
+  '404 content-length': {
+    'err': 'http: HTTP 404 Not Found: not found',
+    'calls': '',
   },
-  "invalid chunk size": {
-    "err": "network: connection failed: invalid chunk size in the response",
-    "calls": ""
+  'invalid chunk size': {
+    'err': 'network: connection failed: invalid chunk size in the response',
+    'calls': '',
   },
-  "reset mid-body": {
-    "err": "network: connection failed: read ECONNRESET (ECONNRESET)",
-    "calls": "1+1"
+  'reset mid-body': {
+    'err': 'network: connection failed: read ECONNRESET (ECONNRESET)',
+    'calls': '1+1',
   },
-  "close mid-body": {
-    "err": "network: connection failed: the server closed the stream mid-response",
-    "calls": "1+1"
+  'close mid-body': {
+    'err': 'network: connection failed: the server closed the stream mid-response',
+    'calls': '1+1',
   },
-  "close before head": {
-    "err": "network: connection failed: socket hang up (ECONNRESET)",
-    "calls": ""
+  'close before head': {
+    'err': 'network: connection failed: socket hang up (ECONNRESET)',
+    'calls': '',
   },
-  "close mid-head": {
-    "err": "network: connection failed: socket hang up (ECONNRESET)",
-    "calls": ""
+  'close mid-head': {
+    'err': 'network: connection failed: socket hang up (ECONNRESET)',
+    'calls': '',
   },
-  "error object": {
-    "err": "http: server error in stream: {\"message\":\"overloaded\",\"code\":503}",
-    "calls": "1"
+  'error object': {
+    'err': 'http: server error in stream: {"message":"overloaded","code":503}',
+    'calls': '1',
   },
-  "error null": {
-    "ok": {
-      "promptTokens": null,
-      "completionTokens": null,
-      "chunkTokens": 1,
-      "finishReason": "stop"
+  'error null': {
+    'ok': {
+      'promptTokens': null,
+      'completionTokens': null,
+      'chunkTokens': 1,
+      'finishReason': 'stop',
     },
-    "calls": "1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "malformed json": {
-    "err": "malformed: malformed SSE data: {\"choices\":[{\"text\":\"x\"}]",
-    "calls": "1"
+  'malformed json': {
+    'err': 'malformed: malformed SSE data: {"choices":[{"text":"x"}]',
+    'calls': '1',
   },
-  "json null data": {
-    "err": "malformed: malformed SSE data: null",
-    "calls": ""
+  'json null data': {
+    'err': 'malformed: malformed SSE data: null',
+    'calls': '',
   },
-  "ended before DONE": {
-    "err": "network: connection failed: the stream ended before [DONE]",
-    "calls": "1+1"
+  'ended before DONE': {
+    'err': 'network: connection failed: the stream ended before [DONE]',
+    'calls': '1+1',
   },
-  "empty stream": {
-    "err": "malformed: the stream ended without data or [DONE]",
-    "calls": ""
+  'empty stream': {
+    'err': 'malformed: the stream ended without data or [DONE]',
+    'calls': '',
   },
-  "chat": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 1,
-      "chunkTokens": 1,
-      "finishReason": "length"
+  'chat': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 1,
+      'chunkTokens': 1,
+      'finishReason': 'length',
     },
-    "calls": "1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "continuous usage, 4 per chunk": {
-    "ok": {
-      "promptTokens": 3,
-      "completionTokens": 8,
-      "chunkTokens": 8,
-      "finishReason": "length"
+  'continuous usage, 4 per chunk': {
+    'ok': {
+      'promptTokens': 3,
+      'completionTokens': 8,
+      'chunkTokens': 8,
+      'finishReason': 'length',
     },
-    "calls": "4+4",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '4+4',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "data after DONE ignored": {
-    "ok": {
-      "promptTokens": null,
-      "completionTokens": null,
-      "chunkTokens": 1,
-      "finishReason": "stop"
+  'data after DONE ignored': {
+    'ok': {
+      'promptTokens': null,
+      'completionTokens': null,
+      'chunkTokens': 1,
+      'finishReason': 'stop',
     },
-    "calls": "1",
-    "req": "POST /v1/completions HTTP/1.1"
+    'calls': '1',
+    'req': 'POST /v1/completions HTTP/1.1',
   },
-  "hang -> timeout": {
-    "err": "timeout: request timed out after 200 ms",
-    "calls": "1"
+  'hang -> timeout': {
+    'err': 'timeout: request timed out after 200 ms',
+    'calls': '1',
   },
-  "abort": {
-    "err": "network: request aborted",
-    "calls": "1"
+  'abort': {
+    'err': 'network: request aborted',
+    'calls': '1',
   },
-  "refused": {
-    "err": "network: connection failed: connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)",
-    "calls": ""
+  'refused': {
+    'err': 'network: connection failed: connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)',
+    'calls': '',
   },
-  "escaped keys and odd types": {
-    "ok": {
-      "promptTokens": null,
-      "completionTokens": null,
-      "chunkTokens": 3,
-      "finishReason": "stop"
+  'escaped keys and odd types': {
+    'ok': {
+      'promptTokens': null,
+      'completionTokens': null,
+      'chunkTokens': 3,
+      'finishReason': 'stop',
     },
-    "calls": "1+1+1",
-    "req": "POST /v1/completions HTTP/1.1"
-  }
+    'calls': '1+1+1',
+    'req': 'POST /v1/completions HTTP/1.1',
+  },
 }
 
 describe('the openai client against raw bytes', () => {

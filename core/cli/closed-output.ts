@@ -22,4 +22,3 @@ export function tolerateClosedOutput(streams: NodeJS.WriteStream[] = [process.st
     })
   }
 }
-

@@ -10,7 +10,6 @@ import { experimentOptionsSchema } from '../config/schema.js'
 import { validateOptions } from '../config/validate.js'
 import { importUserModule } from '../user-modules.js'
 
-
 export async function collectFile(file: string, rootDir: string): Promise<CollectedBench[]> {
   startCollecting(file)
   let mod: unknown

@@ -48,4 +48,3 @@ export function compareAgainst(baseline: StoredRun, current: AggregatedResult[],
   const cmp = compareResults(baseline.results, current, thresholds)
   return reportComparison(cmp, { baseline: describeRun(baseline, cwd), current: currentLabel }, o)
 }
-

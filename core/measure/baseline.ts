@@ -139,7 +139,6 @@ export function blockPowers(trace: readonly EnergySnapshot[], keys: readonly str
   return out
 }
 
-
 function readCache(file: string): Record<string, CacheEntry> {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown

@@ -4,6 +4,7 @@
  * the union of them, and a meter several processes read (a host's CPU packages, a GPU both could see)
  * must be counted over that union, once.
  */
+import { maxOf, minOf } from '../stats/extent.js'
 
 /** A window in unix ms. */
 export interface Window {
@@ -78,5 +79,3 @@ export interface UsedReading<R extends MeterReading = MeterReading> {
   prorated_sec: number
   span_sec: number
 }
-
-import { maxOf, minOf } from '../stats/extent.js'

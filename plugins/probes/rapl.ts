@@ -77,7 +77,6 @@ interface ZoneState {
   lastReadOk: boolean
 }
 
-
 /**
  * Factory so tests can inject a monotonic clock in ms (kept out of the options schema, which is
  * user-facing); `raplProbe` below is the instance the harness uses.
