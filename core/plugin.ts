@@ -40,6 +40,8 @@ export type {
   Confidence,
   Accelerator,
   ThrottleReason,
+  SensorAccuracy,
+  SensorErrorModel,
 } from './probes/types.js'
 // a probe's hardware-interface failure: a result records it as PROBE_FAILED
 export { ProbeError, isProbeError } from './probes/probe-error.js'

@@ -11,7 +11,7 @@ import { measureBaseline } from '../dist/core/measure/baseline.js'
 import { energyBetween } from '../dist/core/measure/probe-set.js'
 import { integrateColumn, thermalInfo } from '../dist/core/measure/device-method.js'
 import { energyUncertainty } from '../dist/core/measure/uncertainty.js'
-import { NVML_COUNTER, NVML_COUNTER_ACCURACY } from '../dist/core/measure/sensor-accuracy.js'
+import { NVML_COUNTER, NVML_COUNTER_ACCURACY } from '../dist/plugins/probes/nvml/accuracy.js'
 
 const loadSeconds = Number(process.env.GPU_CHECK_SECONDS ?? 60)
 const out = (s = '') => process.stdout.write(s + '\n')

@@ -5,10 +5,10 @@
  * server records each request's arrival and each token's send (test/fixtures/timed-proxy.ts), and each
  * tool's per-request TTFT, mean ITL and E2E and its output tokens/s are checked against what it sent.
  * llem agrees with a tool on a metric when both agree with the wire; llem's error may not exceed the
- * tool's beyond the stated allowance (docs/validation.md).
+ * tool's beyond the stated allowance, the proxy's run-to-run noise (docs/validation.md).
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type ComparisonResult, LOADS, llamaServerComparison, llemShortfalls, MAX_TOKENS } from './fixtures/bench-tools-compare.js'
+import { ALLOWANCE_P50_REAL_SERVER, type ComparisonResult, LOADS, llamaServerComparison, llemShortfalls, MAX_TOKENS } from './fixtures/bench-tools-compare.js'
 import { TOOLS } from './fixtures/bench-tools.js'
 import { llamaServerPath } from './fixtures/llama-server.js'
 import { ENV_BUILD_TIMEOUT_MS, pythonEnv } from './fixtures/python-envs.js'
@@ -33,6 +33,7 @@ describe('llem, GuideLLM and AIPerf on the real llama-server, checked against th
   })
 
   it("llem's TTFT, ITL and E2E agree with the wire at least as well as each tool's (within the allowance), and its throughput", () => {
-    expect(llemShortfalls(result)).toEqual([])
+    // the allowance is the proxy's run-to-run noise (bench-tools-compare.ts); the scripted server's is tighter
+    expect(llemShortfalls(result, ALLOWANCE_P50_REAL_SERVER)).toEqual([])
   })
 })

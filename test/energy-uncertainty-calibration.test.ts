@@ -7,10 +7,10 @@
  * What this proves: the model's arithmetic (counter lag and its shift, quantisation shapes,
  * sampling, baseline, how terms and domains combine) matches sensors that behave as the model
  * assumes. What it cannot prove: the vendor accuracy figures themselves, since the simulated sensors
- * draw their errors from those same figures (sensor-accuracy.ts says where each comes from).
+ * draw their errors from those same figures (plugins/probes/nvml/accuracy.ts says where each comes from).
  */
 import { describe, expect, it } from 'vitest'
-import { NVML_COUNTER, NVML_COUNTER_ACCURACY } from '../core/measure/sensor-accuracy.js'
+import { NVML_COUNTER, NVML_COUNTER_ACCURACY } from '../plugins/probes/nvml/accuracy.js'
 import { confidenceFor, energyUncertainty } from '../core/measure/uncertainty.js'
 import { band, coverage, runScenarios, type Outcome } from './fidelity/energy-scenarios.js'
 

@@ -2,7 +2,8 @@
  * The energy error model's terms against values worked out by hand (core/measure/uncertainty.ts).
  */
 import { describe, expect, it } from 'vitest'
-import { NVML_COUNTER, NVML_COUNTER_ACCURACY, NVML_INSTANT_ACCURACY, RAPL_COUNTER, RAPL_DRAM_ACCURACY, RAPL_PACKAGE_ACCURACY } from '../core/measure/sensor-accuracy.js'
+import { NVML_COUNTER, NVML_COUNTER_ACCURACY, NVML_INSTANT_ACCURACY } from '../plugins/probes/nvml/accuracy.js'
+import { RAPL_COUNTER, RAPL_DRAM_ACCURACY, RAPL_PACKAGE_ACCURACY } from '../plugins/probes/rapl-accuracy.js'
 import { coverageMultiplier, normalFromSd, tQuantile975, uniformHalfRange, Z95 } from '../core/measure/uncertainty-shape.js'
 import { adjustedUncertainty, baselineMeanSd, combineIntervals, confidenceFor, counterEdge, energyUncertainty, perUnit, relativeHalfWidth, scaleInterval, unknownEdges, type CounterInput } from '../core/measure/uncertainty.js'
 

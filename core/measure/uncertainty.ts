@@ -11,7 +11,7 @@
  *  - edge_power: only when the edge powers are unknown: each is taken as anywhere in 0..2x the
  *    window mean, so the lag's mean cannot be corrected and becomes this term (unknownEdges).
  *  - resolution: each read is floored to the counter's unit r: a triangular error of half-range r.
- *  - accuracy: the vendor bound (sensor-accuracy.ts) as a 95% bound on a per-device offset (W x
+ *  - accuracy: the vendor bound (stated by the probe: ProbeSession.errorModel) as a 95% bound on a per-device offset (W x
  *    duration) and/or gain (fraction x energy), normal, the same for the whole window.
  *  - sampling (integrated_power): a power change between two samples Δ apart, at an unknown moment,
  *    makes the trapezoid wrong by Δ·|Δp|·(u - 1/2), u ~ U(0, 1): one uniform per segment.
@@ -29,7 +29,7 @@
  *
  * The interval for the truth is [energy_j + shift_j - half_width_j, energy_j + shift_j + half_width_j].
  */
-import { NVML_COUNTER, ASSUMED_BASELINE_RELATIVE_SE, type SensorAccuracy } from './sensor-accuracy.js'
+import { ASSUMED_BASELINE_RELATIVE_SE, UNMEASURED_COUNTER_PERIOD_MS, type SensorAccuracy } from './sensor-accuracy.js'
 import { add, halfWidth95, normalFromBound, normalFromSd, scale, tQuantile975, uniformHalfRange, ZERO, Z95, type Moments } from './uncertainty-shape.js'
 
 export const ERROR_MODEL_VERSION = 'v1' as const
@@ -64,9 +64,11 @@ interface WindowBase {
 export interface CounterInput extends WindowBase {
   method: 'counter'
   accuracy: SensorAccuracy
-  /** NVML: devices[].counter_update_period_ms (null: not measured); RAPL: RAPL_COUNTER.period_ms */
+  /** how often the counter changes, as the probe measured or states it (null: not measured) */
   update_period_ms: number | null
-  /** counter unit, J: NVML_COUNTER.resolution_j, RAPL_COUNTER.resolution_j */
+  /** assumed when update_period_ms is null (default UNMEASURED_COUNTER_PERIOD_MS) */
+  fallback_period_ms?: number
+  /** counter unit, J, as the probe states it */
   resolution_j: number
   /** power in the period before the start and the end edge, W (timeline power column); null: unknown */
   edge_power_w?: readonly [number, number] | null
@@ -160,7 +162,7 @@ export function energyUncertainty(input: DomainInput): EnergyInterval {
   if (input.method === 'counter') {
     let periodMs = input.update_period_ms
     if (periodMs === null || !(periodMs > 0)) {
-      periodMs = NVML_COUNTER.fallback_period_ms
+      periodMs = input.fallback_period_ms ?? UNMEASURED_COUNTER_PERIOD_MS
       notes.push(`counter update period not measured: ${periodMs} ms assumed`)
     }
     const edges = input.edge_power_w ?? null

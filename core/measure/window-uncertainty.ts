@@ -6,18 +6,10 @@
  * user's plugin) leaves every interval it would enter null, with a note saying why: an interval that
  * silently left a term out would claim more than is known.
  */
-import type { ProbeSession } from '../probes/types.js'
+import type { ProbeSession, SensorErrorModel } from '../probes/types.js'
 import type { MeasuredDevice } from './energy-metrics.js'
 import type { AlignedEdge, EnergyDelta, EnergySnapshot } from './probe-set.js'
-import {
-  NVML_COUNTER,
-  NVML_COUNTER_ACCURACY,
-  NVML_INSTANT_ACCURACY,
-  RAPL_COUNTER,
-  RAPL_DRAM_ACCURACY,
-  RAPL_PACKAGE_ACCURACY,
-  type SensorAccuracy,
-} from './sensor-accuracy.js'
+import type { SensorAccuracy } from './sensor-accuracy.js'
 import type { TimelineRow } from './timeline.js'
 import { combineIntervals, energyUncertainty, type DomainInput, type EnergyInterval } from './uncertainty.js'
 
@@ -84,58 +76,57 @@ function powerSamples(rows: readonly TimelineRow[], column: string | undefined, 
   return rows.filter((r) => r.t >= t0 && r.t <= t1 && Number.isFinite(r.values[column])).map((r) => ({ t_ms: r.t, power_w: r.values[column] }))
 }
 
-/** Each counted energy domain of the sessions, with the sensor facts the error model needs. */
+/**
+ * Each counted energy domain of the sessions, with the sensor facts the error model needs: what the
+ * probe states of it (ProbeSession.errorModel), applied to this window's timeline. Core knows no
+ * sensor by name; a probe without a model gets no interval, with a note saying so.
+ */
 export function domainSensors(sessions: ProbeSession[], devices: readonly MeasuredDevice[], rows: readonly TimelineRow[]): DomainSensor[] {
   const out: DomainSensor[] = []
   for (const s of sessions) {
-    const described = s.probe === 'cpu-estimate' ? s.describe() : null
     for (const d of s.readEnergy()) {
       if (d.contained_in || (d.kind !== 'gpu' && d.kind !== 'cpu' && d.kind !== 'dram' && d.kind !== 'module')) continue
       const key = `${s.probe}:${d.domain}`
       const kind = d.kind
-      const method = d.method ?? s.method
       const device = devices.find((x) => x.probe === s.probe && x.domain === d.domain)
-      if (kind === 'module') {
-        // NVML documents no accuracy for the module power scope, nor TI's INA3221 rails on a Jetson
-        out.push({ key, kind, accuracy: null, update_period_ms: null, input: () => null, missing: `no error model for ${key}: no accuracy is documented for module power (probe ${s.probe})` })
-      } else if (s.probe === 'nvml' && method === 'counter') {
-        const period = device?.counter_update_period_ms ?? null
-        const column = device?.columns.power_w
-        out.push({
-          key, kind, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: period,
-          input: (energy_j, t0, t1, edgePeriodMs, aligned) => {
-            if (aligned) return { method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: period, resolution_j: NVML_COUNTER.resolution_j, aligned_edges: aligned }
-            const p0 = powerBefore(rows, column, t0, period)
-            const p1 = powerBefore(rows, column, t1, period)
-            const edges = p0 !== null && p1 !== null ? ([p0, p1] as const) : null
-            const used = period !== null && edgePeriodMs !== undefined ? Math.max(period, edgePeriodMs) : period
-            return { method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_COUNTER_ACCURACY, update_period_ms: used, resolution_j: NVML_COUNTER.resolution_j, edge_power_w: edges }
-          },
-        })
-      } else if (s.probe === 'nvml' && method === 'integrated_power') {
-        const column = device?.columns.power_w
-        out.push({
-          key, kind, accuracy: NVML_INSTANT_ACCURACY, update_period_ms: null,
-          input: (energy_j, t0, t1) => ({ method: 'integrated_power', energy_j, duration_s: (t1 - t0) / 1000, accuracy: NVML_INSTANT_ACCURACY, samples: powerSamples(rows, column, t0, t1) }),
-        })
-      } else if (s.probe === 'rapl' && method === 'counter') {
-        const accuracy = kind === 'dram' ? RAPL_DRAM_ACCURACY : RAPL_PACKAGE_ACCURACY
-        out.push({
-          key, kind, accuracy, update_period_ms: RAPL_COUNTER.period_ms,
-          input: (energy_j, t0, t1, edgePeriodMs) => ({
-            method: 'counter', energy_j, duration_s: (t1 - t0) / 1000, accuracy,
-            update_period_ms: Math.max(RAPL_COUNTER.period_ms, edgePeriodMs ?? 0), resolution_j: RAPL_COUNTER.resolution_j, edge_power_w: null,
-          }),
-        })
-      } else if (s.probe === 'cpu-estimate' && described && typeof described.cores === 'number') {
-        const model = { cores: described.cores, idle_w_per_core: Number(described.idle_watts_per_core), max_w_per_core: Number(described.max_watts_per_core) }
-        out.push({ key, kind, accuracy: null, update_period_ms: null, input: (energy_j, t0, t1) => ({ method: 'estimate', energy_j, duration_s: (t1 - t0) / 1000, model }) })
-      } else {
-        out.push({ key, kind, accuracy: null, update_period_ms: null, input: () => null, missing: `no error model for ${key} (probe ${s.probe}, method ${method})` })
+      // (no built-in probe states one for a module's power scope: no vendor documents its accuracy)
+      const model = s.errorModel?.(d, device) ?? null
+      if (model === null) {
+        const why = kind === 'module' ? `no accuracy is documented for module power (probe ${s.probe})` : `(probe ${s.probe}, method ${d.method ?? s.method})`
+        out.push({ key, kind, accuracy: null, update_period_ms: null, input: () => null, missing: `no error model for ${key}${kind === 'module' ? ': ' : ' '}${why}` })
+        continue
       }
+      out.push({ key, kind, ...sensorInput(model, device, rows) })
     }
   }
   return out
+}
+
+/** The error model's input for one domain over [t0, t1], from what its probe states. */
+function sensorInput(model: SensorErrorModel, device: MeasuredDevice | undefined, rows: readonly TimelineRow[]): Pick<DomainSensor, 'input' | 'accuracy' | 'update_period_ms'> {
+  if (model.method === 'estimate') return { accuracy: null, update_period_ms: null, input: (energy_j, t0, t1) => ({ method: 'estimate', energy_j, duration_s: (t1 - t0) / 1000, model: model.model }) }
+  const column = device?.columns.power_w
+  if (model.method === 'integrated_power') {
+    const { accuracy } = model
+    return { accuracy, update_period_ms: null, input: (energy_j, t0, t1) => ({ method: 'integrated_power', energy_j, duration_s: (t1 - t0) / 1000, accuracy, samples: powerSamples(rows, column, t0, t1) }) }
+  }
+  const { accuracy, resolution_j, fallback_period_ms } = model
+  const period = model.update_period_ms
+  const fromTimeline = model.edge_power_from_timeline
+  return {
+    accuracy,
+    update_period_ms: period,
+    input: (energy_j, t0, t1, edgePeriodMs, aligned) => {
+      const base = { method: 'counter' as const, energy_j, duration_s: (t1 - t0) / 1000, accuracy, resolution_j, ...(fallback_period_ms !== undefined ? { fallback_period_ms } : {}) }
+      if (fromTimeline && aligned) return { ...base, update_period_ms: period, aligned_edges: aligned }
+      const p0 = fromTimeline ? powerBefore(rows, column, t0, period) : null
+      const p1 = fromTimeline ? powerBefore(rows, column, t1, period) : null
+      const edges = p0 !== null && p1 !== null ? ([p0, p1] as const) : null
+      // an edge read off the timeline (a sub-window) can be staler than the counter's own period
+      const used = period !== null && edgePeriodMs !== undefined ? Math.max(period, edgePeriodMs) : period
+      return { ...base, update_period_ms: used, edge_power_w: edges }
+    },
+  }
 }
 
 const COMPONENT: Record<DomainSensor['kind'], 'gpu' | 'cpu' | 'ram' | 'module'> = { gpu: 'gpu', cpu: 'cpu', dram: 'ram', module: 'module' }

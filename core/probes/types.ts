@@ -35,6 +35,38 @@ export interface EnergyDomainReading {
   method?: EnergyMethod
 }
 
+export interface SensorAccuracy {
+  /** 95% bound on a constant per-device offset, watts (0: none) */
+  absolute_w: number
+  /** 95% bound on a per-device gain error, as a fraction of the reading (0: none) */
+  relative: number
+  /** where the figure comes from: a vendor statement, or 'assumed: ...' with the work it rests on */
+  source: string
+}
+
+/**
+ * How one energy domain's reading errs, for the error model (core/measure/uncertainty.ts): a counter
+ * (its accuracy, unit, update period, and whether the timeline's power column may stand in for the
+ * power at its edges), instant power integrated by llem, or an estimate from a model's range. A
+ * domain without one gets no interval, and every figure it enters says so.
+ */
+export type SensorErrorModel =
+  | {
+      method: 'counter'
+      accuracy: SensorAccuracy
+      /** the counter's unit, J */
+      resolution_j: number
+      /** how often it changes (ms), null: not measured */
+      update_period_ms: number | null
+      /** assumed when update_period_ms is null */
+      fallback_period_ms?: number
+      /** true: the device's timeline power column gives the power around each edge, and edge reads
+       *  aligned with the counter's updates (AlignedEdge) are used when the probe made them */
+      edge_power_from_timeline: boolean
+    }
+  | { method: 'integrated_power'; accuracy: SensorAccuracy }
+  | { method: 'estimate'; model: { cores: number; idle_w_per_core: number; max_w_per_core: number } }
+
 /** Timeline columns (keys of sample()) that belong to one accelerator. */
 export interface DeviceColumns {
   power_w?: string
@@ -108,6 +140,9 @@ export interface ProbeSession {
    *  [t0, t1] (performance clock, ms), e.g. the BMC stopped answering for longer than it may be
    *  bridged, or null when they do; energy over a span it cannot cover is not reported */
   coverage?(t0: number, t1: number): string | null
+  /** the error model of one of the domains readEnergy() returns (`device`: the one on that domain,
+   *  if any); absent or null: none is known, and no interval is stated for that domain */
+  errorModel?(reading: EnergyDomainReading, device: ProbeDevice | undefined): SensorErrorModel | null
   close(): void | Promise<void>
 }
 

@@ -153,6 +153,9 @@ export function createCpuEstimateProbe(deps: CpuEstimateDeps = {}): Probe<CpuEst
           return { cpu_util_pct: util * 100, cpu_estimated_power_w: powerW(m, util) }
         },
 
+        // the interval spans what the model allows at the measured utilisation (idle to max per core)
+        errorModel: () => ({ method: 'estimate', model: { cores: m.cores, idle_w_per_core: m.idle, max_w_per_core: m.max } }),
+
         describe(): Record<string, unknown> {
           return {
             probe: 'cpu-estimate',

@@ -20,6 +20,7 @@ import { LlemError } from 'llem/plugin'
 import { hostCpuIdleWindow } from './host-cpu-idle.js'
 import { DEFAULT_PROC_STAT } from './proc-stat.js'
 import { raplReadAccessFix } from './rapl-access.js'
+import { RAPL_COUNTER, RAPL_DRAM_ACCURACY, RAPL_PACKAGE_ACCURACY } from './rapl-accuracy.js'
 import { DieCounting } from './rapl-dies.js'
 import { DEFAULT_POWERCAP_ROOT, discoverRaplZones, readCounter, type RaplZone } from './rapl-zones.js'
 
@@ -156,6 +157,14 @@ export function createRaplProbe(deps: { now?: () => number } = {}): Probe<RaplOp
             return reading
           })
         },
+        // llem does not measure RAPL's update period: the documented ~1 ms stands in (rapl-accuracy.ts)
+        errorModel: (reading: EnergyDomainReading) => ({
+          method: 'counter',
+          accuracy: reading.kind === 'dram' ? RAPL_DRAM_ACCURACY : RAPL_PACKAGE_ACCURACY,
+          resolution_j: RAPL_COUNTER.resolution_j,
+          update_period_ms: RAPL_COUNTER.period_ms,
+          edge_power_from_timeline: false,
+        }),
         sample(): Record<string, number> {
           const t = poll()
           const dtS = (t - lastSampleMs) / 1000

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import {
-  ALLOWANCE_P50, type ComparisonResult, LLEM_LIMIT_P50, llamaServerComparison, llemShortfalls, LOADS, MAX_TOKENS, METRICS, pooledRows, requestsFor, scriptedComparison, THROUGHPUT_TOLERANCE,
+  ALLOWANCE_P50, ALLOWANCE_P50_REAL_SERVER, type ComparisonResult, LLEM_LIMIT_P50, llamaServerComparison, llemShortfalls, LOADS, MAX_TOKENS, METRICS, pooledRows, requestsFor, scriptedComparison, THROUGHPUT_TOLERANCE,
 } from '../../test/fixtures/bench-tools-compare.js'
 import { loadLabel, TOOLS } from '../../test/fixtures/bench-tools.js'
 import { REPO } from '../../test/fixtures/project.js'
@@ -59,7 +59,7 @@ concurrency 16 on llama-server: 5.4 and 11.0 ms; GuideLLM at concurrency 1 on th
 on noise. The p99s, the worst one or two requests of each run, are shown but not checked.
 `
 
-function tables(r: ComparisonResult): string {
+function tables(r: ComparisonResult, allowance = ALLOWANCE_P50): string {
   const perLoad = LOADS.map((l) => {
     const label = loadLabel(l)
     const rows = TOOLS.map((tool) => {
@@ -75,7 +75,7 @@ function tables(r: ComparisonResult): string {
     const p = (m: string) => pooled.find((x) => x.tool === tool && x.metric === m)!
     return [tool, ...METRICS.flatMap((m) => [ms(p(m).p50), ms(p(m).p99)]), p('ttft').n]
   }))
-  const short = llemShortfalls(r)
+  const short = llemShortfalls(r, allowance)
   return `All four loads pooled (error in ms):\n\n${pooledTable}\n\nllem within the allowances and its limits: ${yes(short.length === 0)}${short.length ? `\n\n${short.map((s) => `- ${s}`).join('\n')}` : ''}\n\n${perLoad.join('\n\n')}`
 }
 
@@ -122,10 +122,13 @@ So agreement is checked through the wire: \`test/fixtures/timed-proxy.ts\`, a re
 server, records when each request arrived (the accept of its connection) and when each token event was
 forwarded, and each tool's per-request figures are compared with those times, with the definitions above.
 llem agrees with a tool on a metric to within the sum of their two errors.
-Definitions, how the runs were made alike and the pass rule are those of the scripted-server section above.
+Definitions and how the runs were made alike are those of the scripted-server section above. The pass rule
+too, with a wider allowance (TTFT ${ALLOWANCE_P50_REAL_SERVER.ttft} ms, ITL ${ALLOWANCE_P50_REAL_SERVER.itl} ms, E2E ${ALLOWANCE_P50_REAL_SERVER.e2e} ms): the proxy's own event loop, forwarding 16
+streams, stamps arrivals late by a varying few ms, and one client's pooled p50 error moved by about 10 ms
+between back-to-back runs at concurrency 16 (GuideLLM: 9.4 and 19.1 ms TTFT; llem: 16.8 and 14.6 ms).
 
-${tables(r)}
+${tables(r, ALLOWANCE_P50_REAL_SERVER)}
 `
-    return { markdown, agree: llemShortfalls(r).length === 0 && r.runs.every((x) => x.reported === x.sent && x.unmatched === 0) }
+    return { markdown, agree: llemShortfalls(r, ALLOWANCE_P50_REAL_SERVER).length === 0 && r.runs.every((x) => x.reported === x.sent && x.unmatched === 0) }
   },
 }

@@ -3,11 +3,13 @@
  * request-driven load (concurrency, request length, utilisation, steps or ramps, opening idle or
  * busy), a window from 0.2 s to 120 s, GPUs (NVML counter or, before Volta, integrated instant
  * power) and RAPL packages with DRAM, each with its sensor error drawn from the bound the model
- * assumes (sensor-accuracy.ts), and often an idle baseline with noisy idle power. It measures each
+ * assumes (plugins/probes/nvml/accuracy.ts, plugins/probes/rapl-accuracy.ts), and often an idle baseline with noisy idle power. It measures each
  * figure the way llem does (counter difference, trapezoid of samples, raw - baseline x duration),
  * asks the model for its interval, and records whether the interval holds the exact truth.
  */
-import { NVML_COUNTER, NVML_COUNTER_ACCURACY, NVML_INSTANT_ACCURACY, RAPL_COUNTER, RAPL_DRAM_ACCURACY, RAPL_PACKAGE_ACCURACY, type SensorAccuracy } from '../../core/measure/sensor-accuracy.js'
+import type { SensorAccuracy } from '../../core/measure/sensor-accuracy.js'
+import { NVML_COUNTER, NVML_COUNTER_ACCURACY, NVML_INSTANT_ACCURACY } from '../../plugins/probes/nvml/accuracy.js'
+import { RAPL_COUNTER, RAPL_DRAM_ACCURACY, RAPL_PACKAGE_ACCURACY } from '../../plugins/probes/rapl-accuracy.js'
 import { Z95 } from '../../core/measure/uncertainty-shape.js'
 import { adjustedUncertainty, combineIntervals, energyUncertainty, perUnit, type EnergyInterval } from '../../core/measure/uncertainty.js'
 import { counterReads, integratedWindow, sampleTimes, loadTrace, makeRng, normal, pick, sensorEnergy, sensorPower, Trace, trueEnergy, uniform, type SimDevice } from './simulated-counter.js'

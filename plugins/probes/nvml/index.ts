@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from 'llem/plugin'
+import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession, SensorErrorModel } from 'llem/plugin'
+import { NVML_COUNTER, NVML_COUNTER_ACCURACY, NVML_INSTANT_ACCURACY } from './accuracy.js'
 import { resolveVisibleDevices, type VisibleDevice } from './devices.js'
 import { Nvml, NvmlError, NvmlLoadError, NVML_ARCH, NVML_RETURN } from './nvml.js'
 import { NVML_THROTTLE_REASONS } from './throttle.js'
@@ -215,6 +216,12 @@ export const nvmlProbe: Probe<NvmlOptions> = {
       probe: 'nvml',
       method: 'counter',
       confidence: 'high',
+      // a GPU without a counter integrates instant power, whose accuracy NVML states apart
+      errorModel(reading, device): SensorErrorModel | null {
+        if (reading.kind !== 'gpu') return null
+        if (reading.method === 'integrated_power') return { method: 'integrated_power', accuracy: NVML_INSTANT_ACCURACY }
+        return { method: 'counter', accuracy: NVML_COUNTER_ACCURACY, resolution_j: NVML_COUNTER.resolution_j, update_period_ms: device?.counter_update_period_ms ?? null, fallback_period_ms: NVML_COUNTER.fallback_period_ms, edge_power_from_timeline: true }
+      },
       readEnergy(opts): EnergyDomainReading[] {
         const gpus = state.map((s) => {
           if (!s.counter) {
