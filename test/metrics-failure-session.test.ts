@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../core/config/defaults.js'
+import { scriptedConfig } from './fixtures/scripted-config.js'
 import { errorInfo } from '../core/measure/result-shell.js'
 import { ProbeError } from '../core/plugin.js'
 import { AmdSmiError } from '../plugins/probes/amdsmi/amdsmi.js'
@@ -33,16 +33,7 @@ vi.mock('../core/measure/build-metrics.js', () => ({
 }))
 
 function experiment(): Experiment {
-  const config: ResolvedExperimentOptions = {
-    ...EXPERIMENT_DEFAULTS,
-    backend: { name: 'scripted' },
-    model: 'scripted',
-    dataset: { prompts: ['one two three'], repeat: 1, shuffle: false } as ResolvedExperimentOptions['dataset'],
-    generation: { ...EXPERIMENT_DEFAULTS.generation, maxTokens: 4 },
-    load: { ...EXPERIMENT_DEFAULTS.load, requests: 3 },
-    measurement: { ...EXPERIMENT_DEFAULTS.measurement, warmup: { ...EXPERIMENT_DEFAULTS.measurement.warmup, mode: 'fixed', requests: 0 }, baseline: { ...EXPERIMENT_DEFAULTS.measurement.baseline, enabled: false }, sampleIntervalMs: 5 },
-    probes: {},
-  }
+  const config = scriptedConfig()
   return {
     id: 'exp-1', name: 'metrics failure', bench: { file: 'x.bench.ts', name: 'b', full_name: 'b', location: 'x.bench.ts:1' }, task_hash: 'h', repeat_index: 0, repeat_count: 1,
     sweep_point: {}, config, provenance: {}, cli_overrides: {}, config_warnings: [], mode: 'run',

@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../core/config/defaults.js'
+import { scriptedConfig } from './fixtures/scripted-config.js'
 import type { SessionTask } from '../core/measure/result-shell.js'
 import { runSession } from '../core/measure/session.js'
 import type { Experiment } from '../core/plan/plan.js'
@@ -124,16 +124,7 @@ describe('SlotPool: the next process', () => {
 
 function task(backend: string): SessionTask {
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'llem-measured-'))
-  const config: ResolvedExperimentOptions = {
-    ...EXPERIMENT_DEFAULTS,
-    backend: { name: backend },
-    model: 'scripted',
-    dataset: { prompts: ['one two three'], repeat: 1, shuffle: false } as ResolvedExperimentOptions['dataset'],
-    generation: { ...EXPERIMENT_DEFAULTS.generation, maxTokens: 4 },
-    load: { ...EXPERIMENT_DEFAULTS.load, requests: 3 },
-    measurement: { ...EXPERIMENT_DEFAULTS.measurement, warmup: { ...EXPERIMENT_DEFAULTS.measurement.warmup, mode: 'fixed', requests: 0 }, baseline: { ...EXPERIMENT_DEFAULTS.measurement.baseline, enabled: false }, sampleIntervalMs: 5 },
-    probes: {},
-  }
+  const config = scriptedConfig(backend)
   const experiment = {
     id: 'exp-1', name: 'measured', bench: { file: 'x.bench.ts', name: 'b', full_name: 'b', location: 'x.bench.ts:1' }, task_hash: 'h', repeat_index: 0, repeat_count: 1,
     sweep_point: {}, config, provenance: {}, cli_overrides: {}, config_warnings: [], mode: 'run',
