@@ -11,7 +11,8 @@
  * Loading: by bare name first (ld.so.cache, LD_LIBRARY_PATH), then ROCm's default install path,
  * because ROCm does not always put /opt/rocm/lib on the loader path.
  */
-import koffi, { type LibraryHandle, type TypeObject } from 'koffi'
+import type { LibraryHandle, TypeObject } from 'koffi'
+import { koffiOnDemand } from '../koffi-on-demand.js'
 import { ProbeError } from 'llem/plugin'
 
 export const DEFAULT_AMDSMI_LIBRARIES = ['libamd_smi.so', '/opt/rocm/lib/libamd_smi.so'] as const
@@ -117,6 +118,7 @@ const u64 = 'uint64_t'
 /** koffi type names are process-global: declare the AMD SMI types once. */
 function declareTypes(): void {
   if (typesDeclared) return
+  const koffi = koffiOnDemand()
   // the status enum holds 0xFFFFFFFF (AMDSMI_STATUS_UNKNOWN_ERROR), so the compiler makes it unsigned
   koffi.alias('amdsmi_status_t', u32)
   koffi.pointer('amdsmi_processor_handle', koffi.opaque('amdsmi_processor'))
@@ -162,6 +164,7 @@ function declareTypes(): void {
 }
 
 function loadFirst(names: readonly string[]): { lib: LibraryHandle; name: string } {
+  const koffi = koffiOnDemand()
   let first: unknown
   for (const name of names) {
     try {

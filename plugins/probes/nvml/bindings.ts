@@ -15,7 +15,8 @@
  * NvmlLoadError as well; optional symbols are declared one by one and left
  * undefined when this driver does not have them.
  */
-import koffi, { type LibraryHandle, type TypeObject } from 'koffi'
+import type { LibraryHandle, TypeObject } from 'koffi'
+import { koffiOnDemand } from '../koffi-on-demand.js'
 import { ProbeError } from 'llem/plugin'
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1'
@@ -148,6 +149,7 @@ let typesDeclared = false
 /** koffi type names are process-global: declare the NVML types once. */
 function declareTypes(): void {
   if (typesDeclared) return
+  const koffi = koffiOnDemand()
   koffi.alias('nvmlReturn_t', 'int')
   koffi.pointer('nvmlDevice_t', koffi.opaque('nvmlDevice_st'))
   koffi.alias('nvmlEnableState_t', 'int')
@@ -217,6 +219,7 @@ function declareTypes(): void {
  * Does not call nvmlInit_v2.
  */
 export function loadNvmlBindings(library?: string): NvmlBindings {
+  const koffi = koffiOnDemand()
   const name = library ?? DEFAULT_NVML_LIBRARY
   declareTypes()
   let lib: LibraryHandle
