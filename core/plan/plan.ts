@@ -69,6 +69,14 @@ export function buildPlan(input: PlanInput): Experiment[] {
   const usedIds = new Set<string>()
   // the text of config sections the points share (never changed once parsed), written once
   const hashMemo = new WeakMap<object, string>()
+  // llem's defaults under the config file: the same for every bench, merged once (the benches' merges
+  // copy what they write into and share the rest, so sections no bench sets are one object throughout)
+  const common = mergeLayers([
+    { source: 'default', detail: 'llem default', values: EXPERIMENT_DEFAULTS as unknown as Record<string, unknown> },
+    { source: 'config', detail: configDetail, values: configValues },
+  ])
+  // one validator for the whole plan: a section already parsed (the same object) is not parsed again
+  const validator = new PointValidator()
 
   for (const bench of input.benches) {
     const full = fullName(bench)
@@ -78,8 +86,6 @@ export function buildPlan(input: PlanInput): Experiment[] {
     const rel = fromFlags ? '' : path.relative(input.rootDir, bench.file)
     const at = (loc: string) => (fromFlags ? loc : `${rel}${loc.slice(bench.file.length)}`)
     const layers: OptionLayer[] = [
-      { source: 'default', detail: 'llem default', values: EXPERIMENT_DEFAULTS as unknown as Record<string, unknown> },
-      { source: 'config', detail: configDetail, values: configValues },
       ...bench.suites.map((s) => ({ source: 'describe' as const, detail: `describe("${s.name}") at ${at(s.location)}`, values: normaliseOptions(s.options as Record<string, unknown>) })),
       // a run from flags has no bench of its own: what its layer holds (the dataset, when none is named) is llem's default
       fromFlags
@@ -89,14 +95,13 @@ export function buildPlan(input: PlanInput): Experiment[] {
     const what = fromFlags ? 'the run from flags' : `${bench.kind}("${bench.name}")`
     // the layers below the sweep point are the same for every point: merged once, the point, env and
     // flags on top of them per point (a 10,000-point sweep merged every layer 10,000 times)
-    const below = mergeLayers(layers)
+    const below = mergeLayers(layers, common)
     const base = mergeLayers([input.env, input.cli], below)
     const sweep = (base.values.sweep ?? {}) as Record<string, unknown[]>
     const sweepMode = base.values.sweepMode as 'grid' | 'zip'
     const repeat = base.values.repeat as number
     const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
     const points = expandSweep(sweep, sweepMode)
-    const validator = new PointValidator()
     if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what}: ${points.error}`, { file: bench.file })
 
     for (const point of points) {

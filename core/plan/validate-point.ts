@@ -1,48 +1,58 @@
 /**
- * Validating the sweep points of one bench. The points' merged options share every top-level
- * section no point changes (mergeLayers copies on write): `model`, `dataset`, `measurement` are the
- * same objects at every point of a sweep over `load.*`. Zod parses each top-level section on its own
- * (experimentOptionsSchema has no refinement across sections), so a section that is the same object
- * as at the point before has the same parsed form: only the changed sections are parsed again.
- * A 10,000-point sweep parsed every section of every point (most of `llem list`'s time).
+ * Validating the experiments of a plan. Their merged options share every top-level section that no
+ * layer above llem's defaults and the config file changes (mergeLayers copies on write): `model`,
+ * `dataset`, `measurement` are the same objects at every point of a sweep over `load.*`, and a
+ * section no bench sets is one object in every bench. Zod parses each top-level section on its own
+ * (experimentOptionsSchema has no refinement across sections), so a section object parsed once has
+ * that parsed form wherever it appears again: only sections not seen before are parsed.
+ * A 10,000-point sweep parsed every section of every point (most of `llem list`'s time), and a
+ * project of many bench files parsed the same default sections once per bench.
  */
 import type { ResolvedExperimentOptions } from '../config/defaults.js'
 import { experimentOptionsSchema } from '../config/schema.js'
 import { validateOptions, type ValidationSite } from '../config/validate.js'
 
 export class PointValidator {
-  private last: { input: Record<string, unknown>; output: Record<string, unknown> } | null = null
+  /** a section's value as merged (an object, read-only once merged) -> its parsed form */
+  private parsed = new WeakMap<object, unknown>()
+  /** by the input's keys: the output's key order (the schema's), and what the schema filled in for
+   *  keys the input lacks (defaults, the same whatever the other sections hold) */
+  private shapes = new Map<string, { order: string[]; filled: Record<string, unknown> }>()
 
   /** The parsed options, the same value (and key order) as validateOptions on the whole of `values`.
-   *  Sections not parsed again are shared with the earlier points' configs: configs are read, never
+   *  Sections not parsed again are shared with earlier experiments' configs: configs are read, never
    *  changed in place (repeats of one point already share one config). */
   validate(values: Record<string, unknown>, site: ValidationSite): ResolvedExperimentOptions {
-    const last = this.last
     const keys = Object.keys(values)
-    if (last === null || !sameKeys(keys, last.input)) return this.whole(values, site)
-    const changed = keys.filter((k) => values[k] !== last.input[k])
-    let part: Record<string, unknown>
-    try {
-      part = validateOptions(experimentOptionsSchema, Object.fromEntries(changed.map((k) => [k, values[k]])), site) as Record<string, unknown>
-    } catch {
-      // the whole object's message, exactly as without this cache (the unchanged sections were valid)
-      return this.whole(values, site)
+    const shape = this.shapes.get(keys.join('\0'))
+    if (shape === undefined) return this.whole(values, site, keys)
+    const fresh = keys.filter((k) => !isObject(values[k]) || !this.parsed.has(values[k]))
+    let part: Record<string, unknown> = {}
+    if (fresh.length > 0) {
+      try {
+        part = validateOptions(experimentOptionsSchema, Object.fromEntries(fresh.map((k) => [k, values[k]])), site) as Record<string, unknown>
+      } catch {
+        // the whole object's message, exactly as without this cache (the other sections were valid)
+        return this.whole(values, site, keys)
+      }
+      this.remember(values, part, fresh)
     }
-    // the earlier output's key order is the schema's order of the present keys: the same keys here
     const output: Record<string, unknown> = {}
-    for (const k of Object.keys(last.output)) output[k] = k in part ? part[k] : last.output[k]
-    this.last = { input: values, output }
+    for (const k of shape.order) output[k] = k in part ? part[k] : k in values ? this.parsed.get(values[k] as object) : shape.filled[k]
+    return output as unknown as ResolvedExperimentOptions
+  }
+
+  private whole(values: Record<string, unknown>, site: ValidationSite, keys: string[]): ResolvedExperimentOptions {
+    const output = validateOptions(experimentOptionsSchema, values, site) as Record<string, unknown>
+    const filled = Object.fromEntries(Object.entries(output).filter(([k]) => !(k in values)))
+    this.shapes.set(keys.join('\0'), { order: Object.keys(output), filled })
+    this.remember(values, output, keys)
     return { ...output } as unknown as ResolvedExperimentOptions
   }
 
-  private whole(values: Record<string, unknown>, site: ValidationSite): ResolvedExperimentOptions {
-    const output = validateOptions(experimentOptionsSchema, values, site) as Record<string, unknown>
-    this.last = { input: values, output: { ...output } }
-    return output as unknown as ResolvedExperimentOptions
+  private remember(values: Record<string, unknown>, output: Record<string, unknown>, keys: string[]): void {
+    for (const k of keys) if (isObject(values[k]) && k in output) this.parsed.set(values[k] as object, output[k])
   }
 }
 
-function sameKeys(keys: string[], other: Record<string, unknown>): boolean {
-  const theirs = Object.keys(other)
-  return theirs.length === keys.length && keys.every((k, i) => theirs[i] === k)
-}
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null
