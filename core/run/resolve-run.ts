@@ -21,7 +21,7 @@ import { CLIENT_THREAD_BACKENDS } from '../measure/client-threads-auto.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
 import { namedBackends } from '../plan/named-backends.js'
 import { shardExperiments, type Shard } from '../plan/shard.js'
-import { builtinBackends, builtinProbes } from '../plugins/builtins.js'
+import { builtinBackends } from '../plugins/builtins.js'
 import { loadBackend, loadProbe } from '../plugins/load-plugins.js'
 import { validatePluginOptions } from '../plugins/plugin-options.js'
 import { resolveResultsDir } from '../results/results-dir.js'
@@ -120,8 +120,8 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     validatePluginOptions(plugin, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
   }
   const experiments = req.shard ? shardExperiments(planned, req.shard) : planned
+  // each probe the plan names is imported (once) to check its options; the others are not loaded
   const probes: Record<string, Probe<any>> = {}
-  for (const [name, load] of Object.entries(builtinProbes)) probes[name] = await load()
   // the whole plan, not just this shard: every shard refuses the same bad input
   for (const x of planned) if (x.mode === 'run') await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, rootDir)
   for (const x of planned) checkClientThreads(x.config, `${x.bench.location}: "${x.bench.full_name}"`)

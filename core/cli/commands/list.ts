@@ -1,7 +1,6 @@
 /** `llem list`: bench files, benches and the expanded experiments, without running anything. */
 import path from 'node:path'
 import pc from 'picocolors'
-import { findRun, readRun } from '../../results/run-dir.js'
 import { redactSecrets, redactText } from '../../results/redact.js'
 import { resolveRun, type ResolvedRun } from '../../run/resolve-run.js'
 import type { CommonFlags } from '../flags.js'
@@ -10,14 +9,16 @@ import { printPlan, writePlanJson } from '../plan-output.js'
 
 export async function listCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {
   const run = await resolveRun(runRequest(filters, flags, options))
-  if (flags.run !== undefined) return printRunStatus(run, String(flags.run), !!flags.json)
+  if (flags.run !== undefined) return await printRunStatus(run, String(flags.run), !!flags.json)
   if (flags.json) await writePlanJson(run)
   else printPlan(run)
   return 0
 }
 
 /** The current plan against an earlier run's results: done, failed, interrupted, stale or missing. */
-function printRunStatus(run: ResolvedRun, which: string, json: boolean): number {
+async function printRunStatus(run: ResolvedRun, which: string, json: boolean): Promise<number> {
+  // the results' schemas and aggregation are imported only here: a plain `llem list` never reads a run
+  const { findRun, readRun } = await import('../../results/run-dir.js')
   const prior = readRun(findRun(run.runOptions.resultsDir, which))
   const rows = run.experiments.filter((x) => x.mode === 'run').map((x) => {
     // ids carry the task hash: a changed config is found by its name, and is stale
