@@ -2,8 +2,10 @@
  * The other commands and the user-facing seams: env (--json), schema, --version/--help, a custom
  * reporter loaded by path with options, and a user project that installed llem into node_modules.
  */
+import { execFileSync } from 'node:child_process'
 import { symlinkSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { makeProject, QUICK_CONFIG, REPO, runCli } from './fixtures/project.js'
 
@@ -50,6 +52,13 @@ describe('llem commands', () => {
     const help = await runCli(makeProject({}), ['--help'])
     expect(help.code).toBe(0)
     for (const word of ['list', 'env', 'schema', '--reporter', '--dry-run', '--bail']) expect(help.stdout).toContain(word)
+    // bin/llem.js prints the text the build took from the CLI (dist/help.txt) without loading the CLI:
+    // it must be what the CLI itself prints now, and `-h` the same
+    const main = pathToFileURL(path.join(REPO, 'dist', 'core', 'cli', 'main.js')).href
+    const fromCli = execFileSync(process.execPath, ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(['--help'])`], { encoding: 'utf8' })
+    expect(fromCli).toContain('--dry-run')
+    expect(help.stdout).toBe(fromCli)
+    expect((await runCli(makeProject({}), ['-h'])).stdout).toBe(help.stdout)
   })
 
   it('a custom .ts reporter by path gets its options and every hook in order', async () => {

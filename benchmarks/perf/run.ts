@@ -62,11 +62,13 @@ if (want('help')) {
   const r = helpLatency()
   results.help = r
   console.log(`llem --help            median ${fmt(r.median_ms)} ms (target < ${r.target_ms} ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  floor: node -e 0 ${fmt(r.node_floor_ms)} ms; llem's own ${fmt(r.own_ms)} ms`)
 }
 if (want('list')) {
   const r = listLatency()
   results.list = r
   console.log(`llem list, ${r.files} files    median ${fmt(r.median_ms)} ms (target < ${r.target_ms} ms)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  floors: node -e 0 ${fmt(r.node_floor_ms)} ms; node importing zod and jiti ${fmt(r.dependency_floor_ms)} ms; llem's own ${fmt(r.own_ms)} ms`)
 }
 if (want('overhead')) {
   const r = await harnessOverhead()
