@@ -103,6 +103,7 @@ if (want('scheduling')) {
   const r = schedulingOverhead()
   results.scheduling = r
   console.log(`scheduling overhead    median ${fmt(r.median_overhead_ms)} ms per experiment (target < ${r.target_ms} ms; wall ${fmt(r.median_wall_ms)} ms, session ${fmt(r.median_session_ms)} ms, ${r.experiments} trivial experiments)  ${r.pass ? 'PASS' : 'FAIL'}`)
+  console.log(`  floor: a worker process's own start (node, worker.js and its imports) ${fmt(r.worker_start_ms)} ms, started ahead at the previous experiment's end of measuring`)
 }
 if (want('sse')) {
   const r = await sseClientCapacity(sseThreads)
