@@ -28,15 +28,22 @@ How each figure is defined, and how the runs were made alike:
   one after another, so those requests carry several ms of TTFT error (the bias column: between runs on
   this VM, from under 1 ms to about 20 ms at concurrency 16). With llem's own warmup (\`measurement.warmup\`,
   on by default) most of it goes.
-- **Connections.** One fresh TCP connection per request in all three, so each TTFT holds one connect: llem
-  does so by design (backends.md), AIPerf with \`--connection-reuse-strategy never\`, GuideLLM with a
-  \`connection: close\` header and HTTP/1.1.
+- **Connections.** One fresh TCP connection per request in all three: llem does so by design (backends.md),
+  AIPerf with \`--connection-reuse-strategy never\`, GuideLLM with a \`connection: close\` header and HTTP/1.1.
 - **Tokens.** From the server's \`usage\` in all three (AIPerf \`--use-server-token-count\`; GuideLLM reads usage when
   it is sent). AIPerf insists on loading a tokenizer even so: it gets a byte-level one made locally
   (\`test/python/byte_tokenizer.py\`); nothing is downloaded.
 - **TTFT**: from the client's start of the request to the first token's arrival (GuideLLM
   \`time_to_first_token_ms\`, AIPerf \`time_to_first_token\`, llem \`ttft_ms\`). **True**: from the server's accept
-  of the request's connection to its write of the first token.
+  of the request's connection to its write of the first token. The tools start their clocks at different
+  points: llem (before it builds the request) and AIPerf (just before \`session.request\`,
+  \`aiperf/transports/aiohttp_client.py\`) before the connection is opened, so their TTFT and E2E hold the
+  connect, as the user's wait does; GuideLLM 0.8.1 moves its start to the first write of the request's
+  headers, once the connection is open (httpx's \`send_request_headers.started\` trace event,
+  \`_trace_request_start\` in \`guidellm/backends/openai/http.py\`), so its figures leave the connect out.
+  The server's accept comes at the end of the handshake, about when GuideLLM's clock starts: llem's and
+  AIPerf's errors hold their own work before the connect and the connect itself (on this loopback, a
+  few tenths of a ms: most of the gap between llem's and GuideLLM's TTFT bias at concurrency 1).
 - **ITL**, per request: llem's \`tpot_ms\` and AIPerf's \`inter_token_latency\` are (E2E - TTFT) / (n - 1);
   GuideLLM's \`inter_token_latency_ms\` is (last token - first token) / (n - 1). **True**: (last token's write -
   first token's write) / (n - 1). The server writes its usage chunk and \`[DONE]\` at once after the last
