@@ -8,15 +8,16 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { makeProject, REPO, runCli } from './fixtures/project.js'
 
-const TRACER = path.join(REPO, 'test', 'fixtures', 'trace-native-addons.cjs')
+const TRACER = path.join(REPO, 'test', 'fixtures', 'trace-native-addons.mjs')
 
 function traced(): { env: Record<string, string>; addons: () => string[] } {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'llem-addons-')), 'addons.txt')
   return {
-    env: { NODE_OPTIONS: `--require ${TRACER}`, LLEM_TRACE_ADDONS: file },
+    env: { NODE_OPTIONS: `--import ${pathToFileURL(TRACER).href}`, LLEM_TRACE_ADDONS: file },
     addons: () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []),
   }
 }
