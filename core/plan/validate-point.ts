@@ -7,6 +7,13 @@
  * that parsed form wherever it appears again: only sections not seen before are parsed.
  * A 10,000-point sweep parsed every section of every point (most of `llem list`'s time), and a
  * project of many bench files parsed the same default sections once per bench.
+ *
+ * A point's changed sections are new objects, but few distinct values: a 100 x 100 sweep over
+ * `load.seed` and `generation.maxTokens` has 100 `load` sections and 100 `generation` sections in
+ * its 10,000 points. So a section is also looked up by its JSON text, when it is plain JSON (no
+ * Infinity, undefined, function or class instance, whose text would not say what they are), and a
+ * section of the same text takes the same parsed form. Sharing it also lets the task hash's memo
+ * (task-hash.ts) reuse the section's canonical text.
  */
 import type { ResolvedExperimentOptions } from '../config/defaults.js'
 import { experimentOptionsSchema } from '../config/schema.js'
@@ -15,6 +22,8 @@ import { validateOptions, type ValidationSite } from '../config/validate.js'
 export class PointValidator {
   /** a section's value as merged (an object, read-only once merged) -> its parsed form */
   private parsed = new WeakMap<object, unknown>()
+  /** a section's name and JSON text -> its parsed form (plain JSON sections only; bounded) */
+  private byText = new Map<string, unknown>()
   /** by the input's keys: the output's key order (the schema's), and what the schema filled in for
    *  keys the input lacks (defaults, the same whatever the other sections hold) */
   private shapes = new Map<string, { order: string[]; filled: Record<string, unknown> }>()
@@ -26,7 +35,7 @@ export class PointValidator {
     const keys = Object.keys(values)
     const shape = this.shapes.get(keys.join('\0'))
     if (shape === undefined) return this.whole(values, site, keys)
-    const fresh = keys.filter((k) => !isObject(values[k]) || !this.parsed.has(values[k]))
+    const fresh = keys.filter((k) => !isObject(values[k]) || !this.known(k, values[k]))
     let part: Record<string, unknown> = {}
     if (fresh.length > 0) {
       try {
@@ -51,7 +60,49 @@ export class PointValidator {
   }
 
   private remember(values: Record<string, unknown>, output: Record<string, unknown>, keys: string[]): void {
-    for (const k of keys) if (isObject(values[k]) && k in output) this.parsed.set(values[k] as object, output[k])
+    for (const k of keys) {
+      const v = values[k]
+      if (!isObject(v) || !(k in output)) continue
+      this.parsed.set(v, output[k])
+      const text = jsonText(v)
+      if (text !== null && this.byText.size < MAX_TEXTS) this.byText.set(`${k}\0${text}`, output[k])
+    }
+  }
+
+  /** parsed already: this object, or (then remembered by identity too) an equal plain-JSON value */
+  private known(key: string, value: object): boolean {
+    if (this.parsed.has(value)) return true
+    const text = jsonText(value)
+    if (text === null) return false
+    const hit = this.byText.get(`${key}\0${text}`)
+    if (hit === undefined) return false
+    this.parsed.set(value, hit)
+    return true
+  }
+}
+
+const MAX_TEXTS = 100_000
+
+class NotJson extends Error {}
+/** The JSON text of a value that JSON says exactly (objects, arrays, strings, finite numbers, booleans,
+ *  null); null for anything else, which is then parsed on its own. */
+function jsonText(value: object): string | null {
+  try {
+    return JSON.stringify(value, function (this: Record<string, unknown>, key: string) {
+      // the value as it is in its holder, before any toJSON() turned it into something else
+      const v = this[key]
+      if (v === null || typeof v === 'string' || typeof v === 'boolean') return v
+      if (typeof v === 'number') {
+        if (Number.isFinite(v)) return v
+        throw new NotJson()
+      }
+      const plain = typeof v === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype)
+      if (plain && typeof (v as { toJSON?: unknown }).toJSON !== 'function') return v
+      throw new NotJson()
+    })
+  } catch (e) {
+    if (e instanceof NotJson) return null
+    throw e
   }
 }
 
