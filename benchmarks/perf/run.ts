@@ -75,6 +75,7 @@ if (want('overhead')) {
   results.overhead = r
   console.log(`harness overhead       llem ${fmt(r.median_llem)} tok/s vs bare ${fmt(r.median_bare)} tok/s, ratio ${r.ratio.toFixed(3)} (target >= ${r.target})  ${r.pass ? 'PASS' : 'FAIL'}`)
   console.log(`  llem samples ${r.llem_tok_s.map(fmt).join(', ')}; bare samples ${r.bare_tok_s.map(fmt).join(', ')}`)
+  console.log(`  median of each round's llem / bare ${r.paired_ratio_median.toFixed(3)}; noise floor: a second bare loop each round, against the first, ${r.noise_floor_ratio.toFixed(3)} (samples ${r.bare_again_tok_s.map(fmt).join(', ')})`)
 }
 if (want('bmc')) {
   const r = await bmcCosts()
