@@ -38,14 +38,15 @@ describe('the experiment log', () => {
 
   it('through a run: a server that floods its output leaves a log of bounded size, its tail in the error', async () => {
     const script = path.join(mkdtempSync(path.join(os.tmpdir(), 'llem-flood-')), 'flood.cjs')
-    // ~8 MB of output, then a line that never ends, then silence: it never becomes healthy
+    // ~8 MB of output, then a line that never ends, then silence: it never becomes healthy. The startup
+    // timeout leaves it time to print all of it on a slow machine (3 s did not, on a loaded 2-core VM)
     writeFileSync(script, `let i = 0
 const w = () => { while (i < 40000) { if (!process.stdout.write('flood line ' + i++ + ' ' + 'z'.repeat(190) + '\\n')) return process.stdout.once('drain', w) } process.stdout.write('q'.repeat(300000)); process.stderr.write('last words\\n'); setInterval(() => {}, 1000) }
 w()
 `)
     const dir = makeProject({
       'llem.config.ts': `export default { probes: ['cpu-estimate'], measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 0 } } }\n`,
-      'benchmarks/f.bench.ts': `import { bench } from 'llem'\nbench('flood', { backend: { name: 'server', command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, '{port}'], startupTimeoutMs: 3000 }, model: 'm', dataset: { prompts: ['p'] } })\n`,
+      'benchmarks/f.bench.ts': `import { bench } from 'llem'\nbench('flood', { backend: { name: 'server', command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, '{port}'], startupTimeoutMs: 10000 }, model: 'm', dataset: { prompts: ['p'] } })\n`,
     })
     const r = await runCli(dir, ['bench'], { LLEM_MAX_LOG_BYTES: String(LIMIT) })
     expect(r.code, r.stderr + r.stdout).toBe(1)
