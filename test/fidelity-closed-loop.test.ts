@@ -23,7 +23,7 @@ describe('closed loop on the simulated GPU server', () => {
     expect(run.raw.steady_state_window.target_concurrency).toBe(1)
   }, 60_000)
 
-  it('64 in flight with an idle baseline: the baseline finds the true idle power and the adjusted energy follows', async () => {
+  it('64 in flight with an idle baseline: the baseline finds the true idle power and the adjusted energy follows', { timeout: 60_000, retry: 1 }, async () => {
     const run = await runScenario(SCENARIOS['concurrency 64, closed loop, idle baseline'])
     expect(run.cli.code, run.cli.stderr).toBe(0)
     const rows = checkRun(run)
@@ -32,9 +32,12 @@ describe('closed loop on the simulated GPU server', () => {
     // request's way out, 64 simultaneous sends through a loaded host into the simulated server's own
     // event loop (a clean-clone CI on the 2-core VM measured 115 ms against a true 86 ms, 2026-12-06).
     // llem's TTFT is checked strictly against the engine's send times, from its own send stamp.
-    expect(outsideTolerance(rows, ['E2E vs engine send: median', 'E2E vs engine send: p99 |llem - truth|', 'TTFT vs server view: median'])).toEqual([])
+    // The request's way in, send stamp -> server arrival, is that same time on its own (31 and 38 ms with
+    // a CI run beside this test on the same 2 cores).
+    const wayIn = ['TTFT vs server view: median', 'request send -> server arrival: median']
+    expect(outsideTolerance(rows, ['E2E vs engine send: median', 'E2E vs engine send: p99 |llem - truth|', ...wayIn])).toEqual([])
     expect(Math.abs(metric(rows, 'E2E vs engine send: median').error!)).toBeLessThan(60)
-    expect(Math.abs(metric(rows, 'TTFT vs server view: median').error!)).toBeLessThan(60)
+    for (const m of wayIn) expect(Math.abs(metric(rows, m).error!), m).toBeLessThan(60)
     expect(run.raw.energy_breakdown.baseline_method).toBe('fresh')
     expect(Math.abs(metric(rows, 'baseline power').relError!)).toBeLessThan(0.01)
     const adjusted = metric(rows, 'baseline-adjusted energy')
@@ -45,5 +48,7 @@ describe('closed loop on the simulated GPU server', () => {
     // TTFT and TPOT against the engine's send times, at 64 streams
     expect(metric(rows, 'TTFT vs engine send: p99 |llem - truth|').pass).toBe(true)
     expect(metric(rows, 'TPOT vs engine send: median').pass).toBe(true)
-  }, 60_000)
+    // one retry: 64 streams and the simulated server share the CI machine's 2 cores with whatever else
+    // runs there; a wrong figure is wrong on every run
+  })
 })

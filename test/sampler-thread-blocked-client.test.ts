@@ -136,7 +136,7 @@ const p99 = (xs: number[]) => {
 }
 
 describe('the power sampler on its own thread', () => {
-  it('a client holding the loop for 200 ms: samples keep their 10 ms spacing within 1 ms (p99), inside the block too', async () => {
+  it('a client holding the loop for 200 ms: samples keep their 10 ms spacing within 1 ms (p99), inside the block too', { timeout: 60_000, retry: 1 }, async () => {
     const stopControl = startControl()
     const { methodology, proc, t, gaps, from, to } = await run('')
     const window = proc.measured_window as { start_unix_ms: number; end_unix_ms: number }
@@ -159,7 +159,10 @@ describe('the power sampler on its own thread', () => {
     expect(jitter).toBeLessThan(1 + 2 * noise)
     // the figure the result reports is the same p99, over the same gaps
     expect(methodology.sample_interval_jitter_p99_ms).toBeCloseTo(jitter, 0)
-  }, 60_000)
+    // one retry: a wake-up bound of 1 ms is at the mercy of whatever else the 2-core CI machine runs at
+    // that moment (a clean-clone CI failed it once, 2026-12-07); a sampler on the blocked loop misses by
+    // ~200 ms every time, so a retry cannot hide it
+  })
 
   it('a probe that cannot be sampled from a thread: the sampler shares the loop, and the block leaves a ~200 ms gap', async () => {
     const { methodology, gaps, proc } = await run('\n  sampleInThread: false,')
