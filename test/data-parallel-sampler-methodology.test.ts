@@ -2,18 +2,19 @@
  * Data parallel: the aggregated methodology says how every process was sampled, not only the first.
  * The worst process's sampler jitter is the experiment's, and one process sampled on its event loop
  * (a probe that cannot run in a thread) makes the experiment's sampler 'event-loop', with its reason.
+ * The longest gap is the longest of any process's.
  */
 import { describe, expect, it } from 'vitest'
 import { aggregate } from '../core/results/aggregate.js'
 import { aggregatedResultSchema, type RawProcessResult } from '../core/results/schema.js'
 import { rawProcess } from './fixtures/raw-process.js'
 
-function withSampler(index: number, sampler: 'worker-thread' | 'event-loop', jitterMs: number, reason: string | null): RawProcessResult {
+function withSampler(index: number, sampler: 'worker-thread' | 'event-loop', jitterMs: number, reason: string | null, maxGapMs = 12): RawProcessResult {
   const raw = rawProcess({ index, window: [0, 10], outputTokens: 100 })
   raw.measurement_methodology = {
     energy_method: 'counter', energy_confidence: 'high', energy_probes: ['nvml'], unavailable_probes: {}, windows: ['total'],
     headline_window: 'total', headline_reason: 'scripted', headline_energy_per_token_j: 1, latency_mode: 'TRUE_STREAMING',
-    sample_interval_ms: 10, timeline_samples: 1000, sample_interval_jitter_p99_ms: jitterMs, sampler, sampler_reason: reason,
+    sample_interval_ms: 10, timeline_samples: 1000, sample_interval_jitter_p99_ms: jitterMs, sample_interval_max_gap_ms: maxGapMs, sampler, sampler_reason: reason,
     warmup: 'fixed: 0 requests', baseline: 'disabled', notes: [],
   }
   return raw
@@ -34,5 +35,10 @@ describe('data-parallel sampler methodology', () => {
     expect(agg.measurement_methodology?.sampler).toBe('worker-thread')
     expect(agg.measurement_methodology?.sampler_reason).toBeNull()
     expect(agg.measurement_methodology?.sample_interval_jitter_p99_ms).toBe(0.7)
+  })
+
+  it('the longest gap of any process, even where every p99 is on time (one stall in one process)', () => {
+    const agg = aggregate([withSampler(0, 'worker-thread', 0.2, null, 11.5), withSampler(1, 'worker-thread', 0.3, null, 212), withSampler(2, 'worker-thread', 0.2, null, 10.9)])
+    expect(agg.measurement_methodology?.sample_interval_max_gap_ms).toBe(212)
   })
 })

@@ -15,7 +15,7 @@ import type { OpenProbes } from './probe-set.js'
 import { methodology, type SessionTask } from './result-shell.js'
 import type { MeasuredWindow } from './session-steps.js'
 import { windowWarnings } from './session-warnings.js'
-import { sampleJitterP99 } from './timeline.js'
+import { longestSampleGap, sampleJitterP99 } from './timeline.js'
 import type { WarmupResult } from './types.js'
 
 export interface CompletedInput {
@@ -51,7 +51,8 @@ export function completedFields(c: CompletedInput) {
   })
   const measuredBy = metrics.energy.method
   const jitter = sampleJitterP99(timeline.rows, cfg.measurement.sampleIntervalMs)
-  const warnings = windowWarnings({ task, earlier: c.earlierWarnings, metrics, sessions, timeline, outcome, requests: c.requests, backendSession, warm, jitter, sampler, baseline, probes, measuredBy, carbon, othersBefore: w.othersBefore })
+  const longestGap = longestSampleGap(timeline.rows)
+  const warnings = windowWarnings({ task, earlier: c.earlierWarnings, metrics, sessions, timeline, outcome, requests: c.requests, backendSession, warm, jitter, longestGap, sampler, baseline, probes, measuredBy, carbon, othersBefore: w.othersBefore })
   const { startedAt } = c
   return {
     status: 'completed',
@@ -89,6 +90,6 @@ export function completedFields(c: CompletedInput) {
     over_saturation: outcome.saturation ?? null,
     workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests), ...trafficRecord(metrics.requests, cfg.load) },
     ...(backendSession.task === 'embeddings' ? { embedding_metrics: embeddingMetrics({ requests: metrics.requests, durationSec: metrics.inference.inference_time_sec, energyJ: metrics.energy.total_energy_j, energyUncertaintyJ: metrics.energy.total_energy_uncertainty_j ?? null }) } : {}),
-    measurement_methodology: { ...methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }), sampler: sampler.sampler, sampler_reason: sampler.reason },
+    measurement_methodology: { ...methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, longestSampleGapMs: longestGap, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }), sampler: sampler.sampler, sampler_reason: sampler.reason },
   } satisfies Partial<RawProcessResult>
 }

@@ -106,6 +106,8 @@ export function methodology(a: {
   samples: number
   /** p99 of |gap - sampleIntervalMs| between consecutive timeline samples, ms (null: under 2 samples) */
   sampleJitterP99Ms?: number | null
+  /** the longest gap between consecutive timeline samples, ms (null: under 2 samples) */
+  longestSampleGapMs?: number | null
   warm: WarmupResult
   baseline: BaselineResult
   steady: boolean
@@ -135,6 +137,7 @@ export function methodology(a: {
     sample_interval_ms: a.cfg.measurement.sampleIntervalMs,
     timeline_samples: a.samples,
     sample_interval_jitter_p99_ms: a.sampleJitterP99Ms ?? null,
+    sample_interval_max_gap_ms: a.longestSampleGapMs ?? null,
     warmup: w.mode === 'fixed' ? `fixed: ${w.requests} requests` : `until CV of the last ${w.window} request latencies per output token < ${w.cvThreshold} (${w.minRequests}-${w.maxRequests} requests); ${a.warm.converged ? 'converged' : 'not converged'} after ${a.warm.requests}`,
     baseline: `${a.baseline.method}: ${a.baseline.note}`,
     notes,

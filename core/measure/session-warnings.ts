@@ -26,6 +26,8 @@ export interface WindowFacts {
   backendSession: BackendSession
   warm: Awaited<ReturnType<typeof runWarmup>>
   jitter: number | null
+  /** the longest gap between timer samples, ms */
+  longestGap: number | null
   sampler: Awaited<ReturnType<typeof openWindowTimeline>>
   baseline: Awaited<ReturnType<typeof measureBaseline>>
   probes: Awaited<ReturnType<typeof openProbes>>
@@ -34,8 +36,11 @@ export interface WindowFacts {
   othersBefore: NonNullable<ReturnType<NonNullable<Sessions[number]['otherProcesses']>>>
 }
 
+/** a gap this many intervals long is a stall worth naming even when the p99 is on time */
+const STALL_INTERVALS = 5
+
 export function windowWarnings(w: WindowFacts): string[] {
-  const { task, metrics, sessions, timeline, outcome, requests, backendSession, warm, jitter, sampler, baseline, probes, measuredBy, carbon, othersBefore } = w
+  const { task, metrics, sessions, timeline, outcome, requests, backendSession, warm, jitter, longestGap, sampler, baseline, probes, measuredBy, carbon, othersBefore } = w
   const cfg = task.experiment.config
   const warnings = [...w.earlier, ...metrics.warnings, ...new Set([...sessions.flatMap((s) => s.warnings()), ...timeline.threadWarnings])]
   const extraRequests = outcome.requests.length - Math.ceil((requests - task.processIndex) / task.numProcesses)
@@ -45,8 +50,12 @@ export function windowWarnings(w: WindowFacts): string[] {
   if (short > 0 && backendSession.outputLengths === 'enforced')
     warnings.push(`${short} completed requests produced fewer tokens than they asked for, though the backend was told to ignore end-of-sequence: the server may not honour ignore_eos, so output lengths were only capped`)
   if (!warm.converged) warnings.push(`warmup did not converge: CV ${warm.final_cv?.toFixed(3) ?? 'n/a'} after ${warm.requests} requests (target ${warm.target_cv})`)
-  if (jitter !== null && jitter > cfg.measurement.sampleIntervalMs)
-    warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${cfg.measurement.sampleIntervalMs} ms interval (${sampler.sampler === 'event-loop' ? `it shares the event loop with the load's client: ${sampler.reason}` : 'on its own thread: the machine is short of CPU'}): integrated power and the timeline are coarser than configured`)
+  const interval = cfg.measurement.sampleIntervalMs
+  const where = sampler.sampler === 'event-loop' ? `it shares the event loop with the load's client: ${sampler.reason}` : 'on its own thread: the machine is short of CPU'
+  if (jitter !== null && jitter > interval)
+    warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${interval} ms interval (${where}): integrated power and the timeline are coarser than configured`)
+  else if (longestGap !== null && longestGap > STALL_INTERVALS * interval)
+    warnings.push(`the power sampler stalled: its longest gap was ${longestGap.toFixed(1)} ms, ${Math.round(longestGap / interval)} times the ${interval} ms interval (${where}): over that gap integrated power is a straight line between two readings`)
   if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
   if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
   for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)

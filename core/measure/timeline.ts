@@ -131,10 +131,27 @@ function fmt(v: number | undefined): string {
  * says by how much, for the result's methodology.
  */
 export function sampleJitterP99(rows: readonly TimelineRow[], intervalMs: number): number | null {
-  // the gap to the closing read is the load's end, not the timer's: not the sampler's jitter
-  const timed = rows.length > 2 && rows[rows.length - 1].edge === 'end' ? rows.slice(0, -1) : rows
+  const timed = timerRows(rows)
   if (timed.length < 2) return null
   const dev = new Float64Array(timed.length - 1)
   for (let i = 1; i < timed.length; i++) dev[i - 1] = Math.abs(timed[i].t - timed[i - 1].t - intervalMs)
   return percentile(dev, 99)
+}
+
+/**
+ * The longest gap between consecutive timer samples (ms), null under two. A p99 over a long window
+ * hides one stall (a 200 ms gap among 1,000 is past the 99th percentile), yet over that gap integrated
+ * power is a straight line between two readings: the result reports it, and warns when it is long.
+ */
+export function longestSampleGap(rows: readonly TimelineRow[]): number | null {
+  const timed = timerRows(rows)
+  if (timed.length < 2) return null
+  let longest = 0
+  for (let i = 1; i < timed.length; i++) longest = Math.max(longest, timed[i].t - timed[i - 1].t)
+  return longest
+}
+
+/** the gap to the closing read is the load's end, not the timer's: not the sampler's */
+function timerRows(rows: readonly TimelineRow[]): readonly TimelineRow[] {
+  return rows.length > 2 && rows[rows.length - 1].edge === 'end' ? rows.slice(0, -1) : rows
 }

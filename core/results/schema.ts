@@ -307,6 +307,7 @@ export const methodologySchema = z.object({
   /** llem: p99 of how far each gap between timeline samples was from sample_interval_ms (ms): late
    *  samples from a busy machine, or on the event loop a busy client; absent in older results */
   sample_interval_jitter_p99_ms: nnum.optional(),
+  sample_interval_max_gap_ms: nnum.optional(),
   /** llem: where the measured window's sampler ran: its own thread, or the event loop it shares with the
    *  client (sampler_reason says why); absent in older results */
   sampler: z.enum(['worker-thread', 'event-loop']).optional(),
