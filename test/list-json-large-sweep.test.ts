@@ -33,6 +33,8 @@ describe('llem list --json on a large sweep', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).not.toContain(SECRET)
     const listed = JSON.parse(r.stdout) as Listed
+    // written in pieces (each config section's text once), it is the text of one JSON.stringify
+    expect(r.stdout).toBe(JSON.stringify(listed, null, 2) + '\n')
     expect(listed.experiments).toHaveLength(SEEDS.length * TOKENS.length * 2)
     const seen = new Set(listed.experiments.map((x) => `${x.effective_config.load.seed}/${x.effective_config.generation.maxTokens}/${JSON.stringify(x.sweep_point['dataset.prompts'])}`))
     expect(seen.size).toBe(SEEDS.length * TOKENS.length * 2)

@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import pc from 'picocolors'
-import { RedactMemo, redactSecrets, rememberSecrets } from '../results/redact.js'
+import { RedactMemo, redactSecrets, rememberSecrets, secretsLearnt } from '../results/redact.js'
 import type { ResolvedRun } from '../run/resolve-run.js'
 import { describePlannedSeries } from '../run/series-plan.js'
 
@@ -25,17 +25,37 @@ function drained(out: NodeJS.WriteStream): Promise<void> {
  * time: a 10,000-point sweep is tens of MB of effective configs, which one whole string (and its
  * redacted copy) held in memory at once. Secrets are gathered from every experiment before the first
  * is written, so a secret set in one experiment is masked where another echoes it, as before.
+ *
+ * The experiments of a sweep share their config sections (the same objects: plan/validate-point.ts),
+ * so each section is searched for secrets, masked and written as text once, and its text reused by
+ * every experiment that has it: writing a 10,000-point plan searched, copied and stringified ~30
+ * sections per experiment, most of `llem list --json`'s time.
  */
 export async function writePlanJson(run: ResolvedRun): Promise<void> {
   const root = run.loaded.rootDir
   // with --shard: which share these experiments are, of how many planned
   const head = { config_file: run.loaded.file, files: run.files.map((f) => path.relative(root, f)), shard: run.shard }
+  // each row's own fields, and its config's sections, in the order JSON.stringify(row) would write them
   const rows = run.experiments.map((x) => () => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config, ...(x.series ? { series: { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } } : {}) }))
   // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
   rememberSecrets(head)
   // the experiments of a sweep share their config sections: each searched and masked once
   const memo = new RedactMemo()
-  for (const row of rows) rememberSecrets(row(), memo)
+  const scalarsSeen = new Set<string>()
+  for (const row of rows) {
+    const { effective_config: config, ...own } = row()
+    rememberSecrets(own, memo)
+    for (const [k, v] of Object.entries(config)) {
+      if (isPlainObject(v)) {
+        if (!memo.seen.has(v)) rememberSecrets(v, memo)
+        continue
+      }
+      const at = scalarKey(k, v)
+      if (at !== null && scalarsSeen.has(at)) continue
+      if (at !== null) scalarsSeen.add(at)
+      rememberSecrets({ [k]: v }, memo)
+    }
+  }
   const out = process.stdout
   // rows are encoded into a 1 MB buffer as they come: a string grown row by row is a rope that
   // writing had to flatten and encode again, the costliest part of writing 50 MB
@@ -43,8 +63,10 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   let used = 0
   /** false: stdout was closed (`llem list --json | head`), which ends the listing, not with an error */
   const put = async (text: string): Promise<boolean> => {
-    const bytes = Buffer.byteLength(text)
-    if (used + bytes > buf.length) {
+    // a UTF-16 unit is at most 3 bytes of UTF-8: the exact length is counted only near the end
+    const room = used + text.length * 3 <= buf.length
+    const bytes = room ? 0 : Buffer.byteLength(text)
+    if (!room && used + bytes > buf.length) {
       if (!out.write(buf.subarray(0, used))) await drained(out)
       if (out.destroyed) return false
       buf = Buffer.allocUnsafe(Math.max(1 << 20, bytes))
@@ -54,10 +76,76 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
     return true
   }
   if (!(await put(JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['))) return
-  for (const [i, row] of rows.entries())
-    if (!(await put((i ? ',' : '') + '\n    ' + JSON.stringify(redactSecrets(row(), memo), null, 2).replaceAll('\n', '\n    ')))) return
+  const sections = new SectionTexts(memo)
+  for (const [i, row] of rows.entries()) {
+    const { effective_config: config, ...own } = row()
+    const masked = redactSecrets(own, memo, { remembered: true }) as Record<string, unknown>
+    // the row at 4 spaces, its fields at 6, the config's sections at 8
+    const fields: string[] = []
+    const { series, ...before } = masked
+    for (const [k, v] of Object.entries({ ...before, effective_config: config, ...(series !== undefined ? { series } : {}) })) {
+      const text = k === 'effective_config' ? sections.config(v as Record<string, unknown>) : jsonAt(v, ROW_FIELD_INDENT)
+      if (text !== undefined) fields.push(`${ROW_FIELD_INDENT}${JSON.stringify(k)}: ${text}`)
+    }
+    if (!(await put(`${i ? ',' : ''}\n    {\n${fields.join(',\n')}\n    }`))) return
+  }
   if (!(await put(rows.length ? '\n  ]\n}\n' : ']\n}\n'))) return
   out.write(buf.subarray(0, used))
+}
+
+const ROW_FIELD_INDENT = ' '.repeat(6)
+const SECTION_INDENT = ' '.repeat(8)
+
+/** JSON.stringify(value, null, 2) as written nested under `indent`; undefined where JSON leaves it out */
+function jsonAt(value: unknown, indent: string): string | undefined {
+  const text = JSON.stringify(value, null, 2) as string | undefined
+  return text === undefined ? undefined : text.replaceAll('\n', '\n' + indent)
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+
+/** a top-level scalar of a config (repeat, sweepMode) by its key, type and value; null for a list */
+function scalarKey(key: string, v: unknown): string | null {
+  const t = typeof v
+  return v === null || t === 'number' || t === 'string' || t === 'boolean' ? `${key}\0${t}\0${String(v)}` : null
+}
+
+/** Config sections masked and written once each: a section object (or a scalar under its key) has
+ *  one text while no new secret is learnt (the experiments of a sweep share their sections). */
+class SectionTexts {
+  private objects = new WeakMap<object, string | undefined>()
+  private scalars = new Map<string, string | undefined>()
+  private learnt = -1
+  constructor(private readonly memo: RedactMemo) {}
+
+  config(config: Record<string, unknown>): string {
+    if (this.learnt !== secretsLearnt()) {
+      this.objects = new WeakMap()
+      this.scalars.clear()
+      this.learnt = secretsLearnt()
+    }
+    const parts: string[] = []
+    for (const [k, v] of Object.entries(config)) {
+      const text = this.section(k, v)
+      if (text !== undefined) parts.push(`${SECTION_INDENT}${JSON.stringify(k)}: ${text}`)
+    }
+    return parts.length ? `{\n${parts.join(',\n')}\n${ROW_FIELD_INDENT}}` : '{}'
+  }
+
+  private section(key: string, value: unknown): string | undefined {
+    if (isPlainObject(value)) {
+      if (this.objects.has(value)) return this.objects.get(value)
+      const text = jsonAt(redactSecrets(value, this.memo, { remembered: true }), SECTION_INDENT)
+      this.objects.set(value, text)
+      return text
+    }
+    const at = scalarKey(key, value)
+    if (at !== null && this.scalars.has(at)) return this.scalars.get(at)
+    // a scalar or a list is masked by its key (a list under a secret name), as inside the whole config
+    const text = jsonAt((redactSecrets({ [key]: value }, this.memo, { remembered: true }) as Record<string, unknown>)[key], SECTION_INDENT)
+    if (at !== null) this.scalars.set(at, text)
+    return text
+  }
 }
 
 export function printPlan(run: ResolvedRun): void {

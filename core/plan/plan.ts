@@ -9,7 +9,7 @@ import { filesWithOnly } from '../collect/only.js'
 import { EXPERIMENT_DEFAULTS, type ResolvedExperimentOptions } from '../config/defaults.js'
 import { InputError } from '../errors.js'
 import { loadConflict } from '../workload/replay.js'
-import { getPath, mergeLayers, setPath, type OptionLayer, type ProvenanceEntry } from '../config/layers.js'
+import { getPath, mergeLayers, mergePointLayers, setPath, type OptionLayer, type ProvenanceEntry, type ProvenanceOverlay } from '../config/layers.js'
 import { normaliseOptions, probesRecord } from '../config/normalise.js'
 import { RUN_ONLY_KEYS } from '../config/schema.js'
 import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
@@ -77,6 +77,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
   ])
   // one validator for the whole plan: a section already parsed (the same object) is not parsed again
   const validator = new PointValidator()
+  const records = new WeakMap<object, ResolvedExperimentOptions['probes']>()
 
   for (const bench of input.benches) {
     const full = fullName(bench)
@@ -93,6 +94,8 @@ export function buildPlan(input: PlanInput): Experiment[] {
         : { source: 'bench', detail: `${bench.kind}("${bench.name}") at ${at(bench.location)}`, values: normaliseOptions(bench.options as Record<string, unknown>) },
     ]
     const what = fromFlags ? 'the run from flags' : `${bench.kind}("${bench.name}")`
+    // one object for the bench's experiments (read, never changed)
+    const benchRef: Experiment['bench'] = { file: rel, name: bench.name, full_name: full, location: at(bench.location), ...(fromFlags ? { from_flags: true as const } : {}) }
     // the layers below the sweep point are the same for every point: merged once, the point, env and
     // flags on top of them per point (a 10,000-point sweep merged every layer 10,000 times)
     const below = mergeLayers(layers, common)
@@ -115,7 +118,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
         if (override) warnings.push(`${override.source === 'cli' ? 'command line' : 'environment'} sets ${key}, overriding the sweep value ${JSON.stringify(value)}`)
       }
       const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
-      const merged = mergeLayers([sweepLayer, input.env, input.cli], below)
+      const merged = mergePointLayers([sweepLayer, input.env, input.cli], below)
       const label = `${what}${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
       if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what} has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
@@ -124,19 +127,21 @@ export function buildPlan(input: PlanInput): Experiment[] {
       // points' configs, not copied into each (10,000 points of a two-axis sweep of 100 values each
       // held two million copied values): validate-point.ts
       const config = validator.validate(merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' })
-      config.probes = probesRecord(config.probes)
+      // the list as a record, one per list: the points of a sweep share their sections (a new record
+      // per point made every point's config differ there, and each was searched for secrets anew)
+      config.probes = probesRecordOf(config.probes, records)
       const conflict = loadConflict(config.load, config.dataset)
       if (conflict) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${label}: ${conflict}`, { file: bench.file })
-      if (config.load.rate !== null && merged.provenance['load.concurrency']?.source === 'default')
+      if (config.load.rate !== null && merged.provenance.get('load.concurrency')?.source === 'default')
         warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight, and arrivals while one runs wait in the client queue (requests[].client_queue_ms; ttft_incl_queue/e2e_incl_queue include that wait); set load.concurrency to the cap you want`)
       if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
       // a sweep or an SLO search: what runs first is its first step; its later steps are made at run time
-      const first = firstSeriesStep(config, merged.provenance, `${at(bench.location)}: ${label}`)
+      const first = firstSeriesStep(config, (key) => merged.provenance.get(key), `${at(bench.location)}: ${label}`)
       if (first) {
         config.load = { ...config.load, ...first.load }
-        const detail = `the first step of the ${first.info.kind}: ${first.info.reason} (load.concurrency ${first.info.cap}, from ${merged.provenance['load.concurrency'].source_detail}, caps the later steps)`
-        merged.provenance['load.concurrency'] = { value: 1, source: 'sweep', source_detail: detail }
-        merged.provenance['load.rate'] = { value: null, source: 'sweep', source_detail: detail }
+        const detail = `the first step of the ${first.info.kind}: ${first.info.reason} (load.concurrency ${first.info.cap}, from ${merged.provenance.get('load.concurrency')!.source_detail}, caps the later steps)`
+        merged.provenance.set('load.concurrency', { value: 1, source: 'sweep', source_detail: detail })
+        merged.provenance.set('load.rate', { value: null, source: 'sweep', source_detail: detail })
         warnings.splice(0, warnings.length, ...warnings.filter((w) => !w.startsWith('load.rate is set but load.concurrency')))
       }
       const hash = taskHash(config as unknown as Record<string, unknown>, hashMemo)
@@ -145,23 +150,50 @@ export function buildPlan(input: PlanInput): Experiment[] {
         let id = `${slug(full)}${Object.keys(point).length ? '-' + slug(formatPoint(point), 40) : ''}-${hash.slice(0, 8)}${repeat > 1 ? `-r${r}` : ''}`
         for (let n = 2; usedIds.has(id); n++) id = `${id.replace(/~\d+$/, '')}~${n}`
         usedIds.add(id)
-        experiments.push({
+        experiments.push(withProvenance({
           id,
           name,
-          bench: { file: rel, name: bench.name, full_name: full, location: at(bench.location), ...(fromFlags ? { from_flags: true as const } : {}) },
+          bench: benchRef,
           task_hash: hash,
           repeat_index: r,
           repeat_count: repeat,
           sweep_point: point,
           config,
-          provenance: merged.provenance,
           cli_overrides: input.cliOverrides,
           config_warnings: warnings,
           mode,
           ...(first ? { series: { ...first.info, group: id } } : {}),
-        })
+        }, merged.provenance))
       }
     }
   }
   return experiments
+}
+
+/**
+ * The experiment with its `provenance` made whole when first read (by a result, a worker's copy of
+ * the experiment, JSON), not when planned: listing or checking a 10,000-point plan reads none of it.
+ * An own enumerable property all the same (a getter that puts the record in its place), so spreading,
+ * JSON and structured clone see it as a plain one; repeats of a point share one record.
+ */
+function withProvenance(x: Omit<Experiment, 'provenance'>, provenance: ProvenanceOverlay): Experiment {
+  return Object.defineProperty(x, 'provenance', {
+    enumerable: true,
+    configurable: true,
+    get(this: Experiment) {
+      const value = provenance.whole()
+      Object.defineProperty(this, 'provenance', { value, enumerable: true, writable: true, configurable: true })
+      return value
+    },
+    set(this: Experiment, value: Record<string, ProvenanceEntry>) {
+      Object.defineProperty(this, 'provenance', { value, enumerable: true, writable: true, configurable: true })
+    },
+  }) as Experiment
+}
+
+function probesRecordOf(probes: unknown, records: WeakMap<object, ResolvedExperimentOptions['probes']>): ResolvedExperimentOptions['probes'] {
+  if (typeof probes !== 'object' || probes === null) return probesRecord(probes) as ResolvedExperimentOptions['probes']
+  let record = records.get(probes)
+  if (!record) records.set(probes, (record = probesRecord(probes) as ResolvedExperimentOptions['probes']))
+  return record
 }

@@ -35,7 +35,7 @@ export class PointValidator {
     const keys = Object.keys(values)
     const shape = this.shapes.get(keys.join('\0'))
     if (shape === undefined) return this.whole(values, site, keys)
-    const fresh = keys.filter((k) => !isObject(values[k]) || !this.known(k, values[k]))
+    const fresh = keys.filter((k) => !this.known(k, values[k]))
     let part: Record<string, unknown> = {}
     if (fresh.length > 0) {
       try {
@@ -47,7 +47,7 @@ export class PointValidator {
       this.remember(values, part, fresh)
     }
     const output: Record<string, unknown> = {}
-    for (const k of shape.order) output[k] = k in part ? part[k] : k in values ? this.parsed.get(values[k] as object) : shape.filled[k]
+    for (const k of shape.order) output[k] = k in part ? part[k] : k in values ? this.parsedOf(k, values[k]) : shape.filled[k]
     return output as unknown as ResolvedExperimentOptions
   }
 
@@ -62,15 +62,29 @@ export class PointValidator {
   private remember(values: Record<string, unknown>, output: Record<string, unknown>, keys: string[]): void {
     for (const k of keys) {
       const v = values[k]
-      if (!isObject(v) || !(k in output)) continue
+      if (!(k in output)) continue
+      if (!isObject(v)) {
+        const at = primitiveKey(k, v)
+        if (at !== null && this.byText.size < MAX_TEXTS) this.byText.set(at, output[k])
+        continue
+      }
       this.parsed.set(v, output[k])
       const text = jsonText(v)
       if (text !== null && this.byText.size < MAX_TEXTS) this.byText.set(`${k}\0${text}`, output[k])
     }
   }
 
-  /** parsed already: this object, or (then remembered by identity too) an equal plain-JSON value */
-  private known(key: string, value: object): boolean {
+  private parsedOf(key: string, value: unknown): unknown {
+    return isObject(value) ? this.parsed.get(value) : this.byText.get(primitiveKey(key, value)!)
+  }
+
+  /** parsed already: this object, or (then remembered by identity too) an equal plain-JSON value, or
+   *  this same number, string, boolean or null under this key */
+  private known(key: string, value: unknown): boolean {
+    if (!isObject(value)) {
+      const at = primitiveKey(key, value)
+      return at !== null && this.byText.has(at)
+    }
     if (this.parsed.has(value)) return true
     const text = jsonText(value)
     if (text === null) return false
@@ -107,3 +121,12 @@ function jsonText(value: object): string | null {
 }
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null
+
+/** a top-level scalar (repeat, sweepMode) by its key, type and value: parsed once, like a section of
+ *  the same text (-0 and 0 alike is fine: no option tells them apart); null for others (undefined,
+ *  a function, a bigint), which are parsed every time */
+function primitiveKey(key: string, v: unknown): string | null {
+  const t = typeof v
+  if (v === null || t === 'number' || t === 'string' || t === 'boolean') return `${key}\0${t}\0${String(v)}`
+  return null
+}

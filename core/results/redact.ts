@@ -53,6 +53,11 @@ let knownSorted: string[] | null = null
 let knownVersion = 0
 let envRead = false
 
+/** How many secrets have been learnt: masked text made earlier holds while this is unchanged. */
+export function secretsLearnt(): number {
+  return knownVersion
+}
+
 /** Remember a secret value: from now on it is masked wherever it appears. */
 export function rememberSecret(value: string): void {
   if (value.length < MIN_KNOWN_LENGTH || value === REDACTED || known.has(value)) return
@@ -203,9 +208,11 @@ export function rememberSecrets(value: unknown, memo?: RedactMemo): void {
 }
 
 /** A copy of `value` with every secret masked (by name and by value); non-plain objects pass as they are. */
-export function redactSecrets<T>(value: T, memo?: RedactMemo): T {
+export function redactSecrets<T>(value: T, memo?: RedactMemo, opts: { remembered?: boolean } = {}): T {
   rememberEnvironment()
-  remember(value, false, memo?.seen)
+  // `remembered`: the caller passed this value (the same content) to rememberSecrets already (a document written in
+  // parts searches every part first): its secrets are known, and a second search finds nothing new
+  if (!opts.remembered) remember(value, false, memo?.seen)
   if (memo && memo.version !== knownVersion) {
     memo.out = new WeakMap()
     memo.version = knownVersion

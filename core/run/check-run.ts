@@ -10,13 +10,30 @@ import type { ResolvedRun } from './resolve-run.js'
 
 type PlannedExperiment = ResolvedRun['experiments'][number]
 
+const NO_MODEL = {}
+
 /** Backends' own checks (model paths), datasets (the file and its columns), carbon countries. */
 export async function checkExperiments(run: ResolvedRun, cli: { optionKeys: string[]; env: NodeJS.ProcessEnv }): Promise<void> {
   const runnable = run.experiments.filter((x) => x.mode === 'run')
+  // a plan's experiments share their config sections (a sweep's points, repeats): a backend and model,
+  // or a dataset, checked once is not checked again (10,000 points read one dataset file once)
+  const checkedModels = new Map<object, Set<unknown>>()
+  const checkedDatasets = new Set<unknown>()
   for (const x of runnable) {
-    const { name, ...opts } = x.config.backend!
-    await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, where: modelWhere(x, cli) })
+    const backend = x.config.backend!
+    const models = checkedModels.get(backend) ?? new Set<unknown>()
+    checkedModels.set(backend, models)
+    // a model section (an object shared by the points) or a name
+    const model = x.config.model ?? NO_MODEL
+    if (!models.has(model)) {
+      const { name, ...opts } = backend
+      // the blame is worked out only for a message: it reads the experiment's whole provenance
+      await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, get where() { return modelWhere(x, cli) } })
+      models.add(model)
+    }
     if (!x.config.dataset) throw new InputError('BENCH_INVALID', `${x.bench.location}: bench("${x.bench.name}") has no dataset: set \`dataset\` (prompts, file or synthetic)`)
+    if (checkedDatasets.has(x.config.dataset)) continue
+    checkedDatasets.add(x.config.dataset)
     if (!x.config.dataset.synthetic) {
       const { loadDataset } = await import('../workload/dataset.js')
       // the file and its column mapping; prompts generated to a length column wait for the model's tokenizer

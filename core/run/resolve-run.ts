@@ -97,6 +97,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   const named = namedBackends(benches, [c as Record<string, unknown>, overrides.env.values, overrides.cli.values])
   for (const [name, load] of Object.entries(builtinBackends)) if (!named || named.has(name)) backends[name] = await load()
   const userBackends: { backend: Record<string, unknown>; where: string }[] = []
+  const checkedBackends = new Set<unknown>()
   const planned = buildPlan({
     benches,
     rootDir,
@@ -107,6 +108,9 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     cliOverrides: overrides.cliOverrides,
     namePattern: req.namePattern,
     checkBackend(backend, where) {
+      // a sweep's points share the backend section (one object): checked once
+      if (checkedBackends.has(backend)) return
+      checkedBackends.add(backend)
       // a path or a package name is imported after planning (importing is async): checked there
       if (!Object.hasOwn(backends, String(backend.name))) return userBackends.push({ backend, where })
       const { name: _name, ...options } = backend
@@ -123,7 +127,13 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   // each probe the plan names is imported (once) to check its options; the others are not loaded
   const probes: Record<string, Probe<any>> = {}
   // the whole plan, not just this shard: every shard refuses the same bad input
-  for (const x of planned) if (x.mode === 'run') await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, rootDir)
+  // the points of a sweep share one probes record: checked once
+  const checkedProbes = new Set<unknown>()
+  for (const x of planned) {
+    if (x.mode !== 'run' || checkedProbes.has(x.config.probes)) continue
+    checkedProbes.add(x.config.probes)
+    await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, rootDir)
+  }
   for (const x of planned) checkClientThreads(x.config, `${x.bench.location}: "${x.bench.full_name}"`)
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
   return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends }

@@ -53,10 +53,10 @@ export function makeStep(o: ProfileOptions, step: number, role: SeriesInfo['role
  * The first step of a sweep or a search, or null for an ordinary experiment. Checks what the series
  * needs (a cap on requests in flight, SLO targets) and refuses what it decides itself (load.rate).
  */
-export function firstSeriesStep(config: ResolvedExperimentOptions, provenance: Record<string, ProvenanceEntry>, where: string): SeriesStep | null {
+export function firstSeriesStep(config: ResolvedExperimentOptions, provenanceOf: (key: string) => ProvenanceEntry | undefined, where: string): SeriesStep | null {
   const o = profileOptions(config.load)
   if (o.profile === 'fixed') return null
-  const set = (key: string) => provenance[key] !== undefined && provenance[key].source !== 'default'
+  const set = (key: string) => (provenanceOf(key)?.source ?? 'default') !== 'default'
   if (!set('load.concurrency') || config.load.concurrency < 2)
     throw new InputError('BENCH_INVALID', `${where}: load.profile '${o.profile}' needs load.concurrency set to at least 2: the most requests in flight (the max-throughput step sends every request at once up to it, and it caps each rate step${o.search.over === 'concurrency' ? '; a search over concurrency searches up to it' : ''})`)
   if (set('load.rate') && config.load.rate !== null)
