@@ -61,35 +61,51 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   // writing had to flatten and encode again, the costliest part of writing 50 MB
   let buf = Buffer.allocUnsafe(1 << 20)
   let used = 0
-  /** false: stdout was closed (`llem list --json | head`), which ends the listing, not with an error */
-  const put = async (text: string): Promise<boolean> => {
-    // a UTF-16 unit is at most 3 bytes of UTF-8: the exact length is counted only near the end
-    const room = used + text.length * 3 <= buf.length
-    const bytes = room ? 0 : Buffer.byteLength(text)
-    if (!room && used + bytes > buf.length) {
-      if (!out.write(buf.subarray(0, used))) await drained(out)
-      if (out.destroyed) return false
-      buf = Buffer.allocUnsafe(Math.max(1 << 20, bytes))
-      used = 0
-    }
-    used += buf.write(text, used)
+  /** Room for `bytes` more (at most), flushing what the buffer holds first if need be. false: stdout
+   *  was closed (`llem list --json | head`), which ends the listing, not with an error */
+  const room = async (bytes: number): Promise<boolean> => {
+    if (used + bytes <= buf.length) return true
+    if (!out.write(buf.subarray(0, used))) await drained(out)
+    if (out.destroyed) return false
+    buf = Buffer.allocUnsafe(Math.max(1 << 20, bytes))
+    used = 0
     return true
   }
-  if (!(await put(JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['))) return
+  // a UTF-16 unit is at most 3 bytes of UTF-8: room is made for that, the exact length is what is written
+  const put = async (pieces: (string | Buffer)[]): Promise<boolean> => {
+    let most = 0
+    for (const p of pieces) most += typeof p === 'string' ? p.length * 3 : p.length
+    if (!(await room(most))) return false
+    for (const p of pieces) used += typeof p === 'string' ? buf.write(p, used) : p.copy(buf, used)
+    return true
+  }
+  if (!(await put([JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": [']))) return
   const sections = new SectionTexts(memo)
   for (const [i, row] of rows.entries()) {
     const { effective_config: config, ...own } = row()
     const masked = redactSecrets(own, memo, { remembered: true }) as Record<string, unknown>
-    // the row at 4 spaces, its fields at 6, the config's sections at 8
-    const fields: string[] = []
+    // the row at 4 spaces, its fields at 6, the config's sections at 8 (each section's bytes made once)
+    const pieces: (string | Buffer)[] = [i ? ',\n    {\n' : '\n    {\n']
     const { series, ...before } = masked
     for (const [k, v] of Object.entries({ ...before, effective_config: config, ...(series !== undefined ? { series } : {}) })) {
-      const text = k === 'effective_config' ? sections.config(v as Record<string, unknown>) : jsonAt(v, ROW_FIELD_INDENT)
-      if (text !== undefined) fields.push(`${ROW_FIELD_INDENT}${JSON.stringify(k)}: ${text}`)
+      if (k === 'effective_config') {
+        const parts = sections.config(v as Record<string, unknown>)
+        pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}"effective_config": `)
+        if (parts.length === 0) pieces.push('{}')
+        else {
+          pieces.push('{\n')
+          parts.forEach((part, j) => pieces.push(j ? ',\n' : '', part))
+          pieces.push(`\n${ROW_FIELD_INDENT}}`)
+        }
+        continue
+      }
+      const text = jsonAt(v, ROW_FIELD_INDENT)
+      if (text !== undefined) pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}${JSON.stringify(k)}: ${text}`)
     }
-    if (!(await put(`${i ? ',' : ''}\n    {\n${fields.join(',\n')}\n    }`))) return
+    pieces.push('\n    }')
+    if (!(await put(pieces))) return
   }
-  if (!(await put(rows.length ? '\n  ]\n}\n' : ']\n}\n'))) return
+  if (!(await put([rows.length ? '\n  ]\n}\n' : ']\n}\n']))) return
   out.write(buf.subarray(0, used))
 }
 
@@ -98,6 +114,8 @@ const SECTION_INDENT = ' '.repeat(8)
 
 /** JSON.stringify(value, null, 2) as written nested under `indent`; undefined where JSON leaves it out */
 function jsonAt(value: unknown, indent: string): string | undefined {
+  // a string, number, boolean or null is one line, whatever the indent (most of a row's own fields)
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) as string | undefined
   const text = JSON.stringify(value, null, 2) as string | undefined
   return text === undefined ? undefined : text.replaceAll('\n', '\n' + indent)
 }
@@ -111,41 +129,50 @@ function scalarKey(key: string, v: unknown): string | null {
 }
 
 /** Config sections masked and written once each: a section object (or a scalar under its key) has
- *  one text while no new secret is learnt (the experiments of a sweep share their sections). */
+ *  one text, kept as its UTF-8 bytes (`"key": value` at its indent), while no new secret is learnt
+ *  (the experiments of a sweep share their sections). */
 class SectionTexts {
-  private objects = new WeakMap<object, string | undefined>()
-  private scalars = new Map<string, string | undefined>()
+  private objects = new WeakMap<object, Buffer | null>()
+  private scalars = new Map<string, Buffer | null>()
   private learnt = -1
   constructor(private readonly memo: RedactMemo) {}
 
-  config(config: Record<string, unknown>): string {
+  /** the config's sections' bytes, in its key order; those JSON leaves out are left out */
+  config(config: Record<string, unknown>): Buffer[] {
     if (this.learnt !== secretsLearnt()) {
       this.objects = new WeakMap()
       this.scalars.clear()
       this.learnt = secretsLearnt()
     }
-    const parts: string[] = []
+    const parts: Buffer[] = []
     for (const [k, v] of Object.entries(config)) {
-      const text = this.section(k, v)
-      if (text !== undefined) parts.push(`${SECTION_INDENT}${JSON.stringify(k)}: ${text}`)
+      const bytes = this.section(k, v)
+      if (bytes !== null) parts.push(bytes)
     }
-    return parts.length ? `{\n${parts.join(',\n')}\n${ROW_FIELD_INDENT}}` : '{}'
+    return parts
   }
 
-  private section(key: string, value: unknown): string | undefined {
+  private section(key: string, value: unknown): Buffer | null {
     if (isPlainObject(value)) {
-      if (this.objects.has(value)) return this.objects.get(value)
-      const text = jsonAt(redactSecrets(value, this.memo, { remembered: true }), SECTION_INDENT)
-      this.objects.set(value, text)
-      return text
+      const hit = this.objects.get(value)
+      if (hit !== undefined) return hit
+      const bytes = entryBytes(key, redactSecrets(value, this.memo, { remembered: true }))
+      this.objects.set(value, bytes)
+      return bytes
     }
     const at = scalarKey(key, value)
-    if (at !== null && this.scalars.has(at)) return this.scalars.get(at)
+    const hit = at === null ? undefined : this.scalars.get(at)
+    if (hit !== undefined) return hit
     // a scalar or a list is masked by its key (a list under a secret name), as inside the whole config
-    const text = jsonAt((redactSecrets({ [key]: value }, this.memo, { remembered: true }) as Record<string, unknown>)[key], SECTION_INDENT)
-    if (at !== null) this.scalars.set(at, text)
-    return text
+    const bytes = entryBytes(key, (redactSecrets({ [key]: value }, this.memo, { remembered: true }) as Record<string, unknown>)[key])
+    if (at !== null) this.scalars.set(at, bytes)
+    return bytes
   }
+}
+
+function entryBytes(key: string, value: unknown): Buffer | null {
+  const text = jsonAt(value, SECTION_INDENT)
+  return text === undefined ? null : Buffer.from(`${SECTION_INDENT}${JSON.stringify(key)}: ${text}`)
 }
 
 export function printPlan(run: ResolvedRun): void {

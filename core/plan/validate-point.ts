@@ -97,27 +97,24 @@ export class PointValidator {
 
 const MAX_TEXTS = 100_000
 
-class NotJson extends Error {}
 /** The JSON text of a value that JSON says exactly (objects, arrays, strings, finite numbers, booleans,
- *  null); null for anything else, which is then parsed on its own. */
+ *  null); null for anything else, which is then parsed on its own. Checked by a walk first, then
+ *  written natively: a replacer function called per value cost more than the text itself. */
 function jsonText(value: object): string | null {
-  try {
-    return JSON.stringify(value, function (this: Record<string, unknown>, key: string) {
-      // the value as it is in its holder, before any toJSON() turned it into something else
-      const v = this[key]
-      if (v === null || typeof v === 'string' || typeof v === 'boolean') return v
-      if (typeof v === 'number') {
-        if (Number.isFinite(v)) return v
-        throw new NotJson()
-      }
-      const plain = typeof v === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype)
-      if (plain && typeof (v as { toJSON?: unknown }).toJSON !== 'function') return v
-      throw new NotJson()
-    })
-  } catch (e) {
-    if (e instanceof NotJson) return null
-    throw e
+  return plainJson(value) ? JSON.stringify(value) : null
+}
+
+function plainJson(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true
+  if (typeof v === 'number') return Number.isFinite(v)
+  if (typeof v !== 'object') return false
+  if (Array.isArray(v)) {
+    for (const x of v) if (!plainJson(x)) return false
+    return Object.getPrototypeOf(v) === Array.prototype && typeof (v as { toJSON?: unknown }).toJSON !== 'function'
   }
+  if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false
+  for (const k in v) if (!plainJson((v as Record<string, unknown>)[k])) return false
+  return true
 }
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null
