@@ -138,8 +138,10 @@ if (want('formats')) {
 if (want('sweep')) {
   const r = sweepPlan()
   results.sweep = r
-  for (const [cmd, c] of Object.entries(r.commands))
+  for (const [cmd, c] of Object.entries(r.commands)) {
     console.log(`llem ${cmd.padEnd(15)}   ${r.experiments} experiments: median ${fmt(c.median_ms)} ms (target < ${r.target_ms} ms; CPU ${fmt(c.median_cpu_ms)} ms), peak RSS ${fmt(c.peak_rss_mb)} MB (target < ${r.target_rss_mb} MB), ${fmt(c.stdout_mb)} MB out  ${c.pass ? 'PASS' : 'FAIL'}`)
+    console.log(`  floor: the same on a one-point sweep ${fmt(c.floor_ms)} ms (CPU ${fmt(c.floor_cpu_ms)} ms); the ${r.experiments} experiments' own ${fmt(c.median_ms - c.floor_ms)} ms, ${fmt((1000 * (c.median_ms - c.floor_ms)) / r.experiments)} µs each`)
+  }
   console.log(`  load average ${r.load_average.toFixed(2)} (other work on the machine slows the wall times; CPU time less so)`)
 }
 if (want('transformers')) {
