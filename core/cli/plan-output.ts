@@ -7,6 +7,8 @@ import pc from 'picocolors'
 import { RedactMemo, redactSecrets, rememberSecrets, secretsLearnt } from '../results/redact.js'
 import type { ResolvedRun } from '../run/resolve-run.js'
 import { describePlannedSeries } from '../run/series-plan.js'
+import { isPlainObject } from '../config/layers.js'
+import { scalarKey } from '../plan/validate-point.js'
 
 /** Until the stream takes more: drained, or closed (its reader gone), whichever comes first. */
 function drained(out: NodeJS.WriteStream): Promise<void> {
@@ -118,14 +120,6 @@ function jsonAt(value: unknown, indent: string): string | undefined {
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) as string | undefined
   const text = JSON.stringify(value, null, 2) as string | undefined
   return text === undefined ? undefined : text.replaceAll('\n', '\n' + indent)
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
-
-/** a top-level scalar of a config (repeat, sweepMode) by its key, type and value; null for a list */
-function scalarKey(key: string, v: unknown): string | null {
-  const t = typeof v
-  return v === null || t === 'number' || t === 'string' || t === 'boolean' ? `${key}\0${t}\0${String(v)}` : null
 }
 
 /** Config sections masked and written once each: a section object (or a scalar under its key) has

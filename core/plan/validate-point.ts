@@ -64,7 +64,7 @@ export class PointValidator {
       const v = values[k]
       if (!(k in output)) continue
       if (!isObject(v)) {
-        const at = primitiveKey(k, v)
+        const at = scalarKey(k, v)
         if (at !== null && this.byText.size < MAX_TEXTS) this.byText.set(at, output[k])
         continue
       }
@@ -75,14 +75,14 @@ export class PointValidator {
   }
 
   private parsedOf(key: string, value: unknown): unknown {
-    return isObject(value) ? this.parsed.get(value) : this.byText.get(primitiveKey(key, value)!)
+    return isObject(value) ? this.parsed.get(value) : this.byText.get(scalarKey(key, value)!)
   }
 
   /** parsed already: this object, or (then remembered by identity too) an equal plain-JSON value, or
    *  this same number, string, boolean or null under this key */
   private known(key: string, value: unknown): boolean {
     if (!isObject(value)) {
-      const at = primitiveKey(key, value)
+      const at = scalarKey(key, value)
       return at !== null && this.byText.has(at)
     }
     if (this.parsed.has(value)) return true
@@ -119,10 +119,10 @@ function plainJson(v: unknown): boolean {
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null
 
-/** a top-level scalar (repeat, sweepMode) by its key, type and value: parsed once, like a section of
- *  the same text (-0 and 0 alike is fine: no option tells them apart); null for others (undefined,
- *  a function, a bigint), which are parsed every time */
-function primitiveKey(key: string, v: unknown): string | null {
+/** a top-level scalar (repeat, sweepMode) by its key, type and value: parsed (or written, list --json)
+ *  once, like a section of the same text (-0 and 0 alike is fine: no option tells them apart); null
+ *  for others (undefined, a function, a bigint), which are handled every time */
+export function scalarKey(key: string, v: unknown): string | null {
   const t = typeof v
   if (v === null || t === 'number' || t === 'string' || t === 'boolean') return `${key}\0${t}\0${String(v)}`
   return null
