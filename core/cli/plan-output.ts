@@ -83,6 +83,16 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   }
   if (!(await put([JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": [']))) return
   const sections = new SectionTexts(memo)
+  // a row's object fields by identity: the masked copy of a shared object (bench, of every point of
+  // a bench) is one object while no secret is learnt, so its text is made once
+  const objectTexts = new WeakMap<object, string | undefined>()
+  const fieldText = (v: unknown): string | undefined => {
+    if (typeof v !== 'object' || v === null) return jsonAt(v, ROW_FIELD_INDENT)
+    if (objectTexts.has(v)) return objectTexts.get(v)
+    const text = jsonAt(v, ROW_FIELD_INDENT)
+    objectTexts.set(v, text)
+    return text
+  }
   for (const [i, row] of rows.entries()) {
     const { effective_config: config, ...own } = row()
     const masked = redactSecrets(own, memo, { remembered: true }) as Record<string, unknown>
@@ -101,7 +111,7 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
         }
         continue
       }
-      const text = jsonAt(v, ROW_FIELD_INDENT)
+      const text = fieldText(v)
       if (text !== undefined) pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}${JSON.stringify(k)}: ${text}`)
     }
     pieces.push('\n    }')

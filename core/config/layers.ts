@@ -172,6 +172,14 @@ function collectObjects(obj: Record<string, unknown>, into: WeakSet<object>): vo
 // of a merge when a plan merges thousands of sweep points
 const copy = (v: unknown) => (typeof v === 'object' && v !== null ? structuredClone(v) : v)
 
+// the dotted paths a layer's details name, once per details object (a sweep's points share theirs)
+const pathsOf = new WeakMap<Record<string, string>, Set<string>>()
+function detailPaths(details: Record<string, string>): Set<string> {
+  let paths = pathsOf.get(details)
+  if (!paths) pathsOf.set(details, (paths = new Set(Object.keys(details))))
+  return paths
+}
+
 function apply(
   target: Record<string, unknown>,
   source: Record<string, unknown>,
@@ -204,7 +212,7 @@ function apply(
         target[key] = Object.fromEntries((target[key] as string[]).map((n) => [n, {}]))
         for (const n of Object.keys(target[key] as object)) provenance.set(`probes.${n}`, { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' })
       }
-      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? new Set(Object.keys(layer.details)) : null)) {
+      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? detailPaths(layer.details) : null)) {
         dropOld()
         target[key] = {}
       }

@@ -14,7 +14,7 @@ import { normaliseOptions, probesRecord } from '../config/normalise.js'
 import { RUN_ONLY_KEYS } from '../config/schema.js'
 import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
 import { slug, taskHash } from './task-hash.js'
-import { PointValidator } from './validate-point.js'
+import { PointValidator, SectionInterner } from './validate-point.js'
 import type { SeriesInfo } from '../results/schema.js'
 import { firstSeriesStep } from '../run/series-plan.js'
 
@@ -106,20 +106,31 @@ export function buildPlan(input: PlanInput): Experiment[] {
     const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
     const points = expandSweep(sweep, sweepMode)
     if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what}: ${points.error}`, { file: bench.file })
+    // what every point of the bench has alike (its keys are the sweep's): the per-key details, and
+    // which of the flags and the environment overrides a swept key
+    const sweepDetails: Record<string, string> = {}
+    const overrides = new Map<string, OptionLayer>()
+    for (const key of Object.keys(sweep)) {
+      sweepDetails[key] = `sweep over ${key} from ${sweepSource}`
+      const override = [input.cli, input.env].find((l) => getPath(l.values, key) !== undefined)
+      if (override) overrides.set(key, override)
+    }
+    const benchSlug = slug(full)
+    const sections = new SectionInterner()
 
     for (const point of points) {
       const sweepValues: Record<string, unknown> = {}
-      const sweepDetails: Record<string, string> = {}
       const warnings: string[] = []
       for (const [key, value] of Object.entries(point)) {
         setPath(sweepValues, key, value)
-        sweepDetails[key] = `sweep over ${key} from ${sweepSource}`
-        const override = [input.cli, input.env].find((l) => getPath(l.values, key) !== undefined)
+        const override = overrides.get(key)
         if (override) warnings.push(`${override.source === 'cli' ? 'command line' : 'environment'} sets ${key}, overriding the sweep value ${JSON.stringify(value)}`)
       }
       const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
       const merged = mergePointLayers([sweepLayer, input.env, input.cli], below)
-      const label = `${what}${Object.keys(point).length ? ` sweep point ${formatPoint(point)}` : ''}`
+      sections.intern(sweepLayer.values, merged.values)
+      const pointText = formatPoint(point)
+      const label = `${what}${pointText ? ` sweep point ${pointText}` : ''}`
       if (!merged.values.backend) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what} has no backend: set \`backend\` (e.g. 'llama-cpp') in bench(), describe() or llem.config.ts`, { file: bench.file })
       // the parsed form, whichever layer set a key: Infinity written 'inf' (JSON and the task hash have no
       // Infinity) and nested defaults filled (dataset.repeat...), so one experiment has one config and task_hash.
@@ -146,8 +157,8 @@ export function buildPlan(input: PlanInput): Experiment[] {
       }
       const hash = taskHash(config as unknown as Record<string, unknown>, hashMemo)
       for (let r = 1; r <= repeat; r++) {
-        const name = [full, formatPoint(point), first ? first.label : '', repeat > 1 ? `#${r}` : ''].filter(Boolean).join(' ')
-        let id = `${slug(full)}${Object.keys(point).length ? '-' + slug(formatPoint(point), 40) : ''}-${hash.slice(0, 8)}${repeat > 1 ? `-r${r}` : ''}`
+        const name = [full, pointText, first ? first.label : '', repeat > 1 ? `#${r}` : ''].filter(Boolean).join(' ')
+        let id = `${benchSlug}${pointText ? '-' + slug(pointText, 40) : ''}-${hash.slice(0, 8)}${repeat > 1 ? `-r${r}` : ''}`
         for (let n = 2; usedIds.has(id); n++) id = `${id.replace(/~\d+$/, '')}~${n}`
         usedIds.add(id)
         experiments.push(withProvenance({

@@ -97,6 +97,38 @@ export class PointValidator {
 
 const MAX_TEXTS = 100_000
 
+/**
+ * One object per distinct value of the sections a bench's sweep points change. A point's merged
+ * options are below's (shared) with the sections its own layer writes into copied and changed; such
+ * a section depends on nothing but that layer's section (the layers under it and the environment and
+ * flags over it are the same at every point of the bench), so a point whose layer has a section of
+ * the same JSON text as an earlier point's gets that point's merged section, equal to its own. The
+ * validator then knows it by identity: a 100 x 100 sweep wrote and looked up the text of its two
+ * changed sections at each of its 10,000 points, where 200 distinct sections exist.
+ * One per bench (other benches have other layers below); merged values are read, never changed.
+ */
+export class SectionInterner {
+  private seen = new Map<string, unknown>()
+
+  /** `layer`: the point's own layer (normalised); `merged`: its merged options, changed in place */
+  intern(layer: Record<string, unknown>, merged: Record<string, unknown>): void {
+    for (const k of Object.keys(layer)) {
+      const v = layer[k]
+      // a top-level scalar needs no copy, and the validator keys it by its value already
+      if (!isObject(v) || merged[k] === undefined) continue
+      const text = jsonText(v)
+      if (text === null) continue
+      const key = `${k}\0${text}`
+      const hit = this.seen.get(key)
+      if (hit !== undefined) merged[k] = hit
+      else if (this.seen.size < MAX_SECTIONS) this.seen.set(key, merged[k])
+    }
+  }
+}
+
+// a sweep of more distinct sections than this keeps the rest unshared (each is then validated by its text)
+const MAX_SECTIONS = 20_000
+
 /** The JSON text of a value that JSON says exactly (objects, arrays, strings, finite numbers, booleans,
  *  null); null for anything else, which is then parsed on its own. Checked by a walk first, then
  *  written natively: a replacer function called per value cost more than the text itself. */

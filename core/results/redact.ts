@@ -106,6 +106,12 @@ const masked = new Map<string, string>()
 export function redactText(s: string): string {
   rememberEnvironment()
   rememberFromText(s)
+  return maskText(s)
+}
+
+/** redactText for a line whose secrets by name were learnt already (redactSecrets after rememberSecrets
+ *  on the same value): the same masking, without searching the line for them a second time */
+function maskText(s: string): string {
   if (knownSorted === null) {
     knownSorted = [...known].sort((a, b) => b.length - a.length)
     masked.clear()
@@ -172,16 +178,17 @@ function remember(value: unknown, secret = false, seen?: WeakSet<object>): void 
 // hash must not rename them
 const IDENTITY = new Set(['experiment_id', 'run_id', 'task_hash'])
 
-function redact(value: unknown, secret: boolean, memo?: WeakMap<object, unknown>): unknown {
-  if (typeof value === 'string') return secret ? REDACTED : redactText(value)
+// `text`: how a string not secret by its place is masked (redactText, or maskText when remembered)
+function redact(value: unknown, secret: boolean, memo: WeakMap<object, unknown> | undefined, text: (s: string) => string): unknown {
+  if (typeof value === 'string') return secret ? REDACTED : text(value)
   if (Array.isArray(value)) {
     const flagged = secretFlagValues(value)
-    return value.map((v, i) => redact(v, flagged.has(i) || (secret && typeof v === 'string'), memo))
+    return value.map((v, i) => redact(v, flagged.has(i) || (secret && typeof v === 'string'), memo, text))
   }
   if (isPlain(value)) {
     const hit = memo?.get(value)
     if (hit !== undefined) return hit
-    const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, IDENTITY.has(k) && typeof v === 'string' ? v : redact(v, namedSecret(k, v), memo)]))
+    const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, IDENTITY.has(k) && typeof v === 'string' ? v : redact(v, namedSecret(k, v), memo, text)]))
     memo?.set(value, out)
     return out
   }
@@ -217,7 +224,9 @@ export function redactSecrets<T>(value: T, memo?: RedactMemo, opts: { remembered
     memo.out = new WeakMap()
     memo.version = knownVersion
   }
-  return redact(value, false, memo?.out) as T
+  // remembered: every string redact() masks as text went through rememberFromText in remember() (the
+  // same places: a string under a secret name or after a secret flag is masked whole by both passes)
+  return redact(value, false, memo?.out, opts.remembered ? maskText : redactText) as T
 }
 
 /** Provenance keyed by dotted path: a secret leaf keeps its source but not its value. */
