@@ -55,9 +55,10 @@ export function stopCollecting(): CollectedBench[] {
 /** "file:line" of the user's call, taken from the stack frame just outside this module. */
 function callSite(file: string): string {
   const stack = new Error().stack?.split('\n') ?? []
+  const forms = [file, pathToFileURL(file).href]
   // look for the known file (as a path or a URL), not for a path-shaped token: a path may hold spaces
   for (const line of stack) {
-    for (const where of [file, pathToFileURL(file).href]) {
+    for (const where of forms) {
       const i = line.indexOf(where + ':')
       if (i === -1 || (i > 0 && !/[\s(]/.test(line[i - 1]))) continue
       const m = /^:(\d+):\d+/.exec(line.slice(i + where.length))
