@@ -5,12 +5,10 @@
  * millisecond the issue allows) and the probe's timeline sampling every 10 ms (target < 1% of one
  * core over the timeline's own floor, measured beside it).
  */
-import { performance } from 'node:perf_hooks'
-import { Timeline } from '../../core/measure/timeline.js'
-import type { ProbeSession } from '../../core/probes/types.js'
 import { amdsmiProbe } from '../../plugins/probes/amdsmi/index.js'
 import { AmdSmi } from '../../plugins/probes/amdsmi/amdsmi.js'
 import { fakeAmdSmiLibrary, writeFakeAmdSmiConfig } from '../../test/fixtures/fake-amdsmi/build.js'
+import { samplingCost } from './sampling-cost.js'
 import { median } from './util.js'
 
 export async function amdsmiCosts(devices = 8, seconds = 3) {
@@ -26,22 +24,8 @@ export async function amdsmiCosts(devices = 8, seconds = 3) {
   }
   smi.shutdown()
   const readUs = median(samples) / 1000
-  const floor = await timelineCpuPct([], seconds)
   const session = await amdsmiProbe.open({ library })
-  const withProbe = await timelineCpuPct([session], seconds)
+  const cost = await samplingCost([session], seconds)
   await session.close()
-  const added = withProbe.pct - floor.pct
-  return { counter_read_median_us: readUs, timeline_floor_cpu_pct: floor.pct, timeline_with_amdsmi_cpu_pct: withProbe.pct, sampler_cpu_pct: added, devices, samples_taken: withProbe.rows, pass: readUs < 2 && added < 1 }
-}
-
-async function timelineCpuPct(sessions: ProbeSession[], seconds: number) {
-  const timeline = new Timeline(sessions)
-  const cpu0 = process.cpuUsage()
-  const wall0 = performance.now()
-  timeline.start(10)
-  await new Promise((r) => setTimeout(r, seconds * 1000))
-  timeline.stop()
-  const cpu = process.cpuUsage(cpu0)
-  const wall = performance.now() - wall0
-  return { pct: ((cpu.user + cpu.system) / 1000 / wall) * 100, rows: timeline.rows.length }
+  return { counter_read_median_us: readUs, timeline_floor_cpu_pct: cost.floor_pct, timeline_with_amdsmi_cpu_pct: cost.with_pct, sampler_cpu_pct: cost.added_pct, whole_process_difference_cpu_pct: cost.difference_pct, window_edges_cpu_ms: cost.edge_ms, devices, samples_taken: cost.rows, pass: readUs < 2 && cost.added_pct < 1 }
 }

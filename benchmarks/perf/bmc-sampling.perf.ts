@@ -8,25 +8,13 @@
  */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
-import { Timeline } from '../../core/measure/timeline.js'
 import type { ProbeSession } from '../../core/probes/types.js'
 import { ipmiProbe } from '../../plugins/probes/bmc/ipmi.js'
 import { redfishProbe } from '../../plugins/probes/bmc/redfish.js'
 import { createFakeIpmitool } from '../../test/fixtures/fake-ipmitool.js'
+import { timelineCpu } from './sampling-cost.js'
 import { median, REPO } from './util.js'
-
-async function timelineCpuPct(sessions: ProbeSession[], seconds: number) {
-  const timeline = new Timeline(sessions)
-  const cpu0 = process.cpuUsage()
-  const wall0 = performance.now()
-  timeline.start(10)
-  await new Promise((r) => setTimeout(r, seconds * 1000))
-  timeline.stop()
-  const cpu = process.cpuUsage(cpu0)
-  return { pct: ((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100, rows: timeline.rows.length }
-}
 
 function readCostUs(s: ProbeSession): number {
   const ns: number[] = []
@@ -45,10 +33,10 @@ export async function bmcCosts(seconds = 10) {
   const { url, certFile } = JSON.parse(first) as { url: string; certFile: string }
   process.env.LLEM_REDFISH_USER = 'perf'
   process.env.LLEM_REDFISH_PASSWORD = 'perf-not-a-secret'
-  const floor = await timelineCpuPct([], seconds)
+  const floor = await timelineCpu([], seconds)
   const rf = await redfishProbe.open({ url, caFile: certFile })
   const rfRead = readCostUs(rf)
-  const rfRun = await timelineCpuPct([rf], seconds)
+  const rfRun = await timelineCpu([rf], seconds)
   const rfInterval = rf.describe().polling_interval_ms as number
   await rf.close()
   peer.stdin!.end()
@@ -57,7 +45,7 @@ export async function bmcCosts(seconds = 10) {
   fake.setWatts(350)
   const ip = await ipmiProbe.open({ command: fake.command })
   const ipRead = readCostUs(ip)
-  const ipRun = await timelineCpuPct([ip], seconds)
+  const ipRun = await timelineCpu([ip], seconds)
   await ip.close()
   fake.cleanup()
   const out = {

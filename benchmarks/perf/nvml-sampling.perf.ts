@@ -5,12 +5,10 @@
  * (target < 1% of one core: the CPU time the probe adds to the timeline, over wall time; the
  * timeline's own timer wake-ups are measured beside it and reported as the floor).
  */
-import { performance } from 'node:perf_hooks'
-import { Timeline } from '../../core/measure/timeline.js'
-import type { ProbeSession } from '../../core/probes/types.js'
 import { nvmlProbe } from '../../plugins/probes/nvml/index.js'
 import { Nvml } from '../../plugins/probes/nvml/nvml.js'
 import { fakeNvmlLibrary, writeFakeNvmlConfig } from '../../test/fixtures/fake-nvml/build.js'
+import { samplingCost } from './sampling-cost.js'
 import { median } from './util.js'
 
 /** superchip: every device a GH200, whose module-scope power is read at each sample as well */
@@ -31,22 +29,8 @@ export async function nvmlCosts(devices = 8, seconds = 3, superchip = false) {
 
   // the timeline alone (timer wake-ups, RSS, bookkeeping) is the floor on this machine; the probe's
   // cost is what it adds on top, measured side by side
-  const floor = await timelineCpuPct([], seconds)
   const session = await nvmlProbe.open({ library: lib })
-  const withNvml = await timelineCpuPct([session], seconds)
+  const cost = await samplingCost([session], seconds)
   await session.close()
-  const added = withNvml.pct - floor.pct
-  return { superchip, counter_read_median_us: readUs, timeline_floor_cpu_pct: floor.pct, timeline_with_nvml_cpu_pct: withNvml.pct, sampler_cpu_pct: added, devices, samples_taken: withNvml.rows, pass: readUs < 2 && added < 1 }
-}
-
-async function timelineCpuPct(sessions: ProbeSession[], seconds: number) {
-  const timeline = new Timeline(sessions)
-  const cpu0 = process.cpuUsage()
-  const wall0 = performance.now()
-  timeline.start(10)
-  await new Promise((r) => setTimeout(r, seconds * 1000))
-  timeline.stop()
-  const cpu = process.cpuUsage(cpu0)
-  const wall = performance.now() - wall0
-  return { pct: ((cpu.user + cpu.system) / 1000 / wall) * 100, rows: timeline.rows.length }
+  return { superchip, counter_read_median_us: readUs, timeline_floor_cpu_pct: cost.floor_pct, timeline_with_nvml_cpu_pct: cost.with_pct, sampler_cpu_pct: cost.added_pct, whole_process_difference_cpu_pct: cost.difference_pct, window_edges_cpu_ms: cost.edge_ms, devices, samples_taken: cost.rows, pass: readUs < 2 && cost.added_pct < 1 }
 }
