@@ -19,8 +19,13 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (c.user + c.system) / 1000
 }
 
-/** A session whose calls add up the CPU time spent in them while `acc.on`: getrusage around each call,
- *  so its own ~1 µs, and any other thread of the process busy at that moment (GC), are in it too */
+/**
+ * A session whose calls add up the time spent in them while `acc.on`. Wall time: the calls are
+ * synchronous, so it is on-CPU time plus whatever the machine took the core away for mid-call (an
+ * upper bound). Not getrusage around each call: on this VM that syscall, right after a timer
+ * wake-up, added ~40 µs to a 5 µs busy loop timed that way (300 calls every 10 ms: 13.3 ms where
+ * 1.5 ms were spent; wall time gave 4.8 ms).
+ */
 function timed(session: ProbeSession, acc: { ms: number; on: boolean }): ProbeSession {
   return new Proxy(session, {
     get(target, key, receiver) {
@@ -28,12 +33,11 @@ function timed(session: ProbeSession, acc: { ms: number; on: boolean }): ProbeSe
       if (typeof v !== 'function') return v
       return (...args: unknown[]) => {
         if (!acc.on) return v.apply(target, args) as unknown
-        // CPU time, not wall time: a shared machine takes the core away mid-call now and then
-        const c0 = process.cpuUsage()
+        const t0 = performance.now()
         try {
           return v.apply(target, args) as unknown
         } finally {
-          acc.ms += cpuMs(c0)
+          acc.ms += performance.now() - t0
         }
       }
     },
@@ -66,7 +70,7 @@ export async function timelineCpu(sessions: ProbeSession[], seconds: number, int
 
 /**
  * Windows with no probe and with `sessions` alternated `rounds` times, `seconds` in all for each, so
- * other load on the machine falls on both alike. What the probe adds is the CPU time inside its calls
+ * other load on the machine falls on both alike. What the probe adds is the time inside its calls
  * (they are synchronous: FFI calls, sysfs reads), where the difference of the two windows' whole-process
  * CPU is a small number taken from two noisy ones (timer wake-ups on a shared machine move the floor
  * by a percent or two between windows); that difference is reported beside it. Calls made once per
