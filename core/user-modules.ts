@@ -12,7 +12,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createJiti } from 'jiti'
+import { createJiti } from './load-jiti.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const apiEntry = [path.join(here, 'index.js'), path.join(here, 'index.ts')].find(existsSync)!

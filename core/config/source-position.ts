@@ -7,7 +7,7 @@
  * https://sourcemaps.info/spec.html), and the position is looked up in it.
  */
 import { readFileSync } from 'node:fs'
-import { createJiti } from 'jiti'
+import { createJiti } from '../load-jiti.js'
 
 type Position = { line: number; column: number }
 
