@@ -9,7 +9,8 @@
 import { BIN, median, project, run } from './util.js'
 
 const NODE_FLOOR = ['-e', '0']
-const IMPORT_FLOOR = ['--input-type=module', '-e', "await import('zod'); await import('jiti')"]
+// jiti as llem loads it (core/load-jiti.ts: its CommonJS entry)
+const IMPORT_FLOOR = ['--input-type=module', '-e', "await import('zod'); (await import('node:module')).createRequire(import.meta.url)('jiti')"]
 
 export function helpLatency(rounds = 15) {
   const dir = project({})
