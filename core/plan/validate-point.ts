@@ -126,8 +126,10 @@ export class SectionInterner {
   }
 }
 
-// a sweep of more distinct sections than this keeps the rest unshared (each is then validated by its text)
-const MAX_SECTIONS = 20_000
+// a sweep of more distinct sections than this keeps the rest unshared (each is then validated by its
+// text, as before): one that many distinct values is a zip or one-value-per-point sweep, where no
+// later point repeats a section and holding them would only keep their merged copies alive
+const MAX_SECTIONS = 4_096
 
 /** The JSON text of a value that JSON says exactly (objects, arrays, strings, finite numbers, booleans,
  *  null); null for anything else, which is then parsed on its own. Checked by a walk first, then
