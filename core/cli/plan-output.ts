@@ -4,7 +4,8 @@
  */
 import path from 'node:path'
 import pc from 'picocolors'
-import { RedactMemo, redactSecrets, rememberSecrets, secretsLearnt } from '../results/redact.js'
+import { maskRememberedEntry, RedactMemo, redactSecrets, rememberEntry, rememberSecrets, secretsLearnt } from '../results/redact.js'
+import type { Experiment } from '../plan/plan.js'
 import type { ResolvedRun } from '../run/resolve-run.js'
 import { describePlannedSeries } from '../run/series-plan.js'
 import { isPlainObject } from '../config/layers.js'
@@ -37,17 +38,16 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   const root = run.loaded.rootDir
   // with --shard: which share these experiments are, of how many planned
   const head = { config_file: run.loaded.file, files: run.files.map((f) => path.relative(root, f)), shard: run.shard }
-  // each row's own fields, and its config's sections, in the order JSON.stringify(row) would write them
-  const rows = run.experiments.map((x) => () => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, mode: x.mode, sweep_point: x.sweep_point, repeat_index: x.repeat_index, effective_config: x.config, ...(x.series ? { series: { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } } : {}) }))
   // effective configs hold the bench's secrets (a server's env, extraBody): masked as in results
   rememberSecrets(head)
-  // the experiments of a sweep share their config sections: each searched and masked once
+  // the experiments of a sweep share their config sections: each searched and masked once. A row's
+  // own fields are searched and masked one by one, as they would be inside the row (no row object is
+  // built for it, nor a masked copy: 10,000 of each were a tenth of a large listing's time)
   const memo = new RedactMemo()
   const scalarsSeen = new Set<string>()
-  for (const row of rows) {
-    const { effective_config: config, ...own } = row()
-    rememberSecrets(own, memo)
-    for (const [k, v] of Object.entries(config)) {
+  for (const x of run.experiments) {
+    for (const k of OWN_FIELDS) rememberEntry(k, ownField(x, k), memo)
+    for (const [k, v] of Object.entries(x.config)) {
       if (isPlainObject(v)) {
         if (!memo.seen.has(v)) rememberSecrets(v, memo)
         continue
@@ -55,7 +55,7 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
       const at = scalarKey(k, v)
       if (at !== null && scalarsSeen.has(at)) continue
       if (at !== null) scalarsSeen.add(at)
-      rememberSecrets({ [k]: v }, memo)
+      rememberEntry(k, v, memo)
     }
   }
   const out = process.stdout
@@ -93,15 +93,12 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
     objectTexts.set(v, text)
     return text
   }
-  for (const [i, row] of rows.entries()) {
-    const { effective_config: config, ...own } = row()
-    const masked = redactSecrets(own, memo, { remembered: true }) as Record<string, unknown>
+  for (const [i, x] of run.experiments.entries()) {
     // the row at 4 spaces, its fields at 6, the config's sections at 8 (each section's bytes made once)
     const pieces: (string | Buffer)[] = [i ? ',\n    {\n' : '\n    {\n']
-    const { series, ...before } = masked
-    for (const [k, v] of Object.entries({ ...before, effective_config: config, ...(series !== undefined ? { series } : {}) })) {
+    for (const k of ROW_FIELDS) {
       if (k === 'effective_config') {
-        const parts = sections.config(v as Record<string, unknown>)
+        const parts = sections.config(x.config as unknown as Record<string, unknown>)
         pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}"effective_config": `)
         if (parts.length === 0) pieces.push('{}')
         else {
@@ -111,14 +108,25 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
         }
         continue
       }
-      const text = fieldText(v)
-      if (text !== undefined) pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}${JSON.stringify(k)}: ${text}`)
+      const text = fieldText(maskRememberedEntry(k, ownField(x, k), memo))
+      if (text !== undefined) pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}"${k}": ${text}`)
     }
     pieces.push('\n    }')
     if (!(await put(pieces))) return
   }
-  if (!(await put([rows.length ? '\n  ]\n}\n' : ']\n}\n']))) return
+  if (!(await put([run.experiments.length ? '\n  ]\n}\n' : ']\n}\n']))) return
   out.write(buf.subarray(0, used))
+}
+
+/** a row's fields, in the order the listing has always written them (the config's sections among them) */
+const ROW_FIELDS = ['id', 'name', 'bench', 'task_hash', 'mode', 'sweep_point', 'repeat_index', 'effective_config', 'series'] as const
+const OWN_FIELDS = ROW_FIELDS.filter((k) => k !== 'effective_config')
+type OwnField = (typeof OWN_FIELDS)[number]
+
+/** a row's own field; undefined where the row has none (JSON leaves it out) */
+function ownField(x: Experiment, k: OwnField): unknown {
+  if (k === 'series') return x.series ? { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } : undefined
+  return x[k]
 }
 
 const ROW_FIELD_INDENT = ' '.repeat(6)
@@ -168,7 +176,7 @@ class SectionTexts {
     const hit = at === null ? undefined : this.scalars.get(at)
     if (hit !== undefined) return hit
     // a scalar or a list is masked by its key (a list under a secret name), as inside the whole config
-    const bytes = entryBytes(key, (redactSecrets({ [key]: value }, this.memo, { remembered: true }) as Record<string, unknown>)[key])
+    const bytes = entryBytes(key, maskRememberedEntry(key, value, this.memo))
     if (at !== null) this.scalars.set(at, bytes)
     return bytes
   }

@@ -229,6 +229,27 @@ export function redactSecrets<T>(value: T, memo?: RedactMemo, opts: { remembered
   return redact(value, false, memo?.out, opts.remembered ? maskText : redactText) as T
 }
 
+/**
+ * One entry of an object, `key: value`, as rememberSecrets and then redactSecrets(…, { remembered })
+ * treat it inside that object, without the object: a caller writing many small objects field by field
+ * (list --json's rows) would otherwise build each one, and its masked copy, only to take it apart.
+ */
+export function rememberEntry(key: string, value: unknown, memo: RedactMemo): void {
+  rememberEnvironment()
+  if (/KeyEnv$/i.test(key) && typeof value === 'string' && process.env[value]) rememberSecret(process.env[value]!)
+  remember(value, namedSecret(key, value), memo.seen)
+}
+
+/** The masked form of an entry whose secrets rememberEntry learnt (the same key and value). */
+export function maskRememberedEntry(key: string, value: unknown, memo: RedactMemo): unknown {
+  rememberEnvironment()
+  if (memo.version !== knownVersion) {
+    memo.out = new WeakMap()
+    memo.version = knownVersion
+  }
+  return IDENTITY.has(key) && typeof value === 'string' ? value : redact(value, namedSecret(key, value), memo.out, maskText)
+}
+
 /** Provenance keyed by dotted path: a secret leaf keeps its source but not its value. */
 export function redactProvenance<T extends Record<string, { value: unknown }>>(p: T): T {
   // the dotted key's last part names the value, as in a config object
