@@ -47,7 +47,9 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   const scalarsSeen = new Set<string>()
   for (const x of run.experiments) {
     for (const k of OWN_FIELDS) rememberEntry(k, ownField(x, k), memo)
-    for (const [k, v] of Object.entries(x.config)) {
+    const config = x.config as unknown as Record<string, unknown>
+    for (const k of Object.keys(config)) {
+      const v = config[k]
       if (isPlainObject(v)) {
         if (!memo.seen.has(v)) rememberSecrets(v, memo)
         continue
@@ -74,14 +76,22 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
     return true
   }
   // a UTF-16 unit is at most 3 bytes of UTF-8: room is made for that, the exact length is what is written
-  const put = async (pieces: (string | Buffer)[]): Promise<boolean> => {
+  const put = async (pieces: RowPieces | string): Promise<boolean> => {
+    if (typeof pieces === 'string') pieces = new RowPieces().add(pieces)
+    const { items, count } = pieces
     let most = 0
-    for (const p of pieces) most += typeof p === 'string' ? p.length * 3 : p.length
+    for (let j = 0; j < count; j++) {
+      const p = items[j]
+      most += typeof p === 'string' ? p.length * 3 : p.length
+    }
     if (!(await room(most))) return false
-    for (const p of pieces) used += typeof p === 'string' ? buf.write(p, used) : p.copy(buf, used)
+    for (let j = 0; j < count; j++) {
+      const p = items[j]
+      used += typeof p === 'string' ? buf.write(p, used) : p.copy(buf, used)
+    }
     return true
   }
-  if (!(await put([JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": [']))) return
+  if (!(await put(JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['))) return
   const sections = new SectionTexts(memo)
   // a row's object fields by identity: the masked copy of a shared object (bench, of every point of
   // a bench) is one object while no secret is learnt, so its text is made once
@@ -93,28 +103,30 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
     objectTexts.set(v, text)
     return text
   }
+  // one list of pieces for every row (it is written out before the next row is made)
+  const pieces = new RowPieces()
   for (const [i, x] of run.experiments.entries()) {
     // the row at 4 spaces, its fields at 6, the config's sections at 8 (each section's bytes made once)
-    const pieces: (string | Buffer)[] = [i ? ',\n    {\n' : '\n    {\n']
+    pieces.clear().add(i ? ',\n    {\n' : '\n    {\n')
     for (const k of ROW_FIELDS) {
       if (k === 'effective_config') {
-        const parts = sections.config(x.config as unknown as Record<string, unknown>)
-        pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}"effective_config": `)
-        if (parts.length === 0) pieces.push('{}')
-        else {
-          pieces.push('{\n')
-          parts.forEach((part, j) => pieces.push(j ? ',\n' : '', part))
-          pieces.push(`\n${ROW_FIELD_INDENT}}`)
-        }
+        if (pieces.count > 1) pieces.add(',\n')
+        pieces.add(FIELD_HEADS.effective_config)
+        const open = pieces.count
+        pieces.add('{\n')
+        if (sections.addConfig(x.config as unknown as Record<string, unknown>, pieces) === 0) pieces.items[open] = '{}'
+        else pieces.add(CONFIG_END)
         continue
       }
       const text = fieldText(maskRememberedEntry(k, ownField(x, k), memo))
-      if (text !== undefined) pieces.push(pieces.length > 1 ? ',\n' : '', `${ROW_FIELD_INDENT}"${k}": ${text}`)
+      if (text === undefined) continue
+      if (pieces.count > 1) pieces.add(',\n')
+      pieces.add(FIELD_HEADS[k]).add(text)
     }
-    pieces.push('\n    }')
+    pieces.add('\n    }')
     if (!(await put(pieces))) return
   }
-  if (!(await put([run.experiments.length ? '\n  ]\n}\n' : ']\n}\n']))) return
+  if (!(await put(run.experiments.length ? '\n  ]\n}\n' : ']\n}\n'))) return
   out.write(buf.subarray(0, used))
 }
 
@@ -129,7 +141,25 @@ function ownField(x: Experiment, k: OwnField): unknown {
   return x[k]
 }
 
+/** A row's pieces of text and bytes, in one array kept from row to row (an array emptied with
+ *  `length = 0` gives up its storage, and grew again for every row) */
+class RowPieces {
+  readonly items: (string | Buffer)[] = []
+  count = 0
+  add(piece: string | Buffer): this {
+    this.items[this.count++] = piece
+    return this
+  }
+  clear(): this {
+    this.count = 0
+    return this
+  }
+}
+
 const ROW_FIELD_INDENT = ' '.repeat(6)
+/** `      "field": `, made once per field rather than once per row (each piece is copied into the buffer) */
+const FIELD_HEADS = Object.fromEntries(ROW_FIELDS.map((k) => [k, `${ROW_FIELD_INDENT}"${k}": `])) as Record<(typeof ROW_FIELDS)[number], string>
+const CONFIG_END = `\n${ROW_FIELD_INDENT}}`
 const SECTION_INDENT = ' '.repeat(8)
 
 /** JSON.stringify(value, null, 2) as written nested under `indent`; undefined where JSON leaves it out */
@@ -149,19 +179,22 @@ class SectionTexts {
   private learnt = -1
   constructor(private readonly memo: RedactMemo) {}
 
-  /** the config's sections' bytes, in its key order; those JSON leaves out are left out */
-  config(config: Record<string, unknown>): Buffer[] {
+  /** the config's sections' bytes, in its key order and with their separators, added to `pieces`;
+   *  those JSON leaves out are left out. Returns how many sections were added */
+  addConfig(config: Record<string, unknown>, pieces: RowPieces): number {
     if (this.learnt !== secretsLearnt()) {
       this.objects = new WeakMap()
       this.scalars.clear()
       this.learnt = secretsLearnt()
     }
-    const parts: Buffer[] = []
-    for (const [k, v] of Object.entries(config)) {
-      const bytes = this.section(k, v)
-      if (bytes !== null) parts.push(bytes)
+    let added = 0
+    for (const k of Object.keys(config)) {
+      const bytes = this.section(k, config[k])
+      if (bytes === null) continue
+      if (added++) pieces.add(',\n')
+      pieces.add(bytes)
     }
-    return parts
+    return added
   }
 
   private section(key: string, value: unknown): Buffer | null {
