@@ -87,18 +87,31 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
     if (!(await room(most))) return false
     for (let j = 0; j < count; j++) {
       const p = items[j]
-      used += typeof p === 'string' ? buf.write(p, used) : p.copy(buf, used)
+      // bytes by TypedArray set(), not Buffer.copy(): a row has ~60 pieces, and copy()'s argument
+      // handling cost more than the copying of these short pieces
+      if (typeof p === 'string') used += buf.write(p, used)
+      else {
+        buf.set(p, used)
+        used += p.length
+      }
     }
     return true
   }
   if (!(await put(JSON.stringify(redactSecrets(head), null, 2).slice(0, -2) + ',\n  "experiments": ['))) return
   const sections = new SectionTexts(memo)
   // a row's object fields by identity: the masked copy of a shared object (bench, of every point of
-  // a bench) is one object while no secret is learnt, so its text is made once
-  const objectTexts = new WeakMap<object, string | undefined>()
-  const fieldText = (v: unknown): string | undefined => {
+  // a bench) is one object while no secret is learnt, so its text is made once, and kept as bytes
+  // once a second row has it
+  const objectTexts = new WeakMap<object, string | Buffer | undefined>()
+  const fieldText = (v: unknown): string | Buffer | undefined => {
     if (typeof v !== 'object' || v === null) return jsonAt(v, ROW_FIELD_INDENT)
-    if (objectTexts.has(v)) return objectTexts.get(v)
+    if (objectTexts.has(v)) {
+      const hit = objectTexts.get(v)
+      if (typeof hit !== 'string') return hit
+      const bytes = Buffer.from(hit)
+      objectTexts.set(v, bytes)
+      return bytes
+    }
     const text = jsonAt(v, ROW_FIELD_INDENT)
     objectTexts.set(v, text)
     return text
@@ -107,23 +120,23 @@ export async function writePlanJson(run: ResolvedRun): Promise<void> {
   const pieces = new RowPieces()
   for (const [i, x] of run.experiments.entries()) {
     // the row at 4 spaces, its fields at 6, the config's sections at 8 (each section's bytes made once)
-    pieces.clear().add(i ? ',\n    {\n' : '\n    {\n')
+    pieces.clear().add(i ? BYTES.nextRow : BYTES.firstRow)
     for (const k of ROW_FIELDS) {
       if (k === 'effective_config') {
-        if (pieces.count > 1) pieces.add(',\n')
+        if (pieces.count > 1) pieces.add(BYTES.comma)
         pieces.add(FIELD_HEADS.effective_config)
         const open = pieces.count
-        pieces.add('{\n')
-        if (sections.addConfig(x.config as unknown as Record<string, unknown>, pieces) === 0) pieces.items[open] = '{}'
-        else pieces.add(CONFIG_END)
+        pieces.add(BYTES.open)
+        if (sections.addConfig(x.config as unknown as Record<string, unknown>, pieces) === 0) pieces.items[open] = BYTES.empty
+        else pieces.add(BYTES.configEnd)
         continue
       }
       const text = fieldText(maskRememberedEntry(k, ownField(x, k), memo))
       if (text === undefined) continue
-      if (pieces.count > 1) pieces.add(',\n')
+      if (pieces.count > 1) pieces.add(BYTES.comma)
       pieces.add(FIELD_HEADS[k]).add(text)
     }
-    pieces.add('\n    }')
+    pieces.add(BYTES.rowEnd)
     if (!(await put(pieces))) return
   }
   if (!(await put(run.experiments.length ? '\n  ]\n}\n' : ']\n}\n'))) return
@@ -135,10 +148,27 @@ const ROW_FIELDS = ['id', 'name', 'bench', 'task_hash', 'mode', 'sweep_point', '
 const OWN_FIELDS = ROW_FIELDS.filter((k) => k !== 'effective_config')
 type OwnField = (typeof OWN_FIELDS)[number]
 
-/** a row's own field; undefined where the row has none (JSON leaves it out) */
+/** a row's own field; undefined where the row has none (JSON leaves it out). Named reads, one per
+ *  case: a read by a variable key went through a slow lookup for every field of every row */
 function ownField(x: Experiment, k: OwnField): unknown {
-  if (k === 'series') return x.series ? { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } : undefined
-  return x[k]
+  switch (k) {
+    case 'id':
+      return x.id
+    case 'name':
+      return x.name
+    case 'bench':
+      return x.bench
+    case 'task_hash':
+      return x.task_hash
+    case 'mode':
+      return x.mode
+    case 'sweep_point':
+      return x.sweep_point
+    case 'repeat_index':
+      return x.repeat_index
+    case 'series':
+      return x.series ? { ...x.series, then: describePlannedSeries(x.config, x.series.cap) } : undefined
+  }
 }
 
 /** A row's pieces of text and bytes, in one array kept from row to row (an array emptied with
@@ -157,9 +187,18 @@ class RowPieces {
 }
 
 const ROW_FIELD_INDENT = ' '.repeat(6)
-/** `      "field": `, made once per field rather than once per row (each piece is copied into the buffer) */
-const FIELD_HEADS = Object.fromEntries(ROW_FIELDS.map((k) => [k, `${ROW_FIELD_INDENT}"${k}": `])) as Record<(typeof ROW_FIELDS)[number], string>
-const CONFIG_END = `\n${ROW_FIELD_INDENT}}`
+/** `      "field": ` as bytes, made once per field rather than once per row */
+const FIELD_HEADS = Object.fromEntries(ROW_FIELDS.map((k) => [k, Buffer.from(`${ROW_FIELD_INDENT}"${k}": `)])) as Record<(typeof ROW_FIELDS)[number], Buffer>
+/** the listing's fixed pieces, encoded once */
+const BYTES = {
+  firstRow: Buffer.from('\n    {\n'),
+  nextRow: Buffer.from(',\n    {\n'),
+  comma: Buffer.from(',\n'),
+  open: Buffer.from('{\n'),
+  empty: Buffer.from('{}'),
+  configEnd: Buffer.from(`\n${ROW_FIELD_INDENT}}`),
+  rowEnd: Buffer.from('\n    }'),
+}
 const SECTION_INDENT = ' '.repeat(8)
 
 /** JSON.stringify(value, null, 2) as written nested under `indent`; undefined where JSON leaves it out */
@@ -191,7 +230,7 @@ class SectionTexts {
     for (const k of Object.keys(config)) {
       const bytes = this.section(k, config[k])
       if (bytes === null) continue
-      if (added++) pieces.add(',\n')
+      if (added++) pieces.add(BYTES.comma)
       pieces.add(bytes)
     }
     return added
