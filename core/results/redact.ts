@@ -84,10 +84,14 @@ const BEARER_RE = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/g
 // scheme://user:password@host: the whole user part goes
 const URL_CRED_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"']+)@/gi
 
+/** FLAG_RE's precondition: a '-' that starts the text or follows white space (ids and names of
+ *  experiments have dashes, but no flags: the regular expression need not scan them) */
+const mayHoldFlag = (s: string): boolean => s.charCodeAt(0) === 45 || (s.includes('-') && /\s-/.test(s))
+
 /** Remember the secrets a line shows by name (flags, assignments, JSON keys, URL credentials). */
 function rememberFromText(s: string): void {
   // each pattern needs a character most text (prompts, names, numbers as text) lacks: checked first
-  if (s.includes('-')) for (const m of s.matchAll(FLAG_RE)) if (isSecretName(m[2].replace(/^-+/, ''))) rememberSecret(unquote(m[4]))
+  if (mayHoldFlag(s)) for (const m of s.matchAll(FLAG_RE)) if (isSecretName(m[2].replace(/^-+/, ''))) rememberSecret(unquote(m[4]))
   if (s.includes('=')) for (const m of s.matchAll(ASSIGN_RE)) if (isSecretName(m[2])) rememberSecret(unquote(m[3]))
   if (s.includes('"')) for (const m of s.matchAll(JSON_RE)) if (isSecretName(m[1]) || isSecretListName(m[1])) rememberSecret(m[3])
   if (s.includes('://'))
@@ -122,7 +126,7 @@ function maskText(s: string): string {
   for (const k of knownSorted) if (out.includes(k)) out = out.split(k).join(REDACTED)
   if (out.includes('://')) out = out.replace(URL_CRED_RE, `$1${REDACTED}@`)
   if (/Bearer|Basic|Token/.test(out)) out = out.replace(BEARER_RE, `$1 ${REDACTED}`)
-  if (out.includes('-')) out = out.replace(FLAG_RE, (all, pre: string, flag: string, sep: string) => (isSecretName(flag.replace(/^-+/, '')) ? `${pre}${flag}${sep}${REDACTED}` : all))
+  if (mayHoldFlag(out)) out = out.replace(FLAG_RE, (all, pre: string, flag: string, sep: string) => (isSecretName(flag.replace(/^-+/, '')) ? `${pre}${flag}${sep}${REDACTED}` : all))
   if (out.includes('=')) out = out.replace(ASSIGN_RE, (all, pre: string, name: string) => (isSecretName(name) ? `${pre}${name}=${REDACTED}` : all))
   if (out.includes('"')) out = out.replace(JSON_RE, (all, name: string, sep: string) => (isSecretName(name) || isSecretListName(name) ? `"${name}"${sep}"${REDACTED}"` : all))
   if (masked.size > 10_000) masked.clear()
