@@ -1,7 +1,7 @@
 /**
  * `llem --help` and `llem list` load no native code: koffi (NVML, AMD SMI) and node-llama-cpp cost
- * tens of ms to load, and neither command opens a device. Every probe module is still imported to
- * check the plan's probe options, so this holds only while the bindings load koffi on demand.
+ * tens of ms to load, and neither command opens a device. A probe the plan gives options to is still
+ * imported to check them (nvml here), so this holds only while the bindings load koffi on demand.
  * (`llem bench --dry-run` does open NVML: it checks --gpus against the GPUs there are.)
  */
 import { execFileSync } from 'node:child_process'

@@ -26,5 +26,12 @@ export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
   ipmi: async () => (await import('../../plugins/probes/bmc/ipmi.js')).ipmiProbe,
 }
 
+/**
+ * Built-in probes whose options are all optional: named with no options (llem's default list), or
+ * turned off, there is nothing to check, so planning (`llem list`) need not import their modules
+ * (some 26 of them). test/builtin-probe-options.test.ts holds each of these to it.
+ */
+export const PROBES_WITHOUT_REQUIRED_OPTIONS = new Set(['nvml', 'amdsmi', 'rapl', 'jetson', 'cpu-estimate'])
+
 /** Probes that only stand in when no measuring probe covers the same kind of energy. */
 export const FALLBACK_PROBES = new Set(['cpu-estimate'])

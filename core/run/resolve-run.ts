@@ -11,6 +11,7 @@ import { discoverBenchFiles } from '../collect/discover.js'
 import { commandLineNamesBench, flagsBench } from '../collect/flags-bench.js'
 import { checkOnlyAllowed } from '../collect/only.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
+import { isPlainObject } from '../config/layers.js'
 import { normaliseOptions } from '../config/normalise.js'
 import { executorSchema, RUN_ONLY_KEYS } from '../config/schema.js'
 import { loadConfig, type LoadedConfig } from '../config/load-config.js'
@@ -21,7 +22,7 @@ import { CLIENT_THREAD_BACKENDS } from '../measure/client-threads-auto.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
 import { namedBackends } from '../plan/named-backends.js'
 import { shardExperiments, type Shard } from '../plan/shard.js'
-import { builtinBackends } from '../plugins/builtins.js'
+import { builtinBackends, PROBES_WITHOUT_REQUIRED_OPTIONS } from '../plugins/builtins.js'
 import { loadBackend, loadProbe } from '../plugins/load-plugins.js'
 import { validatePluginOptions } from '../plugins/plugin-options.js'
 import { resolveResultsDir } from '../results/results-dir.js'
@@ -124,7 +125,8 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     validatePluginOptions(plugin, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
   }
   const experiments = req.shard ? shardExperiments(planned, req.shard) : planned
-  // each probe the plan names is imported (once) to check its options; the others are not loaded
+  // each probe the plan names is imported (once) to check its options; the others are not loaded, nor
+  // llem's own probes named without options (nothing to check: PROBES_WITHOUT_REQUIRED_OPTIONS)
   const probes: Record<string, Probe<any>> = {}
   // the whole plan, not just this shard: every shard refuses the same bad input
   // the points of a sweep share one probes record: checked once
@@ -142,6 +144,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
 /** Built-in probes by name; a path or a package name is imported (once) and then checked the same way. */
 async function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string, rootDir: string): Promise<void> {
   for (const [name, options] of Object.entries(config)) {
+    if (PROBES_WITHOUT_REQUIRED_OPTIONS.has(name) && (options === false || (isPlainObject(options) && Object.keys(options).length === 0))) continue
     const probe = (probes[name] ??= await loadProbe(name, rootDir).catch((e) => rethrowAt(e, where)))
     if (options !== false) validatePluginOptions(probe, options as Record<string, unknown>, { file: where, prefix: `probes.${name}`, code: 'BENCH_INVALID' })
   }
