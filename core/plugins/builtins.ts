@@ -27,6 +27,13 @@ export const builtinProbes: Record<string, Lazy<Probe<any>>> = {
 }
 
 /**
+ * Built-in backends whose options are all optional (openai needs its baseURL, server its command):
+ * named without options, `llem list` need not import them to check anything.
+ * test/list-backend-imports.test.ts holds each of these to it.
+ */
+export const BACKENDS_WITHOUT_REQUIRED_OPTIONS = new Set(['llama-cpp', 'transformers', 'vllm', 'trtllm'])
+
+/**
  * Built-in probes whose options are all optional: named with no options (llem's default list), or
  * turned off, there is nothing to check, so planning (`llem list`) need not import their modules
  * (some 26 of them). test/builtin-probe-options.test.ts holds each of these to it.

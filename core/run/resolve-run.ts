@@ -22,7 +22,7 @@ import { CLIENT_THREAD_BACKENDS } from '../measure/client-threads-auto.js'
 import { buildPlan, type Experiment } from '../plan/plan.js'
 import { namedBackends } from '../plan/named-backends.js'
 import { shardExperiments, type Shard } from '../plan/shard.js'
-import { builtinBackends, PROBES_WITHOUT_REQUIRED_OPTIONS } from '../plugins/builtins.js'
+import { BACKENDS_WITHOUT_REQUIRED_OPTIONS, builtinBackends, PROBES_WITHOUT_REQUIRED_OPTIONS } from '../plugins/builtins.js'
 import { loadBackend, loadProbe } from '../plugins/load-plugins.js'
 import { validatePluginOptions } from '../plugins/plugin-options.js'
 import { resolveResultsDir } from '../results/results-dir.js'
@@ -40,6 +40,9 @@ export interface RunRequest {
   /** --shard i/n: keep this share of the plan (plan/shard.ts) */
   shard?: Shard
   env: NodeJS.ProcessEnv
+  /** the plan is only listed (`llem list`): a built-in backend is imported only to check options the
+   *  plan gives it, and `backends` holds only those (nothing runs, and no backend's own checks run) */
+  planOnly?: boolean
 }
 
 export interface ResolvedRun {
@@ -96,7 +99,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   const backends: Record<string, Backend> = {}
   // only the built-in backends the plan names (core/plan/named-backends.ts): each imports its client libraries
   const named = namedBackends(benches, [c as Record<string, unknown>, overrides.env.values, overrides.cli.values])
-  for (const [name, load] of Object.entries(builtinBackends)) if (!named || named.has(name)) backends[name] = await load()
+  if (!req.planOnly) for (const [name, load] of Object.entries(builtinBackends)) if (!named || named.has(name)) backends[name] = await load()
   const userBackends: { backend: Record<string, unknown>; where: string }[] = []
   const checkedBackends = new Set<unknown>()
   const planned = buildPlan({
@@ -112,9 +115,12 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       // a sweep's points share the backend section (one object): checked once
       if (checkedBackends.has(backend)) return
       checkedBackends.add(backend)
-      // a path or a package name is imported after planning (importing is async): checked there
-      if (!Object.hasOwn(backends, String(backend.name))) return userBackends.push({ backend, where })
       const { name: _name, ...options } = backend
+      // only listing, a built-in backend without options has nothing to check (test/list-backend-imports.test.ts)
+      if (req.planOnly && BACKENDS_WITHOUT_REQUIRED_OPTIONS.has(String(backend.name)) && Object.keys(options).length === 0) return
+      // a path or a package name (or, only listing, a built-in backend) is imported after planning
+      // (importing is async): checked there
+      if (!Object.hasOwn(backends, String(backend.name))) return userBackends.push({ backend, where })
       validatePluginOptions(backends[backend.name as string], options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
     },
   })

@@ -8,7 +8,7 @@ import { runRequest } from '../run-request.js'
 import { printPlan, writePlanJson } from '../plan-output.js'
 
 export async function listCommand(filters: string[], flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {
-  const run = await resolveRun(runRequest(filters, flags, options))
+  const run = await resolveRun({ ...runRequest(filters, flags, options), planOnly: true })
   if (flags.run !== undefined) return await printRunStatus(run, String(flags.run), !!flags.json)
   if (flags.json) await writePlanJson(run)
   else printPlan(run)
