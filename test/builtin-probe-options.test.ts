@@ -4,24 +4,10 @@
  * holds only while each of them accepts no options, which is checked here against the probe's own
  * schema; a probe given options is still imported and checked.
  */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { builtinProbes, PROBES_WITHOUT_REQUIRED_OPTIONS } from '../core/plugins/builtins.js'
 import { validatePluginOptions } from '../core/plugins/plugin-options.js'
-import { makeProject, REPO, runCli } from './fixtures/project.js'
-
-const TRACER = pathToFileURL(path.join(REPO, 'test', 'fixtures', 'trace-modules.mjs')).href
-
-function traced(): { env: Record<string, string>; modules: () => string[] } {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'llem-modules-')), 'modules.txt')
-  return {
-    env: { NODE_OPTIONS: `--import ${TRACER}`, LLEM_TRACE_MODULES: file },
-    modules: () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []),
-  }
-}
+import { listTracingModules } from './fixtures/list-modules.js'
 
 const bench = (probes: string) => `import { bench } from 'llem'
 bench('a', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['x'] }${probes} })
@@ -34,23 +20,18 @@ describe('built-in probes planned without options', () => {
   })
 
   it('are not imported by llem list (llem default probes; one turned off)', async () => {
-    const dir = makeProject({ 'benchmarks/a.bench.ts': bench(''), 'benchmarks/b.bench.ts': bench(", probes: { rapl: false, 'cpu-estimate': {} }") })
-    const t = traced()
-    const r = await runCli(dir, ['list'], t.env)
+    const r = await listTracingModules({ 'benchmarks/a.bench.ts': bench(''), 'benchmarks/b.bench.ts': bench(", probes: { rapl: false, 'cpu-estimate': {} }") })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/2 experiments/)
-    const loaded = t.modules()
     // the control: the tracer saw llem's own planning modules
-    expect(loaded.some((u) => u.includes('/core/plan/plan.js'))).toBe(true)
-    expect(loaded.filter((u) => u.includes('/plugins/probes/'))).toEqual([])
+    expect(r.modules.some((u) => u.includes('/core/plan/plan.js'))).toBe(true)
+    expect(r.modules.filter((u) => u.includes('/plugins/probes/'))).toEqual([])
   })
 
   it('given options, is imported and its options checked', async () => {
-    const dir = makeProject({ 'benchmarks/a.bench.ts': bench(', probes: { rapl: { bogus: 1 } }') })
-    const t = traced()
-    const r = await runCli(dir, ['list'], t.env)
+    const r = await listTracingModules({ 'benchmarks/a.bench.ts': bench(', probes: { rapl: { bogus: 1 } }') })
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/a\.bench\.ts.*probes\.rapl.*bogus/s)
-    expect(t.modules().some((u) => u.includes('/plugins/probes/rapl.js'))).toBe(true)
+    expect(r.modules.some((u) => u.includes('/plugins/probes/rapl.js'))).toBe(true)
   })
 })
