@@ -38,22 +38,24 @@ describe('the experiment log', () => {
 
   it('through a run: a server that floods its output leaves a log of bounded size, its tail in the error', async () => {
     const script = path.join(mkdtempSync(path.join(os.tmpdir(), 'llem-flood-')), 'flood.cjs')
-    // ~8 MB of output, then a line that never ends, then silence: it never becomes healthy. The startup
-    // timeout leaves it time to print all of it on a slow machine (3 s did not, on a loaded 2-core VM)
+    // ~8 MB of output, then a line that never ends, then its last words on stderr, and it exits (code 3)
+    // before it ever answers. Its exit ends the wait (the 60 s startup timeout is never reached), and
+    // llem reads what is still in the pipes before quoting the tail: before, a timeout raced the flood
+    // and on a loaded CI machine fired before the last words were read
     writeFileSync(script, `let i = 0
-const w = () => { while (i < 40000) { if (!process.stdout.write('flood line ' + i++ + ' ' + 'z'.repeat(190) + '\\n')) return process.stdout.once('drain', w) } process.stdout.write('q'.repeat(300000)); process.stderr.write('last words\\n'); setInterval(() => {}, 1000) }
+const w = () => { while (i < 40000) { if (!process.stdout.write('flood line ' + i++ + ' ' + 'z'.repeat(190) + '\\n')) return process.stdout.once('drain', w) } process.stdout.write('q'.repeat(300000), () => process.stderr.write('last words\\n', () => process.exit(3))) }
 w()
 `)
     const dir = makeProject({
       'llem.config.ts': `export default { probes: ['cpu-estimate'], measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 0 } } }\n`,
-      'benchmarks/f.bench.ts': `import { bench } from 'llem'\nbench('flood', { backend: { name: 'server', command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, '{port}'], startupTimeoutMs: 10000 }, model: 'm', dataset: { prompts: ['p'] } })\n`,
+      'benchmarks/f.bench.ts': `import { bench } from 'llem'\nbench('flood', { backend: { name: 'server', command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, '{port}'], startupTimeoutMs: 60000 }, model: 'm', dataset: { prompts: ['p'] } })\n`,
     })
     const r = await runCli(dir, ['bench'], { LLEM_MAX_LOG_BYTES: String(LIMIT) })
     expect(r.code, r.stderr + r.stdout).toBe(1)
     const [agg] = runResults(dir)
     const raw = agg.process_results[0]
     expect(raw.error.code).toBe('BACKEND_FAILED')
-    expect(raw.error.message).toContain('did not answer')
+    expect(raw.error.message).toContain('the server exited (code 3) before')
     const logFile = path.join(agg.runDir, raw.log_path)
     // 8 MB printed; at most the limit and the kept tail written
     expect(statSync(logFile).size).toBeLessThan(LIMIT + 200 * 17 * 1024)

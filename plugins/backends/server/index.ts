@@ -55,11 +55,18 @@ export function freePort(): Promise<number> {
 
 export { startProcess, type ManagedProcess } from './managed-process.js'
 
+/** how long an exited server's remaining output is waited for before its tail is quoted */
+const OUTPUT_DRAIN_MS = 2000
+
 export async function waitForHealth(url: string, proc: ManagedProcess, timeoutMs: number): Promise<number> {
   const t0 = performance.now()
   while (performance.now() - t0 < timeoutMs) {
     const gone = proc.exited()
-    if (gone) throw new LlemError('BACKEND_FAILED', `the server exited (${gone.signal ?? `code ${gone.code}`}) before ${url} answered; last output:\n${proc.logTail().slice(-15).join('\n')}`)
+    if (gone) {
+      // its last lines (why it stopped) may still be in the pipes: read them before quoting the tail
+      await proc.outputRead(OUTPUT_DRAIN_MS)
+      throw new LlemError('BACKEND_FAILED', `the server exited (${gone.signal ?? `code ${gone.code}`}) before ${url} answered; last output:\n${proc.logTail().slice(-15).join('\n')}`)
+    }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
       if (res.ok) return performance.now() - t0
@@ -90,7 +97,10 @@ export async function managedSession(
       observeWindow: describe.metrics ? () => scrapeWindow({ ...describe.metrics!, url: `http://127.0.0.1:${o.port}${describe.metrics!.path}` }, ctx.log) : undefined,
       async generate(request, sink) {
         const gone = proc.exited()
-        if (gone) throw new LlemError('BACKEND_FAILED', `the server died mid-run (${gone.signal ?? `code ${gone.code}`}); last output: ${proc.logTail().slice(-5).join(' | ')}`, { fatal: true })
+        if (gone) {
+          await proc.outputRead(OUTPUT_DRAIN_MS)
+          throw new LlemError('BACKEND_FAILED', `the server died mid-run (${gone.signal ?? `code ${gone.code}`}); last output: ${proc.logTail().slice(-5).join(' | ')}`, { fatal: true })
+        }
         try {
           return await session.generate(request, sink)
         } catch (e) {

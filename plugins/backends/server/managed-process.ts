@@ -15,6 +15,9 @@ export interface ManagedProcess {
   readonly pid: number
   logTail(): string[]
   exited(): { code: number | null; signal: string | null } | null
+  /** resolves once all the server's output has been read (its pipes ended), or after `timeoutMs`: a
+   *  server that has exited may still have its last lines (a crash's reason) in the pipes */
+  outputRead(timeoutMs: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -52,9 +55,19 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
     if (tail.length > 200) tail.shift()
     log(line)
   }
+  // both pipes ended: every line the server (and what it started) wrote has been kept
+  let open = 2
+  let allRead!: () => void
+  const outputDone = new Promise<void>((resolve) => (allRead = resolve))
   // a read may end mid-line: each stream keeps its unfinished line until the rest arrives
   const lines = (stream: NodeJS.ReadableStream) => {
     let rest = ''
+    let ended = false
+    const done = () => {
+      if (ended) return
+      ended = true
+      if (--open === 0) allRead()
+    }
     stream.setEncoding('utf8')
     stream.on('data', (d: string) => {
       const parts = (rest + d).split('\n')
@@ -66,7 +79,12 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
         rest = ''
       }
     })
-    stream.on('end', () => keep(rest))
+    stream.on('end', () => {
+      keep(rest)
+      rest = ''
+      done()
+    })
+    stream.on('close', done)
   }
   lines(sup.stdout!)
   lines(sup.stderr!)
@@ -96,6 +114,11 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
     },
     logTail: () => (spawnError ? [`cannot start ${argv[0]}: ${spawnError}`, ...tail] : [...tail]),
     exited: () => exit,
+    async outputRead(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([outputDone, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+      clearTimeout(timer)
+    },
     async stop() {
       if (sup.exitCode === null && sup.signalCode === null && sup.connected) sup.send({ t: 'stop', graceMs }, () => {})
       // the supervisor escalates to SIGKILL itself; this bound only guards against a hung supervisor
