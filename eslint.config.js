@@ -6,7 +6,8 @@
  *
  * Layering (ARCHITECTURE.md, "Layering rules"), rule `llem/layering`:
  * - core/ never imports plugins/, except the two registries that name the built-in plugins;
- * - plugins/ import core only by the package's name, `llem/plugin` (core/plugin.ts): no relative
+ * - plugins/ import core only by the package's name, `llem/plugin` (core/plugin.ts) or
+ *   `llem/plugin/runtime` (core/plugin-runtime.ts, the same without zod): no relative
  *   path into core/ (core/plugin.ts included) and not `llem` itself. There are no exceptions.
  * Each import is resolved against the importing file, so core/plugins/ (core's plugin loader) is not
  * mistaken for plugins/. Static imports, re-exports, import(), `import('...')` types and
@@ -27,6 +28,8 @@ const ROOT = path.dirname(fileURLToPath(import.meta.url))
 /** the only core files that may name a built-in plugin */
 const REGISTRIES = ['core/plugins/builtins.ts', 'core/reporters/builtin-reporters.ts']
 const PLUGIN_ENTRY = 'llem/plugin'
+/** the same without zod, for the plugin modules the experiment worker loads (core/plugin-runtime.ts) */
+const PLUGIN_RUNTIME_ENTRY = 'llem/plugin/runtime'
 
 /** @type {import('eslint').Rule.RuleModule} */
 const layering = {
@@ -37,7 +40,7 @@ const layering = {
     messages: {
       coreToPlugins: 'core imports {{to}}: only the registries ({{registries}}) may name a plugin',
       pluginToCore: "a plugin imports {{to}} by a relative path: import it from '" + PLUGIN_ENTRY + "' (core/plugin.ts), exporting it there if it is missing",
-      pluginToPackage: "a plugin imports '{{spec}}': plugins import llem only as '" + PLUGIN_ENTRY + "'",
+      pluginToPackage: "a plugin imports '{{spec}}': plugins import llem only as '" + PLUGIN_ENTRY + "' or '" + PLUGIN_RUNTIME_ENTRY + "'",
     },
   },
   create(context) {
@@ -49,7 +52,7 @@ const layering = {
     const check = (node, spec) => {
       if (typeof spec !== 'string') return
       if (spec === 'llem' || spec.startsWith('llem/')) {
-        if (inPlugins && spec !== PLUGIN_ENTRY) context.report({ node, messageId: 'pluginToPackage', data: { spec } })
+        if (inPlugins && spec !== PLUGIN_ENTRY && spec !== PLUGIN_RUNTIME_ENTRY) context.report({ node, messageId: 'pluginToPackage', data: { spec } })
         return
       }
       if (!spec.startsWith('.')) return

@@ -3,10 +3,13 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: {
-    // the built-in plugins import core as `llem/plugin`; Node resolves that name to dist/ (the
+    // the built-in plugins import core as `llem/plugin/runtime` (user plugins as `llem/plugin`); Node resolves that name to dist/ (the
     // package's own exports), but a test runs core from source: one copy of core, not two (an error
     // class or the secrets redact.ts remembers would otherwise differ between plugin and core)
-    alias: [{ find: /^llem\/plugin$/, replacement: fileURLToPath(new URL('./core/plugin.ts', import.meta.url)) }],
+    alias: [
+      { find: /^llem\/plugin$/, replacement: fileURLToPath(new URL('./core/plugin.ts', import.meta.url)) },
+      { find: /^llem\/plugin\/runtime$/, replacement: fileURLToPath(new URL('./core/plugin-runtime.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

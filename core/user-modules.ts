@@ -18,12 +18,14 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const apiEntry = [path.join(here, 'index.js'), path.join(here, 'index.ts')].find(existsSync)!
 /** `llem/plugin`, the entry plugins import (core/plugin.ts), aliased the same way */
 export const pluginEntry = [path.join(here, 'plugin.js'), path.join(here, 'plugin.ts')].find(existsSync)!
+/** `llem/plugin/runtime`, the same without zod (core/plugin-runtime.ts) */
+export const pluginRuntimeEntry = [path.join(here, 'plugin-runtime.js'), path.join(here, 'plugin-runtime.ts')].find(existsSync)!
 
 let jiti: ReturnType<typeof createJiti> | undefined
 
 function loader(): ReturnType<typeof createJiti> {
   // moduleCache off: a bench file imported twice (list, then bench in one process; tests) re-registers
-  jiti ??= createJiti(import.meta.url, { alias: { 'llem/plugin': pluginEntry, llem: apiEntry }, moduleCache: false, fsCache: privateCacheDir() })
+  jiti ??= createJiti(import.meta.url, { alias: { 'llem/plugin/runtime': pluginRuntimeEntry, 'llem/plugin': pluginEntry, llem: apiEntry }, moduleCache: false, fsCache: privateCacheDir() })
   return jiti
 }
 

@@ -3,9 +3,10 @@
  * (static imports and re-exports, and dynamic import() of a string):
  *
  * - core/ imports plugins/ only from the registries that name the built-in plugins;
- * - plugins/ import core/ only through its plugin entry, by its package name `llem/plugin`
- *   (core/plugin.ts): no relative path into core/, core/plugin.ts included, and not `llem` itself
- *   (core/index.ts). There are no exceptions;
+ * - plugins/ import core/ only through its plugin entries, by their package names `llem/plugin`
+ *   (core/plugin.ts) and `llem/plugin/runtime` (core/plugin-runtime.ts, the same without zod): no
+ *   relative path into core/, the entries included, and not `llem` itself (core/index.ts). There are
+ *   no exceptions;
  * - core/'s runtime imports (static, not type-only) form no cycle.
  *
  * `npx jiti scripts/import-boundaries.ts` prints every violation with its file:line; the test
@@ -34,8 +35,11 @@ export const CORE_REGISTRIES = ['core/plugins/builtins.ts', 'core/reporters/buil
 /** The one core module plugins are meant to import, and the name they import it by. */
 export const PLUGIN_ENTRY = 'core/plugin.ts'
 export const PLUGIN_ENTRY_NAME = 'llem/plugin'
+/** the same without zod, for the plugin modules the experiment worker loads */
+export const PLUGIN_RUNTIME_ENTRY = 'core/plugin-runtime.ts'
+export const PLUGIN_RUNTIME_ENTRY_NAME = 'llem/plugin/runtime'
 /** what the package's exports map its own names to, in source (package.json "exports") */
-const SELF_NAMES: Record<string, string> = { llem: 'core/index.ts', [PLUGIN_ENTRY_NAME]: PLUGIN_ENTRY }
+const SELF_NAMES: Record<string, string> = { llem: 'core/index.ts', [PLUGIN_ENTRY_NAME]: PLUGIN_ENTRY, [PLUGIN_RUNTIME_ENTRY_NAME]: PLUGIN_RUNTIME_ENTRY }
 
 function tsFiles(root: string, dir: string): string[] {
   const out: string[] = []
@@ -96,7 +100,7 @@ export function checkBoundaries(root: string): BoundaryReport {
   const intoCore = (e: ImportEdge) => e.to.startsWith('core/') || e.byName
   return {
     coreToPlugins,
-    pluginDeepImports: edges.filter((e) => e.from.startsWith('plugins/') && intoCore(e) && !(e.byName && e.to === PLUGIN_ENTRY)),
+    pluginDeepImports: edges.filter((e) => e.from.startsWith('plugins/') && intoCore(e) && !(e.byName && (e.to === PLUGIN_ENTRY || e.to === PLUGIN_RUNTIME_ENTRY))),
     coreCycles: cycles(edges.filter((e) => e.from.startsWith('core/') && e.to.startsWith('core/') && !e.typeOnly && !e.dynamic)),
   }
 }

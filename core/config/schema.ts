@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { datasetOptionsSchema } from '../workload/dataset-schema.js'
-import { lengthSpecSchema } from '../workload/lengths.js'
+import { lengthSpecSchema } from '../workload/lengths-schema.js'
 
 const posInt = () => z.int().positive()
 

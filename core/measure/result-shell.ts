@@ -6,7 +6,8 @@ import type { ResolvedExperimentOptions } from '../config/defaults.js'
 import { isLlemError } from '../errors.js'
 import type { Experiment } from '../plan/plan.js'
 import { isProbeError } from '../probes/probe-error.js'
-import { SCHEMA_VERSION, type ErrorInfo, type RawProcessResult } from '../results/schema.js'
+import type { ErrorInfo, RawProcessResult } from '../results/schema.js'
+import { SCHEMA_VERSION } from '../results/schema-version.js'
 import { redactProvenance, redactSecrets } from '../results/redact.js'
 import type { BaselineResult } from './baseline.js'
 import type { FailurePhase } from './phases.js'
@@ -24,6 +25,9 @@ export interface SessionTask {
   numProcesses: number
   /** other experiments were running when this one started: the machine is not idle */
   othersRunning?: boolean
+  /** the backend's options as its schema parsed them in the main process (run-bench.ts); absent, the
+   *  worker parses them itself (and loads zod to) */
+  backendOptions?: Record<string, unknown>
 }
 
 export function modelLabel(model: ResolvedExperimentOptions['model']): string {

@@ -23,7 +23,8 @@ export async function startBackend(task: SessionTask, sessions: OpenProbes['sess
   // a built-in by name, or the user's own module by path or package, resolved as the main process did
   const backend: Backend = await loadBackend(cfg.backend!.name, task.rootDir)
   const { name: _name, ...rawOptions } = cfg.backend!
-  const options = (backend.options ? backend.options.parse(rawOptions) : rawOptions) as Record<string, unknown>
+  // parsed in the main process, so that this process need not load zod (core/plugins/lazy-schema.ts)
+  const options = task.backendOptions ?? ((backend.options ? backend.options.parse(rawOptions) : rawOptions) as Record<string, unknown>)
   const ctx = { options, model: cfg.model!, generation: cfg.generation, concurrency: cfg.load.concurrency, cacheDir: task.cacheDir, baseDir: task.rootDir, log }
   await backend.prepare?.(ctx)
   const rssBefore = process.memoryUsage.rss()

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../results/atomic-write.js'
 import { ExperimentLog } from '../results/experiment-log.js'
 import { redactText } from '../results/redact.js'
 import type { RawProcessResult } from '../results/schema.js'
-import { loadDataset } from '../workload/dataset.js'
+import { loadParsedDataset } from '../workload/dataset.js'
 import { replayArrivalsMs } from '../workload/replay.js'
 import { measureBaseline } from './baseline.js'
 import { failedRequestsOverLimit } from './failed-requests.js'
@@ -88,7 +88,7 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     result.environment.backend_settings = bs.settings
 
     phase = 'dataset'
-    const prompts = await loadDataset(cfg.dataset!, { baseDir: task.rootDir, tokenizer: bs.tokenizer })
+    const prompts = await loadParsedDataset(cfg.dataset!, { baseDir: task.rootDir, tokenizer: bs.tokenizer })
     const requests = cfg.load.requests ?? prompts.length
     // trace replay: each request at its trace time; conversations: the history goes through the chat endpoint
     const arrivalsMs = cfg.load.replay ? replayArrivalsMs(prompts, requests, cfg.load.replay.timeScale ?? 1) : undefined

@@ -3,9 +3,14 @@
  * load-plugins.ts because it needs the config validator, and with it zod: the experiment worker loads
  * plugins too, and every module it imports is paid for between two experiments.
  */
+import { z } from 'zod'
 import { validateOptions, type ValidationSite } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { isSchema } from './is-schema.js'
+import { provideZod } from './lazy-schema.js'
+
+// the built-in plugins' schemas are built on first use (lazy-schema.ts): with this copy of zod
+provideZod(z)
 
 /**
  * The messages name `site.file` and the dotted path (`backend.tokens: expected number`). Without a

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 
-export const SCHEMA_VERSION = '1.0'
+export { SCHEMA_VERSION } from './schema-version.js'
 
 const num = z.number()
 const nnum = z.number().nullable()

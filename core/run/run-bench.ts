@@ -23,6 +23,7 @@ import { chooseExecutor } from './executor.js'
 import type { ResolvedRun } from './resolve-run.js'
 import { endRun, findSlots, openRun, recordResults, writeManifest } from './run-steps.js'
 import { SeriesRunner } from './series-runner.js'
+import { backendOptionsParser } from './backend-options.js'
 
 export function llemVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
@@ -81,7 +82,8 @@ export async function runBench(run: ResolvedRun, opts: BenchRunOptions): Promise
   await r.dispatcher.emit('onPlan', infos)
   // 4-5. run and store: after --resume the run's results are the ones it keeps plus what runs now
   const results: AggregatedResult[] = [...(opts.resume?.prior ?? [])]
-  const task = (x: Experiment, processIndex: number, numProcesses: number, othersRunning = false): SessionTask => ({ runId: r.runId, runDir: r.store.runDir, rootDir: run.loaded.rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses, othersRunning })
+  const backendOptions = backendOptionsParser(run.backends)
+  const task = (x: Experiment, processIndex: number, numProcesses: number, othersRunning = false): SessionTask => ({ runId: r.runId, runDir: r.store.runDir, rootDir: run.loaded.rootDir, cacheDir: run.cacheDir, llemVersion: version, experiment: x, processIndex, numProcesses, othersRunning, backendOptions: backendOptions(x) })
   const failedWritesBefore = writeFailures().length
   const hooks = recordResults(r, series, results, experimentInfo, log)
   const plan = { queue, runId: r.runId, runDir: r.store.runDir, rootDir: run.loaded.rootDir, runOptions: run.runOptions, slots: slots.slots, gpuSensors: slots.gpuSensors, interrupt: opts.interrupt, detach: opts.detach ?? false, task }

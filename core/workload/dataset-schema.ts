@@ -8,14 +8,10 @@
  * publish it for editor completion.
  */
 import { z } from 'zod'
-import { lengthSpecSchema } from './lengths.js'
+import { columnFormats, datasetFormats, inferDatasetFormat, traceFormats } from './dataset-formats.js'
+import { lengthSpecSchema } from './lengths-schema.js'
 
-export const datasetFormats = ['text', 'jsonl', 'json', 'csv', 'parquet', 'sharegpt', 'mooncake', 'burstgpt'] as const
-/** request traces with a fixed layout: an arrival time and input and output lengths per row (trace-formats.ts) */
-export const traceFormats = new Set<DatasetFormat>(['mooncake', 'burstgpt'])
-/** formats whose rows are records with named columns, read through `columns` */
-export const columnFormats = new Set<DatasetFormat>(['jsonl', 'json', 'csv', 'parquet'])
-export type DatasetFormat = (typeof datasetFormats)[number]
+export { columnFormats, datasetFormats, inferDatasetFormat, traceFormats, type DatasetFormat } from './dataset-formats.js'
 
 /** A pool of shared prompt prefixes (system prompts, few-shot preambles): what prefix caching reuses. */
 export const sharedPrefixSchema = z
@@ -129,14 +125,3 @@ export const datasetOptionsSchema = z
 export type DatasetOptions = z.output<typeof datasetOptionsSchema>
 /** What users write (defaults optional). loadDataset accepts either. */
 export type DatasetOptionsInput = z.input<typeof datasetOptionsSchema>
-
-/** The format used when `format` is not given: a .json file is ShareGPT unless columns are mapped.
- *  (A folder, which has no extension, is recognised as parquet when it is read.) */
-export function inferDatasetFormat(file: string, hasColumns = false): DatasetFormat {
-  const lower = file.toLowerCase()
-  if (lower.endsWith('.jsonl')) return 'jsonl'
-  if (lower.endsWith('.json')) return hasColumns ? 'json' : 'sharegpt'
-  if (lower.endsWith('.csv')) return 'csv'
-  if (lower.endsWith('.parquet')) return 'parquet'
-  return 'text'
-}

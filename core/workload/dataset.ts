@@ -8,7 +8,8 @@
 import { resolve } from 'node:path'
 import { stat } from 'node:fs/promises'
 import { InputError, LlemError } from '../errors.js'
-import { columnFormats, datasetOptionsSchema, inferDatasetFormat, type DatasetFormat, type DatasetOptions, type DatasetOptionsInput } from './dataset-schema.js'
+import { columnFormats, inferDatasetFormat, type DatasetFormat } from './dataset-formats.js'
+import type { DatasetOptions, DatasetOptionsInput } from './dataset-schema.js'
 import { parquetFiles, readCsvRecords, readJsonlRecords, readJsonRecords, readParquetRecords, readText, type DatasetRecord } from './dataset-records.js'
 import { mapRecords, type MappedRow } from './dataset-columns.js'
 import { lengthSampler } from './lengths.js'
@@ -60,14 +61,22 @@ const STREAM = { inputLengths: 1, outputLengths: 2 } as const
  * Accepts raw user options (validated here, defaults applied) or already-parsed ones.
  */
 export async function loadDataset(options: DatasetOptionsInput, ctx: DatasetContext): Promise<DatasetPrompt[]> {
+  // the schema (and zod) only here: the experiment worker loads parsed options (loadParsedDataset)
+  const { datasetOptionsSchema } = await import('./dataset-schema.js')
   const parsed = datasetOptionsSchema.safeParse(options)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const where = ['dataset', ...issue.path.map(String)].join('.')
     throw new InputError('DATASET_INVALID', `${where}: ${issue.message}`, { where })
   }
-  const opts = parsed.data
+  return loadParsedDataset(parsed.data, ctx)
+}
 
+/**
+ * loadDataset for options already parsed by the dataset schema: an experiment's `dataset` section,
+ * which the main process validated with the rest of its config before sending the experiment to a worker.
+ */
+export async function loadParsedDataset(opts: DatasetOptions, ctx: DatasetContext): Promise<DatasetPrompt[]> {
   let rows: MappedRow[]
   if (opts.prompts !== undefined) {
     rows = opts.prompts.map((text, id) => ({ id, text, source: `prompts[${id}]` }))

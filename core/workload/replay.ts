@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js'
 import type { DatasetPrompt } from './dataset.js'
 import type { DatasetOptions } from './dataset-schema.js'
-import { traceFormats } from './dataset-schema.js'
+import { traceFormats } from './dataset-formats.js'
 
 interface LoadOptions {
   rate: number | 'inf' | null

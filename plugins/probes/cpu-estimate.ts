@@ -13,9 +13,9 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin'
-import { LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin/runtime'
+import { LlemError, lazySchema } from 'llem/plugin/runtime'
 import { hostCpuIdleWindow } from './host-cpu-idle.js'
 import { DEFAULT_PROC_STAT, parseProcStat, utilisation, type CpuTimes } from './proc-stat.js'
 
@@ -38,19 +38,21 @@ export const DEFAULT_MAX_WATTS_PER_CORE = 3.5
  */
 export const DEFAULT_IDLE_WATTS_PER_CORE = 1.0
 
-export const cpuEstimateOptionsSchema = z
-  .strictObject({
-    /** path of the kernel's CPU time counters; tests point it at a fake file */
-    procStat: z.string().min(1).optional(),
-    idleWattsPerCore: z.number().nonnegative().optional(),
-    maxWattsPerCore: z.number().positive().optional(),
-    /** logical CPUs the model multiplies by; default os.cpus().length */
-    cores: z.number().int().positive().optional(),
-  })
-  .refine(
-    (o) => (o.idleWattsPerCore ?? DEFAULT_IDLE_WATTS_PER_CORE) <= (o.maxWattsPerCore ?? DEFAULT_MAX_WATTS_PER_CORE),
-    { message: 'idleWattsPerCore must not exceed maxWattsPerCore', path: ['idleWattsPerCore'] },
-  )
+export const cpuEstimateOptionsSchema = lazySchema((z) =>
+  z
+    .strictObject({
+      /** path of the kernel's CPU time counters; tests point it at a fake file */
+      procStat: z.string().min(1).optional(),
+      idleWattsPerCore: z.number().nonnegative().optional(),
+      maxWattsPerCore: z.number().positive().optional(),
+      /** logical CPUs the model multiplies by; default os.cpus().length */
+      cores: z.number().int().positive().optional(),
+    })
+    .refine(
+      (o) => (o.idleWattsPerCore ?? DEFAULT_IDLE_WATTS_PER_CORE) <= (o.maxWattsPerCore ?? DEFAULT_MAX_WATTS_PER_CORE),
+      { message: 'idleWattsPerCore must not exceed maxWattsPerCore', path: ['idleWattsPerCore'] },
+    ),
+)
 export type CpuEstimateOptions = z.infer<typeof cpuEstimateOptionsSchema>
 
 interface Model {

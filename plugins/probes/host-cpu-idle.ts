@@ -7,7 +7,7 @@
  * is judged is exactly the time the idle power was measured over.
  */
 import { readFileSync } from 'node:fs'
-import type { ProbeIdleWindow } from 'llem/plugin'
+import type { ProbeIdleWindow } from 'llem/plugin/runtime'
 import { parseProcStat, type CpuTimes } from './proc-stat.js'
 
 export function hostCpuIdleWindow(procStat: string): ProbeIdleWindow {

@@ -3,7 +3,7 @@
  * No vendor states an accuracy: each figure is an ASSUMPTION read off published validation work,
  * labelled as such in `source`.
  */
-import type { SensorAccuracy } from 'llem/plugin'
+import type { SensorAccuracy } from 'llem/plugin/runtime'
 
 /**
  * RAPL package (and core/uncore) domains. Intel and AMD publish no accuracy. Assumed: ±5% of the

@@ -3,7 +3,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { EnergyDomainKind } from 'llem/plugin'
+import type { EnergyDomainKind } from 'llem/plugin/runtime'
 import { isPermissionError, raplPermissionReason } from './rapl-access.js'
 import { DIE_ZONE } from './rapl-dies.js'
 

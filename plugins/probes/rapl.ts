@@ -14,9 +14,9 @@
  */
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin'
-import { LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin/runtime'
+import { LlemError, lazySchema } from 'llem/plugin/runtime'
 import { hostCpuIdleWindow } from './host-cpu-idle.js'
 import { DEFAULT_PROC_STAT } from './proc-stat.js'
 import { raplReadAccessFix } from './rapl-access.js'
@@ -26,13 +26,15 @@ import { DEFAULT_POWERCAP_ROOT, discoverRaplZones, readCounter, type RaplZone } 
 
 export { DEFAULT_POWERCAP_ROOT, DEFAULT_WRAP_CEILING_W, discoverRaplZones, type RaplZone } from './rapl-zones.js'
 
-export const raplOptionsSchema = z.strictObject({
-  /** powercap root; tests point it at a fake tree */
-  root: z.string().min(1).optional(),
-  /** the kernel's CPU time counters, read to tell whether the host is idle during the idle baseline;
-   *  tests point it at a fake file */
-  procStat: z.string().min(1).optional(),
-})
+export const raplOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** powercap root; tests point it at a fake tree */
+    root: z.string().min(1).optional(),
+    /** the kernel's CPU time counters, read to tell whether the host is idle during the idle baseline;
+     *  tests point it at a fake file */
+    procStat: z.string().min(1).optional(),
+  }),
+)
 export type RaplOptions = z.infer<typeof raplOptionsSchema>
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`

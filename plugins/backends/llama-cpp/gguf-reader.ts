@@ -5,7 +5,7 @@
  * merges) are walked over and summarised as `{ type, length }` instead of being loaded.
  */
 import { open, type FileHandle } from 'node:fs/promises'
-import { InputError, maxOf } from 'llem/plugin'
+import { InputError, maxOf } from 'llem/plugin/runtime'
 
 export interface GgufModelShape {
   layers: number

@@ -8,22 +8,24 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { Backend, BackendSession, ModelInfo } from 'llem/plugin'
-import { InputError, LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Backend, BackendSession, ModelInfo } from 'llem/plugin/runtime'
+import { InputError, LlemError, lazySchema } from 'llem/plugin/runtime'
 import { readGgufInfo } from './gguf-reader.js'
-import { ensureRandomModel, randomModelSpecSchema } from './random-model.js'
+import { ensureRandomModel, parseRandomModelSpec } from './random-model.js'
 
-export const llamaCppOptionsSchema = z.strictObject({
-  /** CPU threads for llama.cpp; default: 1 on machines with <= 2 cores (2 makes decode erratic), else half the cores up to 8 */
-  threads: z.int().positive().optional(),
-  /** tokens per sequence; default: the model's training context, at most 4096 */
-  contextSize: z.int().positive().optional(),
-  /** layers offloaded to a GPU (0: CPU only) */
-  gpuLayers: z.int().min(0).optional(),
-  /** llama.cpp batch size for prompt processing */
-  batchSize: z.int().positive().optional(),
-})
+export const llamaCppOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** CPU threads for llama.cpp; default: 1 on machines with <= 2 cores (2 makes decode erratic), else half the cores up to 8 */
+    threads: z.int().positive().optional(),
+    /** tokens per sequence; default: the model's training context, at most 4096 */
+    contextSize: z.int().positive().optional(),
+    /** layers offloaded to a GPU (0: CPU only) */
+    gpuLayers: z.int().min(0).optional(),
+    /** llama.cpp batch size for prompt processing */
+    batchSize: z.int().positive().optional(),
+  }),
+)
 export type LlamaCppOptions = z.infer<typeof llamaCppOptionsSchema>
 
 const require = createRequire(import.meta.url)
@@ -55,7 +57,7 @@ function getLlama(gpu: boolean) {
 
 async function resolveModelPath(model: unknown, cacheDir: string, baseDir: string): Promise<{ path: string; name: string }> {
   if (model && typeof model === 'object' && 'random' in model) {
-    const spec = randomModelSpecSchema.safeParse((model as { random: unknown }).random)
+    const spec = parseRandomModelSpec((model as { random: unknown }).random)
     if (!spec.success) throw new InputError('BENCH_INVALID', `model.random: ${spec.error.issues.map((i) => `${i.path.join('.') || 'random'}: ${i.message}`).join('; ')}`)
     const file = await ensureRandomModel(spec.data, path.join(cacheDir, 'models'))
     const name = typeof spec.data === 'string' ? spec.data : `llama-random-${file.shape.layers}l-${file.shape.hidden}h`
@@ -73,7 +75,7 @@ export const llamaCppBackend: Backend<LlamaCppOptions> = {
   async validate({ model, baseDir, where }) {
     if (model === null) throw new InputError('BENCH_INVALID', `${where}: llama-cpp needs \`model\`: a GGUF path or { random: 'llama-1m' }`)
     if (typeof model === 'object' && 'random' in model) {
-      const spec = randomModelSpecSchema.safeParse(model.random)
+      const spec = parseRandomModelSpec(model.random)
       if (!spec.success) throw new InputError('BENCH_INVALID', `${where}: model.random: ${spec.error.issues.map((i) => `${[...i.path].join('.') || 'value'}: ${i.message}`).join('; ')} (presets: llama-1m, llama-25m, or { layers, hidden, heads, ff })`)
       return
     }

@@ -3,11 +3,13 @@
  * the model argument, and the check that the slot has the GPUs the engine's parallelism needs.
  */
 import path from 'node:path'
-import { z } from 'zod'
-import type { BackendContext, ResolvedModel } from 'llem/plugin'
-import { InputError, LlemError } from 'llem/plugin'
+import type { z as Zod } from 'zod'
+import type { BackendContext, ResolvedModel } from 'llem/plugin/runtime'
+import { InputError, LlemError } from 'llem/plugin/runtime'
+import { clientRequestOptions } from '../openai/client-options.js'
 
-export const managedCommonOptions = {
+/** The options every managed engine takes, as a schema shape made with the `z` a lazy schema builds with. */
+export const managedCommonOptions = (z: typeof Zod) => ({
   /** the engine's executable (a venv's bin/vllm, a wrapper script); found on PATH by default */
   executable: z.string().min(1).optional(),
   /** the name the engine serves the model under (default: the model id or path) */
@@ -17,16 +19,10 @@ export const managedCommonOptions = {
   env: z.record(z.string(), z.string()).optional(),
   startupTimeoutMs: z.int().positive().optional(),
   endpoint: z.enum(['completions', 'chat']).optional(),
-  apiKeyEnv: z.string().min(1).optional(),
-  requestTimeoutMs: z.int().positive().optional(),
-  extraBody: z.record(z.string(), z.unknown()).optional(),
-  /** bounds on one response, as for the openai backend */
-  maxLineBytes: z.int().positive().optional(),
-  maxEventBytes: z.int().positive().optional(),
-  maxResponseBytes: z.int().positive().optional(),
+  ...clientRequestOptions(z),
   /** how often the engine's metrics are scraped during the measured window (default 1000 ms) */
   metricsIntervalMs: z.int().min(100).optional(),
-}
+})
 
 /** The model argument: an id passes through, a path resolves against the project root. */
 export function modelArgument(model: ResolvedModel | null, baseDir: string): string | null {

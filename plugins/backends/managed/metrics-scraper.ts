@@ -5,8 +5,8 @@
  * usage and the prefix-cache hit rate over the window. A failed scrape is counted, never invented.
  */
 import { performance } from 'node:perf_hooks'
-import type { WindowObservations, WindowObserver } from 'llem/plugin'
-import { maxOf } from 'llem/plugin'
+import type { WindowObservations, WindowObserver } from 'llem/plugin/runtime'
+import { maxOf } from 'llem/plugin/runtime'
 import type { EngineMetricsReader, EngineSample } from './engine-metrics.js'
 
 export interface ScrapeTarget {

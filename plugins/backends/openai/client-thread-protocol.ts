@@ -1,5 +1,5 @@
 /** The messages between the main thread and a client thread (stream-worker.ts, client-threads.ts). */
-import type { ThreadLoopDelay } from 'llem/plugin'
+import type { ThreadLoopDelay } from 'llem/plugin/runtime'
 import type { StreamError } from './sse-parser.js'
 import type { StreamOutcome, StreamRequest } from './sse-stream.js'
 

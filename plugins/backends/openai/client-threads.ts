@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
-import { LlemError, type TokenSink } from 'llem/plugin'
+import { LlemError, type TokenSink } from 'llem/plugin/runtime'
 import { StreamError, type StreamOutcome, type StreamRequest } from './sse-stream.js'
 import type { ThreadCommand, ThreadLoopDelay, ThreadReply } from './client-thread-protocol.js'
 

@@ -5,27 +5,22 @@
  * named by `apiKeyEnv` and never written anywhere.
  */
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult } from 'llem/plugin'
-import { InputError, LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult } from 'llem/plugin/runtime'
+import { InputError, LlemError, lazySchema } from 'llem/plugin/runtime'
+import { clientRequestOptions } from './client-options.js'
 import { DEFAULT_STREAM_LIMITS, streamCompletion } from './sse-stream.js'
 import { requestEmbedding } from './embeddings.js'
 import { ClientThreads } from './client-threads.js'
 
-export const openaiOptionsSchema = z.strictObject({
-  baseURL: z.string().url(),
-  /** embeddings: /v1/embeddings, one vector per prompt, nothing generated (J per embedded token) */
-  endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
-  /** the name of the environment variable that holds the API key (the key itself never goes in config) */
-  apiKeyEnv: z.string().min(1).optional(),
-  requestTimeoutMs: z.int().positive().optional(),
-  /** extra fields for every request body, e.g. { ignore_eos: true, min_tokens: 64, cache_prompt: false } */
-  extraBody: z.record(z.string(), z.unknown()).optional(),
-  /** bounds on one response (sse-stream.ts DEFAULT_STREAM_LIMITS): a line, an event's data, the whole body */
-  maxLineBytes: z.int().positive().optional(),
-  maxEventBytes: z.int().positive().optional(),
-  maxResponseBytes: z.int().positive().optional(),
-})
+export const openaiOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    baseURL: z.string().url(),
+    /** embeddings: /v1/embeddings, one vector per prompt, nothing generated (J per embedded token) */
+    endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
+    ...clientRequestOptions(z),
+  }),
+)
 export type OpenAIOptions = z.infer<typeof openaiOptionsSchema>
 
 async function json(url: string, init?: RequestInit): Promise<unknown | null> {

@@ -15,7 +15,7 @@ import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
-import type { TokenSink } from 'llem/plugin'
+import type { TokenSink } from 'llem/plugin/runtime'
 import { DEFAULT_STREAM_LIMITS, SseParser, StreamError, tooLarge, type StreamLimits, type StreamOutcome } from './sse-parser.js'
 import { HttpProtocolError, HttpResponse } from './http-response.js'
 

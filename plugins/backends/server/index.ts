@@ -8,37 +8,34 @@
 import path from 'node:path'
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { Backend, BackendContext, BackendSession } from 'llem/plugin'
-import { InputError, LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Backend, BackendContext, BackendSession } from 'llem/plugin/runtime'
+import { InputError, LlemError, lazySchema } from 'llem/plugin/runtime'
+import { clientRequestOptions } from '../openai/client-options.js'
 import { secretFlagsToEnv } from '../managed/common.js'
 import { readKnownPrometheus } from '../managed/engine-metrics.js'
 import { scrapeWindow, type ScrapeTarget } from '../managed/metrics-scraper.js'
 import { startProcess, type ManagedProcess } from './managed-process.js'
 import { openaiSession } from '../openai/index.js'
-import { ensureRandomModel, randomModelSpecSchema } from '../llama-cpp/random-model.js'
+import { ensureRandomModel, parseRandomModelSpec } from '../llama-cpp/random-model.js'
 
-export const serverOptionsSchema = z.strictObject({
-  /** argv with placeholders {port}, {host} and {model}, e.g. ['llama-server', '-m', '{model}', '--port', '{port}'] */
-  command: z.array(z.string().min(1)).min(1),
-  healthPath: z.string().optional(),
-  /** a Prometheus endpoint scraped through the measured window (vLLM, SGLang, TGI and llama.cpp names are known) */
-  metricsPath: z.string().nullable().optional(),
-  metricsIntervalMs: z.int().min(100).optional(),
-  startupTimeoutMs: z.int().positive().optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  /** embeddings: /v1/embeddings (a server started for embeddings, e.g. llama-server --embeddings --pooling mean) */
-  endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
-  apiKeyEnv: z.string().min(1).optional(),
-  requestTimeoutMs: z.int().positive().optional(),
-  extraBody: z.record(z.string(), z.unknown()).optional(),
-  /** bounds on one response, as for the openai backend */
-  maxLineBytes: z.int().positive().optional(),
-  maxEventBytes: z.int().positive().optional(),
-  maxResponseBytes: z.int().positive().optional(),
-  /** the model name the server serves, when it differs from `model` (a path the server loads) */
-  servedModelName: z.string().optional(),
-})
+export const serverOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** argv with placeholders {port}, {host} and {model}, e.g. ['llama-server', '-m', '{model}', '--port', '{port}'] */
+    command: z.array(z.string().min(1)).min(1),
+    healthPath: z.string().optional(),
+    /** a Prometheus endpoint scraped through the measured window (vLLM, SGLang, TGI and llama.cpp names are known) */
+    metricsPath: z.string().nullable().optional(),
+    metricsIntervalMs: z.int().min(100).optional(),
+    startupTimeoutMs: z.int().positive().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    /** embeddings: /v1/embeddings (a server started for embeddings, e.g. llama-server --embeddings --pooling mean) */
+    endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
+    ...clientRequestOptions(z),
+    /** the model name the server serves, when it differs from `model` (a path the server loads) */
+    servedModelName: z.string().optional(),
+  }),
+)
 export type ServerOptions = z.infer<typeof serverOptionsSchema>
 
 export function freePort(): Promise<number> {
@@ -143,7 +140,7 @@ const ENGINE_KEY_ENV: Record<string, Record<string, string>> = {
 /** `model: { random: 'llama-1m' }`: the generated GGUF, cached as the llama-cpp backend caches it */
 async function randomModelPath(model: unknown, cacheDir: string): Promise<string> {
   if (!(typeof model === 'object' && model !== null && 'random' in model)) return ''
-  const spec = randomModelSpecSchema.safeParse((model as { random: unknown }).random)
+  const spec = parseRandomModelSpec((model as { random: unknown }).random)
   if (!spec.success) throw new InputError('BENCH_INVALID', `model.random: ${spec.error.issues.map((i) => `${i.path.join('.') || 'random'}: ${i.message}`).join('; ')}`)
   return (await ensureRandomModel(spec.data, path.join(cacheDir, 'models'))).path
 }

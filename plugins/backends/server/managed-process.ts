@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { packageRoot } from 'llem/plugin'
+import { packageRoot } from 'llem/plugin/runtime'
 
 export interface ManagedProcess {
   /** the server's pid once started (-1 before, or when it could not start) */

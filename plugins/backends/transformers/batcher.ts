@@ -5,7 +5,7 @@
  * exists for closed-loop load: the requests of a finished batch come back one by one, microseconds
  * apart, and without it the first of them would leave alone. With size 1 nothing waits.
  */
-import type { GenerateRequest, GenerateResult, TokenSink } from 'llem/plugin'
+import type { GenerateRequest, GenerateResult, TokenSink } from 'llem/plugin/runtime'
 
 export interface BatchReply {
   rows: { input: number; output: number; finish: 'length' | 'stop' }[]

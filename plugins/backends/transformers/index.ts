@@ -4,39 +4,41 @@
  * decoding step is stamped in the worker; batch size 1 is TRUE_STREAMING, larger batches are
  * PER_REQUEST_BATCH (the rows of a batch share its steps). See docs/backends.md#transformers.
  */
-import { z } from 'zod'
-import type { Backend, BackendSession, WindowObservations } from 'llem/plugin'
-import { maxOf } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Backend, BackendSession, WindowObservations } from 'llem/plugin/runtime'
+import { maxOf, lazySchema } from 'llem/plugin/runtime'
 import { Batcher, type BatchCounters, type BatchReply } from './batcher.js'
 import { resolveModelSpec } from './model-spec.js'
 import { WorkerClient, workerScript, PROTOCOL_VERSION } from './worker-client.js'
 import { explainWorkerError, type FailureContext } from './worker-errors.js'
 
-export const transformersOptionsSchema = z.strictObject({
-  /** the interpreter: 'python3' (default), or a venv's /path/to/venv/bin/python */
-  python: z.string().min(1).optional(),
-  /** added to the worker's environment (HF_HOME, HF_TOKEN, PYTHONPATH) */
-  env: z.record(z.string(), z.string()).optional(),
-  /** from_pretrained(local_files_only=True): never reach the hub */
-  localFilesOnly: z.boolean().optional(),
-  /** a tokenizer id or path when it differs from the model (random models default to a byte tokenizer) */
-  tokenizer: z.string().min(1).optional(),
-  /** default: bfloat16 (float16 where the GPU lacks it) on CUDA, float32 on the CPU */
-  dtype: z.enum(['float32', 'float16', 'bfloat16']).optional(),
-  /** from_pretrained's device_map ('auto', 'cuda:0', or a module -> device map); default: one device */
-  deviceMap: z.union([z.string().min(1), z.record(z.string(), z.union([z.string(), z.int()]))]).optional(),
-  /** 'eager', 'sdpa', 'flash_attention_2', ... */
-  attnImplementation: z.string().min(1).optional(),
-  /** bitsandbytes weight quantization (pretrained models on CUDA) */
-  quantization: z.enum(['4bit', '8bit']).optional(),
-  /** model.forward = torch.compile(model.forward); warmup absorbs the compilation */
-  torchCompile: z.boolean().optional(),
-  /** requests per generate() call; 1 (default) times every token as it is produced */
-  batchSize: z.int().positive().optional(),
-  /** how long a free worker waits for a batch to fill once a request is waiting (default 5 ms) */
-  batchWindowMs: z.number().min(0).max(1000).optional(),
-  paddingSide: z.enum(['left', 'right']).optional(),
-})
+export const transformersOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** the interpreter: 'python3' (default), or a venv's /path/to/venv/bin/python */
+    python: z.string().min(1).optional(),
+    /** added to the worker's environment (HF_HOME, HF_TOKEN, PYTHONPATH) */
+    env: z.record(z.string(), z.string()).optional(),
+    /** from_pretrained(local_files_only=True): never reach the hub */
+    localFilesOnly: z.boolean().optional(),
+    /** a tokenizer id or path when it differs from the model (random models default to a byte tokenizer) */
+    tokenizer: z.string().min(1).optional(),
+    /** default: bfloat16 (float16 where the GPU lacks it) on CUDA, float32 on the CPU */
+    dtype: z.enum(['float32', 'float16', 'bfloat16']).optional(),
+    /** from_pretrained's device_map ('auto', 'cuda:0', or a module -> device map); default: one device */
+    deviceMap: z.union([z.string().min(1), z.record(z.string(), z.union([z.string(), z.int()]))]).optional(),
+    /** 'eager', 'sdpa', 'flash_attention_2', ... */
+    attnImplementation: z.string().min(1).optional(),
+    /** bitsandbytes weight quantization (pretrained models on CUDA) */
+    quantization: z.enum(['4bit', '8bit']).optional(),
+    /** model.forward = torch.compile(model.forward); warmup absorbs the compilation */
+    torchCompile: z.boolean().optional(),
+    /** requests per generate() call; 1 (default) times every token as it is produced */
+    batchSize: z.int().positive().optional(),
+    /** how long a free worker waits for a batch to fill once a request is waiting (default 5 ms) */
+    batchWindowMs: z.number().min(0).max(1000).optional(),
+    paddingSide: z.enum(['left', 'right']).optional(),
+  }),
+)
 export type TransformersOptions = z.infer<typeof transformersOptionsSchema>
 
 export const transformersBackend: Backend<TransformersOptions> = {

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { ResolvedModel } from 'llem/plugin'
-import { InputError } from 'llem/plugin'
+import type { ResolvedModel } from 'llem/plugin/runtime'
+import { InputError } from 'llem/plugin/runtime'
 
 /** Llama-shaped configs by name; llama-1b is Llama 3.2 1B's shape (1.24 B parameters). */
 export const RANDOM_PRESETS: Record<string, Record<string, unknown>> = {

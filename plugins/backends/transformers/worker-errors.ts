@@ -4,7 +4,7 @@
  * flight, or a CUDA out-of-memory during generation, is fatal: the load stops, the experiment fails,
  * and the next experiment starts a fresh worker of its own.
  */
-import { LlemError } from 'llem/plugin'
+import { LlemError } from 'llem/plugin/runtime'
 import { WorkerGoneError, WorkerReplyError } from './worker-client.js'
 
 export interface FailureContext {

@@ -7,30 +7,32 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { z } from 'zod'
-import type { Backend } from 'llem/plugin'
-import { InputError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Backend } from 'llem/plugin/runtime'
+import { InputError, lazySchema } from 'llem/plugin/runtime'
 import { readTrtllm } from '../managed/engine-metrics.js'
 import { checkParallelism, managedCommonOptions, modelArgument, validateModel } from '../managed/common.js'
 import { freePort, managedSession } from '../server/index.js'
 
-export const trtllmOptionsSchema = z.strictObject({
-  ...managedCommonOptions,
-  /** TensorRT-LLM's runtime: the PyTorch flow, a built TensorRT engine, or AutoDeploy */
-  backend: z.enum(['pytorch', 'tensorrt', '_autodeploy']).optional(),
-  tokenizer: z.string().min(1).optional(),
-  maxBatchSize: z.int().positive().optional(),
-  maxNumTokens: z.int().positive().optional(),
-  maxSeqLen: z.int().positive().optional(),
-  tpSize: z.int().positive().optional(),
-  ppSize: z.int().positive().optional(),
-  epSize: z.int().positive().optional(),
-  /** fraction of the GPU memory left after weights that the KV cache takes */
-  kvCacheFreeGpuMemoryFraction: z.number().gt(0).max(1).optional(),
-  trustRemoteCode: z.boolean().optional(),
-  /** the extra LLM API options (TorchLlmArgs fields), written to the YAML file trtllm-serve reads */
-  extraLlmApiOptions: z.record(z.string(), z.unknown()).optional(),
-})
+export const trtllmOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    ...managedCommonOptions(z),
+    /** TensorRT-LLM's runtime: the PyTorch flow, a built TensorRT engine, or AutoDeploy */
+    backend: z.enum(['pytorch', 'tensorrt', '_autodeploy']).optional(),
+    tokenizer: z.string().min(1).optional(),
+    maxBatchSize: z.int().positive().optional(),
+    maxNumTokens: z.int().positive().optional(),
+    maxSeqLen: z.int().positive().optional(),
+    tpSize: z.int().positive().optional(),
+    ppSize: z.int().positive().optional(),
+    epSize: z.int().positive().optional(),
+    /** fraction of the GPU memory left after weights that the KV cache takes */
+    kvCacheFreeGpuMemoryFraction: z.number().gt(0).max(1).optional(),
+    trustRemoteCode: z.boolean().optional(),
+    /** the extra LLM API options (TorchLlmArgs fields), written to the YAML file trtllm-serve reads */
+    extraLlmApiOptions: z.record(z.string(), z.unknown()).optional(),
+  }),
+)
 export type TrtllmOptions = z.infer<typeof trtllmOptionsSchema>
 
 export function trtllmArgs(model: string, port: number, o: TrtllmOptions, optionsFile: string): string[] {

@@ -5,29 +5,32 @@
  * scrapes /metrics every second of the measured window (running and waiting requests, KV-cache use,
  * prefix-cache hits). The whole process group is stopped at the end, on a crash, timeout or Ctrl-C.
  */
-import { z } from 'zod'
-import type { Backend } from 'llem/plugin'
+import type { z } from 'zod'
+import { lazySchema } from 'llem/plugin/runtime'
+import type { Backend } from 'llem/plugin/runtime'
 import { readVllm } from '../managed/engine-metrics.js'
 import { apiKeyEnv, checkParallelism, managedCommonOptions, modelArgument, secretFlagsToEnv, validateModel } from '../managed/common.js'
 import { freePort, managedSession } from '../server/index.js'
 
-export const vllmOptionsSchema = z.strictObject({
-  ...managedCommonOptions,
-  /** embeddings: /v1/embeddings of a pooling model (vLLM serves it for embedding models; see docs/configuration.md) */
-  endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
-  maxNumSeqs: z.int().positive().optional(),
-  maxNumBatchedTokens: z.int().positive().optional(),
-  tensorParallelSize: z.int().positive().optional(),
-  pipelineParallelSize: z.int().positive().optional(),
-  dtype: z.enum(['auto', 'half', 'float16', 'bfloat16', 'float', 'float32']).optional(),
-  quantization: z.string().min(1).optional(),
-  maxModelLen: z.int().positive().optional(),
-  gpuMemoryUtilization: z.number().gt(0).max(1).optional(),
-  enablePrefixCaching: z.boolean().optional(),
-  enableChunkedPrefill: z.boolean().optional(),
-  kvCacheDtype: z.string().min(1).optional(),
-  enforceEager: z.boolean().optional(),
-})
+export const vllmOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    ...managedCommonOptions(z),
+    /** embeddings: /v1/embeddings of a pooling model (vLLM serves it for embedding models; see docs/configuration.md) */
+    endpoint: z.enum(['completions', 'chat', 'embeddings']).optional(),
+    maxNumSeqs: z.int().positive().optional(),
+    maxNumBatchedTokens: z.int().positive().optional(),
+    tensorParallelSize: z.int().positive().optional(),
+    pipelineParallelSize: z.int().positive().optional(),
+    dtype: z.enum(['auto', 'half', 'float16', 'bfloat16', 'float', 'float32']).optional(),
+    quantization: z.string().min(1).optional(),
+    maxModelLen: z.int().positive().optional(),
+    gpuMemoryUtilization: z.number().gt(0).max(1).optional(),
+    enablePrefixCaching: z.boolean().optional(),
+    enableChunkedPrefill: z.boolean().optional(),
+    kvCacheDtype: z.string().min(1).optional(),
+    enforceEager: z.boolean().optional(),
+  }),
+)
 export type VllmOptions = z.infer<typeof vllmOptionsSchema>
 
 /** llem's option -> vLLM's flag. Booleans use vLLM's --x / --no-x pair so false is said, not implied. */

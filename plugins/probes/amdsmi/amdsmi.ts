@@ -11,7 +11,7 @@
  * amdsmi_get_temp_metric returns whole degrees Celsius (the header says millidegrees; the
  * implementation divides by 1000), socket powers are whole watts, memory is bytes, clocks MHz.
  */
-import { ProbeError } from 'llem/plugin'
+import { ProbeError } from 'llem/plugin/runtime'
 import { AMDSMI_LAYOUT, loadAmdSmiBindings, type AmdSmiBindings } from './bindings.js'
 
 export { AmdSmiLoadError } from './bindings.js'

@@ -13,7 +13,7 @@
  */
 import type { LibraryHandle, TypeObject } from 'koffi'
 import { koffiOnDemand } from '../koffi-on-demand.js'
-import { ProbeError } from 'llem/plugin'
+import { ProbeError } from 'llem/plugin/runtime'
 
 export const DEFAULT_AMDSMI_LIBRARIES = ['libamd_smi.so', '/opt/rocm/lib/libamd_smi.so'] as const
 

@@ -5,17 +5,20 @@
  * reasons beside it. A GPU whose counter is not supported integrates socket power instead, labelled.
  */
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from 'llem/plugin'
+import type { z } from 'zod'
+import { lazySchema } from 'llem/plugin/runtime'
+import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from 'llem/plugin/runtime'
 import { AmdSmi, AmdSmiError, AmdSmiLoadError, AMDSMI_STATUS } from './amdsmi.js'
 import { EnergyAccumulator } from './counter.js'
 import { listProcessors, resolveVisibleAmdGpus, rocrUuid, sharedCounterGroups, type VisibleAmdGpu } from './devices.js'
 import { AMD_THROTTLE_REASONS, clocksEventReasonsOf } from './throttle.js'
 
-export const amdsmiOptionsSchema = z.strictObject({
-  /** a library name or path instead of libamd_smi.so from the loader path or /opt/rocm/lib */
-  library: z.string().min(1).optional(),
-})
+export const amdsmiOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** a library name or path instead of libamd_smi.so from the loader path or /opt/rocm/lib */
+    library: z.string().min(1).optional(),
+  }),
+)
 export type AmdSmiOptions = z.infer<typeof amdsmiOptionsSchema>
 
 /** the amdsmi.h whose signatures and layouts the bindings declare */

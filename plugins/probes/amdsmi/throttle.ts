@@ -14,7 +14,7 @@
  * The firmware's limits move the clocks gradually, as NVIDIA's software limits do; VRHOT and PROCHOT
  * are pins a regulator or the host asserts, like NVIDIA's hardware slowdown.
  */
-import type { ThrottleReason } from 'llem/plugin'
+import type { ThrottleReason } from 'llem/plugin/runtime'
 
 /** the folded bits by name, declared for the `clocks_event_reasons` column (0x80, NVIDIA's power brake, has no AMD source) */
 export const AMD_THROTTLE_REASONS: ThrottleReason[] = [

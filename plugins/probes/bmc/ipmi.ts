@@ -4,27 +4,29 @@
  * variables userEnv / passwordEnv name). DCMI has no energy counter: energy integrates the
  * instantaneous readings, polled in the background once per interval.
  */
-import { z } from 'zod'
-import type { Probe, ProbeSession } from 'llem/plugin'
-import { LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Probe, ProbeSession } from 'llem/plugin/runtime'
+import { LlemError, lazySchema } from 'llem/plugin/runtime'
 import { readDcmiPower, type IpmitoolOptions } from './ipmitool.js'
 import { NodeSampler } from './node-sampler.js'
 import { nodeSession } from './node-session.js'
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-export const ipmiOptionsSchema = z.strictObject({
-  /** the ipmitool executable (default: ipmitool on PATH) */
-  command: z.string().min(1).optional(),
-  /** a remote BMC's address; absent: this host's BMC through the local IPMI device */
-  host: z.string().min(1).optional(),
-  interface: z.enum(['lanplus', 'lan']).optional(),
-  userEnv: envName.optional(),
-  passwordEnv: envName.optional(),
-  /** polling interval (default 1000 ms: DCMI readings refresh about once a second) */
-  intervalMs: z.int().min(100).max(60000).optional(),
-  timeoutMs: z.int().min(100).max(60000).optional(),
-})
+export const ipmiOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** the ipmitool executable (default: ipmitool on PATH) */
+    command: z.string().min(1).optional(),
+    /** a remote BMC's address; absent: this host's BMC through the local IPMI device */
+    host: z.string().min(1).optional(),
+    interface: z.enum(['lanplus', 'lan']).optional(),
+    userEnv: z.string().regex(ENV_NAME, 'an environment variable name').optional(),
+    passwordEnv: z.string().regex(ENV_NAME, 'an environment variable name').optional(),
+    /** polling interval (default 1000 ms: DCMI readings refresh about once a second) */
+    intervalMs: z.int().min(100).max(60000).optional(),
+    timeoutMs: z.int().min(100).max(60000).optional(),
+  }),
+)
 export type IpmiOptions = z.infer<typeof ipmiOptionsSchema>
 
 export const IPMI_DEFAULTS = { command: 'ipmitool', userEnv: 'LLEM_IPMI_USER', passwordEnv: 'LLEM_IPMI_PASSWORD', intervalMs: 1000, timeoutMs: 5000 }

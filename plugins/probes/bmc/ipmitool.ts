@@ -16,7 +16,7 @@
  * take it from IPMI_PASSWORD, set in the child's environment from the variable the options name.
  */
 import { execFile } from 'node:child_process'
-import { rememberSecret } from 'llem/plugin'
+import { rememberSecret } from 'llem/plugin/runtime'
 
 export type IpmiErrorKind = 'missing' | 'credentials' | 'command' | 'timeout' | 'parse' | 'inactive'
 

@@ -14,7 +14,7 @@
  * is added, and coverage() says the window is not covered.
  */
 import { performance } from 'node:perf_hooks'
-import type { EnergyDomainReading, EnergyMethod } from 'llem/plugin'
+import type { EnergyDomainReading, EnergyMethod } from 'llem/plugin/runtime'
 
 export interface NodeReading {
   power_w: number

@@ -3,7 +3,7 @@
  * NodeSampler, one timeline column with the BMC's last power reading. Node energy is never added to
  * the components' sum (it contains them): the results show it beside that sum.
  */
-import type { ProbeSession } from 'llem/plugin'
+import type { ProbeSession } from 'llem/plugin/runtime'
 import type { NodeSampler } from './node-sampler.js'
 
 export interface NodeSessionSpec {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import https from 'node:https'
-import { rememberSecret } from 'llem/plugin'
+import { rememberSecret } from 'llem/plugin/runtime'
 
 export type RedfishErrorKind = 'credentials' | 'tls' | 'auth' | 'http' | 'timeout' | 'network' | 'schema' | 'config'
 

@@ -4,34 +4,36 @@
  * come from the environment variables named by userEnv / passwordEnv; the results record the names,
  * never the values. The certificate is checked unless `insecure: true` says otherwise.
  */
-import { z } from 'zod'
-import type { Probe, ProbeSession } from 'llem/plugin'
-import { LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { Probe, ProbeSession } from 'llem/plugin/runtime'
+import { LlemError, lazySchema } from 'llem/plugin/runtime'
 import { NodeSampler } from './node-sampler.js'
 import { nodeSession } from './node-session.js'
 import { RedfishClient, RedfishError } from './redfish-client.js'
 import { discoverSource, readSource } from './redfish-power.js'
 
-export const redfishOptionsSchema = z.strictObject({
-  /** https://host[:port] of the BMC */
-  url: z.string().min(1).optional(),
-  /** the chassis Id to read (default: the first of /redfish/v1/Chassis that reports power) */
-  chassis: z.string().min(1).optional(),
-  /** which schema to read: EnvironmentMetrics (PowerWatts, EnergykWh) or the older Power (PowerConsumedWatts) */
-  schema: z.enum(['auto', 'EnvironmentMetrics', 'Power']).optional(),
-  auth: z.enum(['basic', 'session', 'none']).optional(),
-  /** names of the environment variables holding the user name and password (never the values) */
-  userEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
-  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
-  /** skip the certificate check: only for a BMC whose certificate cannot be had */
-  insecure: z.boolean().optional(),
-  /** PEM file of the CA (or the BMC's self-signed certificate) to trust */
-  caFile: z.string().min(1).optional(),
-  /** polling interval; default the power sensor's SensingInterval, else 1000 ms */
-  intervalMs: z.int().min(100).max(60000).optional(),
-  /** per-request timeout */
-  timeoutMs: z.int().min(100).max(60000).optional(),
-})
+export const redfishOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** https://host[:port] of the BMC */
+    url: z.string().min(1).optional(),
+    /** the chassis Id to read (default: the first of /redfish/v1/Chassis that reports power) */
+    chassis: z.string().min(1).optional(),
+    /** which schema to read: EnvironmentMetrics (PowerWatts, EnergykWh) or the older Power (PowerConsumedWatts) */
+    schema: z.enum(['auto', 'EnvironmentMetrics', 'Power']).optional(),
+    auth: z.enum(['basic', 'session', 'none']).optional(),
+    /** names of the environment variables holding the user name and password (never the values) */
+    userEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    /** skip the certificate check: only for a BMC whose certificate cannot be had */
+    insecure: z.boolean().optional(),
+    /** PEM file of the CA (or the BMC's self-signed certificate) to trust */
+    caFile: z.string().min(1).optional(),
+    /** polling interval; default the power sensor's SensingInterval, else 1000 ms */
+    intervalMs: z.int().min(100).max(60000).optional(),
+    /** per-request timeout */
+    timeoutMs: z.int().min(100).max(60000).optional(),
+  }),
+)
 export type RedfishOptions = z.infer<typeof redfishOptionsSchema>
 
 export const REDFISH_DEFAULTS = { userEnv: 'LLEM_REDFISH_USER', passwordEnv: 'LLEM_REDFISH_PASSWORD', intervalMs: 1000, timeoutMs: 5000 }

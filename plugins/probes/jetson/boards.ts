@@ -8,7 +8,7 @@
  * rail: their module is the sum of the rails NVIDIA lists for the module (energymon's choice on
  * those boards too). Elsewhere every rail that is not on the carrier board is summed, with a warning.
  */
-import type { EnergyDomainKind } from 'llem/plugin'
+import type { EnergyDomainKind } from 'llem/plugin/runtime'
 
 export const TOTAL_INPUT_RAILS = ['VDD_IN', 'POM_5V_IN', '5V_IN'] as const
 

@@ -6,22 +6,24 @@
  * the total, and the rails inside it make the gpu / cpu / ram components without being added again.
  */
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin'
-import { LlemError } from 'llem/plugin'
+import type { z } from 'zod'
+import type { EnergyDomainReading, Probe, ProbeAvailability, ProbeSession } from 'llem/plugin/runtime'
+import { LlemError, lazySchema } from 'llem/plugin/runtime'
 import { hostCpuIdleWindow } from '../host-cpu-idle.js'
 import { DEFAULT_PROC_STAT } from '../proc-stat.js'
 import { isCarrierRail, modulePlan, railKind, type ModulePlan } from './boards.js'
 import { closeRails, DEFAULT_I2C_DRIVERS_ROOT, discoverRails, readRailW, type Rail } from './rails.js'
 
-export const jetsonOptionsSchema = z.strictObject({
-  /** the I2C drivers directory holding ina3221 / ina3221x; tests point it at a fake tree */
-  root: z.string().min(1).optional(),
-  /** the rails whose sum is the module (one rail: the module's input), for a board llem does not know */
-  moduleRails: z.array(z.string().min(1)).min(1).optional(),
-  /** the kernel's CPU time counters, for the idle baseline's check that the host is idle */
-  procStat: z.string().min(1).optional(),
-})
+export const jetsonOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** the I2C drivers directory holding ina3221 / ina3221x; tests point it at a fake tree */
+    root: z.string().min(1).optional(),
+    /** the rails whose sum is the module (one rail: the module's input), for a board llem does not know */
+    moduleRails: z.array(z.string().min(1)).min(1).optional(),
+    /** the kernel's CPU time counters, for the idle baseline's check that the host is idle */
+    procStat: z.string().min(1).optional(),
+  }),
+)
 export type JetsonOptions = z.infer<typeof jetsonOptionsSchema>
 
 /** the synthesised module domain's id where no single rail is the module */

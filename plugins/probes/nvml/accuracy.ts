@@ -2,7 +2,7 @@
  * What NVML's sensors are known to get wrong, for the energy error model (ProbeSession.errorModel).
  * A vendor bound is read as a 95% bound on a per-device error that holds for the whole session.
  */
-import type { SensorAccuracy } from 'llem/plugin'
+import type { SensorAccuracy } from 'llem/plugin/runtime'
 
 /**
  * Volta and later GPUs, energy counter. nvidia-smi --help-query-gpu, power.draw: "This reading is

@@ -17,7 +17,7 @@
  */
 import type { LibraryHandle, TypeObject } from 'koffi'
 import { koffiOnDemand } from '../koffi-on-demand.js'
-import { ProbeError } from 'llem/plugin'
+import { ProbeError } from 'llem/plugin/runtime'
 
 export const DEFAULT_NVML_LIBRARY = 'libnvidia-ml.so.1'
 

@@ -5,18 +5,21 @@
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { z } from 'zod'
-import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession, SensorErrorModel } from 'llem/plugin'
+import type { z } from 'zod'
+import { lazySchema } from 'llem/plugin/runtime'
+import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession, SensorErrorModel } from 'llem/plugin/runtime'
 import { NVML_COUNTER, NVML_COUNTER_ACCURACY, NVML_INSTANT_ACCURACY } from './accuracy.js'
 import { resolveVisibleDevices, type VisibleDevice } from './devices.js'
 import { Nvml, NvmlError, NvmlLoadError, NVML_ARCH, NVML_RETURN } from './nvml.js'
 import { NVML_THROTTLE_REASONS } from './throttle.js'
 import { isSuperchip, ModuleEnergy, moduleDomain, superchipWarning } from './superchip.js'
 
-export const nvmlOptionsSchema = z.strictObject({
-  /** a library name or path instead of libnvidia-ml.so.1 from the system loader */
-  library: z.string().min(1).optional(),
-})
+export const nvmlOptionsSchema = lazySchema((z) =>
+  z.strictObject({
+    /** a library name or path instead of libnvidia-ml.so.1 from the system loader */
+    library: z.string().min(1).optional(),
+  }),
+)
 export type NvmlOptions = z.infer<typeof nvmlOptionsSchema>
 
 /** temperature, utilisation, memory, clocks and throttle reasons change slowly: read them this often at most */

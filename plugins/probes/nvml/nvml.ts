@@ -12,7 +12,7 @@
  * when the main thread and a worker thread load the same library anyway: keep NVML in one process
  * and one thread).
  */
-import { ProbeError } from 'llem/plugin'
+import { ProbeError } from 'llem/plugin/runtime'
 import { loadNvmlBindings, NVML_LAYOUT, type NvmlBindings, type NvmlOptionalName } from './bindings.js'
 import { decodeProcesses, MAX_PROCESS_INFO_SIZE, processInfoLayout, type ProcessInfoLayout } from './processes.js'
 

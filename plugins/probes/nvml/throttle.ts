@@ -4,7 +4,7 @@
  * `clocks_event_reasons` column. Idle (0x1), application clocks (0x2) and sync boost (0x10) are left
  * out: they are not a limit the workload hit.
  */
-import type { ThrottleReason } from 'llem/plugin'
+import type { ThrottleReason } from 'llem/plugin/runtime'
 
 export const NVML_THROTTLE_REASONS: ThrottleReason[] = [
   { bit: 0x4, reason: 'sw_power_cap' },
