@@ -1,13 +1,13 @@
 /**
  * `llem/plugin`: everything a backend, probe or reporter needs from llem, and with
  * `llem/plugin/runtime` (below) the one way into core for the plugins under plugins/ as for a user's
- * own (eslint.config.js and scripts/import-boundaries.ts fail on any other). A curated list of re-exports, no code of its own
- * beyond the define* identities: the contracts, the errors with their exit codes, the result types,
- * the helpers llem's own plugins use, and the zod that options schemas are written with, so a plugin
- * and llem validate with the same copy. Every module re-exported here is light (no native code, no
- * work at import): `llem --help` never loads this file, but each plugin does.
- * `llem/plugin/runtime` (core/plugin-runtime.ts) is the same without zod, for plugin modules the
- * experiment worker loads. docs/plugins.md explains how each kind is written and loaded.
+ * own (eslint.config.js and scripts/import-boundaries.ts fail on any other). A curated list of
+ * re-exports, no code of its own: the contracts, the errors with their exit codes, the result
+ * types, the helpers llem's own plugins use and the define* identities (core/plugin-runtime.ts), and
+ * the zod that options schemas are written with, so a plugin and llem validate with the same copy.
+ * Every module re-exported here is light (no native code, no work at import): `llem --help` never
+ * loads this file. `llem/plugin/runtime` (core/plugin-runtime.ts) is the same without zod, for the
+ * plugin modules the experiment worker loads. docs/plugins.md explains how each kind is written.
  */
 import { z } from 'zod'
 import { provideZod } from './plugins/lazy-schema.js'

@@ -26,7 +26,7 @@ export interface SessionTask {
   /** other experiments were running when this one started: the machine is not idle */
   othersRunning?: boolean
   /** the backend's options as its schema parsed them in the main process (run-bench.ts); absent, the
-   *  worker parses them itself (and loads zod to) */
+   *  worker parses them itself, loading zod to do so */
   backendOptions?: Record<string, unknown>
 }
 

@@ -10,7 +10,7 @@ import type { z as Zod } from 'zod'
 
 type ZodNamespace = typeof Zod
 
-// the zod llem validates with, handed over by the modules that import it (core/config/validate.ts,
+// the zod llem validates with, handed over by the modules that import it (core/plugins/plugin-options.ts,
 // core/plugin.ts), so schemas built here are of the same copy
 let provided: ZodNamespace | undefined
 
