@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { InputError, LlemError } from '../core/errors.js'
 import { loadDataset, type DatasetTokenizer } from '../core/workload/dataset.js'
-import { datasetOptionsSchema, inferDatasetFormat } from '../core/workload/dataset-schema.js'
+import { inferDatasetFormat } from '../core/workload/dataset-formats.js'
+import { datasetOptionsSchema } from '../core/workload/dataset-schema.js'
 
 const baseDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'datasets')
 

@@ -4,7 +4,7 @@
  * names the file, the row and the column.
  */
 import { InputError } from '../errors.js'
-import type { DatasetFormat } from './dataset-schema.js'
+import type { DatasetFormat } from './dataset-formats.js'
 import { locate, type DatasetRecord } from './dataset-records.js'
 
 /** One dataset entry before its text is generated (trace replay) and its output length resolved. */

@@ -11,8 +11,6 @@ import { z } from 'zod'
 import { columnFormats, datasetFormats, inferDatasetFormat, traceFormats } from './dataset-formats.js'
 import { lengthSpecSchema } from './lengths-schema.js'
 
-export { columnFormats, datasetFormats, inferDatasetFormat, traceFormats, type DatasetFormat } from './dataset-formats.js'
-
 /** A pool of shared prompt prefixes (system prompts, few-shot preambles): what prefix caching reuses. */
 export const sharedPrefixSchema = z
   .object({
