@@ -17,5 +17,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // each run's temp files in a directory of their own, removed when it ends (test/fixtures/temp-root.ts)
+    globalSetup: ['test/fixtures/temp-root.ts'],
   },
 })

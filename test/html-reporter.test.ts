@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import createHtml from '../plugins/reporters/html.js'
 import { requireTool } from './fixtures/required-tool.js'
+import { SHARED_TMP } from './fixtures/shared-tmp.js'
 import { paretoFrontier, type ParetoPoint } from '../plugins/reporters/html/pareto.js'
 import { downsample, isPowerColumn } from '../plugins/reporters/html/timeline.js'
 import type { ExperimentInfo, RunSummary } from '../core/reporters/types.js'
@@ -25,7 +26,7 @@ const CHROMIUM = '/usr/bin/chromium'
 // the flags a closed network needs: without them Chromium's own background services try to connect
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const REPORT_URL = 'http://report.invalid/report.html'
-const SCREENSHOT = join(tmpdir(), 'llem-html-report.png')
+const SCREENSHOT = join(SHARED_TMP, 'llem-html-report.png')
 
 describe('html report helpers', () => {
   const pt = (x: number, y: number, id: string): ParetoPoint => ({ x, y, id, group: 'g', label: id })
