@@ -55,6 +55,7 @@ export type { RepeatSummary, RepeatMetric } from './results/repeat-stats.js'
 export { writeFileAtomic, writeFileAtomicPieces } from './results/atomic-write.js'
 // - sample summaries and intervals
 export { summarise, percentile, coefficientOfVariation, bootstrapCI, type SampleSummary, type ConfidenceInterval } from './stats/summary.js'
+export { percentilesInPlace } from './stats/select.js'
 export { studentTMeanInterval, welchTTest, type MeanInterval, type WelchResult } from './stats/student-t.js'
 // - a `dataset` option as prompts
 export { loadDataset, type DatasetPrompt, type DatasetContext } from './workload/dataset.js'

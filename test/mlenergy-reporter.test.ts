@@ -102,6 +102,18 @@ describe('mlenergy reporter', () => {
     expect(e.avg_batch_size).toBeCloseTo(GPU_RUN.avgBatch, 9)
   })
 
+  it("gives the leaderboard's ITL percentiles over every ITL of the experiment, as numpy's linear percentile does", async () => {
+    const r = gpuResult()
+    // 1..100 in a scrambled order (37 is coprime with 100): numpy.percentile(range(1, 101), [50, 90, 95, 99]) -> [50.5, 90.1, 95.05, 99.01]
+    r.process_results[0].inference_metrics!.latency_measurements.itl_full_ms = Array.from({ length: 100 }, (_, i) => ((i * 37) % 100) + 1)
+    await write([r])
+    const [e] = readJson(join(dir, 'out', 'leaderboard', 'chat-qwen.json')).configurations
+    expect(e.median_itl_ms).toBeCloseTo(50.5, 9)
+    expect(e.p90_itl_ms).toBeCloseTo(90.1, 9)
+    expect(e.p95_itl_ms).toBeCloseTo(95.05, 9)
+    expect(e.p99_itl_ms).toBeCloseTo(99.01, 9)
+  })
+
   it('applies the stability rule: under 20 s, J/token not positive, batch under 85% of max_num_seqs', async () => {
     expect(unstableReasons({ duration: 28, energy: 1, tokens: 1, energyPerToken: 1, power: 1, avgBatchSize: 3.4 }, null, 4)).toEqual([])
     const reasons = unstableReasons({ duration: 19.9, energy: 0, tokens: 10, energyPerToken: 0, power: 0, avgBatchSize: 3.3 }, null, 4)
