@@ -12,7 +12,7 @@
  * synthetic results and their timelines is setup and not timed; the peak RSS covers everything.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -39,6 +39,10 @@ export type ReportFormatsResult = {
   output_mb: number
   /** the machine's 1-minute load average when the writing ended: other work slows the figures down */
   load_average: number
+  /** the file system's share: the same directories and files, of the same sizes, written again with
+   *  bare mkdirSync and writeFileSync from one buffer (no formatting, no temp file and rename). On a VM
+   *  whose disk makes each file or directory cost ~0.5 ms, most of the total is this */
+  fs_floor: { ms: number; files: number; dirs: number }
   target_ms: number
   target_rss_mb: number
   pass: boolean
@@ -65,6 +69,28 @@ export function reportFormats(experiments = 1000, requests = 100): ReportFormats
 function sink(): NodeJS.WritableStream & { bytes: number } {
   const s = { bytes: 0, write: (chunk: string) => ((s.bytes += chunk.length), true) }
   return s as unknown as NodeJS.WritableStream & { bytes: number }
+}
+
+/** Writes `from`'s tree again under `to`: every directory, and every file at its size from one buffer. */
+function fileSystemFloor(from: string, to: string): { ms: number; files: number; dirs: number } {
+  const dirs: string[] = []
+  const files: Array<{ rel: string; size: number }> = []
+  const walk = (rel: string) => {
+    for (const e of readdirSync(path.join(from, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name)
+      if (e.isDirectory()) {
+        dirs.push(r)
+        walk(r)
+      } else files.push({ rel: r, size: statSync(path.join(from, r)).size })
+    }
+  }
+  walk('')
+  const bytes = Buffer.alloc(files.reduce((m, f) => Math.max(m, f.size), 0), 'x')
+  mkdirSync(to)
+  const t = performance.now()
+  for (const d of dirs) mkdirSync(path.join(to, d))
+  for (const f of files) writeFileSync(path.join(to, f.rel), bytes.subarray(0, f.size))
+  return { ms: performance.now() - t, files: files.length, dirs: dirs.length }
 }
 
 function duSync(dir: string): number {
@@ -101,6 +127,9 @@ async function child(dir: string, experiments: number, requests: number, only: r
   }
   const total = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  const peakRss = process.resourceUsage().maxRSS / 1024
+  spawnSync('sync')
+  const fsFloor = fileSystemFloor(path.join(dir, 'out'), path.join(dir, 'floor'))
   const out: Omit<ReportFormatsResult, 'pass' | 'target_ms' | 'target_rss_mb'> = {
     experiments,
     requests,
@@ -108,9 +137,10 @@ async function child(dir: string, experiments: number, requests: number, only: r
     per_format_ms: perFormat,
     cpu_ms: (cpu.user + cpu.system) / 1000,
     inputs_rss_mb: inputsRss,
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    peak_rss_mb: peakRss,
     output_mb: duSync(path.join(dir, 'out')),
     load_average: os.loadavg()[0],
+    fs_floor: fsFloor,
   }
   process.stdout.write(JSON.stringify(out) + '\n')
 }

@@ -134,6 +134,7 @@ if (want('formats')) {
   results.formats = r
   console.log(`report formats         ${r.experiments} experiments x ${r.requests} requests, every peer format: ${fmt(r.total_ms)} ms (target < ${r.target_ms} ms; CPU ${fmt(r.cpu_ms)} ms), peak RSS ${fmt(r.peak_rss_mb)} MB (target < ${r.target_rss_mb} MB)  ${r.pass ? 'PASS' : 'FAIL'}`)
   console.log(`  ${Object.entries(r.per_format_ms).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', ')}; ${fmt(r.output_mb)} MB written; RSS with the inputs built ${fmt(r.inputs_rss_mb)} MB; load average ${r.load_average.toFixed(2)}`)
+  console.log(`  floor: the same ${r.fs_floor.files} files and ${r.fs_floor.dirs} directories written again from one buffer (bare mkdirSync, writeFileSync) ${fmt(r.fs_floor.ms)} ms; llem's own beyond it ${fmt(r.total_ms - r.fs_floor.ms)} ms`)
 }
 if (want('sweep')) {
   const r = sweepPlan()
