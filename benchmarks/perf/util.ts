@@ -1,6 +1,6 @@
 /** Shared helpers for llem's own performance benchmarks: temp projects, timing child processes, medians. */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -10,8 +10,15 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BIN = path.join(REPO, 'bin', 'llem.js')
 export const CACHE = path.join(os.tmpdir(), 'llem-perf-cache')
 
+// the temp projects are removed when the benchmark process exits (the model cache above is kept)
+const projects: string[] = []
+process.on('exit', () => {
+  for (const dir of projects) rmSync(dir, { recursive: true, force: true })
+})
+
 export function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'llem-perf-'))
+  projects.push(dir)
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true })
     writeFileSync(path.join(dir, rel), content)
