@@ -1,7 +1,7 @@
 // Percentiles by selection (core/stats/select.ts) give numpy's linear percentiles exactly: checked
 // against values numpy gives and against a sorted copy, over random sizes, ties and orders.
 import { describe, expect, it } from 'vitest'
-import { percentilesInPlace } from '../core/stats/select.js'
+import { nthSmallestInPlace, percentilesInPlace } from '../core/stats/select.js'
 
 /** numpy.percentile(xs, p) with the default method='linear', from a sorted copy */
 function byNumpyRule(xs: number[], p: number): number {
@@ -39,6 +39,22 @@ describe('percentiles by selection', () => {
       ps.forEach((p, i) => expect(got[i]).toBe(byNumpyRule(xs, p)))
       // the values were reordered, not changed
       expect([...scratch.subarray(0, n)].sort((a, b) => a - b)).toEqual([...xs].sort((a, b) => a - b))
+    }
+  })
+
+  it('finds the k-th smallest also when it gives up partitioning and sorts what is left', () => {
+    // an organ pipe and a sawtooth, with each partition budget from none to the default
+    const inputs = [Array.from({ length: 201 }, (_, i) => Math.min(i, 200 - i)), Array.from({ length: 300 }, (_, i) => (i * 17) % 23)]
+    for (const xs of inputs) {
+      const sorted = [...xs].sort((a, b) => a - b)
+      for (const budget of [0, 1, 2, 5, undefined]) {
+        for (const k of [0, 1, 57, Math.floor(xs.length / 2), xs.length - 1]) {
+          const a = Float64Array.from(xs)
+          expect(nthSmallestInPlace(a, xs.length, k, budget)).toBe(sorted[k])
+          // every value before k is no larger, every value after no smaller
+          for (let i = 0; i < xs.length; i++) expect(i < k ? a[i] <= a[k] : a[i] >= a[k]).toBe(true)
+        }
+      }
     }
   })
 
