@@ -51,22 +51,45 @@ function whyUnavailable(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
-/** Poll the counter through a few changes: the median gap between changes is its update period
- *  (robust to a poll delayed by the scheduler, which makes one gap long and the next short). */
-function counterPeriodMs(nvml: Nvml, d: VisibleDevice, budgetMs = 600): number | null {
-  const end = performance.now() + budgetMs
-  let last = nvml.totalEnergyMj(d.handle)
-  const changes: number[] = []
-  while (performance.now() < end && changes.length < 6) {
-    const v = nvml.totalEnergyMj(d.handle)
+/**
+ * Poll the counter through its changes (up to 12, within `budgetMs`). NVML gives the counter no time
+ * of its own: a step happened after the read before the one that sees it, so it is timed only to
+ * within [the clock before that earlier read, the clock after the read that sees it]. A poll the
+ * scheduler delayed makes one gap look long and the next short, and on a loaded machine several are
+ * delayed in a few milliseconds, so a plain median of the gaps can be wrong. A counter that steps
+ * every P ms puts P within [low(i) - high(i-1), high(i) - low(i-1)] for every pair of changes: where
+ * all those intervals overlap, the overlap's middle is the period. Where they do not (steps not evenly
+ * spaced), the median of the gaps timed to within a tenth of themselves, else of all gaps.
+ */
+export function counterPeriodMs(readCounter: () => number, budgetMs = 600, now: () => number = () => performance.now()): number | null {
+  let before = now()
+  const end = before + budgetMs
+  let last = readCounter()
+  const changes: Array<{ low: number; high: number }> = []
+  while (changes.length < 12) {
+    const previousBefore = before
+    before = now()
+    const v = readCounter()
+    const after = now()
     if (v !== last) {
-      changes.push(performance.now())
+      changes.push({ low: previousBefore, high: after })
       last = v
     }
+    if (after >= end) break
   }
   if (changes.length < 2) return null
-  const gaps = changes.slice(1).map((t, i) => t - changes[i]).sort((a, b) => a - b)
-  return gaps[Math.floor(gaps.length / 2)]
+  let lo = -Infinity
+  let hi = Infinity
+  const gaps = changes.slice(1).map((c, i) => {
+    const p = changes[i]
+    lo = Math.max(lo, c.low - p.high)
+    hi = Math.min(hi, c.high - p.low)
+    return { gap: c.high - p.high, spread: Math.max(c.high - c.low, p.high - p.low) }
+  })
+  if (lo <= hi) return (lo + hi) / 2
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const precise = gaps.filter((g) => g.spread <= g.gap / 10).map((g) => g.gap)
+  return median(precise.length ? precise : gaps.map((g) => g.gap))
 }
 
 function counterWorks(nvml: Nvml, d: VisibleDevice): boolean {
@@ -170,7 +193,7 @@ export const nvmlProbe: Probe<NvmlOptions> = {
       }
       return { d, counter, arch, start, module, last: start, lastRead: -Infinity, readEvery: 0, offsetMj: 0, resets: 0, integratedJ: 0, lastPower: null as null | { t: number; w: number } }
     })
-    const period = new Map(state.map((s) => [s.d.uuid, s.counter ? counterPeriodMs(nvml, s.d) : null]))
+    const period = new Map(state.map((s) => [s.d.uuid, s.counter ? counterPeriodMs(() => nvml.totalEnergyMj(s.d.handle)) : null]))
     // a counter read more often than it updates returns the same value: within one update period
     // (at most 20 ms) the last reading stands, which halves the FFI calls of a 10 ms timeline
     for (const s of state) s.readEvery = Math.min(period.get(s.d.uuid) ?? 0, 20)
