@@ -38,7 +38,7 @@ function countersOf(sessions: ProbeSession[]): Counter[] {
 }
 
 interface Update {
-  /** when the counter was seen to have moved: between the previous poll and this one (midpoint) */
+  /** when the counter was seen to have moved: the middle of [the previous poll's start, this poll's reads' end] */
   t: number
   poll_ms: number
   energy_j: number
@@ -63,6 +63,10 @@ function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<
     const t = performance.now()
     if (t > limit || Date.now() > wallLimit) break
     const snap = snapshotEnergy(sessions, t, { fresh: true })
+    // a move happened after the previous poll's reads began and before this poll's ended: the clock
+    // after the reads bounds it too, or a poll kept off its core between the clock and the read would
+    // date the move too early by as long as it waited, and its uncertainty (poll_ms) would not say so
+    const after = performance.now()
     const values: Record<string, number> = {}
     for (const s of sessions) Object.assign(values, s.sample())
     power.push({ t, values })
@@ -73,7 +77,7 @@ function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<
       const now = snap.domains[c.key]?.energy_j
       const was = last.get(c.key)
       if (now !== undefined && was !== undefined && now !== was) {
-        seen.push({ t: (prev + t) / 2, poll_ms: t - prev, energy_j: now })
+        seen.push({ t: (prev + after) / 2, poll_ms: after - prev, energy_j: now })
         last.set(c.key, now)
         if (seen.length === 2) pending--
       }
