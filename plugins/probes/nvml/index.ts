@@ -52,11 +52,11 @@ function whyUnavailable(e: unknown): string {
 }
 
 /**
- * Poll the counter through its changes (up to 12, within `budgetMs`). NVML gives the counter no time
- * of its own: a step happened after the read before the one that sees it, so it is timed only to
- * within [the clock before that earlier read, the clock after the read that sees it]. A poll the
- * scheduler delayed makes one gap look long and the next short, and on a loaded machine several are
- * delayed in a few milliseconds, so a plain median of the gaps can be wrong. A counter that steps
+ * Poll the counter through its changes (up to 6, within `budgetMs`: this runs at every probe opening).
+ * NVML gives the counter no time of its own: a step happened after the read before the one that sees
+ * it, so it is timed only to within [the clock before that earlier read, the clock after the read
+ * that sees it]. A poll the scheduler delayed makes one gap look long and the next short, and on a
+ * loaded machine several are delayed in a few milliseconds, so a plain median of the gaps can be wrong. A counter that steps
  * every P ms puts P within [low(i) - high(i-1), high(i) - low(i-1)] for every pair of changes: where
  * all those intervals overlap, the overlap's middle is the period. Where they do not (steps not evenly
  * spaced), the median of the gaps timed to within a tenth of themselves, else of all gaps.
@@ -66,7 +66,7 @@ export function counterPeriodMs(readCounter: () => number, budgetMs = 600, now: 
   const end = before + budgetMs
   let last = readCounter()
   const changes: Array<{ low: number; high: number }> = []
-  while (changes.length < 12) {
+  while (changes.length < 6) {
     const previousBefore = before
     before = now()
     const v = readCounter()
