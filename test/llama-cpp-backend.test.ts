@@ -2,15 +2,14 @@
  * The embedded backend against real llama.cpp: real tokens from a generated random model, each one
  * timestamped as it streams, exact token counts, concurrent sequences, the model described from GGUF.
  */
-import path from 'node:path'
 import { LlamaContextSequence } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { BackendSession } from '../core/backends/types.js'
 import { EXPERIMENT_DEFAULTS } from '../core/config/defaults.js'
 import { llamaCppBackend } from '../plugins/backends/llama-cpp/index.js'
-import { SHARED_TMP } from './fixtures/shared-tmp.js'
+import { TEST_CACHE } from './fixtures/project.js'
 
-const cacheDir = path.join(SHARED_TMP, 'llem-test-cache')
+const cacheDir = TEST_CACHE
 let session: BackendSession
 
 const start = (generation = { ...EXPERIMENT_DEFAULTS.generation }, concurrency = 2) =>
