@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { ProbeSession } from '../probes/types.js'
-import { snapshotEnergy, type AlignedEdge, type EnergySnapshot } from './probe-set.js'
+import { readSnapshot, snapshotEnergy, type AlignedEdge, type EnergySnapshot } from './probe-set.js'
 
 /** below this period a plain read is already within a couple of milliseconds of the edge */
 const MIN_PERIOD_MS = 2
@@ -57,7 +57,8 @@ function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<
   const updates = new Map<string, Update[]>(counters.map((c) => [c.key, []]))
   const last = new Map<string, number | undefined>(counters.map((c) => [c.key, base.domains[c.key]?.energy_j]))
   const power: { t: number; values: Record<string, number> }[] = []
-  let prev = base.t
+  // the base's counters were read after the clock before its reads: a move after that clock may be seen first here
+  let prev = base.t - (base.read_ms ?? 0) / 2
   let pending = counters.length
   while (pending > 0) {
     const t = performance.now()
@@ -102,10 +103,11 @@ function instantOver(power: { t: number; values: Record<string, number> }[], col
  */
 export function alignedSnapshot(sessions: ProbeSession[], edge: 'start' | 'end'): EnergySnapshot {
   const counters = countersOf(sessions)
-  const first = snapshotEnergy(sessions, performance.now(), { fresh: true })
+  // the domains without a counter to align with keep these reads, dated by the clock on both sides
+  const first = readSnapshot(sessions, { fresh: true })
   if (counters.length === 0) return first
   const { updates, power } = pollUpdates(counters, first)
-  const snap = edge === 'start' ? snapshotEnergy(sessions, performance.now(), { fresh: true }) : first
+  const snap = edge === 'start' ? readSnapshot(sessions, { fresh: true }) : first
   for (const c of counters) {
     const seen = updates.get(c.key) ?? []
     const d = snap.domains[c.key]

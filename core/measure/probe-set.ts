@@ -2,6 +2,7 @@
  * Opening the configured probes for one experiment. What is unavailable is recorded with its reason,
  * never faked; a fallback probe (cpu-estimate) is opened only when no measuring probe covers CPU energy.
  */
+import { performance } from 'node:perf_hooks'
 import type { EnergyDomainReading, ProbeSession } from '../probes/types.js'
 import type { ResolvedProbes } from '../config/defaults.js'
 import { FALLBACK_PROBES } from '../plugins/builtins.js'
@@ -73,7 +74,10 @@ export interface AlignedEdge {
 }
 
 export interface EnergySnapshot {
+  /** when the reads were taken: the middle of [clock before the first read, clock after the last] */
   t: number
+  /** how long the reads took (ms): a counter's value is the energy at some moment within t ± read_ms / 2 */
+  read_ms?: number
   /** `${probe}:${domain}` -> cumulative joules; `aligned` when read in step with the counter's update;
    *  `inModule` for a domain inside a module domain of its probe (a component, never in the total) */
   domains: Record<string, { kind: EnergyDomainReading['kind']; energy_j: number; counted: boolean; aligned?: AlignedEdge; inModule?: boolean }>
@@ -92,6 +96,20 @@ export function snapshotEnergy(sessions: ProbeSession[], t: number, opts: { fres
     }
   }
   return { t, domains }
+}
+
+/**
+ * Every session's energy, timed by the clock on both sides of the reads: a read kept off its core (the
+ * scheduler, a slow driver call) makes the span long, and the snapshot says so instead of dating the
+ * energy to a clock read taken before the wait (the error model counts read_ms: uncertainty.ts).
+ */
+export function readSnapshot(sessions: ProbeSession[], opts: { fresh?: boolean } = {}): EnergySnapshot {
+  const before = performance.now()
+  const snap = snapshotEnergy(sessions, before, opts)
+  const after = performance.now()
+  snap.t = (before + after) / 2
+  snap.read_ms = after - before
+  return snap
 }
 
 /**

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import type { ProbeSession } from '../probes/types.js'
 import { percentile } from '../stats/summary.js'
 import { alignedSnapshot } from './aligned-edge.js'
-import { snapshotEnergy, type EnergySnapshot } from './probe-set.js'
+import { readSnapshot, type EnergySnapshot } from './probe-set.js'
 
 export interface TimelineRow {
   t: number
@@ -47,7 +47,7 @@ export class Timeline {
   /** `edge`: the window's first or closing read: counters read in step with their updates
    *  (aligned-edge.ts), no cached counter, no slow column skipped */
   private read(edge?: 'start' | 'end'): EnergySnapshot {
-    const snap = edge ? alignedSnapshot(this.sessions, edge) : snapshotEnergy(this.sessions, performance.now())
+    const snap = edge ? alignedSnapshot(this.sessions, edge) : readSnapshot(this.sessions)
     const t = snap.t
     const values: Record<string, number> = {}
     for (const s of this.sessions) Object.assign(values, s.sample(edge ? { full: true } : undefined))

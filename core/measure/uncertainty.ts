@@ -8,6 +8,8 @@
  *    truth - p1·L1 + p0·L0 (p0, p1: power in the period before each edge). Its mean, (p1 - p0)·P/2,
  *    is known when the edge powers are, and goes into `shift_j`; the rest is two centred uniforms
  *    of widths p1·P and p0·P. A window shorter than one period is bounded instead: |error| <= max(p)·P.
+ *    A plain read is dated to the middle of the clock reads around it (EnergySnapshot.read_ms): its
+ *    moment is anywhere in that span, one more centred uniform of power x span / 2 per edge.
  *  - edge_power: only when the edge powers are unknown: each is taken as anywhere in 0..2x the
  *    window mean, so the lag's mean cannot be corrected and becomes this term (unknownEdges).
  *  - resolution: each read is floored to the counter's unit r: a triangular error of half-range r.
@@ -75,6 +77,9 @@ export interface CounterInput extends WindowBase {
   /** both edges read in step with the counter's update (aligned-edge.ts): no lag, only the update's
    *  detection and the instant-power bridge to the edge; then edge_power_w is not used */
   aligned_edges?: readonly [AlignedEdgeInfo, AlignedEdgeInfo] | null
+  /** how long each edge's reads took (ms, EnergySnapshot.read_ms): a counter read not in step with
+   *  its update is dated to the middle of that span, so its moment is known to ± half of it */
+  edge_read_ms?: readonly [number, number] | null
 }
 
 export interface AlignedEdgeInfo {
@@ -152,6 +157,16 @@ export function unknownEdges(meanW: number, periodS: number, durationS: number):
   return { lag: add(lagOne, lagOne), power: { variance: (mp * mp) / 6, cumulant4: -(mp ** 4) / 60 } }
 }
 
+/**
+ * The moment of a plain edge read (not aligned with the counter): anywhere within the span of its
+ * reads, dated to its middle, so the edge loses or gains up to power x span / 2 (a uniform per edge).
+ * Microseconds normally; milliseconds when the reading thread was kept off its core.
+ */
+export function readTimingMoments(p0: number, p1: number, readMs: readonly [number, number]): Moments {
+  const half = (p: number, ms: number) => uniformHalfRange((Math.max(0, p) * Math.max(0, ms)) / 2 / 1000)
+  return add(half(p0, readMs[0]), half(p1, readMs[1]))
+}
+
 /** Error model of one domain's window energy. */
 export function energyUncertainty(input: DomainInput): EnergyInterval {
   const m = emptyMoments()
@@ -177,6 +192,10 @@ export function energyUncertainty(input: DomainInput): EnergyInterval {
       m.edge = unknown.lag
       m.edge_power = unknown.power
       notes.push('power at the window edges unknown: each taken as anywhere in 0..2x the window mean, no lag correction')
+    }
+    if (!input.aligned_edges && input.edge_read_ms) {
+      const [p0, p1] = edges && edges.every(Number.isFinite) ? edges : [T > 0 ? E / T : 0, T > 0 ? E / T : 0]
+      m.edge = add(m.edge, readTimingMoments(p0, p1, input.edge_read_ms))
     }
     if (T < periodMs / 1000 && !input.aligned_edges) notes.push('window shorter than one counter update: the edge term is a bound over every phase')
     // each read floored to the unit: the difference is triangular on [-r, r]

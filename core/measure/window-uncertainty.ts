@@ -20,7 +20,7 @@ export interface DomainSensor {
   /** how the error model sees this domain over [t0, t1] (ms, performance clock), null: no model for
    *  it. `edgePeriodMs`: how stale an edge reading can be when it is not a fresh counter read (a
    *  sub-window interpolated on the timeline), used in place of the update period when longer */
-  input: (energyJ: number, t0: number, t1: number, edgePeriodMs?: number, aligned?: readonly [AlignedEdge, AlignedEdge] | null) => DomainInput | null
+  input: (energyJ: number, t0: number, t1: number, edgePeriodMs?: number, aligned?: readonly [AlignedEdge, AlignedEdge] | null, readMs?: readonly [number, number] | null) => DomainInput | null
   /** what the model rests on for this domain, for the result */
   accuracy: SensorAccuracy | null
   /** counter update period used for the edges (ms), null for non-counters */
@@ -116,8 +116,8 @@ function sensorInput(model: SensorErrorModel, device: MeasuredDevice | undefined
   return {
     accuracy,
     update_period_ms: period,
-    input: (energy_j, t0, t1, edgePeriodMs, aligned) => {
-      const base = { method: 'counter' as const, energy_j, duration_s: (t1 - t0) / 1000, accuracy, resolution_j, ...(fallback_period_ms !== undefined ? { fallback_period_ms } : {}) }
+    input: (energy_j, t0, t1, edgePeriodMs, aligned, readMs) => {
+      const base = { method: 'counter' as const, energy_j, duration_s: (t1 - t0) / 1000, accuracy, resolution_j, ...(fallback_period_ms !== undefined ? { fallback_period_ms } : {}), ...(readMs ? { edge_read_ms: readMs } : {}) }
       if (fromTimeline && aligned) return { ...base, update_period_ms: period, aligned_edges: aligned }
       const p0 = fromTimeline ? powerBefore(rows, column, t0, period) : null
       const p1 = fromTimeline ? powerBefore(rows, column, t1, period) : null
@@ -141,7 +141,9 @@ export function windowUncertainty(sensors: readonly DomainSensor[], delta: Energ
     if (e === undefined) continue
     const a0 = edges?.start.domains[s.key]?.aligned
     const a1 = edges?.end.domains[s.key]?.aligned
-    const input = s.input(e, t0, t1, edgePeriodMs, a0 && a1 ? [a0, a1] : null)
+    const r0 = edges?.start.read_ms
+    const r1 = edges?.end.read_ms
+    const input = s.input(e, t0, t1, edgePeriodMs, a0 && a1 ? [a0, a1] : null, r0 !== undefined && r1 !== undefined ? [r0, r1] : null)
     const iv = input ? energyUncertainty(input) : null
     if (!iv && s.missing) notes.push(s.missing)
     perDomain[s.key] = iv
