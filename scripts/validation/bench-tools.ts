@@ -54,7 +54,9 @@ How each figure is defined, and how the runs were made alike:
   mean), AIPerf \`output_token_throughput\` (output tokens / benchmark duration). **True**: every token
   written / (last \`[DONE]\` - first accept).
 - **CPUs.** Every client runs pinned to CPU 1 (\`taskset\`), llama-server to CPU 0: a client that competes for the
-  server's core slows the server it measures (AIPerf runs several processes).
+  server's core slows the server it measures (AIPerf runs several processes). GuideLLM runs one worker
+  process (\`GUIDELLM__MAX_WORKER_PROCESSES=1\`), one per client core: its default of up to 10, each importing
+  GuideLLM on the one core, only competed for it (runs twice as long at concurrency 16, with no smaller errors).
 
 Error = |reported - true| per request. llem passes when, with the percentiles pooled over the four loads,
 its p50 error is no larger than each tool's plus the allowance (TTFT ${ALLOWANCE_P50.ttft} ms, ITL ${ALLOWANCE_P50.itl} ms, E2E
