@@ -52,7 +52,8 @@ export function completedFields(c: CompletedInput) {
   const measuredBy = metrics.energy.method
   const jitter = sampleJitterP99(timeline.rows, cfg.measurement.sampleIntervalMs)
   const longestGap = longestSampleGap(timeline.rows)
-  const warnings = windowWarnings({ task, earlier: c.earlierWarnings, metrics, sessions, timeline, outcome, requests: c.requests, backendSession, warm, jitter, longestGap, sampler, baseline, probes, measuredBy, carbon, othersBefore: w.othersBefore })
+  const edgeReadMs = [w.e0.read_ms ?? null, w.e1.read_ms ?? null] as const
+  const warnings = windowWarnings({ task, earlier: c.earlierWarnings, metrics, sessions, timeline, outcome, requests: c.requests, backendSession, warm, jitter, longestGap, edgeReadMs, sampler, baseline, probes, measuredBy, carbon, othersBefore: w.othersBefore })
   const { startedAt } = c
   return {
     status: 'completed',
@@ -90,6 +91,6 @@ export function completedFields(c: CompletedInput) {
     over_saturation: outcome.saturation ?? null,
     workload: { ...workloadSpec(cfg.dataset!, backendSession.outputLengths ?? 'capped'), task: backendSession.task ?? 'generate', realised: realisedLengths(metrics.requests), ...trafficRecord(metrics.requests, cfg.load) },
     ...(backendSession.task === 'embeddings' ? { embedding_metrics: embeddingMetrics({ requests: metrics.requests, durationSec: metrics.inference.inference_time_sec, energyJ: metrics.energy.total_energy_j, energyUncertaintyJ: metrics.energy.total_energy_uncertainty_j ?? null }) } : {}),
-    measurement_methodology: { ...methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, longestSampleGapMs: longestGap, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }), sampler: sampler.sampler, sampler_reason: sampler.reason },
+    measurement_methodology: { ...methodology({ cfg, energy: metrics.energy, probes, latencyMode: backendSession.latencyMode, samples: timeline.rows.length, sampleJitterP99Ms: jitter, longestSampleGapMs: longestGap, edgeReadMs, warm, baseline, steady: metrics.steady !== null, headline: metrics.headline }), sampler: sampler.sampler, sampler_reason: sampler.reason },
   } satisfies Partial<RawProcessResult>
 }

@@ -110,6 +110,8 @@ export function methodology(a: {
   samples: number
   /** p99 of |gap - sampleIntervalMs| between consecutive timeline samples, ms (null: under 2 samples) */
   sampleJitterP99Ms?: number | null
+  /** how long the window's start and end energy reads took (EnergySnapshot.read_ms) */
+  edgeReadMs?: readonly [number | null, number | null]
   /** the longest gap between consecutive timeline samples, ms (null: under 2 samples) */
   longestSampleGapMs?: number | null
   warm: WarmupResult
@@ -142,6 +144,7 @@ export function methodology(a: {
     timeline_samples: a.samples,
     sample_interval_jitter_p99_ms: a.sampleJitterP99Ms ?? null,
     sample_interval_max_gap_ms: a.longestSampleGapMs ?? null,
+    ...(a.edgeReadMs ? { edge_read_ms: [a.edgeReadMs[0], a.edgeReadMs[1]] as [number | null, number | null] } : {}),
     warmup: w.mode === 'fixed' ? `fixed: ${w.requests} requests` : `until CV of the last ${w.window} request latencies per output token < ${w.cvThreshold} (${w.minRequests}-${w.maxRequests} requests); ${a.warm.converged ? 'converged' : 'not converged'} after ${a.warm.requests}`,
     baseline: `${a.baseline.method}: ${a.baseline.note}`,
     notes,

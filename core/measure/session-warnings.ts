@@ -28,6 +28,8 @@ export interface WindowFacts {
   jitter: number | null
   /** the longest gap between timer samples, ms */
   longestGap: number | null
+  /** how long the window's start and end energy reads took, ms (EnergySnapshot.read_ms) */
+  edgeReadMs: readonly [number | null, number | null]
   sampler: Awaited<ReturnType<typeof openWindowTimeline>>
   baseline: Awaited<ReturnType<typeof measureBaseline>>
   probes: Awaited<ReturnType<typeof openProbes>>
@@ -38,6 +40,9 @@ export interface WindowFacts {
 
 /** a gap this many intervals long is a stall worth naming even when the p99 is on time */
 const STALL_INTERVALS = 5
+/** an edge's energy reads take microseconds to a fraction of a ms on a quiet machine: this long, the
+ *  reading thread was kept off its core (or a driver call stalled), and the edge's moment is that vague */
+export const EDGE_READ_WARN_MS = 5
 
 export function windowWarnings(w: WindowFacts): string[] {
   const { task, metrics, sessions, timeline, outcome, requests, backendSession, warm, jitter, longestGap, sampler, baseline, probes, measuredBy, carbon, othersBefore } = w
@@ -56,6 +61,10 @@ export function windowWarnings(w: WindowFacts): string[] {
     warnings.push(`the power sampler ran late: its gaps strayed up to ${jitter.toFixed(1)} ms (p99) from the ${interval} ms interval (${where}): integrated power and the timeline are coarser than configured`)
   else if (longestGap !== null && longestGap > STALL_INTERVALS * interval)
     warnings.push(`the power sampler stalled: its longest gap was ${longestGap.toFixed(1)} ms, ${Math.round(longestGap / interval)} times the ${interval} ms interval (${where}): over that gap integrated power is a straight line between two readings`)
+  w.edgeReadMs.forEach((ms, i) => {
+    if (ms !== null && ms > EDGE_READ_WARN_MS)
+      warnings.push(`the energy reads at the window's ${i === 0 ? 'start' : 'end'} took ${ms.toFixed(1)} ms (the reading thread kept off its core, or a probe slow to answer): the edge is dated to their middle, so its moment is known to ±${(ms / 2).toFixed(1)} ms, which the energy uncertainty counts`)
+  })
   if (timeline.rows.length < 10) warnings.push(`only ${timeline.rows.length} probe samples in the measured window (${metrics.inference.inference_time_sec.toFixed(2)} s at ${cfg.measurement.sampleIntervalMs} ms): too short for a stable power timeline; measure more requests`)
   if (baseline.method === 'unavailable') warnings.push(`no idle baseline: ${baseline.note}`)
   for (const [name, why] of Object.entries(probes.unavailable)) if (why.startsWith('failed to open')) warnings.push(`probe ${name} ${why}: its energy is missing from this result`)

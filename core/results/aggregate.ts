@@ -238,17 +238,20 @@ function sharedEnergy(raws: RawProcessResult[]): AggregatedResult['shared_energy
   return { components, with_experiments: withExperiments }
 }
 
-/** Data parallel: the worst process's sampler jitter and longest gap, and the event loop where any process sampled on
+/** Data parallel: the worst process's sampler jitter, longest gap and edge reads, and the event loop where any process sampled on
  *  it (with its reason): one process's figures must not stand for the others'. */
 function samplerOfAll(done: RawProcessResult[]): Partial<NonNullable<RawProcessResult['measurement_methodology']>> {
   const mms = done.map((r) => r.measurement_methodology).filter((m) => m != null)
   const jitters = mms.map((m) => m.sample_interval_jitter_p99_ms).filter((j): j is number => typeof j === 'number')
   const gaps = mms.map((m) => m.sample_interval_max_gap_ms).filter((g): g is number => typeof g === 'number')
+  const reads = mms.map((m) => m.edge_read_ms).filter((r) => r !== undefined)
+  const worst = (i: 0 | 1) => reads.reduce<number | null>((a, r) => (r[i] === null ? a : Math.max(a ?? 0, r[i])), null)
   const onLoop = mms.find((m) => m.sampler === 'event-loop')
   const kinds = mms.map((m) => m.sampler).filter((k) => k !== undefined)
   return {
     ...(jitters.length ? { sample_interval_jitter_p99_ms: jitters.reduce((a, b) => Math.max(a, b), 0) } : {}),
     ...(gaps.length ? { sample_interval_max_gap_ms: gaps.reduce((a, b) => Math.max(a, b), 0) } : {}),
+    ...(reads.length ? { edge_read_ms: [worst(0), worst(1)] as [number | null, number | null] } : {}),
     ...(onLoop ? { sampler: 'event-loop' as const, sampler_reason: onLoop.sampler_reason ?? null } : kinds.length ? { sampler: 'worker-thread' as const, sampler_reason: null } : {}),
   }
 }

@@ -308,6 +308,9 @@ export const methodologySchema = z.object({
    *  samples from a busy machine, or on the event loop a busy client; absent in older results */
   sample_interval_jitter_p99_ms: nnum.optional(),
   sample_interval_max_gap_ms: nnum.optional(),
+  /** llem: how long the window's start and end energy reads took (ms): each edge is dated to the middle
+   *  of its reads, known to ± half of this, which the energy uncertainty counts; absent in older results */
+  edge_read_ms: z.tuple([nnum, nnum]).optional(),
   /** llem: where the measured window's sampler ran: its own thread, or the event loop it shares with the
    *  client (sampler_reason says why); absent in older results */
   sampler: z.enum(['worker-thread', 'event-loop']).optional(),
