@@ -217,6 +217,7 @@ export function buildEnergy(input: EnergyInput) {
     if (delta.cpu !== null) energy.cpu_power_range_w = range.cpu
     if (delta.dram !== null) energy.ram_power_range_w = range.ram
   }
+  if (measured) energy.total_domains = delta.totalKeys
   // a domain without an error model leaves the intervals null: say so (the model's own assumptions are in energy.uncertainty.notes)
   for (const m of sensors.filter((x) => x.missing && delta.perDomain[x.key] !== undefined)) if (measured) warnings.push(`energy uncertainty not reported: ${m.missing}`)
   return {

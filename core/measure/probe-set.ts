@@ -142,6 +142,8 @@ export interface EnergyDelta {
   /** module domains (whole CPU+GPU+memory modules); when present they make the total */
   module: number | null
   total: number | null
+  /** the keys of perDomain that total adds up (totalledKeys) */
+  totalKeys: string[]
 }
 
 /**
@@ -160,7 +162,7 @@ export function energyBetween(a: EnergySnapshot, b: EnergySnapshot): EnergyDelta
     if ((end.counted || end.inModule) && end.kind in byKind) byKind[end.kind] = (byKind[end.kind] ?? 0) + delta
   }
   const keys = totalledKeys(b).filter((k) => perDomain[k] !== undefined)
-  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, module: byKind.module, total: keys.length ? keys.reduce((x, k) => x + perDomain[k], 0) : null }
+  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, module: byKind.module, total: keys.length ? keys.reduce((x, k) => x + perDomain[k], 0) : null, totalKeys: keys }
 }
 
 /** Cumulative energy at time t by linear interpolation on the timeline (for sub-windows). */

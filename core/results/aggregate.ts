@@ -9,7 +9,7 @@
 import { emissionsKg } from '../measure/emissions.js'
 import { CONF_RANK, METHOD_RANK } from '../measure/energy-metrics.js'
 import { latencyStatistics } from '../measure/latency.js'
-import { combineEnergy } from './combine-energy.js'
+import { combineEnergy, combineTotalByMeter } from './combine-energy.js'
 import { combineExtended, combineThrottle } from './combine-extended.js'
 import { SCHEMA_VERSION, type AggregatedResult, type RawProcessResult } from './schema.js'
 import { allOverlap, unionSeconds, type Window } from './window-union.js'
@@ -63,12 +63,14 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   const kinds = (e: (typeof energy)[number]) => Object.keys(e.component_methods).sort().join(',')
   const consistent = energy.every((e) => e.total_energy_j !== null && kinds(e) === kinds(energy[0]))
   if (done.length > 1 && !consistent) warnings.push(`processes measured different energy components (${[...new Set(energy.map(kinds))].join(' / ') || 'none'}): no total energy is reported`)
-  if (combined.lost.length) warnings.push(`${combined.lost.join(', ')} energy could not be combined over the processes: no total energy is reported`)
   // a module (Jetson, Grace Hopper superchip) is the total and holds its components: one process's
-  // total is its module's; modules of several processes are not combined yet (methodology.md)
+  // total is its module's; several processes' modules are combined meter by meter (combine-energy.ts),
+  // so a component that cannot be combined leaves the total standing
   const byModule = energy.some((e) => 'module' in e.component_methods)
-  if (byModule && done.length > 1) warnings.push('the processes measured module energy (a Jetson or Grace Hopper module), which is not combined across processes yet: no total energy is reported')
-  const totalEnergy = !done.length || !consistent || combined.lost.length ? null : byModule ? (done.length === 1 ? energy[0].total_energy_j : null) : parts.reduce((a, b) => a + b, 0)
+  if (combined.lost.length) warnings.push(`${combined.lost.join(', ')} energy could not be combined over the processes: ${byModule ? 'it is not reported (the total, from the modules, is)' : 'no total energy is reported'}`)
+  const modules = byModule && done.length > 1 && consistent ? combineTotalByMeter(done, windows) : null
+  if (modules) warnings.push(...modules.warnings)
+  const totalEnergy = !done.length || !consistent ? null : byModule ? (done.length === 1 ? energy[0].total_energy_j : (modules?.energy_j ?? null)) : combined.lost.length ? null : parts.reduce((a, b) => a + b, 0)
   if (done.length > 1 && (combined.cpu_energy_j !== null || combined.ram_energy_j !== null))
     warnings.push('CPU and RAM energy are host-wide: readings of processes on one host are counted once, over the union of their measured windows; readings from different hosts are added')
   const requests = inf.reduce((a, m) => a + m.latency_measurements.request_count, 0)
@@ -111,12 +113,12 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   // (combine-energy.ts): independent meters and edges in quadrature, and a worst-case bound for each
   // share pro-rated over partly overlapping windows, from the power range the process measured
   const single = !multi && done.length === 1 ? done[0] : null
-  const totalUnc =
-    totalEnergy === null ? null : single ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : multi ? combined.uncertainty.half_width_j : null
-  if (multi && done.length && totalEnergy !== null && combined.uncertainty.half_width_j === null)
-    warnings.push(`energy uncertainty is not combined over these data-parallel processes (${combined.uncertainty.reason}): each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)`)
-  if (multi && totalUnc !== null && 'prorating_bound_j' in combined.uncertainty && combined.uncertainty.prorating_bound_j > 0)
-    warnings.push(`the energy interval includes ${combined.uncertainty.prorating_bound_j.toFixed(3)} J for the pro-rated shares of partly overlapping windows: the most the power each process measured could move their mean (align the processes' windows to remove it)`)
+  const totalUncOf = modules?.uncertainty ?? combined.uncertainty
+  const totalUnc = totalEnergy === null ? null : single ? (single.energy_metrics?.total_energy_uncertainty_j ?? null) : multi ? totalUncOf.half_width_j : null
+  if (multi && done.length && totalEnergy !== null && totalUncOf.half_width_j === null)
+    warnings.push(`energy uncertainty is not combined over these data-parallel processes (${totalUncOf.reason}): each process states its own (process_results[].energy_metrics.total_energy_uncertainty_j)`)
+  if (multi && totalUnc !== null && 'prorating_bound_j' in totalUncOf && totalUncOf.prorating_bound_j > 0)
+    warnings.push(`the energy interval includes ${totalUncOf.prorating_bound_j.toFixed(3)} J for the pro-rated shares of partly overlapping windows: the most the power each process measured could move their mean (align the processes' windows to remove it)`)
   // one process: its headline window (steady state when long enough); several: the union of the windows
   const perToken =
     !multi && done.length === 1 && done[0].measurement_methodology

@@ -168,3 +168,38 @@ export function combineEnergy(done: RawProcessResult[], windows: (Window | null)
     typeof error === 'string' ? { half_width_j: null, reason: error } : { half_width_j: Math.sqrt(error.stat2) + error.bound, prorating_bound_j: error.bound }
   return { gpu_energy_j: gpu.energy_j, cpu_energy_j: cpu.energy_j, ram_energy_j: ram.energy_j, lost, warnings, uncertainty }
 }
+
+/**
+ * The total of data-parallel processes whose totals are sums of meters they name
+ * (energy_metrics.total_domains): a module (Jetson, Grace Hopper) holds its CPU, GPU and memory, so
+ * such a total is its modules plus any GPU outside them, not the components' sum. Each meter is counted
+ * once over the union of the windows of the processes that read it, told apart by host and key: a
+ * Jetson's module is its host's (every process there reads the same rails), a Grace Hopper module its
+ * GPU's (the key names the GPU's UUID). Null, with a warning, where a meter cannot be combined.
+ */
+export function combineTotalByMeter(done: RawProcessResult[], windows: (Window | null)[]): { energy_j: number | null; warnings: string[]; uncertainty: CombinedEnergy['uncertainty'] } {
+  const warnings: string[] = []
+  const none = (why: string) => ({ energy_j: null, warnings: [...warnings, why], uncertainty: { half_width_j: null, reason: why } })
+  if (done.some((r) => !r.energy_metrics?.total_domains)) return none('a process\'s result does not name the domains its total adds up (written by an older llem): module energy cannot be combined over the processes, and no total energy is reported')
+  if (done.some((r) => hostOf(r) === null)) return none('a process\'s hostname is unknown, so it cannot be told whether the processes read the same module: no total energy is reported')
+  const meters = new Map<string, { host: string; key: string; readings: Reading[] }>()
+  for (const [i, r] of done.entries()) {
+    for (const key of r.energy_metrics!.total_domains!) {
+      const energy_j = r.energy_per_device_j[key]
+      if (energy_j === undefined) return none(`process ${r.process_index} names ${key} in its total but reports no energy for it: no total energy is reported`)
+      const id = `${hostOf(r)}\u0000${key}`
+      const m = meters.get(id) ?? meters.set(id, { host: hostOf(r)!, key, readings: [] }).get(id)!
+      m.readings.push({ r, energy_j, window: windows[i], u_j: r.energy_per_device_uncertainty_j?.[key] ?? null, range_w: null })
+    }
+  }
+  let total = 0
+  let error: ErrorOrWhy = { stat2: 0, bound: 0 }
+  for (const { host, key, readings } of meters.values()) {
+    const m = meterEnergy(`${key} on host ${host}`, readings, warnings)
+    if (m.energy_j === null) return { energy_j: null, warnings, uncertainty: { half_width_j: null, reason: `${key} not combined` } }
+    total += m.energy_j
+    error = addErr(error, m.error)
+  }
+  const uncertainty: CombinedEnergy['uncertainty'] = typeof error === 'string' ? { half_width_j: null, reason: error } : { half_width_j: Math.sqrt(error.stat2) + error.bound, prorating_bound_j: error.bound }
+  return { energy_j: total, warnings, uncertainty }
+}

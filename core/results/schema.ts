@@ -151,6 +151,10 @@ export const energyMetricsSchema = z.object({
    *  null when the window holds no whole block; absent when the meter was not measured or in older results */
   cpu_power_range_w: z.tuple([num, num]).nullable().optional(),
   ram_power_range_w: z.tuple([num, num]).nullable().optional(),
+  /** llem: the domains total_energy_j adds up (keys of energy_per_device_j): with a module (Jetson, Grace
+   *  Hopper) the modules and any GPU outside them, else every counted GPU, CPU and RAM domain; what a
+   *  data-parallel aggregation combines meter by meter. Absent in older results */
+  total_domains: z.array(z.string()).optional(),
   /** llem: the total's interval in detail: the known lag of the counter edges (the truth is expected at
    *  total + shift_j), the half-width around that, each term's own half-width, and what was assumed */
   uncertainty: z
