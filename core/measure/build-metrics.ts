@@ -168,7 +168,7 @@ export function buildMetrics(input: MetricsInput) {
       // throughput x tokens per joule: higher is better on both axes at once (LLenergyMeasure's index, precision factor 1)
       token_efficiency_index: outTps !== null && e.total !== null && e.total > 0 ? outTps * (outputTokens / e.total) : null,
       memory: { peak_memory_mb: peakMemory, model_memory_mb: modelMemory, tokens_per_gb: peakMemory > 0 ? outputTokens / (peakMemory / 1024) : null, rss_peak_mb: input.peakRssMb, gpu_memory_peak_mb: e.gpuMemoryPeakMb, source: e.gpuMemoryPeakMb !== null && e.gpuMemoryPeakMb > 0 ? 'gpu probe' : (obsMem?.source ?? 'llem process rss') },
-      gpu_utilisation: { sm_utilisation_mean: summarise(e.gpuUtilSamples)?.mean ?? null, memory_bandwidth_utilisation: null },
+      gpu_utilisation: { sm_utilisation_mean: summarise(e.gpuUtilSamples)?.mean ?? null, memory_bandwidth_utilisation: summarise(e.gpuMemUtilSamples)?.mean ?? null },
       batch: { effective_batch_size: obs?.batch?.effective_batch_size ?? engineBatch ?? clientBatch, target_concurrency: Math.min(input.concurrency, outcome.requests.length), padding_overhead: obs?.batch?.padding_overhead ?? null },
       kv_cache: obs?.kv_cache ?? { prefix_cache_hit_rate: null, kv_cache_usage_mean: null },
       request_latency: { e2e_ms: summarise(e2e), ...sloGoodput(requests, input.slo, durationSec) },

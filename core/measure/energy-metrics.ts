@@ -178,6 +178,9 @@ export function buildEnergy(input: EnergyInput) {
     }
   }
   const util = input.devices.flatMap((d) => columnValues(input.rows, d.columns.sm_util_pct, t0, t1))
+  // the share of each sample period the device's memory was read or written (NVML's memory
+  // utilisation, AMD SMI's UMC activity): the drivers' proxy for memory bandwidth use
+  const memUtil = input.devices.flatMap((d) => columnValues(input.rows, d.columns.mem_util_pct, t0, t1))
   const memUsed = input.devices.flatMap((d) => columnValues(input.rows, d.columns.mem_used_mb, t0, t1))
 
   // the whole node (a BMC) beside the components' sum, never added to it
@@ -245,6 +248,7 @@ export function buildEnergy(input: EnergyInput) {
     validation: input.devices.length ? { threshold_pct: input.agreementPct, checks: check.checks } : null,
     thermal,
     gpuUtilSamples: util,
+    gpuMemUtilSamples: memUtil,
     gpuMemoryPeakMb: memUsed.length ? maxOf(memUsed) : null,
   }
 }
