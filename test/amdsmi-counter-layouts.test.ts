@@ -1,7 +1,8 @@
 /**
  * The amdsmi probe's energy over a window against the fake library's physical truth: a 32-bit
- * firmware counter that wraps inside the window, and an MI250-style package whose two dies either
- * report one shared counter or one each. The truth is the scripted power x the time between the
+ * firmware counter that wraps inside the window, and an MI250-style package whose two dies report one
+ * shared counter, one each, or (firmware Zeus documents) the package's on the first die and 0 W with a
+ * counter that never moves on the second. The truth is the scripted power x the time between the
  * window's two counter timestamps; the tolerance is one counter update at that power at each edge
  * plus a tick (the resolution).
  */
@@ -73,6 +74,35 @@ describe('amdsmi probe: counter layouts', () => {
     expect(counted / wall).toBeGreaterThan(500 * 0.98)
     expect(counted / wall).toBeLessThan(500 * 1.02)
     expect(warnings.join('\n')).toContain('also counts processor 0, which this experiment does not use')
+  })
+
+  const FIRST_DIE = 'socket 0 shared_counter=first\ngpu name="AMD Instinct MI250X" socket=0 idle_w=200\ngpu name="AMD Instinct MI250X" socket=0 idle_w=300\n'
+
+  it('MI250 with the package on the first die: both dies pinned, the package counted once', async () => {
+    const { counted, wall, e1, warnings } = await windowJoules(FIRST_DIE, 0.5)
+    expect(counted / wall).toBeGreaterThan(500 * 0.98)
+    expect(counted / wall).toBeLessThan(500 * 1.02)
+    expect(e1.filter((d) => d.contained_in)).toHaveLength(1)
+    expect(warnings.join('\n')).toMatch(/processor 0 \(.*\) reports its package's energy counter and power, and processor 1 \(.*\) 0 W with a counter that does not move/)
+  })
+
+  it('MI250 with the package on the first die: the second die pinned alone reads the package, not 0 W', async () => {
+    // before, this read the second die's own counter, which never moves: ~0 J for a 500 W package
+    process.env.ROCR_VISIBLE_DEVICES = '1'
+    const { counted, wall, warnings } = await windowJoules(FIRST_DIE, 0.4)
+    expect(counted / wall).toBeGreaterThan(500 * 0.98)
+    expect(counted / wall).toBeLessThan(500 * 1.02)
+    expect(warnings.join('\n')).toContain('also counts processor 0, which this experiment does not use')
+    // its power column is the package's too: the cross-check against the counter has the same scope
+    const power = Object.entries(session!.sample({ full: true })).find(([k]) => k.endsWith('_power_w'))
+    expect(power?.[1]).toBe(500)
+  })
+
+  it('a die that reads 0 W beside one that counts, on different sockets: nothing is shared', async () => {
+    const script = 'gpu name="AMD Instinct MI250X" socket=0 idle_w=200\ngpu name="AMD Instinct MI250X" socket=1 idle_w=300\n'
+    const { e1, warnings } = await windowJoules(script, 0.2)
+    expect(e1.filter((d) => d.contained_in)).toHaveLength(0)
+    expect(warnings.join('\n')).not.toMatch(/package/)
   })
 
   it('a 64-bit counter going backwards is a restart, not a wrap: counted from zero', () => {

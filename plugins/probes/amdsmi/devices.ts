@@ -10,8 +10,12 @@
  * MI250 and MI250X carry two graphics dies (GCDs) in one package, and each die is a processor of its
  * own. Depending on the firmware, each reports its own energy counter or both report the package's;
  * counting the package's twice doubles the energy (a bug Zeus fixed for MI250). Two processors of one
- * socket whose counters read the same value at the same firmware timestamp share one counter.
+ * socket whose counters read the same value at the same firmware timestamp share one counter. On other
+ * firmware (as Zeus documents for MI250) the first die reports the package's counter and socket power
+ * and the second reads 0 W with a counter that never moves: a die whose counter stands still at 0 W
+ * while one other die of its socket counts is read through that die.
  */
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleepSync } from 'node:timers/promises'
 import type { AmdSmi, AmdSmiHandle } from './amdsmi.js'
 
@@ -74,20 +78,42 @@ export function resolveVisibleAmdGpus(all: AmdProcessor[], env: NodeJS.ProcessEn
   return { devices: hip.map((p, hipIndex) => ({ ...p, hipIndex })), warnings }
 }
 
+/** Processors (by index) that report one energy counter between them, read through `carrier`. */
+export interface CounterGroup {
+  members: number[]
+  carrier: number
+  /** 'same': every member reads the package's counter; 'first-die': only the carrier does, the others stand still at 0 W */
+  layout: 'same' | 'first-die'
+}
+
+/** how long to wait for a socket's dies to show which of them counts, when one stands still at 0 W */
+const STILL_DIE_WAIT_MS = 200
+
 /**
- * Groups of processors (by index) that report one shared energy counter: same socket, and the same
- * accumulator and firmware timestamp in one of a few back-to-back reads (a read can straddle an
- * update, so one agreeing pair is enough; independent dies never agree on both).
+ * Groups of processors that report one energy counter: same socket, and the same accumulator and
+ * firmware timestamp in one of a few back-to-back reads (a read can straddle an update, so one
+ * agreeing pair is enough; independent dies never agree on both); or, on a socket where every die
+ * but one reads 0 W and its counter never moves while that one's does, the package on that one die.
  */
-export async function sharedCounterGroups(smi: AmdSmi, all: AmdProcessor[], tries = 5): Promise<number[][]> {
+export async function sharedCounterGroups(smi: AmdSmi, all: AmdProcessor[], tries = 5): Promise<CounterGroup[]> {
   const bySocket = new Map<number, AmdProcessor[]>()
   for (const p of all) bySocket.set(p.socket, [...(bySocket.get(p.socket) ?? []), p])
-  const groups: number[][] = []
+  const groups: CounterGroup[] = []
   for (const members of bySocket.values()) {
     if (members.length < 2) continue
     const same = new Map<number, Set<number>>(members.map((m) => [m.index, new Set([m.index])]))
-    for (let t = 0; t < tries; t++) {
+    const firstTicks = new Map<number, bigint>()
+    const moved = new Set<number>()
+    const read = () => {
       const reads = members.map((m) => ({ m, c: smi.energyCount(m.handle) }))
+      for (const { m, c } of reads) {
+        if (!firstTicks.has(m.index)) firstTicks.set(m.index, c.ticks)
+        else if (c.ticks !== firstTicks.get(m.index)) moved.add(m.index)
+      }
+      return reads
+    }
+    for (let t = 0; t < tries; t++) {
+      const reads = read()
       for (const a of reads)
         for (const b of reads)
           if (a.m.index < b.m.index && a.c.timestampNs > 0n && a.c.ticks > 0n && a.c.ticks === b.c.ticks && a.c.timestampNs === b.c.timestampNs) {
@@ -100,9 +126,24 @@ export async function sharedCounterGroups(smi: AmdSmi, all: AmdProcessor[], trie
     for (const m of members) {
       if (seen.has(m.index)) continue
       const group = [...same.get(m.index)!].sort((x, y) => x - y)
+      if (group.length < 2) continue
       for (const i of group) seen.add(i)
-      if (group.length > 1) groups.push(group)
+      groups.push({ members: group, carrier: group[0], layout: 'same' })
     }
+    // the rest of the socket: dies at 0 W whose counters stand still beside one that counts
+    const rest = members.filter((m) => !seen.has(m.index))
+    const zeroWatts = (m: AmdProcessor) => {
+      const p = smi.powerInfo(m.handle)
+      return p !== null && (p.currentW ?? p.averageW) === 0
+    }
+    if (rest.length < 2 || !rest.some(zeroWatts)) continue
+    for (const until = performance.now() + STILL_DIE_WAIT_MS; performance.now() < until && !rest.some((m) => moved.has(m.index)); ) {
+      read()
+      await sleepSync(2)
+    }
+    const counting = rest.filter((m) => moved.has(m.index))
+    const still = rest.filter((m) => !moved.has(m.index) && zeroWatts(m))
+    if (counting.length === 1 && still.length > 0) groups.push({ members: [counting[0], ...still].map((m) => m.index).sort((x, y) => x - y), carrier: counting[0].index, layout: 'first-die' })
   }
   return groups
 }

@@ -10,7 +10,7 @@ import { lazySchema } from 'llem/plugin/runtime'
 import type { EnergyDomainReading, Probe, ProbeDevice, ProbeSession } from 'llem/plugin/runtime'
 import { AmdSmi, AmdSmiError, AmdSmiLoadError, AMDSMI_STATUS } from './amdsmi.js'
 import { EnergyAccumulator } from './counter.js'
-import { listProcessors, resolveVisibleAmdGpus, rocrUuid, sharedCounterGroups, type VisibleAmdGpu } from './devices.js'
+import { listProcessors, resolveVisibleAmdGpus, rocrUuid, sharedCounterGroups, type AmdProcessor, type VisibleAmdGpu } from './devices.js'
 import { AMD_THROTTLE_REASONS, clocksEventReasonsOf } from './throttle.js'
 
 export const amdsmiOptionsSchema = lazySchema((z) =>
@@ -31,7 +31,7 @@ function whyUnavailable(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
-function counterError(smi: AmdSmi, d: VisibleAmdGpu): string | null {
+function counterError(smi: AmdSmi, d: AmdProcessor): string | null {
   try {
     smi.energyCount(d.handle)
     return null
@@ -42,7 +42,7 @@ function counterError(smi: AmdSmi, d: VisibleAmdGpu): string | null {
 }
 
 /** The counter's update period from its own firmware timestamps: the median gap between updates. */
-function counterPeriodMs(smi: AmdSmi, d: VisibleAmdGpu, budgetMs = 600): number | null {
+function counterPeriodMs(smi: AmdSmi, d: AmdProcessor, budgetMs = 600): number | null {
   const end = performance.now() + budgetMs
   let last = smi.energyCount(d.handle).timestampNs
   const gaps: number[] = []
@@ -89,8 +89,8 @@ export const amdsmiProbe: Probe<AmdSmiOptions> = {
         } catch (e) {
           counter = e instanceof AmdSmiError ? `not available (${e.codeName})` : String(e)
         }
-        const shared = groups.find((g) => g.includes(p.index))
-        return { index: p.index, uuid: p.uuid, rocr_uuid: rocrUuid(p), name: p.name, bdf: p.bdf, socket: p.socket, memory_mb: mem.total === null ? null : Math.round(mem.total / 1048576), energy_counter: counter, counter_shared_with: shared ? shared.filter((i) => i !== p.index) : [] }
+        const shared = groups.find((g) => g.members.includes(p.index))
+        return { index: p.index, uuid: p.uuid, rocr_uuid: rocrUuid(p), name: p.name, bdf: p.bdf, socket: p.socket, memory_mb: mem.total === null ? null : Math.round(mem.total / 1048576), energy_counter: counter, counter_shared_with: shared ? shared.members.filter((i) => i !== p.index) : [], ...(shared ? { counter_read_through: shared.carrier } : {}) }
       })
     } finally {
       smi.shutdown()
@@ -138,14 +138,18 @@ async function openSession(smi: AmdSmi): Promise<ProbeSession> {
   const warnings = [...mapWarnings]
   const groups = await sharedCounterGroups(smi, all)
   const state = visible.map((d) => {
-    const noCounter = counterError(smi, d)
+    const shared = groups.find((g) => g.members.includes(d.index))
+    const group = shared?.members ?? [d.index]
+    // the processor whose counter and socket power the group reports: itself, or the die that carries
+    // the package (which this experiment may not use: AMD SMI reads every processor all the same)
+    const carrier = all.find((p) => p.index === (shared?.carrier ?? d.index))!
+    const noCounter = counterError(smi, carrier)
     if (noCounter) warnings.push(`${d.name} (${d.uuid}) has no energy counter (${noCounter}): its energy integrates socket power, which misses short phases`)
-    const group = groups.find((g) => g.includes(d.index)) ?? [d.index]
     // the first visible die of a shared counter carries its energy; the others are inside it
     const owner = visible.find((v) => group.includes(v.index))!
-    const first = noCounter ? null : smi.energyCount(d.handle)
+    const first = noCounter ? null : smi.energyCount(carrier.handle)
     return {
-      d, counter: !noCounter, group, ownerUuid: owner.uuid, isOwner: owner.index === d.index,
+      d, carrier, layout: shared?.layout ?? null, counter: !noCounter, group, ownerUuid: owner.uuid, isOwner: owner.index === d.index,
       acc: first ? new EnergyAccumulator(first.ticks, performance.now(), first.resolutionUj) : null,
       lastRead: -Infinity, readEvery: 0, lastJ: 0, integratedJ: 0, lastPower: null as null | { t: number; w: number }, powerSource: null as null | string,
     }
@@ -154,10 +158,13 @@ async function openSession(smi: AmdSmi): Promise<ProbeSession> {
     if (s.group.length < 2 || !s.isOwner) continue
     const names = s.group.map((i) => all[i].uuid)
     const unused = s.group.filter((i) => !visible.some((v) => v.index === i))
-    warnings.push(`${s.d.name}: processors ${s.group.join(' and ')} (${names.join(', ')}) report one energy counter, the package's: it is counted once, under ${s.d.uuid}; per-die energy is not available`)
+    if (s.layout === 'first-die') {
+      const still = s.group.filter((i) => i !== s.carrier.index)
+      warnings.push(`${s.d.name}: processor ${s.carrier.index} (${s.carrier.uuid}) reports its package's energy counter and power, and processor ${still.join(' and ')} (${still.map((i) => all[i].uuid).join(', ')}) 0 W with a counter that does not move (MI250 firmware): the package is read through processor ${s.carrier.index} and counted once, under ${s.d.uuid}; per-die energy is not available`)
+    } else warnings.push(`${s.d.name}: processors ${s.group.join(' and ')} (${names.join(', ')}) report one energy counter, the package's: it is counted once, under ${s.d.uuid}; per-die energy is not available`)
     if (unused.length) warnings.push(`${s.d.name} (${s.d.uuid}): its package's counter also counts processor ${unused.join(', ')}, which this experiment does not use: anything running there is billed here; pin both dies of the package`)
   }
-  const period = new Map(state.map((s) => [s.d.uuid, s.counter ? counterPeriodMs(smi, s.d) : null]))
+  const period = new Map(state.map((s) => [s.d.uuid, s.counter ? counterPeriodMs(smi, s.carrier) : null]))
   for (const s of state) s.readEvery = Math.min(period.get(s.d.uuid) ?? 0, 20)
   for (const s of state) if (s.counter && period.get(s.d.uuid) === null) warnings.push(`${s.d.name} (${s.d.uuid}): the energy counter's timestamp did not move twice in 600 ms at open: its update period is unknown, so short windows are not flagged and the cross-check is skipped`)
   const col = (d: VisibleAmdGpu, name: string) => `amdgpu${d.index}_${name}`
@@ -167,7 +174,7 @@ async function openSession(smi: AmdSmi): Promise<ProbeSession> {
   }))
   // instant socket power where the metrics table has it (1.4+), else the firmware's average
   const powerW = (s: (typeof state)[number]): number | null => {
-    const p = smi.powerInfo(s.d.handle)
+    const p = smi.powerInfo(s.carrier.handle)
     if (!p) return null
     s.powerSource ??= p.currentW !== null ? 'current_socket_power' : p.averageW !== null ? 'average_socket_power' : null
     return p.currentW ?? p.averageW
@@ -186,6 +193,8 @@ async function openSession(smi: AmdSmi): Promise<ProbeSession> {
         counter_resolution_uj: s.acc?.resolutionUj ?? null,
         counter_update_period_ms: period.get(s.d.uuid) ?? null,
         counter_shared_with: s.group.filter((i) => i !== s.d.index),
+        // the processor whose counter and power this die's package is read through, when another's
+        counter_read_through: s.carrier.index !== s.d.index ? s.carrier.index : null,
         power_reading: s.powerSource,
       }
     }),
@@ -210,7 +219,7 @@ async function openSession(smi: AmdSmi): Promise<ProbeSession> {
         // a window's edges always read the counter: a cached value can be one update old
         if (opts?.fresh || now - s.lastRead >= s.readEvery) {
           s.lastRead = now
-          s.lastJ = s.acc!.update(smi.energyCount(s.d.handle).ticks, now)
+          s.lastJ = s.acc!.update(smi.energyCount(s.carrier.handle).ticks, now)
         }
         owners.set(s.d.uuid, s.lastJ)
         return { domain: s.d.uuid, kind: 'gpu', energy_j: s.lastJ }
