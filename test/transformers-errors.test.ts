@@ -110,7 +110,8 @@ describe('transformers worker failures', () => {
 
   it('a worker that answers another protocol version is refused and stopped', async () => {
     const marker = mkdtempSync(path.join(os.tmpdir(), 'llem-proto-'))
-    const python = fakeInterpreter(`echo '{"t":"hello","protocol":99,"python":"3.99.0","executable":"/x","pid":1}'\necho $$ > ${marker}/pid\nexec sleep 30`)
+    // the pid is on disk before the handshake: llem may refuse and stop the worker as soon as it reads that line
+    const python = fakeInterpreter(`echo $$ > ${marker}/pid\necho '{"t":"hello","protocol":99,"python":"3.99.0","executable":"/x","pid":1}'\nexec sleep 30`)
     const e = await failure(real({ options: { python } }))
     expect(e.message).toMatch(/^protocol mismatch: llem speaks transformers-worker protocol 1, the worker \(.*worker\.py, started with .*\) answered 99\. Hint: .*reinstall llem/)
     expect(await waitGone(Number(readFileSync(path.join(marker, 'pid'), 'utf8')))).toBe(true)
