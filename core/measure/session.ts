@@ -23,7 +23,6 @@ import { openWindowTimeline } from './sampler-thread-client.js'
 import type { ProgressPhase, SessionPhase } from './phases.js'
 import { runWarmup } from './warmup.js'
 import { measureWindow, startBackend } from './session-steps.js'
-import { completedFields } from './completed-result.js'
 
 export type { SessionTask } from './result-shell.js'
 
@@ -106,10 +105,16 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
 
     phase = 'results'
     measured()
+    // what builds the result (metrics, uncertainty, warnings: most of this process's modules) loads
+    // only now, while the timeline is written: the next experiment's process, starting meanwhile, is
+    // ready that much sooner (docs/scheduling.md#performance), and nothing is measured any more
+    const building = import('./completed-result.js')
+    building.catch(() => {})
     // the raw timeline goes to disk before any metric is built: whatever fails after this, it is kept
     const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
     await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
     result.timeseries_path = tsRel
+    const { completedFields } = await building
     const completed = completedFields({ task, startedAt, earlierWarnings: result.measurement_warnings, window: w, sessions, baseline, probes, backendSession: bs, warm, requests, modelMemoryMb, tsRel })
     Object.assign(result, completed)
     // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment
