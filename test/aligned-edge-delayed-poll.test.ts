@@ -10,22 +10,17 @@ import type { ProbeSession } from '../core/probes/types.js'
 const PERIOD_MS = 5
 const WATTS = 300
 
-function scriptedClock(start: number, stallAfterRead: number, stallMs: number) {
+/** each clock read costs 10 µs; the `stallAt`-th counter read is kept off its core for `stallMs` first */
+function scripted(start: number, stallAt: number, stallMs: number) {
   let t = start
-  let reads = 0
-  vi.spyOn(performance, 'now').mockImplementation(() => {
-    t += 0.01
-    const now = t
-    // the poller is kept off its core right after this clock read, before it reads the counter
-    if (++reads === stallAfterRead) t += stallMs
-    return now
-  })
-  return { time: () => t }
-}
-
-function counterSession(time: () => number): ProbeSession {
-  const energy = () => (Math.floor(time() / PERIOD_MS) * PERIOD_MS * WATTS) / 1000
-  return {
+  let counterReads = 0
+  vi.spyOn(performance, 'now').mockImplementation(() => (t += 0.01))
+  // the poller read the clock, then waited before the counter read: the wait sits between the two
+  const energy = () => {
+    if (++counterReads === stallAt) t += stallMs
+    return (Math.floor(t / PERIOD_MS) * PERIOD_MS * WATTS) / 1000
+  }
+  const session = {
     probe: 'fake',
     method: 'counter',
     confidence: 'high',
@@ -36,6 +31,7 @@ function counterSession(time: () => number): ProbeSession {
     devices: () => [{ domain: 'GPU-x', index: 0, driver_index: 0, uuid: 'GPU-x', name: 'fake', is_mig: false, mig_profile: null, columns: { power_w: 'gpu_power_w' }, counter_update_period_ms: PERIOD_MS }],
     close: () => {},
   } as unknown as ProbeSession
+  return session
 }
 
 afterEach(() => vi.restoreAllMocks())
@@ -44,8 +40,8 @@ describe('an edge aligned with the energy counter', () => {
   it('dates a move seen by a delayed poll within the interval it states', () => {
     // the edge at 12 ms; the first poll after it is kept off its core for 3 ms between its clock read
     // and its counter read, and sees the step of 15 ms
-    const clock = scriptedClock(12, 2, 3)
-    const snap = alignedSnapshot([counterSession(clock.time)], 'end')
+    // (counter read 1 is the edge's plain read; read 2 the first poll's)
+    const snap = alignedSnapshot([scripted(12, 2, 3)], 'end')
     const d = snap.domains['fake:GPU-x']
     expect(d.aligned).toBeDefined()
     const moved = snap.t + d.aligned!.gap_ms
@@ -53,8 +49,7 @@ describe('an edge aligned with the energy counter', () => {
   })
 
   it('dates a move seen by prompt polls to within a few clock reads', () => {
-    const clock = scriptedClock(12, -1, 0)
-    const snap = alignedSnapshot([counterSession(clock.time)], 'end')
+    const snap = alignedSnapshot([scripted(12, -1, 0)], 'end')
     const d = snap.domains['fake:GPU-x']
     expect(d.aligned!.poll_ms).toBeLessThan(0.1)
     expect(Math.abs(snap.t + d.aligned!.gap_ms - 15)).toBeLessThan(0.05)

@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { ProbeSession } from '../probes/types.js'
-import { readSnapshot, snapshotEnergy, type AlignedEdge, type EnergySnapshot } from './probe-set.js'
+import { readSnapshot, type AlignedEdge, type EnergySnapshot } from './probe-set.js'
 
 /** below this period a plain read is already within a couple of milliseconds of the edge */
 const MIN_PERIOD_MS = 2
@@ -61,13 +61,13 @@ function pollUpdates(counters: Counter[], base: EnergySnapshot): { updates: Map<
   let prev = base.t - (base.read_ms ?? 0) / 2
   let pending = counters.length
   while (pending > 0) {
-    const t = performance.now()
-    if (t > limit || Date.now() > wallLimit) break
-    const snap = snapshotEnergy(sessions, t, { fresh: true })
+    if (performance.now() > limit || Date.now() > wallLimit) break
+    const snap = readSnapshot(sessions, { fresh: true })
     // a move happened after the previous poll's reads began and before this poll's ended: the clock
     // after the reads bounds it too, or a poll kept off its core between the clock and the read would
     // date the move too early by as long as it waited, and its uncertainty (poll_ms) would not say so
-    const after = performance.now()
+    const t = snap.t - snap.read_ms! / 2
+    const after = snap.t + snap.read_ms! / 2
     const values: Record<string, number> = {}
     for (const s of sessions) Object.assign(values, s.sample())
     power.push({ t, values })
