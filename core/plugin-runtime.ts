@@ -71,8 +71,9 @@ export { sanitiseLine, sanitiseText } from './text/sanitise-terminal.js'
 // - an options schema built on first use, so that the experiment worker, which gets options parsed,
 //   never loads zod for a plugin (core/plugins/lazy-schema.ts)
 export { lazySchema } from './plugins/lazy-schema.js'
-// - a secret a plugin reads (a BMC password): redacted wherever llem writes text or results
-export { rememberSecret } from './results/redact.js'
+// - a secret a plugin reads (a BMC password): redacted wherever llem writes text or results; text a
+//   plugin cuts short for a message (an error body) is masked before the cut
+export { redactedPrefix, rememberSecret } from './results/redact.js'
 // - results as written: the schema version, figures and units
 export { SCHEMA_VERSION } from './results/schema-version.js'
 export { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from './results/figures.js'

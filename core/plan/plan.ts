@@ -12,7 +12,7 @@ import { loadConflict } from '../workload/replay.js'
 import { getPath, mergeLayers, mergePointLayers, setPath, type OptionLayer, type ProvenanceEntry, type ProvenanceOverlay } from '../config/layers.js'
 import { normaliseOptions, probesRecord } from '../config/normalise.js'
 import { RUN_ONLY_KEYS } from '../config/schema.js'
-import { expandSweep, formatPoint, type SweepPoint } from './expand-sweep.js'
+import { expandSweep, formatPoint, shownPoint, type SweepPoint } from './expand-sweep.js'
 import { slug, taskHash } from './task-hash.js'
 import { PointValidator, SectionInterner } from './validate-point.js'
 import type { SeriesInfo } from '../results/schema.js'
@@ -124,7 +124,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
       for (const [key, value] of Object.entries(point)) {
         setPath(sweepValues, key, value)
         const override = overrides.get(key)
-        if (override) warnings.push(`${override.source === 'cli' ? 'command line' : 'environment'} sets ${key}, overriding the sweep value ${JSON.stringify(value)}`)
+        if (override) warnings.push(`${override.source === 'cli' ? 'command line' : 'environment'} sets ${key}, overriding the sweep value ${JSON.stringify(shownPoint({ [key]: value })[key])}`)
       }
       const sweepLayer: OptionLayer = { source: 'sweep', detail: sweepSource, values: normaliseOptions(sweepValues), details: sweepDetails }
       const merged = mergePointLayers([sweepLayer, input.env, input.cli], below)

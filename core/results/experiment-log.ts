@@ -49,7 +49,10 @@ export class ExperimentLog {
 
   push(line: string): void {
     this.count++
-    if (line.length > this.maxLineChars) line = `${line.slice(0, this.maxLineChars)} [llem: ${line.length - this.maxLineChars} more characters of this line not kept]`
+    // masked before it is cut (and again when written: masking twice changes nothing), so a secret the
+    // cut runs through is still recognised whole; a few KiB past the cut are enough to complete one
+    if (line.length > this.maxLineChars)
+      line = `${this.transform(line.slice(0, this.maxLineChars + 4096)).slice(0, this.maxLineChars)} [llem: ${line.length - this.maxLineChars} more characters of this line not kept]`
     this.recent.push(line)
     if (this.recent.length > this.tailLines) this.recent.shift()
     const bytes = Buffer.byteLength(line) + 1

@@ -80,9 +80,18 @@ const FLAG_RE = /(^|\s)(--?[A-Za-z][\w.-]*)(=|\s+)("[^"]*"|'[^']*'|[^\s"'-][^\s"
 const ASSIGN_RE = /(^|[\s;&|(?])([A-Za-z_][\w.]*)=("[^"]*"|'[^']*'|[^\s"';&|]+)/g
 // `"api_key": "x"` in JSON text (a server's error body, a JSON-valued flag)
 const JSON_RE = /"([^"\\]+)"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g
-const BEARER_RE = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/g
-// scheme://user:password@host: the whole user part goes
-const URL_CRED_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"']+)@/gi
+const BEARER_RE = /\b(Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{6,})/g
+// scheme://user:password@host: the whole user part goes, up to the last '@' before the host (a URL
+// parser takes an unencoded '@' in a password as part of it: http://u:p@ss@host is the password "p@ss")
+const URL_CRED_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"']+)@/gi
+
+/**
+ * An HTTP Authorization credential (`Bearer x`, `Basic x`) is remembered, to mask its echoes, only
+ * when it looks like one: 8 characters or more with a digit, an upper-case letter after the first, or
+ * punctuation. Prose after the same words ("Basic authentication failed", "Token usage.total") is
+ * masked where it stands, but remembering it would mask those words everywhere.
+ */
+const looksLikeCredential = (scheme: string, t: string): boolean => scheme !== 'Token' && t.length >= 8 && /[0-9._~+/=-]|.[A-Z]/.test(t)
 
 /** FLAG_RE's precondition: a '-' that starts the text or follows white space (ids and names of
  *  experiments have dashes, but no flags: the regular expression need not scan them) */
@@ -94,6 +103,7 @@ function rememberFromText(s: string): void {
   if (mayHoldFlag(s)) for (const m of s.matchAll(FLAG_RE)) if (isSecretName(m[2].replace(/^-+/, ''))) rememberSecret(unquote(m[4]))
   if (s.includes('=')) for (const m of s.matchAll(ASSIGN_RE)) if (isSecretName(m[2])) rememberSecret(unquote(m[3]))
   if (s.includes('"')) for (const m of s.matchAll(JSON_RE)) if (isSecretName(m[1]) || isSecretListName(m[1])) rememberSecret(m[3])
+  if (/Bearer|Basic|Token/.test(s)) for (const m of s.matchAll(BEARER_RE)) if (looksLikeCredential(m[1], m[2])) rememberSecret(m[2])
   if (s.includes('://'))
     for (const m of s.matchAll(URL_CRED_RE)) {
       rememberSecret(m[2])
@@ -132,6 +142,15 @@ function maskText(s: string): string {
   if (masked.size > 10_000) masked.clear()
   masked.set(s, out)
   return out
+}
+
+/**
+ * The first `max` characters of `text`, secrets masked: masked first and cut after, so a cut never
+ * leaves the start of a secret (or a `"api_key": "…` whose closing quote it cut off) in the clear.
+ * Only what lies just past the cut can complete a pattern there: a few KiB of it are searched.
+ */
+export function redactedPrefix(text: string, max: number): string {
+  return redactText(text.length > max + 4096 ? text.slice(0, max + 4096) : text).slice(0, max)
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> => {

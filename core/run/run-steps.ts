@@ -122,7 +122,7 @@ export function recordResults(r: OpenRun, series: SeriesRunner, results: Aggrega
 export async function endRun(r: OpenRun, o: { results: AggregatedResult[]; skipped: ExperimentInfo[]; failures: number; interrupted: boolean; failedWritesBefore: number }): Promise<RunSummary> {
   const { results } = o
   const repeats = summariseRepeats(results)
-  if (repeats.length) await writeFileAtomic(path.join(r.store.runDir, 'repeats.json'), JSON.stringify(repeats, null, 2) + '\n').catch(() => {})
+  if (repeats.length) await writeFileAtomic(path.join(r.store.runDir, 'repeats.json'), JSON.stringify(redactSecrets(repeats), null, 2) + '\n').catch(() => {})
   const summary: RunSummary = {
     runId: r.runId,
     runDir: r.store.runDir,

@@ -2,6 +2,7 @@
  *  resume logic are core's (run/check-run.ts, results/resume-state.ts); this is the command's flow. */
 import path from 'node:path'
 import { InputError } from '../../errors.js'
+import { redactText } from '../../results/redact.js'
 import { resumeNotes, resumeState, runToResume, type ResumeState } from '../../results/resume-state.js'
 import { acquireLock } from '../../results/run-dir.js'
 import { checkDevices, checkExperiments, checkReporters, loadBaseline } from '../../run/check-run.js'
@@ -34,7 +35,7 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     await checkDevices(run)
     printPlan(run)
     // the warnings a real run records in each result, shown now (stderr: the plan on stdout stays parseable)
-    for (const x of runnable) for (const w of x.config_warnings) process.stderr.write(`llem: warning: ${sanitiseLine(x.name)}: ${w}\n`)
+    for (const x of runnable) for (const w of x.config_warnings) process.stderr.write(`llem: warning: ${sanitiseLine(x.name)}: ${sanitiseLine(redactText(w))}\n`)
     return 0
   }
   const lock = await acquireLock(resultsDir)

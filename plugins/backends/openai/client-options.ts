@@ -6,8 +6,12 @@
 import type { z as Zod } from 'zod'
 
 export const clientRequestOptions = (z: typeof Zod) => ({
-  /** the name of the environment variable that holds the API key (the key itself never goes in config) */
-  apiKeyEnv: z.string().min(1).optional(),
+  /** the name of the environment variable that holds the API key (the key itself never goes in config).
+   *  A key pasted here instead would be written wherever the config is: refused, without echoing it */
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be the NAME of an environment variable (letters, digits and _, not starting with a digit) that holds the API key, not the key itself' })
+    .optional(),
   requestTimeoutMs: z.int().positive().optional(),
   /** extra fields for every request body, e.g. { ignore_eos: true, min_tokens: 64, cache_prompt: false } */
   extraBody: z.record(z.string(), z.unknown()).optional(),

@@ -17,7 +17,7 @@ export type ThreadReply =
   | { type: 'first'; id: number; count: number; atMs: number }
   /** the chunks after the first, and the outcome */
   | { type: 'done'; id: number; out: StreamOutcome; endMs: number; times: number[]; counts: number[] }
-  | { type: 'failed'; id: number; error: { message: string; kind: StreamError['kind'] | null; bytesReceived: number }; times: number[]; counts: number[] }
+  | { type: 'failed'; id: number; error: { message: string; kind: StreamError['kind'] | null; bytesReceived: number; quote: string | null; quoteChars: number }; times: number[]; counts: number[] }
   | { type: 'note'; note: string }
   | { type: 'report'; delay: ThreadLoopDelay | null }
 

@@ -147,7 +147,7 @@ export class ClientThreads {
       const p = this.settle(m.id)
       if (!p) return
       rest(p, m.times, m.counts)
-      const e = m.error.kind === null ? new Error(m.error.message) : Object.assign(new StreamError(m.error.message, m.error.kind), { bytesReceived: m.error.bytesReceived })
+      const e = m.error.kind === null ? new Error(m.error.message) : Object.assign(new StreamError(m.error.message, m.error.kind, m.error.quote, m.error.quoteChars), { bytesReceived: m.error.bytesReceived })
       p.reject(e)
     } else if (m.type === 'note') this.onNote(m.note)
     else if (m.type === 'report') t.report?.(m.delay)

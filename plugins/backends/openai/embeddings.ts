@@ -43,17 +43,17 @@ export async function requestEmbedding(req: EmbeddingRequest): Promise<Embedding
     throw new StreamError(`embeddings request to ${req.url} failed: ${errorText(e)}`, 'network')
   }
   const endMs = performance.now()
-  if (!res.ok) throw new StreamError(`HTTP ${res.status} from ${req.url}: ${text.slice(0, 300)}`, 'http')
+  if (!res.ok) throw new StreamError(`HTTP ${res.status} from ${req.url}: `, 'http', text, 300)
   let parsed: { data?: { embedding?: unknown }[]; usage?: { prompt_tokens?: unknown } }
   try {
     parsed = JSON.parse(text)
   } catch {
-    throw new StreamError(`malformed embeddings response from ${req.url}: ${text.slice(0, 120)}`, 'malformed')
+    throw new StreamError(`malformed embeddings response from ${req.url}: `, 'malformed', text, 120)
   }
   const data = Array.isArray(parsed?.data) ? parsed.data : null
   // a reply without a vector embedded nothing: a failed request, never a measured one
   if (data === null || data.length === 0 || !Array.isArray(data[0]?.embedding) && typeof data[0]?.embedding !== 'string')
-    throw new StreamError(`the embeddings response from ${req.url} has no data[].embedding: ${text.slice(0, 120)}`, 'malformed')
+    throw new StreamError(`the embeddings response from ${req.url} has no data[].embedding: `, 'malformed', text, 120)
   const first = data[0].embedding
   const tokens = parsed.usage?.prompt_tokens
   return { promptTokens: typeof tokens === 'number' ? tokens : null, vectors: data.length, dimensions: Array.isArray(first) ? first.length : 0, endMs, aborted: false }

@@ -6,10 +6,10 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { z } from 'zod'
-import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult } from 'llem/plugin/runtime'
-import { InputError, LlemError, lazySchema } from 'llem/plugin/runtime'
+import type { Backend, BackendContext, BackendSession, GenerateRequest, GenerateResult, TokenSink } from 'llem/plugin/runtime'
+import { InputError, LlemError, lazySchema, redactedPrefix } from 'llem/plugin/runtime'
 import { clientRequestOptions } from './client-options.js'
-import { DEFAULT_STREAM_LIMITS, streamCompletion } from './sse-stream.js'
+import { DEFAULT_STREAM_LIMITS, StreamError, streamCompletion } from './sse-stream.js'
 import { requestEmbedding } from './embeddings.js'
 import { ClientThreads } from './client-threads.js'
 
@@ -98,6 +98,24 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
   }
   // load.clientThreads > 1: the streams run on worker threads while a load holds them
   let threads: ClientThreads | null = null
+  const generateOne = async (request: GenerateRequest, sink: TokenSink): Promise<GenerateResult> => {
+    if (embeddings) return embed(request)
+    const body = {
+      model,
+      ...(chat ? { messages: request.messages ?? [{ role: 'user', content: request.prompt }] } : { prompt: request.prompt }),
+      ...sampling,
+      max_tokens: request.maxTokens,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...options.extraBody,
+    }
+    const streamRequest = { url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote, keepText: request.messages !== undefined }
+    // on the client threads (load.clientThreads) the thread stamps the end itself, as it does the chunks
+    const { endMs, ...r } = threads ? await threads.stream(streamRequest, sink) : { ...(await streamCompletion(streamRequest, sink)), endMs: performance.now() }
+    // without usage, the prompt is counted after the response ended: not part of its latency
+    const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.messages ? request.messages.map((m) => m.content).join('\n') : request.prompt)).length
+    return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs, ...(typeof r.cachedTokens === 'number' ? { cachedInputTokens: r.cachedTokens } : {}), ...(r.text !== undefined ? { text: r.text } : {}) }
+  }
   return {
     backendVersion: version,
     model: { name: model, path: null, file_size_mb: null, parameters: null, architecture: null, shape: null, precision: null },
@@ -119,22 +137,12 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
     conversations: chat,
     tokenizer,
     async generate(request, sink) {
-      if (embeddings) return embed(request)
-      const body = {
-        model,
-        ...(chat ? { messages: request.messages ?? [{ role: 'user', content: request.prompt }] } : { prompt: request.prompt }),
-        ...sampling,
-        max_tokens: request.maxTokens,
-        stream: true,
-        stream_options: { include_usage: true },
-        ...options.extraBody,
+      try {
+        return await generateOne(request, sink)
+      } catch (e) {
+        // the server's text an error quotes is cut here, its secrets masked first (StreamError)
+        throw e instanceof StreamError ? e.cutQuote(redactedPrefix) : e
       }
-      const streamRequest = { url: `${base}/${chat ? 'chat/completions' : 'completions'}`, body, headers, timeoutMs: options.requestTimeoutMs ?? 120_000, signal: request.signal, chat, limits, onNote, keepText: request.messages !== undefined }
-      // on the client threads (load.clientThreads) the thread stamps the end itself, as it does the chunks
-      const { endMs, ...r } = threads ? await threads.stream(streamRequest, sink) : { ...(await streamCompletion(streamRequest, sink)), endMs: performance.now() }
-      // without usage, the prompt is counted after the response ended: not part of its latency
-      const inputTokens = r.promptTokens ?? (await tokenizer.tokenize(request.messages ? request.messages.map((m) => m.content).join('\n') : request.prompt)).length
-      return { inputTokens, outputTokens: r.completionTokens ?? r.chunkTokens, finishReason: r.finishReason, endMs, ...(typeof r.cachedTokens === 'number' ? { cachedInputTokens: r.cachedTokens } : {}), ...(r.text !== undefined ? { text: r.text } : {}) }
     },
     async startClientThreads(count) {
       if (threads) throw new LlemError('BACKEND_FAILED', 'load.clientThreads: the client threads are already running')

@@ -35,13 +35,30 @@ export interface StreamOutcome {
   text?: string
 }
 
+/** the most of a server's text an error quotes before it is cut (bounds what crosses from a client thread) */
+const QUOTE_KEEP = 4096
+
 export class StreamError extends Error {
+  /**
+   * `quote`: what the server sent, quoted at the end of the message. It is kept whole here (up to 4 KiB)
+   * and cut to `quoteChars` only by `cutQuote`, where the request's error is recorded, after its
+   * secrets are masked: a client thread does not know the run's secrets, and a secret the server
+   * echoed, cut in two, would no longer be recognised by value.
+   */
   constructor(
-    message: string,
+    readonly head: string,
     readonly kind: 'http' | 'malformed' | 'network' | 'timeout' | 'limit',
+    readonly quote: string | null = null,
+    readonly quoteChars = 200,
   ) {
-    super(message)
+    super(quote === null ? head : head + quote.slice(0, QUOTE_KEEP))
     this.name = 'StreamError'
+  }
+
+  /** The message with its quote masked by `mask` (the run's secrets) and then cut to quoteChars. */
+  cutQuote(mask: (text: string, max: number) => string): this {
+    if (this.quote !== null) this.message = this.head + mask(this.quote.slice(0, QUOTE_KEEP), this.quoteChars)
+    return this
   }
 
   /** body bytes the client had read when the request failed */
@@ -167,11 +184,11 @@ function handleEvent(data: string, chat: boolean, out: StreamOutcome, f: ChunkFi
   try {
     chunk = JSON.parse(data)
   } catch {
-    throw new StreamError(`malformed SSE data: ${data.slice(0, 120)}`, 'malformed')
+    throw new StreamError('malformed SSE data: ', 'malformed', data, 120)
   }
   // valid JSON that is not a chunk object (null, a number, a list) is as malformed as broken JSON
-  if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) throw new StreamError(`malformed SSE data: ${data.slice(0, 120)}`, 'malformed')
-  if (chunk.error) throw new StreamError(`server error in stream: ${JSON.stringify(chunk.error).slice(0, 200)}`, 'http')
+  if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) throw new StreamError('malformed SSE data: ', 'malformed', data, 120)
+  if (chunk.error) throw new StreamError('server error in stream: ', 'http', JSON.stringify(chunk.error))
   const choice = chunk.choices?.[0]
   const content = chat ? choice?.delta?.content : choice?.text
   f.content = Boolean(content)

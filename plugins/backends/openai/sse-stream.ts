@@ -150,7 +150,7 @@ export function streamCompletion(req: StreamRequest, sink: TokenSink): Promise<S
         if (!sse.done) return fail(new StreamError('connection failed: the stream ended before [DONE]', 'network'))
         settle(null)
       },
-      httpError: (status, message, text) => fail(new StreamError(`HTTP ${status} ${message}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`, 'http')),
+      httpError: (status, message, text) => fail(new StreamError(`HTTP ${status} ${message}: `, 'http', text.replace(/\s+/g, ' '))),
     }
     teardown = url.protocol === 'https:' ? overHttps(url, headers, body, x) : overNet(url, headers, body, x)
   })

@@ -41,7 +41,7 @@ async function run(id: number, req: Omit<StreamRequest, 'signal' | 'onNote'>): P
     const endMs = abs(performance.now())
     post({ type: 'done', id, out, endMs, times: times.slice(1), counts: counts.slice(1) })
   } catch (e) {
-    const error = e instanceof StreamError ? { message: e.message, kind: e.kind, bytesReceived: e.bytesReceived } : { message: e instanceof Error ? e.message : String(e), kind: null, bytesReceived: 0 }
+    const error = e instanceof StreamError ? { message: e.head, kind: e.kind, bytesReceived: e.bytesReceived, quote: e.quote, quoteChars: e.quoteChars } : { message: e instanceof Error ? e.message : String(e), kind: null, bytesReceived: 0, quote: null, quoteChars: 0 }
     post({ type: 'failed', id, error, times: times.slice(1), counts: counts.slice(1) })
   } finally {
     aborts.delete(id)

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 // execa (a hundred modules) is imported when a worker starts, not when `llem list` loads the backend
 import type { ResultPromise } from 'execa'
+import { redactedPrefix } from 'llem/plugin/runtime'
 
 /** Bumped whenever a command or reply changes shape; worker.py carries the same number. */
 export const PROTOCOL_VERSION = 1
@@ -205,7 +206,7 @@ export class WorkerClient {
       const w = this.helloWaiter
       this.helloWaiter = null
       if (msg?.t === 'hello') w.resolve(msg)
-      else w.reject(new WorkerGoneError('protocol', `protocol mismatch: the worker's first line is not a llem handshake: ${JSON.stringify(line.slice(0, 200))}`))
+      else w.reject(new WorkerGoneError('protocol', `protocol mismatch: the worker's first line is not a llem handshake: ${JSON.stringify(redactedPrefix(line, 200))}`))
       return
     }
     const p = typeof msg?.id === 'number' ? this.pending.get(msg.id) : undefined
@@ -223,7 +224,7 @@ export class WorkerClient {
   /** A reply that cannot be used: every command in flight fails with the line quoted, the worker is stopped. */
   private broken(why: string, line: string): void {
     if (this.gone) return
-    const quoted = line.length > 200 ? `${JSON.stringify(line.slice(0, 200))}… (${line.length} characters)` : JSON.stringify(line)
+    const quoted = line.length > 200 ? `${JSON.stringify(redactedPrefix(line, 200))}… (${line.length} characters)` : JSON.stringify(line)
     const e = new WorkerGoneError('reply', `the worker broke the protocol with ${why}: ${quoted}${this.lastStderr()}`)
     this.log(`[transformers] ${e.message}`)
     this.fail(e)
