@@ -8,7 +8,10 @@ import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
 describe('secret redaction', () => {
   it('names by whole words: tokens counts are not secrets, tokens are', () => {
     for (const n of ['HF_TOKEN', 'apiKey', 'OPENAI_API_KEY', 'db-password', 'secret', 'Authorization']) expect(isSecretName(n)).toBe(true)
-    for (const n of ['maxTokens', 'inputTokens', 'apiKeyEnv', 'keyboard', 'baseURL', 'tokenizer']) expect(isSecretName(n)).toBe(false)
+    for (const n of ['maxTokens', 'inputTokens', 'apiKeyEnv', 'keyboard', 'baseURL', 'tokenizer', 'energy_per_token', 'time_per_output_token', 'msPerToken']) expect(isSecretName(n)).toBe(false)
+    for (const n of ['per_user_token', 'tokenPerUser', 'session_token']) expect(isSecretName(n)).toBe(true)
+    // results.json's pareto names the J/token it ranks by: a unit, kept (it was written masked)
+    expect(redactSecrets({ pareto: { energy_per_token: 'avg_energy_per_token_j' }, session_token: 'abcdefgh' })).toEqual({ pareto: { energy_per_token: 'avg_energy_per_token_j' }, session_token: '[redacted]' })
     expect(redactSecrets({ env: { HF_TOKEN: 'hf_abc', PATH: '/bin' }, generation: { maxTokens: 8 } })).toEqual({ env: { HF_TOKEN: '[redacted]', PATH: '/bin' }, generation: { maxTokens: 8 } })
     expect(redactArgv(['bench', '--backend.env.HF_TOKEN', 'hf_abc', '--x.apiKey=sk-1', '--generation.maxTokens', '8'])).toEqual(['bench', '--backend.env.HF_TOKEN', '[redacted]', '--x.apiKey=[redacted]', '--generation.maxTokens', '8'])
   })

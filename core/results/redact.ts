@@ -32,10 +32,12 @@ const words = (name: string) => {
   return w
 }
 
-/** By whole words of the name (HF_TOKEN, apiKey, db-password), so maxTokens or inputTokens are not. */
+/** By whole words of the name (HF_TOKEN, apiKey, db-password), so maxTokens or inputTokens are not,
+ *  nor a unit "per token" (energy_per_token, time_per_output_token: a figure or the field that holds one). */
 export function isSecretName(name: string): boolean {
   if (/Env$/.test(name)) return false
-  return words(name).some((w) => SECRET_WORDS.has(w))
+  const w = words(name)
+  return w.some((x, i) => SECRET_WORDS.has(x) && !(x === 'token' && (w[i - 1] === 'per' || (w[i - 2] === 'per' && /^(output|input|generated)$/.test(w[i - 1] ?? '')))))
 }
 
 /** `tokens`, `api_keys`, `HF_TOKENS`: a list of secrets (a number under such a name is a count). */

@@ -123,13 +123,16 @@ export async function endRun(r: OpenRun, o: { results: AggregatedResult[]; skipp
   const { results } = o
   const repeats = summariseRepeats(results)
   if (repeats.length) await writeFileAtomic(path.join(r.store.runDir, 'repeats.json'), JSON.stringify(redactSecrets(repeats), null, 2) + '\n').catch(() => {})
+  // what the reports say the run was: a reporter that failed before now, or a file not written, fails
+  // it as the exit code will (a failure inside onRunEnd itself only reaches the exit code and stderr)
+  const failedBefore = r.dispatcher.errors().length > 0 || writeFailures().length > o.failedWritesBefore
   const summary: RunSummary = {
     runId: r.runId,
     runDir: r.store.runDir,
     results,
     skipped: o.skipped,
     durationMs: Date.now() - r.startedAt,
-    status: o.interrupted ? 'interrupted' : o.failures > 0 ? 'failed' : 'passed',
+    status: o.interrupted ? 'interrupted' : o.failures > 0 || failedBefore ? 'failed' : 'passed',
     repeats,
     pareto: paretoSummary({ current: results }),
   }
