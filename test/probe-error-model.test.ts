@@ -21,7 +21,7 @@ function session(probe: string, readings: EnergyDomainReading[], errorModel?: Pr
 }
 
 /** 1,000 J over a 10 s window ([0, 10000] ms) on each domain */
-const delta = (keys: string[]) => ({ perDomain: Object.fromEntries(keys.map((k) => [k, 1000])), cpu: null, dram: null, gpu: null, module: null, total: null, totalKeys: [] })
+const delta = (keys: string[]) => ({ perDomain: Object.fromEntries(keys.map((k) => [k, 1000])), cpu: null, dram: null, gpu: null, module: null, total: null, totalKeys: [], invalid: {} })
 
 describe('error model from the probe', () => {
   it("a user's probe states its sensor: its interval is that sensor's bound", () => {

@@ -32,7 +32,8 @@ export interface CompletedInput {
   requests: number
   modelMemoryMb: number
   /** the raw timeline's path, relative to the run directory */
-  tsRel: string
+  /** null: the timeline file could not be written */
+  tsRel: string | null
 }
 
 export function completedFields(c: CompletedInput) {

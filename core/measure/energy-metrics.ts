@@ -97,6 +97,7 @@ export function buildEnergy(input: EnergyInput) {
   const { method, confidence } = weakest(components)
   const delta = energyBetween(input.energyStart, input.energyEnd)
   warnings.push(...moduleOverlapWarnings(input.energyEnd))
+  for (const [key, why] of Object.entries(delta.invalid)) warnings.push(`${key}: ${why}: the window's energy cannot be had from it, and the figures it is part of are null`)
   const unc = windowUncertainty(sensors, delta, t0, t1, undefined, { start: input.energyStart, end: input.energyEnd })
   const measured = method !== 'none' && delta.total !== null
   const total = measured ? delta.total : null

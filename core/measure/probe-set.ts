@@ -144,6 +144,9 @@ export interface EnergyDelta {
   total: number | null
   /** the keys of perDomain that total adds up (totalledKeys) */
   totalKeys: string[]
+  /** domains whose readings give no energy (not a number, or a cumulative reading that went down),
+   *  with why: left out of perDomain, and their kind's figure and the total (if they count) are null */
+  invalid: Record<string, string>
 }
 
 /**
@@ -154,15 +157,27 @@ export interface EnergyDelta {
 export function energyBetween(a: EnergySnapshot, b: EnergySnapshot): EnergyDelta {
   const perDomain: Record<string, number> = {}
   const byKind: Record<string, number | null> = { cpu: null, dram: null, gpu: null, module: null }
+  const invalid: Record<string, string> = {}
+  const poisoned = new Set<string>()
   for (const [key, end] of Object.entries(b.domains)) {
     const start = a.domains[key]
     if (!start) continue
     const delta = end.energy_j - start.energy_j
+    // a reading that is no number, or cumulative energy that went down (a counter reset or wrap the
+    // probe did not handle): no energy can be had from it, and a sum over it would be wrong
+    if (!Number.isFinite(delta) || delta < 0) {
+      invalid[key] = Number.isFinite(delta) ? `its cumulative energy went down by ${(-delta).toPrecision(4)} J (${start.energy_j} -> ${end.energy_j} J)` : `its energy reading is not a number (${start.energy_j} -> ${end.energy_j} J)`
+      if ((end.counted || end.inModule) && end.kind in byKind) poisoned.add(end.kind)
+      continue
+    }
     perDomain[key] = delta
     if ((end.counted || end.inModule) && end.kind in byKind) byKind[end.kind] = (byKind[end.kind] ?? 0) + delta
   }
-  const keys = totalledKeys(b).filter((k) => perDomain[k] !== undefined)
-  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, module: byKind.module, total: keys.length ? keys.reduce((x, k) => x + perDomain[k], 0) : null, totalKeys: keys }
+  for (const kind of poisoned) byKind[kind] = null
+  const totalled = totalledKeys(b)
+  const keys = totalled.filter((k) => perDomain[k] !== undefined)
+  const total = keys.length && !totalled.some((k) => k in invalid) ? keys.reduce((x, k) => x + perDomain[k], 0) : null
+  return { perDomain, cpu: byKind.cpu, dram: byKind.dram, gpu: byKind.gpu, module: byKind.module, total, totalKeys: total === null ? [] : keys, invalid }
 }
 
 /** Cumulative energy at time t by linear interpolation on the timeline (for sub-windows). */

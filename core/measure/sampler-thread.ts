@@ -58,7 +58,8 @@ async function main(init: SamplerThreadInit): Promise<void> {
       const coverage = Object.fromEntries(sessions.filter((s) => s.coverage).map((s) => [s.probe, first && last ? s.coverage!(first.t, last.t) : null]))
       answer({ type: 'stopped', last, energy: timeline!.energy, rows: timeline!.rows, peakRssMb: timeline!.peakRssMb, error: timeline!.error, warnings: sessions.flatMap((s) => s.warnings()), coverage })
     } else if (m.cmd === 'close') {
-      void Promise.all(open.sessions.map((s) => Promise.resolve(s.close()).catch(() => {}))).then(() => {
+      // a close() that throws at once is caught as one that rejects: the other probes still close
+      void Promise.all(open.sessions.map((s) => new Promise<void>((done) => done(s.close())).catch(() => {}))).then(() => {
         parent.postMessage({ type: 'closed' })
         init.port.close()
       })

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../results/atomic-write.js'
 import { ExperimentLog } from '../results/experiment-log.js'
 import { redactText } from '../results/redact.js'
 import type { RawProcessResult } from '../results/schema.js'
+import { TIMELINE_NOT_WRITTEN, timelineFile } from '../results/timeline-file.js'
 import { loadParsedDataset } from '../workload/dataset.js'
 import { replayArrivalsMs } from '../workload/replay.js'
 import { measureBaseline } from './baseline.js'
@@ -111,11 +112,19 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     const building = import('./completed-result.js')
     building.catch(() => {})
     // the raw timeline goes to disk before any metric is built: whatever fails after this, it is kept
-    const tsRel = path.join('timeseries', `${task.experiment.id}${task.processIndex ? `.process_${task.processIndex}` : ''}.csv`)
-    await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart))
-    result.timeseries_path = tsRel
+    const tsRel = timelineFile(task.experiment.id, task.processIndex)
+    // a full disk fails the file, never the data: the figures are built from the timeline in memory,
+    // and the result says the file is missing (timeseries_path null; the run names it at its end)
+    const written = await writeFileAtomic(path.join(task.runDir, tsRel), timeline.toCsv(outcome.windowStart)).then(
+      () => true,
+      (e: unknown) => {
+        result.measurement_warnings.push(`${TIMELINE_NOT_WRITTEN}: ${e instanceof Error ? e.message : String(e)}; the figures of this result are whole, its power timeline is not on disk`)
+        return false
+      },
+    )
+    result.timeseries_path = written ? tsRel : null
     const { completedFields } = await building
-    const completed = completedFields({ task, startedAt, earlierWarnings: result.measurement_warnings, window: w, sessions, baseline, probes, backendSession: bs, warm, requests, modelMemoryMb, tsRel })
+    const completed = completedFields({ task, startedAt, earlierWarnings: result.measurement_warnings, window: w, sessions, baseline, probes, backendSession: bs, warm, requests, modelMemoryMb, tsRel: result.timeseries_path })
     Object.assign(result, completed)
     // past measurement.maxFailedRequests the survivors' figures are not the workload's: the experiment
     // fails, and its metrics stay in the result for inspection
@@ -133,7 +142,9 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     measured()
     await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
     await samplerOpening?.then((w) => w.timeline.close()).catch((e) => log(`sampler close failed: ${String(e)}`))
-    for (const s of probes?.sessions ?? []) await Promise.resolve(s.close()).catch(() => {})
+    // a probe's close() may throw at once or reject: either way its readings are taken already, and the
+    // result stands; the failure goes to the log
+    for (const s of probes?.sessions ?? []) await new Promise<void>((done) => done(s.close())).catch((e) => log(`probe ${s.probe} close failed: ${e instanceof Error ? e.message : String(e)}`))
   }
   if (logs.count > 0) {
     // the whole backend log (a server's output, a worker's stderr) stays with the result

@@ -22,6 +22,11 @@ export class FileWriteError extends Error {
 // every failed write of this process, in order: the run summary names them (see core/run/run-bench.ts)
 const failures: FileWriteError[] = []
 
+/** A write another process (an experiment worker) could not make, for this process's list. */
+export function recordWriteFailure(err: FileWriteError): void {
+  failures.push(err)
+}
+
 /** The writes that failed in this process so far (callers keep the length they started at). */
 export function writeFailures(): readonly FileWriteError[] {
   return failures

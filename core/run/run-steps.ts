@@ -12,13 +12,14 @@ import { createDispatcher, type Dispatcher } from '../reporters/dispatch.js'
 import { loadReporters } from '../reporters/load-reporters.js'
 import type { ExperimentInfo, RunSummary } from '../reporters/types.js'
 import { aggregate } from '../results/aggregate.js'
-import { writeFailures, writeFileAtomic } from '../results/atomic-write.js'
+import { FileWriteError, recordWriteFailure, writeFailures, writeFileAtomic } from '../results/atomic-write.js'
 import { paretoSummary } from '../results/pareto.js'
 import { redactArgv, redactSecrets } from '../results/redact.js'
 import { summariseRepeats } from '../results/repeat-stats.js'
 import type { ResumeState } from '../results/resume-state.js'
 import { SCHEMA_VERSION, type AggregatedResult, type Manifest, type RawProcessResult } from '../results/schema.js'
 import { RunStore } from '../results/store.js'
+import { TIMELINE_NOT_WRITTEN, timelineFile } from '../results/timeline-file.js'
 import { recordIdleTemperatures } from './cooldown.js'
 import type { ExecutionHooks } from './executor.js'
 import { gpuProbes, type GpuProbe } from './gpu-probes.js'
@@ -84,7 +85,12 @@ export async function writeManifest(r: OpenRun, run: ResolvedRun, o: { version: 
 export function recordResults(r: OpenRun, series: SeriesRunner, results: AggregatedResult[], info: (x: Experiment) => ExperimentInfo, log: (line: string) => void): ExecutionHooks {
   const keepGoing = (p: Promise<void>) => p.catch(() => {})
   const finish = async (x: Experiment, raws: RawProcessResult[]) => {
-    for (const raw of raws) await keepGoing(r.store.writeRaw(raw))
+    for (const raw of raws) {
+      // the worker could not write its timeline: named with the run's other unwritten files
+      const unwritten = raw.measurement_warnings.find((w) => w.startsWith(TIMELINE_NOT_WRITTEN))
+      if (unwritten) recordWriteFailure(new FileWriteError(path.join(r.store.runDir, timelineFile(raw.experiment_id, raw.process_index)), new Error(unwritten)))
+      await keepGoing(r.store.writeRaw(raw))
+    }
     const agg = aggregate(raws)
     await keepGoing(r.store.writeAggregated(agg))
     // a series member run again after --resume replaces its earlier result
