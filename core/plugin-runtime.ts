@@ -74,6 +74,8 @@ export { lazySchema } from './plugins/lazy-schema.js'
 // - a secret a plugin reads (a BMC password): redacted wherever llem writes text or results; text a
 //   plugin cuts short for a message (an error body) is masked before the cut
 export { redactedPrefix, rememberSecret } from './results/redact.js'
+// - directories made one level at a time: a recursive mkdir spins for ever where /proc refuses a name
+export { makeDirs } from './results/make-dirs.js'
 // - results as written: the schema version, figures and units
 export { SCHEMA_VERSION } from './results/schema-version.js'
 export { energyUnitFor, formatSig, joulesIn, NONE, type EnergyUnit } from './results/figures.js'

@@ -4,7 +4,8 @@
  * duration` isolates what the workload cost. A device that is busy is not idle: then no baseline is
  * measured (a busy baseline would subtract someone else's work). A stale or foreign entry is re-measured.
  */
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { makeDirs } from '../results/make-dirs.js'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -105,7 +106,7 @@ export async function measureBaseline(
   const blocks = blockPowers(trace, Object.keys(perDomain))
   cache[key] = { power_w: power, per_domain_w: perDomain, measured_at: now, duration_sec: duration, samples, block_powers_per_domain_w: blocks }
   try {
-    mkdirSync(path.dirname(cacheFile), { recursive: true })
+    makeDirs(path.dirname(cacheFile))
     await writeFileAtomic(cacheFile, JSON.stringify(cache, null, 2))
   } catch {
     /* a read-only cache dir costs a re-measurement next time, nothing else */

@@ -5,6 +5,7 @@
  * name and the hook, kept, and the next reporter runs; the CLI asks `errors()` at the end and exits
  * non-zero when there are any.
  */
+import { FileWriteError } from '../results/atomic-write.js'
 import { redactSecrets, redactText } from '../results/redact.js'
 import { sanitiseText } from '../text/sanitise-terminal.js'
 import type { Reporter, ReporterContext, ReporterHook } from './types.js'
@@ -59,7 +60,8 @@ export function createDispatcher(reporters: Reporter[], options: { stderr?: Node
     } catch (error) {
       const name = reporter.name ?? binding?.label ?? `reporter #${index + 1}`
       errors.push({ reporter: name, hook, error })
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+      // a file the disk refused is no bug of the reporter's: its message says all (the run names it again at its end)
+      const detail = error instanceof FileWriteError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)
       stderr.write(sanitiseText(redactText(`llem: reporter "${name}" failed in ${hook}: ${detail}`)) + '\n')
     }
   }

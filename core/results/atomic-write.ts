@@ -5,8 +5,9 @@
  * A write that fails is recorded (writeFailures()), so the run can name every file it could not write.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
+import { makeDirs } from './make-dirs.js'
 
 /** A file that could not be written; its previous contents (or its absence) are kept. */
 export class FileWriteError extends Error {
@@ -137,7 +138,7 @@ async function replaceAtomically(file: string, write: (fh: FileHandle) => Promis
   const dir = path.dirname(file)
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   try {
-    await mkdir(dir, { recursive: true })
+    makeDirs(dir)
     const fh = await open(tmp, 'w')
     try {
       await write(fh)

@@ -3,6 +3,7 @@
  * file, carbon country, reporter or baseline is bad input (exit 2) that must cost nothing, not a whole
  * run. `--dry-run` makes the same checks, plus those a real run makes before its first experiment.
  */
+import { accessSync, constants, statSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors.js'
 import type { StoredRun } from '../results/run-dir.js'
@@ -67,6 +68,31 @@ export async function checkReporters(run: ResolvedRun): Promise<void> {
   const { builtinReporters } = await import('../reporters/builtin-reporters.js')
   const base = { runId: '(not started)', runDir: path.join(run.runOptions.resultsDir, '(not started)'), rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: false }
   await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+  checkOutputFiles(run.runOptions.outputFile, run.loaded.rootDir)
+}
+
+/**
+ * A report's path that can never be written is bad input before anything is measured, not a file
+ * lost after the run: its nearest existing ancestor must be a directory llem can write in.
+ */
+function checkOutputFiles(outputFile: string | Record<string, string> | null, rootDir: string): void {
+  const entries = outputFile === null ? [] : typeof outputFile === 'string' ? [['outputFile', outputFile]] : Object.entries(outputFile).map(([k, v]) => [`outputFile.${k}`, v])
+  for (const [where, file] of entries) {
+    let at = path.dirname(path.resolve(rootDir, file))
+    let st = statSync(at, { throwIfNoEntry: false })
+    while (!st && path.dirname(at) !== at) st = statSync((at = path.dirname(at)), { throwIfNoEntry: false })
+    const why = !st ? 'no part of its path exists' : !st.isDirectory() ? `${at} is not a directory` : writable(at) ? null : `${at} cannot be written (permission denied or a read-only file system)`
+    if (why) throw new InputError('CONFIG_INVALID', `${where} ${JSON.stringify(file)}: ${why} (set by --outputFile or outputFile in the config)`, { where })
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** What a real run would refuse before its first experiment: the GPUs --gpus names must exist. */

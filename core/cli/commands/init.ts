@@ -3,7 +3,8 @@
  * and .github/workflows/llem.yml. Nothing is overwritten without --force, and nothing at all is written
  * when a file is in the way: a half-written scaffold is harder to undo than none.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { makeDirs } from '../../results/make-dirs.js'
 import path from 'node:path'
 import { InputError } from '../../errors.js'
 import { packageRoot } from '../../package-root.js'
@@ -33,7 +34,7 @@ export function initCommand(dir: string | undefined, flags: { force?: boolean },
     throw new InputError('INIT_CONFLICT', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} in ${root}: nothing written (llem init --force overwrites ${existing.length === 1 ? 'it' : 'them'})`, { file: existing[0] })
   for (const [rel, content] of files) {
     const file = path.join(root, rel)
-    mkdirSync(path.dirname(file), { recursive: true })
+    makeDirs(path.dirname(file))
     writeFileSync(file, content)
     out.write(`${existing.includes(rel) ? 'overwrote' : 'wrote'} ${path.relative(process.cwd(), file) || file}\n`)
   }

@@ -1,6 +1,6 @@
 /** Small helpers shared by the reporters that write many files or write peer tools' conventions. */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { makeDirs } from 'llem/plugin/runtime'
 import { rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
@@ -22,7 +22,8 @@ export async function writeFileReplace(file: string, data: string, madeDirs?: Se
   if (!madeDirs?.has(dir)) {
     // sync: one system call, where the promise form costs a thread-pool round trip (tens of microseconds
     // of this thread's time on a VM) for each of ML.ENERGY's thousand directories
-    mkdirSync(dir, { recursive: true })
+    // one level at a time: a recursive mkdir spins for ever under /proc (core/results/make-dirs.ts)
+    makeDirs(dir)
     madeDirs?.add(dir)
   }
   const tmp = `${file}.${TMP_TAG}.${tmpCount++}.tmp`
