@@ -16,6 +16,9 @@ export * from './plugin-runtime.js'
 export { z }
 // - results as written: the latency statistics' schema (its version and the rest: plugin-runtime.ts)
 export { latencyStatisticsSchema } from './results/schema.js'
+// - an experiment's GPU, CPU and RAM energy as its aggregated total counts them (data parallel: each
+//   meter once); with the results' schema, so here and not in plugin-runtime.ts
+export { componentEnergy } from './results/aggregate.js'
 
 // a lazy schema a plugin builds is of this copy of zod, the one it hands its `z` to
 provideZod(z)

@@ -9,6 +9,8 @@ import { gpuResult } from './fixtures/format-results.js'
 import { csvRecords } from './fixtures/parse-csv.js'
 import { captureStream, makeContext } from './fixtures/reporter-context.js'
 import { completedResult, failedResult } from './fixtures/results.js'
+import { rawProcess } from './fixtures/raw-process.js'
+import { aggregate } from '../core/results/aggregate.js'
 
 let dir: string
 beforeEach(() => {
@@ -58,16 +60,22 @@ describe('codecarbon reporter', () => {
     expect(cpu).toMatchObject({ gpu_energy: '', gpu_power: '', gpu_count: '', gpu_model: '', country_iso_code: '', country_name: '' })
   })
 
-  it('adds GPU energy over processes and takes the host-wide CPU energy once', () => {
-    const r = gpuResult()
-    const p = r.process_results[0]
-    const withCpu = { ...p.energy_metrics!, cpu_energy_j: 500, cpu_power_w: 12.8 }
-    r.process_results = [{ ...p, energy_metrics: withCpu }, { ...p, process_index: 1, energy_metrics: { ...withCpu, cpu_energy_j: 520, cpu_power_w: 13.3 } }]
+  it('data parallel: counts each meter once, as the total does, so the components add up to energy_consumed', () => {
+    // two processes on one host, their windows [0, 10] and [5, 12] s: each its own GPU (300 W and
+    // 150 W), the host's CPU at 20 W read by both (200 J and 140 J over their own windows)
+    const r = aggregate([
+      rawProcess({ index: 0, window: [0, 10], host: 'h1', gpus: { 'GPU-a': 3000 }, cpuJ: 200 }),
+      rawProcess({ index: 1, window: [5, 12], host: 'h1', gpus: { 'GPU-b': 1050 }, cpuJ: 140 }),
+    ])
     const [row] = csvRecords(toCodeCarbonCsv([r])).records
-    expect(Number(row.gpu_energy)).toBeCloseTo(23_400 / 3.6e6, 15)
-    expect(Number(row.gpu_power)).toBe(600)
-    expect(Number(row.cpu_energy)).toBeCloseTo(520 / 3.6e6, 15)
-    expect(Number(row.cpu_power)).toBe(13.3)
+    const kwh = (j: number) => j / 3.6e6
+    // the CPU at 20 W over the 12 s the two windows cover: 240 J, not the larger process's 200 J
+    expect(Number(row.cpu_energy)).toBeCloseTo(kwh(20 * 12), 15)
+    expect(Number(row.cpu_power)).toBeCloseTo(20, 9)
+    expect(Number(row.gpu_energy)).toBeCloseTo(kwh(3000 + 1050), 15)
+    expect(Number(row.duration)).toBe(12)
+    expect(Number(row.energy_consumed)).toBeCloseTo(kwh(3000 + 1050 + 240), 15)
+    expect(Number(row.cpu_energy) + Number(row.gpu_energy)).toBeCloseTo(Number(row.energy_consumed), 15)
   })
 
   it('writes emissions.csv in the run directory, or outputFile, with the project name from its options', async () => {

@@ -23,16 +23,33 @@ const okRequestSamples = (raws: RawProcessResult[], key: 'client_queue_ms' | 'tt
 const sum = (xs: (number | null | undefined)[]) => (xs.some((x) => x === null || x === undefined) ? null : (xs as number[]).reduce((a, b) => a + b, 0))
 const windowOf = (r: RawProcessResult): Window | null => (r.measured_window ? { start: r.measured_window.start_unix_ms, end: r.measured_window.end_unix_ms } : null)
 
+/** The processes whose figures the experiment's are made of: all of them, or none when one is missing. */
+function measuredProcesses(raws: RawProcessResult[]): { completed: RawProcessResult[]; done: RawProcessResult[] } {
+  // a process failed only for too many failed requests measured its whole window: its metrics stay, for inspection
+  const completed = raws.filter((r) => r.inference_metrics && (r.status === 'completed' || r.error?.code === 'TOO_MANY_FAILED_REQUESTS'))
+  // an experiment missing a process is not the experiment: its survivors' sums would pass off part as whole
+  return { completed, done: completed.length === raws.length ? completed : [] }
+}
+
+/**
+ * The experiment's GPU, CPU and RAM energy as aggregate() counts them (each meter once, over the
+ * union of the windows of the processes that read it), for a reporter that gives components: the
+ * per-process figures of a data-parallel experiment count a host's CPU and RAM once per process.
+ */
+export function componentEnergy(raws: RawProcessResult[]): { gpu_energy_j: number | null; cpu_energy_j: number | null; ram_energy_j: number | null } {
+  const { done } = measuredProcesses(raws)
+  if (done.length === 0) return { gpu_energy_j: null, cpu_energy_j: null, ram_energy_j: null }
+  const c = combineEnergy(done, done.map(windowOf))
+  return { gpu_energy_j: c.gpu_energy_j, cpu_energy_j: c.cpu_energy_j, ram_energy_j: c.ram_energy_j }
+}
+
 export function aggregate(raws: RawProcessResult[]): AggregatedResult {
   if (raws.length === 0) throw new Error('aggregate() needs at least one raw result')
   const first = raws[0]
   const multi = raws.length > 1
-  // a process failed only for too many failed requests measured its whole window: its metrics stay, for inspection
-  const completed = raws.filter((r) => r.inference_metrics && (r.status === 'completed' || r.error?.code === 'TOO_MANY_FAILED_REQUESTS'))
+  const { completed, done } = measuredProcesses(raws)
   const status = raws.every((r) => r.status === 'completed') ? 'completed' : raws.some((r) => r.status === 'interrupted') ? 'interrupted' : 'failed'
   const warnings: string[] = []
-  // an experiment missing a process is not the experiment: its survivors' sums would pass off part as whole
-  const done = completed.length === raws.length ? completed : []
   if (multi && done.length === 0 && completed.length > 0)
     warnings.push(`${raws.length - completed.length} of ${raws.length} processes did not complete: the experiment's throughput, energy and latency statistics are not reported (nor its token counts); the completed processes' own figures are in process_results`)
 

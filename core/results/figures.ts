@@ -11,8 +11,9 @@ export const NONE = '—'
 export function formatSig(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return NONE
   if (n === 0) return '0'
-  if (Math.abs(n) >= 1000) return String(Math.round(n))
   const s = n.toPrecision(3)
+  // 999.5 and up round to 1000, which toPrecision(3) writes "1.00e+3"
+  if (Math.abs(n) >= 1000 || Math.abs(Number(s)) >= 1000) return String(Math.round(n))
   return s.includes('e') ? n.toExponential(2) : s
 }
 

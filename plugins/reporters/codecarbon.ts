@@ -5,7 +5,7 @@
  * CodeCarbon column with a guess (no cloud detection, no water model, no Python version).
  */
 import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
-import { carbonIntensity, maxOf } from 'llem/plugin'
+import { carbonIntensity, componentEnergy, maxOf } from 'llem/plugin'
 import { csvField, type Scalar } from './csv.js'
 import { isRecord, pythonLocalIso } from './lib/files.js'
 import { runFileReporter } from './lib/run-file.js'
@@ -25,11 +25,17 @@ const rec = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {})
 
 type Part = 'cpu' | 'gpu' | 'ram'
 /**
- * A component's energy (J) or power (W) over the experiment's processes: GPUs add up; CPU and RAM
- * counters are host-wide, so with several processes on one host the largest reading is the host's
- * (as the aggregated result counts them). Null when any process lacks it.
+ * A component's energy (J) or power (W) over the experiment's processes, as the aggregated total counts
+ * it, so the three components add up to energy_consumed: with several processes, each meter once over
+ * the union of the windows of the processes that read it (a host's CPU and RAM read by two processes
+ * are one meter), and the power that energy over the experiment's duration. Null when any process lacks it.
  */
 function component(r: AggregatedResult, part: Part, what: 'energy_j' | 'power_w'): number | null {
+  if (r.process_results.length > 1) {
+    const e = componentEnergy(r.process_results)[`${part}_energy_j`]
+    if (what === 'energy_j' || e === null) return e
+    return r.total_inference_time_sec > 0 ? e / r.total_inference_time_sec : null
+  }
   const values = r.process_results.map((p) => (p.energy_metrics ? p.energy_metrics[`${part}_${what}`] : null))
   if (values.length === 0 || values.some((v) => v === null)) return null
   const xs = values as number[]
