@@ -48,7 +48,9 @@ export function coerceValue(dotted: string, raw: string | boolean): unknown {
   if (raw === 'Infinity' || raw === 'inf') attempts.push('inf')
   attempts.push(raw.split(',').map((s) => s.trim()).filter(Boolean))
   for (const value of attempts) if (candidates.some((s) => s.safeParse(value).success)) return value
-  return raw
+  // nothing fits: the value as JSON reads it (`0` a number) gets the schema's own reason ("too small"),
+  // not "expected number, got string"; text that is no JSON stays text
+  return json !== undefined && typeof json !== 'string' ? json : raw
 }
 
 /** One flag or env var's value against the schema at its path: the message names where it came from. */

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod'
 import { InputError, type ErrorCode } from '../errors.js'
-import { getPath, isPlainObject } from './layers.js'
+import { isPlainObject } from './layers.js'
 import { closest } from './suggest.js'
 import { maxOf } from '../stats/extent.js'
 import { knownKeysAt } from './zod-walk.js'
@@ -18,6 +18,8 @@ export interface ValidationSite {
   /** a dotted prefix when the validated value sits inside a larger object (e.g. 'backend') */
   prefix?: string
   code?: ErrorCode
+  /** who set the value at a dotted path, when not the file (config/blame.ts): then named first */
+  blame?: (path: string) => string | null
 }
 
 /** JS values that JSON cannot carry, turned into their written form before validation. */
@@ -50,13 +52,13 @@ export function formatIssues(schema: z.ZodType, input: unknown, issues: readonly
         lines.push(`unknown key "${where}"` + (guess ? ` (did you mean "${[...path, guess].join('.')}"?)` : known.length ? ` (valid keys here: ${known.join(', ')})` : ''))
       }
     } else if (issue.code === 'invalid_type') {
-      const got = path.length ? getPath(input, path.join('.')) : input
+      const got = valueAt(input, path)
       lines.push(`${at(path) || '(root)'}: expected ${issue.expected}, got ${got === undefined ? 'nothing' : describeValue(got)}`)
     } else if (issue.code === 'invalid_union') {
       // a union failing is best explained by the branch that got furthest
       const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors ?? []
       const best = branches.slice().sort((a, b) => deepest(b) - deepest(a))[0]
-      const got = path.length ? getPath(input, path.join('.')) : input
+      const got = valueAt(input, path)
       if (best && best.length && deepest(best) > 0) lines.push(...formatIssues(schema, input, best.map((i) => ({ ...i, path: [...path, ...i.path] })), prefix))
       else lines.push(`${at(path) || '(root)'}: ${got === undefined ? 'missing' : `${describeValue(got)} is not valid here`}`)
     } else {
@@ -64,6 +66,13 @@ export function formatIssues(schema: z.ZodType, input: unknown, issues: readonly
     }
   }
   return [...new Set(lines)]
+}
+
+/** The value at an issue's path, step by step: a key may hold dots itself (sweep: { 'load.concurrency': 3 }). */
+function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+  let v = input
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined
+  return v
 }
 
 function deepest(issues: readonly z.core.$ZodIssue[]): number {
@@ -75,7 +84,11 @@ export function validateOptions<S extends z.ZodType>(schema: S, raw: unknown, si
   const result = schema.safeParse(input)
   if (result.success) return result.data
   const lines = formatIssues(schema, input, result.error.issues, site.prefix)
-  const head = [site.file, site.label].filter(Boolean).join(': ')
+  const place = [site.file, site.label].filter(Boolean).join(': ')
+  const first = result.error.issues[0]
+  const setBy = site.blame?.([site.prefix, ...first.path.map(String)].filter(Boolean).join('.'))
+  // a flag, variable or config entry that set it is what to fix: named first, the bench it reached after
+  const head = setBy ? `${setBy} (for ${place})` : place
   const message = lines.length === 1 ? `${head}: ${lines[0]}` : `${head}:\n${lines.map((l) => `  - ${l}`).join('\n')}`
   throw new InputError(site.code ?? 'CONFIG_INVALID', message, { file: site.file, where: lines[0] })
 }

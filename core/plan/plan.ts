@@ -12,6 +12,7 @@ import { loadConflict } from '../workload/replay.js'
 import { getPath, mergeLayers, mergePointLayers, setPath, type OptionLayer, type ProvenanceEntry, type ProvenanceOverlay } from '../config/layers.js'
 import { normaliseOptions, probesRecord } from '../config/normalise.js'
 import { RUN_ONLY_KEYS } from '../config/schema.js'
+import { blameFrom, type Blame } from '../config/blame.js'
 import { expandSweep, formatPoint, shownPoint, type SweepPoint } from './expand-sweep.js'
 import { slug, taskHash } from './task-hash.js'
 import { PointValidator, SectionInterner } from './validate-point.js'
@@ -51,7 +52,7 @@ export interface PlanInput {
   /** -t: a regular expression matched against the bench's full name */
   namePattern?: string
   /** validates a backend's own options; throws InputError naming the place */
-  checkBackend?: (backend: Record<string, unknown>, where: string) => void
+  checkBackend?: (backend: Record<string, unknown>, where: string, blame: Blame) => void
 }
 
 export function buildPlan(input: PlanInput): Experiment[] {
@@ -137,7 +138,9 @@ export function buildPlan(input: PlanInput): Experiment[] {
       // Sections no point changes (the sweep itself among them) are parsed once and shared by the
       // points' configs, not copied into each (10,000 points of a two-axis sweep of 100 values each
       // held two million copied values): validate-point.ts
-      const config = validator.validate(merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID' })
+      // a value from a flag, a variable or the config file is blamed there, not on the bench
+      const blame = blameFrom((key) => merged.provenance.get(key))
+      const config = validator.validate(merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID', blame })
       // the list as a record, one per list: the points of a sweep share their sections (a new record
       // per point made every point's config differ there, and each was searched for secrets anew)
       config.probes = probesRecordOf(config.probes, records)
@@ -145,7 +148,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
       if (conflict) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${label}: ${conflict}`, { file: bench.file })
       if (config.load.rate !== null && merged.provenance.get('load.concurrency')?.source === 'default')
         warnings.push(`load.rate is set but load.concurrency is the default 1: at most one request is in flight, and arrivals while one runs wait in the client queue (requests[].client_queue_ms; ttft_incl_queue/e2e_incl_queue include that wait); set load.concurrency to the cap you want`)
-      if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`)
+      if (mode === 'run') input.checkBackend?.(config.backend as Record<string, unknown>, `${at(bench.location)}: ${label}`, blame)
       // a sweep or an SLO search: what runs first is its first step; its later steps are made at run time
       const first = firstSeriesStep(config, (key) => merged.provenance.get(key), `${at(bench.location)}: ${label}`)
       if (first) {

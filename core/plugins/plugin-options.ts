@@ -20,6 +20,8 @@ export function validatePluginOptions(plugin: { name: string; options?: unknown 
   if (isSchema(plugin.options)) return validateOptions(plugin.options, options, site) as Record<string, unknown>
   const keys = Object.keys(options)
   if (keys.length === 0) return options
-  const head = [site.file, site.label].filter(Boolean).join(': ')
+  const place = [site.file, site.label].filter(Boolean).join(': ')
+  const setBy = site.blame?.(`${site.prefix}.${keys[0]}`)
+  const head = setBy ? `${setBy} (for ${place})` : place
   throw new InputError(site.code ?? 'CONFIG_INVALID', `${head}: unknown key "${site.prefix}.${keys[0]}": ${site.prefix} "${plugin.name}" takes no options (its plugin exports no options schema)`, { file: site.file, where: `${site.prefix}.${keys[0]}` })
 }

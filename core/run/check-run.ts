@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs'
 import path from 'node:path'
+import { blameFrom, placeOf } from '../config/blame.js'
 import { InputError } from '../errors.js'
 import type { StoredRun } from '../results/run-dir.js'
 import type { ResolvedRun } from './resolve-run.js'
@@ -38,13 +39,17 @@ export async function checkExperiments(run: ResolvedRun, cli: { optionKeys: stri
     if (!x.config.dataset.synthetic) {
       const { loadDataset } = await import('../workload/dataset.js')
       // the file and its column mapping; prompts generated to a length column wait for the model's tokenizer
-      await loadDataset(x.config.dataset, { baseDir: run.loaded.rootDir, checkOnly: true })
+      await loadDataset(x.config.dataset, { baseDir: run.loaded.rootDir, checkOnly: true }).catch((e: unknown) => {
+        // the file's own message, said from where the dataset was set (the bench, a flag, the config)
+        if (!(e instanceof InputError)) throw e
+        throw new InputError(e.code, `${placeOf(blameFrom((k) => x.provenance[k]), x.config.dataset!.file ? 'dataset.file' : 'dataset', `${x.bench.location}: bench("${x.bench.name}")`)}: ${e.message}`, { file: e.file, where: e.where, cause: e.cause })
+      })
     }
   }
   const { carbonIntensity, knownCountries } = await import('../measure/emissions.js')
   for (const x of runnable)
     if (carbonIntensity(x.config.measurement.carbon) === null)
-      throw new InputError('CONFIG_INVALID', `${x.bench.location}: measurement.carbon.country: unknown ISO 3166 alpha-3 code "${x.config.measurement.carbon.country}" (e.g. ${knownCountries().slice(0, 5).join(', ')}, ...)`)
+      throw new InputError('CONFIG_INVALID', `${placeOf(blameFrom((k) => x.provenance[k]), 'measurement.carbon.country', x.bench.location)}: measurement.carbon.country: unknown ISO 3166 alpha-3 code "${x.config.measurement.carbon.country}" (e.g. ${knownCountries().slice(0, 5).join(', ')}, ...)`)
 }
 
 /** `--compare <baseline>` and `--threshold`: the thresholds parsed and the baseline read now. */

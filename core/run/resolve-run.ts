@@ -11,7 +11,8 @@ import { discoverBenchFiles } from '../collect/discover.js'
 import { commandLineNamesBench, flagsBench } from '../collect/flags-bench.js'
 import { checkOnlyAllowed } from '../collect/only.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../config/defaults.js'
-import { isPlainObject } from '../config/layers.js'
+import { blameFrom, placeOf, type Blame } from '../config/blame.js'
+import { isPlainObject, type ProvenanceEntry } from '../config/layers.js'
 import { normaliseOptions } from '../config/normalise.js'
 import { executorSchema, RUN_ONLY_KEYS } from '../config/schema.js'
 import { loadConfig, type LoadedConfig } from '../config/load-config.js'
@@ -100,7 +101,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   // only the built-in backends the plan names (core/plan/named-backends.ts): each imports its client libraries
   const named = namedBackends(benches, [c as Record<string, unknown>, overrides.env.values, overrides.cli.values])
   if (!req.planOnly) for (const [name, load] of Object.entries(builtinBackends)) if (!named || named.has(name)) backends[name] = await load()
-  const userBackends: { backend: Record<string, unknown>; where: string }[] = []
+  const userBackends: { backend: Record<string, unknown>; where: string; blame: Blame }[] = []
   const checkedBackends = new Set<unknown>()
   const planned = buildPlan({
     benches,
@@ -111,7 +112,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     cli: overrides.cli,
     cliOverrides: overrides.cliOverrides,
     namePattern: req.namePattern,
-    checkBackend(backend, where) {
+    checkBackend(backend, where, blame) {
       // a sweep's points share the backend section (one object): checked once
       if (checkedBackends.has(backend)) return
       checkedBackends.add(backend)
@@ -120,15 +121,15 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       if (req.planOnly && BACKENDS_WITHOUT_REQUIRED_OPTIONS.has(String(backend.name)) && Object.keys(options).length === 0) return
       // a path or a package name (or, only listing, a built-in backend) is imported after planning
       // (importing is async): checked there
-      if (!Object.hasOwn(backends, String(backend.name))) return userBackends.push({ backend, where })
-      validatePluginOptions(backends[backend.name as string], options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
+      if (!Object.hasOwn(backends, String(backend.name))) return userBackends.push({ backend, where, blame })
+      validatePluginOptions(backends[backend.name as string], options, { file: where, prefix: 'backend', code: 'BENCH_INVALID', blame })
     },
   })
-  for (const { backend, where } of userBackends) {
+  for (const { backend, where, blame } of userBackends) {
     const spec = String(backend.name)
-    const plugin = (backends[spec] ??= Object.hasOwn(builtinBackends, spec) ? await builtinBackends[spec]() : await loadBackend(spec, rootDir).catch((e) => rethrowAt(e, where)))
+    const plugin = (backends[spec] ??= Object.hasOwn(builtinBackends, spec) ? await builtinBackends[spec]() : await loadBackend(spec, rootDir).catch((e) => rethrowAt(e, placeOf(blame, 'backend.name', where))))
     const { name: _name, ...options } = backend
-    validatePluginOptions(plugin, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID' })
+    validatePluginOptions(plugin, options, { file: where, prefix: 'backend', code: 'BENCH_INVALID', blame })
   }
   const experiments = req.shard ? shardExperiments(planned, req.shard) : planned
   // each probe the plan names is imported (once) to check its options; the others are not loaded, nor
@@ -140,21 +141,24 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   for (const x of planned) {
     if (x.mode !== 'run' || checkedProbes.has(x.config.probes)) continue
     checkedProbes.add(x.config.probes)
-    await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, rootDir)
+    await checkProbes(x.config.probes, probes, `${x.bench.location}: "${x.bench.full_name}"`, experimentBlame(x), rootDir)
   }
-  for (const x of planned) checkClientThreads(x.config, `${x.bench.location}: "${x.bench.full_name}"`)
+  for (const x of planned) checkClientThreads(x.config, () => placeOf(experimentBlame(x), 'load.clientThreads', `${x.bench.location}: "${x.bench.full_name}"`))
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
   return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends }
 }
 
 /** Built-in probes by name; a path or a package name is imported (once) and then checked the same way. */
-async function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string, rootDir: string): Promise<void> {
+async function checkProbes(config: Record<string, unknown>, probes: Record<string, Probe<any>>, where: string, blame: Blame, rootDir: string): Promise<void> {
   for (const [name, options] of Object.entries(config)) {
     if (PROBES_WITHOUT_REQUIRED_OPTIONS.has(name) && (options === false || (isPlainObject(options) && Object.keys(options).length === 0))) continue
-    const probe = (probes[name] ??= await loadProbe(name, rootDir).catch((e) => rethrowAt(e, where)))
-    if (options !== false) validatePluginOptions(probe, options as Record<string, unknown>, { file: where, prefix: `probes.${name}`, code: 'BENCH_INVALID' })
+    const probe = (probes[name] ??= await loadProbe(name, rootDir).catch((e) => rethrowAt(e, placeOf(blame, `probes.${name}`, where))))
+    if (options !== false) validatePluginOptions(probe, options as Record<string, unknown>, { file: where, prefix: `probes.${name}`, code: 'BENCH_INVALID', blame })
   }
 }
+
+/** An experiment's Blame: its provenance is read (made whole) only when a message needs it. */
+const experimentBlame = (x: { provenance: Record<string, ProvenanceEntry> }): Blame => blameFrom((key) => x.provenance[key])
 
 /** A plugin that cannot be found or loaded, said from where it was named (the bench or config file). */
 function rethrowAt(e: unknown, where: string): never {
@@ -184,9 +188,9 @@ export function resolveExecutor(...layers: unknown[]): ResolvedRunOptions['execu
 
 /** load.clientThreads > 1 runs llem's HTTP streaming client on worker threads: a backend with a client of
  *  its own (an in-process engine, a Python worker) cannot, and is refused before anything runs */
-function checkClientThreads(config: { load: { clientThreads?: number | 'auto' }; backend: { name: unknown } | null }, where: string): void {
+function checkClientThreads(config: { load: { clientThreads?: number | 'auto' }; backend: { name: unknown } | null }, where: () => string): void {
   const threads = config.load.clientThreads
   const name = String(config.backend?.name ?? '')
   if (typeof threads === 'number' && threads > 1 && !CLIENT_THREAD_BACKENDS.includes(name))
-    throw new InputError('BENCH_INVALID', `${where}: load.clientThreads = ${threads} needs a backend whose client is llem's HTTP streaming client (${CLIENT_THREAD_BACKENDS.join(', ')}); backend "${name}" has its own: set load.clientThreads to 1 or 'auto'`)
+    throw new InputError('BENCH_INVALID', `${where()}: load.clientThreads = ${threads} needs a backend whose client is llem's HTTP streaming client (${CLIENT_THREAD_BACKENDS.join(', ')}); backend "${name}" has its own: set load.clientThreads to 1 or 'auto'`)
 }
