@@ -48,7 +48,8 @@ export function resumeState(runDir: string, planned: Pick<Experiment, 'id' | 'ta
     runId: path.basename(runDir),
     done,
     prior: [...[...done].map((id) => prior.results.get(id)!), ...others],
-    kept: earlierManifest(runDir).filter((e) => !plannedIds.has(e.id)),
+    // a planned series' later members are its own, run again from its first not completed: not "kept"
+    kept: earlierManifest(runDir).filter((e) => !plannedIds.has(e.id) && !(e.series && plannedIds.has(String(e.series.group)))),
     problems: prior.problems,
   }
 }

@@ -67,7 +67,9 @@ export class SeriesRunner {
 
   /** after member `x` ended with `agg`: its next member is made and recorded, or the series' outcome */
   async memberEnded(x: Experiment, agg: AggregatedResult): Promise<void> {
-    if (!x.series) return
+    // an interrupted member decides nothing: the series stops where it is, and --resume goes on from it
+    // (a next member made from it would be recorded in the manifest, never run, with no result)
+    if (!x.series || agg.status === 'interrupted') return
     const { next, outcome } = this.tracker.next(x, agg)
     if (next) {
       this.addToManifest(next)

@@ -20,11 +20,17 @@ async function printRunStatus(run: ResolvedRun, which: string, json: boolean): P
   // the results' schemas and aggregation are imported only here: a plain `llem list` never reads a run
   const { findRun, readRun } = await import('../../results/run-dir.js')
   const prior = readRun(findRun(run.runOptions.resultsDir, which))
-  const rows = run.experiments.filter((x) => x.mode === 'run').map((x) => {
+  const rows = run.experiments.filter((x) => x.mode === 'run').flatMap((x) => {
     // ids carry the task hash: a changed config is found by its name, and is stale
     const r = prior.results.get(x.id) ?? [...prior.results.values()].find((p) => p.experiment_name === x.name)
     const state = !r ? 'missing' : r.task_hash !== x.task_hash ? 'stale' : r.status === 'completed' ? 'done' : r.status
-    return { id: x.id, name: x.name, state, error: r?.error?.message ?? null }
+    const first = { id: x.id, name: x.name, state, error: r?.error?.message ?? null }
+    if (!x.series) return [first]
+    // a series' later members were made at run time, from the ones before (`<first id>-s<step>`): the
+    // earlier run's, in step order, each as it ended (stale with a stale first member)
+    const step = (id: string) => Number(id.slice(x.id.length + 2))
+    const members = [...prior.results.values()].filter((p) => p.experiment_id.startsWith(`${x.id}-s`) && step(p.experiment_id) > 1).sort((a, b) => step(a.experiment_id) - step(b.experiment_id))
+    return [first, ...members.map((m) => ({ id: m.experiment_id, name: m.experiment_name, state: state === 'stale' ? 'stale' : m.status === 'completed' ? 'done' : m.status, error: m.error?.message ?? null }))]
   })
   if (json) {
     process.stdout.write(JSON.stringify(redactSecrets({ run: path.basename(prior.runDir), experiments: rows, problems: prior.problems }), null, 2) + '\n')
