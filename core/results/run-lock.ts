@@ -128,7 +128,14 @@ export async function acquireLock(resultsDir: string, opts: { refreshMs?: number
         const release = () => {
           clearInterval(beat)
           // only our own lock: one taken over by someone who judged it stale is theirs now
-          if (readProc(file)?.includes(mine.nonce)) rmSync(file, { force: true })
+          if (!readProc(file)?.includes(mine.nonce)) return
+          try {
+            rmSync(file, { force: true })
+          } catch (e) {
+            // the results directory became read-only (or went away) under the run: what was written is
+            // kept; the lock stays behind, and the next llem takes it over as stale (its pid is gone)
+            process.stderr.write(`llem: could not remove the lock file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next run takes it over once this process has exited\n`)
+          }
         }
         return { file, recovered: recovered.length ? recovered.join('; ') : null, release }
       } catch (e) {

@@ -148,21 +148,26 @@ async function runProcess(pool: SlotPool, task: SessionTask, timeoutMs: number, 
   }
   if (interrupt.aborted) onInterrupt()
   interrupt.addEventListener('abort', onInterrupt, { once: true })
+  // a worker killed or lost leaves no result of its own: its record spans from when it was handed the
+  // experiment to when it was gone (not a zero-length moment at the kill)
+  const startedAt = new Date()
   try {
     return await pool.run(task, { ...on, signal: controller.signal })
   } catch (e) {
-    if (reason === 'timeout') return notRun(task, 'failed', 'TIMEOUT', `experiment exceeded its timeout of ${timeoutMs} ms; the worker was killed`, 'worker')
-    if (reason === 'interrupt') return notRun(task, 'interrupted', 'INTERRUPTED', 'interrupted (SIGINT/SIGTERM); the worker was killed', 'worker')
+    if (reason === 'timeout') return notRun(task, 'failed', 'TIMEOUT', `experiment exceeded its timeout of ${timeoutMs} ms; the worker was killed`, 'worker', startedAt)
+    if (reason === 'interrupt') return notRun(task, 'interrupted', 'INTERRUPTED', 'interrupted (SIGINT/SIGTERM); the worker was killed', 'worker', startedAt)
     const message = e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e)
-    return notRun(task, 'failed', 'WORKER_FAILED', `worker process failed: ${message}`, 'worker')
+    return notRun(task, 'failed', 'WORKER_FAILED', `worker process failed: ${message}`, 'worker', startedAt)
   } finally {
     clearTimeout(timer)
     interrupt.removeEventListener('abort', onInterrupt)
   }
 }
 
-export function notRun(task: SessionTask, status: 'failed' | 'interrupted', code: ErrorCode, message: string, phase: FailurePhase = 'plan'): RawProcessResult {
-  const raw = emptyResult(task, new Date())
+export function notRun(task: SessionTask, status: 'failed' | 'interrupted', code: ErrorCode, message: string, phase: FailurePhase = 'plan', startedAt?: Date): RawProcessResult {
+  const end = new Date()
+  const raw = emptyResult(task, startedAt ?? end)
+  if (startedAt) raw.timestamps = { start: startedAt.toISOString(), end: end.toISOString(), duration_sec: (end.getTime() - startedAt.getTime()) / 1000 }
   raw.status = status
   raw.error = { code, message, phase }
   return raw
