@@ -3,7 +3,8 @@
  * is named as such (the experiment it reached follows in brackets), so the user fixes the flag and not
  * a bench that never set it; a value the bench set is blamed on the bench's file:line. Also: a missing
  * dataset file says who named it, a sweep value that is not a list says what it is, and a flag value
- * that parses but is out of range gets the schema's reason, not "expected number, got string". Exit 2.
+ * that parses but is out of range gets the schema's reason, not "expected number, got string"; a
+ * negative number after a flag is its value, and a flag of another command is named as typed. Exit 2.
  */
 import { describe, expect, it } from 'vitest'
 import { makeProject, runCli } from './fixtures/project.js'
@@ -54,4 +55,13 @@ describe('bad input, blamed where it was written', () => {
     expect(await refused(dir, ['list', '--load.concurrency', '0'])).toBe('llem: command line: load.concurrency: Too small: expected number to be >0')
     expect(await refused(dir, ['list'], { LLEM_MAX_PARALLEL: '-2' })).toBe('llem: environment: LLEM_MAX_PARALLEL: maxParallel: Too small: expected number to be >0')
   })
+
+  it('a flag given a negative number, a flag of another command, two compare formats at once', async () => {
+    const dir = project()
+    expect(await refused(dir, ['bench', '--dry-run', '--max-parallel', '-1'])).toBe('llem: command line: --max-parallel: expected a positive integer, got -1')
+    expect(await refused(dir, ['bench', '--dry-run', '--bail', '-3'])).toBe('llem: command line: --bail: expected a non-negative integer, got -3')
+    expect(await refused(dir, ['list', '--max-parallel=2'])).toBe('llem: unknown option --max-parallel for llem list (llem list --help lists the options)')
+    expect(await refused(dir, ['compare', 'a', 'b', '--json', '--markdown'])).toBe('llem: command line: --json and --markdown are two output formats: give one')
+  })
 })
+

@@ -36,9 +36,15 @@ export function splitArgv(argv: string[], isBoolean: (path: string) => boolean =
     }
     const name = m[1]
     if (KNOWN.has(name)) {
+      const next = argv[i + 1]
+      // a negative number is the flag's value (`--max-parallel -1`), joined to it so the parser does not
+      // take it for a short flag: the value is then refused for what it is, naming the flag
+      if (m[2] === undefined && !BOOLEAN_FLAGS.has(name) && next !== undefined && /^-\d/.test(next)) {
+        cli.push(`${arg}=${argv[++i]}`)
+        continue
+      }
       cli.push(arg)
       // keep a known flag's value with it, so `--config x` is never taken for a positional
-      const next = argv[i + 1]
       const takesNext = m[2] === undefined && !BOOLEAN_FLAGS.has(name) && next !== undefined && !next.startsWith('-')
       if (takesNext && (!OPTIONAL_VALUE.has(name) || /^(latest|\d[\w.-]*)$/.test(next))) cli.push(argv[++i])
       continue

@@ -111,11 +111,11 @@ export async function main(argv: string[]): Promise<number> {
     await cli.runMatchedCommand()
     return action ? await action : 0
   } catch (e) {
-    return reportError(e, argv.includes('--verbose'))
+    return reportError(e, argv.includes('--verbose'), argv.find((a) => !a.startsWith('-')))
   }
 }
 
-export function reportError(e: unknown, verbose: boolean): number {
+export function reportError(e: unknown, verbose: boolean, command?: string): number {
   if (isLlemError(e)) {
     // a message may quote a server, a log tail or a file: sanitised for the terminal after masking
     process.stderr.write(sanitiseText(redactText(`llem: ${e.message}`)) + '\n')
@@ -124,7 +124,11 @@ export function reportError(e: unknown, verbose: boolean): number {
   }
   // cac's own errors (unknown command option, missing value) are bad input too
   if (e instanceof Error && e.name === 'CACError') {
-    process.stderr.write(sanitiseText(redactText(`llem: ${e.message}`)) + '\n')
+    // cac names an unknown flag as it parsed it (`--maxParallel`, `-1`): said as typed, with where to look
+    const unknown = /^Unknown option `(-{1,2})([^`]+)`$/.exec(e.message)
+    const flag = unknown ? `${unknown[1]}${unknown[1] === '--' ? unknown[2].replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase() : unknown[2]}` : null
+    const message = flag ? `unknown option ${flag}${command ? ` for llem ${command}` : ''} (llem ${command ?? ''}${command ? ' ' : ''}--help lists the options)` : e.message
+    process.stderr.write(sanitiseText(redactText(`llem: ${message}`)) + '\n')
     return 2
   }
   // an error may quote a server's reply or a config value: masked like everything llem prints

@@ -25,6 +25,8 @@ export async function compareCommand(baselineName: string, currentName: string, 
   const cwd = process.cwd()
   // thresholds first: a typo in the gate is found before any file is read
   parseThresholds(flags.threshold)
+  // two output formats at once would print one and drop the other without a word
+  if (flags.json && flags.markdown) throw new InputError('CONFIG_INVALID', 'command line: --json and --markdown are two output formats: give one')
   // a bare run id is looked up by the one rule (results-dir.ts); two paths need no config
   const resultsDir = resultsDirLookup({ flag: resultsDirFlag(flags), env: process.env, cwd, config: async () => {
     const loaded = await loadConfig({ cwd, configPath: flags.config })
