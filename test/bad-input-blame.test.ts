@@ -64,4 +64,3 @@ describe('bad input, blamed where it was written', () => {
     expect(await refused(dir, ['compare', 'a', 'b', '--json', '--markdown'])).toBe('llem: command line: --json and --markdown are two output formats: give one')
   })
 })
-
