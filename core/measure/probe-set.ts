@@ -162,7 +162,10 @@ export function energyBetween(a: EnergySnapshot, b: EnergySnapshot): EnergyDelta
   for (const [key, end] of Object.entries(b.domains)) {
     const start = a.domains[key]
     if (!start) continue
-    const delta = end.energy_j - start.energy_j
+    let delta = end.energy_j - start.energy_j
+    // interpolated snapshots (sub-windows, the per-token fit) of a counter that did not move can differ
+    // by a rounding error of either sign: that is no energy, not a counter going backwards
+    if (delta < 0 && delta >= -1e-9 * Math.max(1, Math.abs(start.energy_j), Math.abs(end.energy_j))) delta = 0
     // a reading that is no number, or cumulative energy that went down (a counter reset or wrap the
     // probe did not handle): no energy can be had from it, and a sum over it would be wrong
     if (!Number.isFinite(delta) || delta < 0) {
