@@ -49,8 +49,9 @@ export function coerceValue(dotted: string, raw: string | boolean): unknown {
   attempts.push(raw.split(',').map((s) => s.trim()).filter(Boolean))
   for (const value of attempts) if (candidates.some((s) => s.safeParse(value).success)) return value
   // nothing fits: the value as JSON reads it (`0` a number) gets the schema's own reason ("too small"),
-  // not "expected number, got string"; text that is no JSON stays text
-  return json !== undefined && typeof json !== 'string' ? json : raw
+  // not "expected number, got string"; text that is no JSON stays text, and `null` only unsets an
+  // option that may be null (elsewhere it stays the word, refused as such)
+  return json !== undefined && json !== null && typeof json !== 'string' ? json : raw
 }
 
 /** One flag or env var's value against the schema at its path: the message names where it came from. */
