@@ -96,6 +96,9 @@ export function buildMetrics(input: MetricsInput) {
   })
 
   const flops = estimateFlops(input.model, ok.map((r) => ({ input: r.inputTokens, output: r.outputTokens })))
+  // per token of the same requests the total counts: the successful ones (a failed request's tokens
+  // are in no FLOPs figure)
+  const okTokens = ok.reduce((a, r) => a + r.inputTokens + r.outputTokens, 0)
   // a window with no duration has no rate: null, never 0 tokens/s
   const outTps = durationSec > 0 && input.task !== 'embeddings' ? outputTokens / durationSec : null
   // GPU memory when the workload put something on a GPU; else this process's RSS (a CPU backend)
@@ -155,7 +158,7 @@ export function buildMetrics(input: MetricsInput) {
     } satisfies NonNullable<RawProcessResult['inference_metrics']>,
     compute: {
       flops_total: flops.total,
-      flops_per_token: flops.total !== null && outputTokens > 0 ? flops.total / (inputTokens + outputTokens) : null,
+      flops_per_token: flops.total !== null && okTokens > 0 && ok.some((r) => r.outputTokens > 0) ? flops.total / okTokens : null,
       flops_per_second: flops.total !== null && durationSec > 0 ? flops.total / durationSec : null,
       peak_memory_mb: peakMemory,
       model_memory_mb: modelMemory,
