@@ -149,7 +149,7 @@ describe('lm-eval reporter', () => {
     expect(sample.arguments.gen_args_0.arg_0).toBeNull()
   })
 
-  it('folds repeats into one task: the mean, and a bootstrap standard error', async () => {
+  it("folds repeats into one task: the mean, and the mean's standard error as lm-eval computes it", async () => {
     const values = [0.004, 0.005, 0.006]
     await write([...repeats(values), gpuResult()])
     const doc = readJson(join(dir, 'tiny-random', 'results_2025-01-02T03-04-05.678000.json'))
@@ -157,11 +157,11 @@ describe('lm-eval reporter', () => {
     const task = doc.results['tiny-decode-load-concurrency-2-abcd1234']
     expect(task.alias).toBe('tiny > decode [load.concurrency=2]')
     expect(task['energy_per_token_j,none']).toBeCloseTo(0.005, 12)
-    // the standard error of a mean of three: population sd / sqrt(n) = 0.000471; a bootstrap lands near it
-    const se = task['energy_per_token_j_stderr,none']
-    expect(typeof se).toBe('number')
-    expect(se).toBeGreaterThan(0.0004)
-    expect(se).toBeLessThan(0.00055)
+    // lm-eval's mean_stderr of three values 0.001 apart: sample sd 0.001 (n - 1), over sqrt(3)
+    expect(task['energy_per_token_j_stderr,none']).toBeCloseTo(0.001 / Math.sqrt(3), 12)
+    // bootstrap_iters 0: lm-eval computes no standard error
+    await writeLmEval([...repeats(values)], { outputDir: join(dir, 'no-se'), rootDir: dir, date: DATE, bootstrapIters: 0 })
+    expect(readJson(join(dir, 'no-se', 'tiny-random', 'results_2025-01-02T03-04-05.678000.json')).results['tiny-decode-load-concurrency-2-abcd1234']['energy_per_token_j_stderr,none']).toBe('N/A')
     // identical repeats: a value with no spread
     expect(task['output_tok_s_stderr,none']).toBe(0)
     expect(doc['n-samples']['tiny-decode-load-concurrency-2-abcd1234']).toEqual({ original: 3, effective: 3 })

@@ -2,8 +2,8 @@
  * lm-evaluation-harness's output layout, so llem's numbers sit beside accuracy results in the tools
  * that read lm-eval files: `{outputDir}/{model_name_sanitized}/results_{date_id}.json` per model and
  * `samples_{task}_{date_id}.jsonl` per task beside it. Benches are tasks (one per sweep point, repeats
- * folded in), llem's metrics are the task metrics under the "none" filter, `_stderr` comes from a
- * bootstrap over repeats and is "N/A" without them, as lm-eval writes it. Keys that mean nothing for
+ * folded in), llem's metrics are the task metrics under the "none" filter, `_stderr` is the standard
+ * error of the mean over repeats (lm-eval's mean_stderr) and "N/A" without them, as lm-eval writes it. Keys that mean nothing for
  * llem carry lm-eval's own "not applicable" values (null, 0, [] or {}); docs/formats.md lists them.
  */
 import path from 'node:path'
@@ -13,7 +13,7 @@ import { forEachLimited, isRecord, pythonLocalIso, writeFileReplace } from './li
 import { prettyJsonPieces } from './lib/json-pieces.js'
 import { taskSamples } from './lib/lm-eval-samples.js'
 import { promptLookup } from './lib/request-rows.js'
-import { bootstrapStderr, groupTasks, mean, type TaskGroup } from './lib/task-groups.js'
+import { groupTasks, mean, meanStderr, type TaskGroup } from './lib/task-groups.js'
 
 export interface LmEvalMetric {
   name: string
@@ -104,7 +104,8 @@ function taskResults(t: TaskGroup, iters: number): Record<string, unknown> {
   for (const m of LM_EVAL_METRICS) {
     const values = t.completed.map(m.pick).filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
     entry[`${m.name},none`] = values.length ? mean(values) : null
-    entry[`${m.name}_stderr,none`] = bootstrapStderr(values, { resamples: iters }) ?? 'N/A'
+    // as lm-eval: `bootstrap_iters` 0 computes no standard error at all
+    entry[`${m.name}_stderr,none`] = (iters > 0 ? meanStderr(values) : null) ?? 'N/A'
   }
   return entry
 }

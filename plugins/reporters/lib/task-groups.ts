@@ -1,10 +1,9 @@
 /**
  * Formats that have one entry per task (lm-eval) fold the repeats of an experiment into one: the
  * same bench and the same effective config (task_hash) is one task, its value the mean over the
- * completed repeats and its standard error a bootstrap estimate, as lm-eval reports `_stderr`.
+ * completed repeats and its standard error that of the mean, as lm-eval reports `_stderr` for `mean`.
  */
 import type { AggregatedResult } from 'llem/plugin'
-import { createRng } from 'llem/plugin'
 
 export interface TaskGroup {
   /** file-safe and unique in the run: the experiment id without its repeat suffix */
@@ -43,25 +42,17 @@ export function mean(xs: readonly number[]): number {
 }
 
 /**
- * Standard error of the mean by bootstrap: the sample standard deviation of the means of `resamples`
- * resamples with replacement (what lm-eval's bootstrap_stderr computes for its metrics), seeded so a
- * report is reproducible. Null with fewer than two values: one run has no spread to resample.
+ * Standard error of the mean as lm-eval gives it for a metric aggregated by `mean` (lm_eval/api/
+ * metrics.py: stderr_for_metric maps `mean` to mean_stderr, the sample standard deviation, n - 1 in
+ * its denominator, over sqrt(n); it bootstraps only other aggregations). Null below two values.
  */
-export function bootstrapStderr(values: readonly number[], opts: { resamples?: number; seed?: number } = {}): number | null {
+export function meanStderr(values: readonly number[]): number | null {
   const n = values.length
   if (n < 2) return null
-  // identical values: every resample mean is that value; summing them in floating point would not say 0
+  // identical values: no spread (a floating-point sum would not say exactly 0)
   if (values.every((v) => v === values[0])) return 0
-  const resamples = opts.resamples ?? 1000
-  const rng = createRng(opts.seed ?? 0)
-  const means = new Array<number>(resamples)
-  for (let b = 0; b < resamples; b++) {
-    let s = 0
-    for (let i = 0; i < n; i++) s += values[Math.floor(rng() * n)]
-    means[b] = s / n
-  }
-  const m = mean(means)
+  const m = mean(values)
   let ss = 0
-  for (const x of means) ss += (x - m) * (x - m)
-  return Math.sqrt(ss / (resamples - 1))
+  for (const x of values) ss += (x - m) * (x - m)
+  return Math.sqrt(ss / (n - 1)) / Math.sqrt(n)
 }
