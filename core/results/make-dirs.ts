@@ -8,20 +8,24 @@
 import { mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 
-export function makeDirs(dir: string): void {
+/** The levels of `dir` that do not exist yet, outermost first, and what is in the way if a level that
+ *  exists is not a directory (results-dir.ts says so as bad input, makeDirs as ENOTDIR). */
+export function missingDirs(dir: string): { missing: string[]; blocked: string | null } {
   const missing: string[] = []
   let at = path.resolve(dir)
   for (;;) {
     const st = statSync(at, { throwIfNoEntry: false })
-    if (st) {
-      if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}': ${at} is a file`), { code: 'ENOTDIR' })
-      break
-    }
+    if (st) return { missing, blocked: st.isDirectory() ? null : at }
     missing.unshift(at)
     const parent = path.dirname(at)
-    if (parent === at) break
+    if (parent === at) return { missing, blocked: null }
     at = parent
   }
+}
+
+export function makeDirs(dir: string): void {
+  const { missing, blocked } = missingDirs(dir)
+  if (blocked) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}': ${blocked} is a file`), { code: 'ENOTDIR' })
   for (const d of missing) {
     try {
       mkdirSync(d)

@@ -8,6 +8,7 @@ import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { RUN_DEFAULTS } from '../config/defaults.js'
 import { InputError } from '../errors.js'
+import { missingDirs } from './make-dirs.js'
 
 export function resolveResultsDir(opts: { flag?: string; env: NodeJS.ProcessEnv; configured?: string; rootDir: string; cwd: string }): string {
   if (opts.flag !== undefined) return path.resolve(opts.cwd, opts.flag)
@@ -45,19 +46,8 @@ export function resultsDirLookup(opts: { flag?: string; env: NodeJS.ProcessEnv; 
  * https://github.com/Kewton/CommandMate/issues/1774). A dangling symlink on the way does the same.
  */
 export function ensureResultsDir(dir: string): void {
-  const missing: string[] = []
-  let at = path.resolve(dir)
-  for (;;) {
-    const st = statOrNull(at)
-    if (st) {
-      if (!st.isDirectory()) throw unusable(dir, `${at} is not a directory`)
-      break
-    }
-    missing.unshift(at)
-    const parent = path.dirname(at)
-    if (parent === at) break
-    at = parent
-  }
+  const { missing, blocked } = missingDirs(dir)
+  if (blocked) throw unusable(dir, `${blocked} is not a directory`)
   for (const d of missing) {
     try {
       mkdirSync(d)
