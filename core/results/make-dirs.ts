@@ -5,7 +5,7 @@
  * takes that for a missing parent and retries forever at full CPU (see results-dir.ts). Synchronous:
  * one stat when the directory exists, as it does for all but the first file written into it.
  */
-import { mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 
 /** The levels of `dir` that do not exist yet, outermost first, and what is in the way if a level that
@@ -14,7 +14,7 @@ export function missingDirs(dir: string): { missing: string[]; blocked: string |
   const missing: string[] = []
   let at = path.resolve(dir)
   for (;;) {
-    const st = statSync(at, { throwIfNoEntry: false })
+    const st = statOrNull(at)
     if (st) return { missing, blocked: st.isDirectory() ? null : at }
     missing.unshift(at)
     const parent = path.dirname(at)
@@ -31,7 +31,17 @@ export function makeDirs(dir: string): void {
       mkdirSync(d)
     } catch (e) {
       // made meanwhile by another writer: fine; anything else in the way is thrown
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(d, { throwIfNoEntry: false })?.isDirectory()) throw e
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statOrNull(d)?.isDirectory()) throw e
     }
+  }
+}
+
+/** A path's stat, or null where it cannot be had: missing, or a file where a directory of its path
+ *  should be (ENOTDIR: the walk goes on up to that file) */
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p)
+  } catch {
+    return null
   }
 }
