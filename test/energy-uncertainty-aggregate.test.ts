@@ -57,8 +57,9 @@ describe('energy uncertainty over data-parallel processes', () => {
     // 12 W throughout: each process reads 120 J over its 10 s; the union of [0, 10] and [4, 14] is 168 J
     const agg = aggregate([hostCpu(0, [0, 10], 'GPU-a', 1000, 120, 0.5, [12, 12], 3), hostCpu(1, [4, 14], 'GPU-b', 1500, 120, 0.5, [12, 12], 4)])
     expect(agg.total_energy_j).toBeCloseTo(2500 + 168, 9)
-    expect(agg.total_energy_uncertainty_j).toBeGreaterThanOrEqual(5)
-    expect(agg.total_energy_uncertainty_j).toBeLessThan(5.1)
+    // the GPUs (±3, ±4 J) are independent meters; the host CPU's two readings (±0.5 J each) are one
+    // meter's, sharing its calibration: ±1 J together, then in quadrature with the GPUs
+    expect(agg.total_energy_uncertainty_j).toBeCloseTo(Math.sqrt(3 * 3 + 4 * 4 + 1 * 1), 3)
   })
 
   it('host CPU pro-rated without a measured power range (older results): no combined interval, and a warning saying so', () => {

@@ -21,8 +21,8 @@ export interface CombinedEnergy {
 
 /**
  * A meter's error over a union, in two parts. `stat2`: 95% half-widths, squared (independent meters
- * add in quadrature). `bound`: what adds linearly: the half-widths of several readings of one meter
- * (they share its calibration error), and the worst case of each pro-rated share,
+ * add in quadrature; several readings of one meter share its calibration error, so their half-widths
+ * add linearly into that meter's one). `bound`: the worst case of each pro-rated share,
  * added whole: a pro-rated share is off by the difference between the mean power over its uncovered
  * seconds and over its reading's covered ones, times t(T - t)/T, which is no more than the power's
  * measured range times that factor; a bound, not a random error, so it is never shrunk by quadrature.
@@ -63,12 +63,13 @@ function meterEnergy(meter: string, readings: Reading[], warnings: string[]): { 
   if (u.prorated_sec > 0)
     warnings.push(`${meter}: the measured windows of processes ${readings.map((x) => x.r.process_index).join(', ')} partly overlap: ${fmt(u.prorated_sec)} s of their union is covered at a process's mean power over its window (pro-rated), not by a reading of its own`)
   let error: ErrorOrWhy = { stat2: 0, bound: 0 }
+  // readings of one meter share its calibration (an accuracy stated as a gain or an offset is the same
+  // error in each): their half-widths add linearly into the meter's own, which then adds in
+  // quadrature with other, independent meters'
+  let sameMeter: number | string = 0
   for (const used of u.used) {
-    // readings of one meter share its calibration (an accuracy stated as a gain or an offset is the
-    // same error in each): their half-widths add linearly, never shrunk by quadrature as independent
-    // meters' are
     const mine = own(used.reading.x)
-    error = addErr(error, typeof mine === 'string' ? mine : { stat2: 0, bound: Math.sqrt(mine.stat2) })
+    sameMeter = typeof sameMeter === 'string' ? sameMeter : typeof mine === 'string' ? mine : sameMeter + Math.sqrt(mine.stat2)
     if (used.prorated_sec === 0) continue
     const range = used.reading.x.range_w
     if (range === null) {
@@ -79,6 +80,7 @@ function meterEnergy(meter: string, readings: Reading[], warnings: string[]): { 
     const T = used.span_sec
     error = addErr(error, { stat2: 0, bound: ((t * (T - t)) / T) * Math.max(0, range[1] - range[0]) })
   }
+  error = addErr(error, typeof sameMeter === 'string' ? sameMeter : { stat2: sameMeter * sameMeter, bound: 0 })
   return { energy_j: u.energy_j, error }
 }
 
