@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod'
 import { InputError, type ErrorCode } from '../errors.js'
+import { placeOf } from './blame.js'
 import { isPlainObject } from './layers.js'
 import { closest } from './suggest.js'
 import { maxOf } from '../stats/extent.js'
@@ -85,10 +86,8 @@ export function validateOptions<S extends z.ZodType>(schema: S, raw: unknown, si
   if (result.success) return result.data
   const lines = formatIssues(schema, input, result.error.issues, site.prefix)
   const place = [site.file, site.label].filter(Boolean).join(': ')
-  const first = result.error.issues[0]
-  const setBy = site.blame?.([site.prefix, ...first.path.map(String)].filter(Boolean).join('.'))
   // a flag, variable or config entry that set it is what to fix: named first, the bench it reached after
-  const head = setBy ? `${setBy} (for ${place})` : place
+  const head = site.blame ? placeOf(site.blame, [site.prefix, ...result.error.issues[0].path.map(String)].filter(Boolean).join('.'), place) : place
   const message = lines.length === 1 ? `${head}: ${lines[0]}` : `${head}:\n${lines.map((l) => `  - ${l}`).join('\n')}`
   throw new InputError(site.code ?? 'CONFIG_INVALID', message, { file: site.file, where: lines[0] })
 }

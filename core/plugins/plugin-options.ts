@@ -8,6 +8,7 @@ import { validateOptions, type ValidationSite } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { isSchema } from './is-schema.js'
 import { provideZod } from './lazy-schema.js'
+import { placeOf } from '../config/blame.js'
 
 // the built-in plugins' schemas are built on first use (lazy-schema.ts): with this copy of zod
 provideZod(z)
@@ -21,7 +22,6 @@ export function validatePluginOptions(plugin: { name: string; options?: unknown 
   const keys = Object.keys(options)
   if (keys.length === 0) return options
   const place = [site.file, site.label].filter(Boolean).join(': ')
-  const setBy = site.blame?.(`${site.prefix}.${keys[0]}`)
-  const head = setBy ? `${setBy} (for ${place})` : place
+  const head = site.blame ? placeOf(site.blame, `${site.prefix}.${keys[0]}`, place) : place
   throw new InputError(site.code ?? 'CONFIG_INVALID', `${head}: unknown key "${site.prefix}.${keys[0]}": ${site.prefix} "${plugin.name}" takes no options (its plugin exports no options schema)`, { file: site.file, where: `${site.prefix}.${keys[0]}` })
 }
