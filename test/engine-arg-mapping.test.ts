@@ -34,14 +34,22 @@ describe('vllm flags', () => {
 })
 
 describe('trtllm-serve flags', () => {
-  it('every option maps to a flag trtllm-serve accepts, and the options file turns iteration stats on', () => {
-    const o = trtllmOptionsSchema.parse({ backend: 'tensorrt', tokenizer: 't', maxBatchSize: 8, maxNumTokens: 2048, maxSeqLen: 1024, tpSize: 2, ppSize: 1, epSize: 1, kvCacheFreeGpuMemoryFraction: 0.85, trustRemoteCode: true, extraLlmApiOptions: { enable_iter_perf_stats: false, x: 1 } })
+  it('every option maps to a flag trtllm-serve accepts', () => {
+    const o = trtllmOptionsSchema.parse({ backend: 'tensorrt', tokenizer: 't', maxBatchSize: 8, maxNumTokens: 2048, maxSeqLen: 1024, tpSize: 2, ppSize: 1, epSize: 1, kvCacheFreeGpuMemoryFraction: 0.85, trustRemoteCode: true, extraLlmApiOptions: { x: 1 } })
     const argv = trtllmArgs('/models/llama', 9000, o, '/tmp/o.yaml')
     const parsed = parseEngineArgs(TRTLLM, argv.slice(1))
     expect(parsed.error).toBeUndefined()
     expect(parsed.values).toMatchObject({ '--backend': 'tensorrt', '--max_batch_size': 8, '--tp_size': 2, '--kv_cache_free_gpu_memory_fraction': 0.85, '--trust_remote_code': true, '--extra_llm_api_options': '/tmp/o.yaml' })
-    // llem needs the stats for the batch size: a user's false is overridden, and the result says so
-    expect(JSON.parse(extraOptionsYaml(o))).toEqual({ enable_iter_perf_stats: true, x: 1 })
+    // a TensorRT engine's options (TrtLlmArgs) forbid the key and keep iteration stats on by themselves:
+    // llem adds nothing (what the user wrote is theirs)
+    expect(JSON.parse(extraOptionsYaml(trtllmOptionsSchema.parse({ backend: 'tensorrt', extraLlmApiOptions: { x: 1 } })))).toEqual({ x: 1 })
+    expect(JSON.parse(extraOptionsYaml(trtllmOptionsSchema.parse({ backend: '_autodeploy' })))).toEqual({})
+  })
+
+  it('the PyTorch flow (the default) gets iteration stats turned on, over a user\'s false', () => {
+    // llem needs the stats for the batch size; the result's backend_settings shows the file it wrote
+    for (const backend of [undefined, 'pytorch'] as const)
+      expect(JSON.parse(extraOptionsYaml(trtllmOptionsSchema.parse({ backend, extraLlmApiOptions: { enable_iter_perf_stats: false, x: 1 } })))).toEqual({ enable_iter_perf_stats: true, x: 1 })
   })
 
   it('the stand-in rejects what the real CLIs reject', () => {

@@ -46,6 +46,20 @@ describe('the trtllm backend', () => {
     expect(alive(settings.server_pid)).toBe(false)
   })
 
+  it('a TensorRT engine starts: its options file gets no PyTorch-only key, and its iteration stats are read', async () => {
+    const dir = makeProject({
+      'llem.config.ts': QUICK_CONFIG,
+      'benchmarks/t.bench.ts': trtBench('trt engine', "backend: 'tensorrt', maxBatchSize: 2", 'load: { concurrency: 3, requests: 100000, duration: 1 }, generation: { maxTokens: 16 }'),
+    })
+    const r = await runCli(dir, ['bench'], env())
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+    const raw = runResults(dir)[0].process_results[0]
+    expect(raw.environment.backend_settings.extra_llm_api_options).toEqual({})
+    expect(raw.inference_metrics.num_failed_requests).toBe(0)
+    expect(raw.extended_metrics.server.failed_scrapes).toBe(0)
+    expect(raw.extended_metrics.server.running_requests_max).toBe(2)
+  })
+
   it('a vLLM-style flag is rejected the way trtllm-serve rejects it', async () => {
     const dir = makeProject({ 'llem.config.ts': QUICK_CONFIG, 'benchmarks/t.bench.ts': trtBench('bad flag', "extraArgs: ['--max-batch-size', '4']") })
     const r = await runCli(dir, ['bench'], env())

@@ -1,8 +1,9 @@
 /**
  * The `trtllm` backend: `trtllm-serve <model>` with TensorRT-LLM's own flags, started, health-checked,
  * measured and stopped like the vllm backend. Its /metrics is not Prometheus: it returns the executor's
- * iteration stats since the previous call, and only when `enable_iter_perf_stats` is set in the extra
- * LLM API options, so llem always sets it (in a YAML file it writes next to the options you give).
+ * iteration stats since the previous call, and with the PyTorch flow only when `enable_iter_perf_stats`
+ * is set in the extra LLM API options, so llem sets it there (in a YAML file it writes next to the
+ * options you give; see extraOptionsYaml).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -54,9 +55,15 @@ export function trtllmArgs(model: string, port: number, o: TrtllmOptions, option
   return [...a, ...(o.extraArgs ?? [])]
 }
 
-/** JSON is valid YAML, so the options file needs no YAML writer; iteration stats are always on. */
+/**
+ * JSON is valid YAML, so the options file needs no YAML writer. Iteration stats are turned on for the
+ * PyTorch flow (the default), the only one whose LLM API options declare `enable_iter_perf_stats`
+ * (TorchLlmArgs): the TensorRT engine's and AutoDeploy's options forbid unknown fields, so the key
+ * would stop the server at start-up, and a TensorRT engine keeps iteration stats on by itself.
+ */
 export function extraOptionsYaml(o: TrtllmOptions): string {
-  return JSON.stringify({ ...o.extraLlmApiOptions, enable_iter_perf_stats: true }, null, 2) + '\n'
+  const pytorch = o.backend === undefined || o.backend === 'pytorch'
+  return JSON.stringify({ ...o.extraLlmApiOptions, ...(pytorch ? { enable_iter_perf_stats: true } : {}) }, null, 2) + '\n'
 }
 
 export const trtllmBackend: Backend<TrtllmOptions> = {
