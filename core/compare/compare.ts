@@ -1,6 +1,8 @@
 /**
  * Two sets of results, experiment by experiment. Experiments are matched by task_hash (the same
- * effective config: the code or the machine changed), else by name (the config itself changed);
+ * effective config: the code or the machine changed), then an adaptive series' steps by their place in
+ * the series (a capacity sweep's rate steps are decided at run time, so their configs never repeat),
+ * else by name within the same bench and file (the config itself changed);
  * repeats of one experiment are pooled, each metric's mean compared, with Student t 95% CIs (as
  * repeats.json) where an experiment has at least two completed repeats, and Welch's t-test to say
  * whether a change is more than run-to-run noise (p < 0.05). A metric
@@ -52,7 +54,7 @@ export interface ExperimentComparison {
   /** the bench's file and `file:line:col`, relative to its project, as the current run recorded them */
   file: string
   location: string
-  matched_by: 'task_hash' | 'name'
+  matched_by: MatchedBy
   baseline: { task_hash: string; ids: string[]; completed: number; repeats: number; energy_method: string }
   current: { task_hash: string; ids: string[]; completed: number; repeats: number; energy_method: string }
   metrics: MetricDelta[]
@@ -74,12 +76,30 @@ export interface Comparison {
   pareto?: ParetoSummary
 }
 
+export type MatchedBy = 'task_hash' | 'series' | 'name'
+
+/** An experiment the current run planned (its manifest's entry), to tell "planned, no result" from "not planned". */
+export interface PlannedExperiment {
+  id: string
+  name: string
+  bench: string
+  task_hash: string
+  file?: string
+  location?: string
+  series?: AggregatedResult['series']
+}
+
 /** One experiment's repeats (one result without repeats): what is matched and compared. */
 interface Unit {
   name: string
   bench: string
+  file: string
+  location: string
   task_hash: string
+  series: AggregatedResult['series']
   results: AggregatedResult[]
+  /** planned repeats with no result at all (the run stopped first, or their files are gone) */
+  missing: string[]
 }
 
 const baseName = (r: AggregatedResult) => r.experiment_name.replace(/ #\d+$/, '')
@@ -87,39 +107,77 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 /** the two-sided level of `significant`: a false alarm on 1 in 20 noise-only metrics, whatever the repeat count */
 const ALPHA = 0.05
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+/** past a limit, not at it: a change of exactly the limit (10% that floating point makes 10.000000000000009%) passes */
+const past = (x: number, limit: number) => x > limit && !close(x, limit)
 
-export function groupUnits(results: AggregatedResult[]): Unit[] {
+/**
+ * Results grouped into units, and with `planned` (the current run's manifest) the experiments it planned
+ * that have no result added: a run stopped by --bail, a Slurm job that ended early or a CI job killed
+ * mid-run leaves them, and a gate must see them as not completed rather than as never planned.
+ */
+export function groupUnits(results: AggregatedResult[], planned: readonly PlannedExperiment[] = []): Unit[] {
   const units = new Map<string, Unit>()
+  const unit = (key: string, make: () => Unit) => units.get(key) ?? units.set(key, make()).get(key)!
   for (const r of results) {
     // as repeat-stats: the same config in two different benches is not a repeat of one another
-    const key = `${r.bench.full_name}|${r.task_hash}|${baseName(r)}`
-    const u = units.get(key) ?? { name: baseName(r), bench: r.bench.full_name, task_hash: r.task_hash, results: [] }
-    u.results.push(r)
-    units.set(key, u)
+    const name = baseName(r)
+    unit(`${r.bench.full_name}|${r.task_hash}|${name}`, () => ({ name, bench: r.bench.full_name, file: r.bench.file, location: r.bench.location, task_hash: r.task_hash, series: r.series, results: [], missing: [] })).results.push(r)
+  }
+  const have = new Set(results.map((r) => r.experiment_id))
+  for (const x of planned) {
+    if (have.has(x.id)) continue
+    const name = x.name.replace(/ #\d+$/, '')
+    unit(`${x.bench}|${x.task_hash}|${name}`, () => ({ name, bench: x.bench, file: x.file ?? '', location: x.location ?? '', task_hash: x.task_hash, series: x.series, results: [], missing: [] })).missing.push(x.id)
   }
   return [...units.values()]
 }
 
-/** Pairs of (baseline, current) units: by task_hash first (same bench preferred), then by name. */
-export function matchUnits(baseline: Unit[], current: Unit[]): { pairs: Array<[Unit, Unit, 'task_hash' | 'name']>; onlyBaseline: Unit[]; onlyCurrent: Unit[] } {
+const loadOf = (x: NonNullable<Unit['series']>) => (x.rate === null ? `concurrency ${x.concurrency}` : x.rate === 'inf' ? 'unlimited rate' : `rate ${Number(x.rate.toPrecision(3))}/s`)
+const completed = (u: Unit) => u.results.some((r) => r.status === 'completed')
+const sameStep = (a: Unit, b: Unit) => !!a.series && !!b.series && a.series.kind === b.series.kind && a.series.step === b.series.step && a.series.role === b.series.role
+
+/**
+ * Pairs of (baseline, current) units. By task_hash first (same bench preferred). Then an adaptive
+ * series' steps by their place: the same series (its first member's id, which is stable while its config
+ * is) and step, else the same bench, file and step when each side has one such series. Then by name
+ * within the same bench and file, else the same bench when the name is that bench's only one on each
+ * side (a bench moved to another file): two files may each define a bench('decode'), and pairing one
+ * file's with the other's would gate against the wrong numbers. Current units with a completed result go
+ * first, so a failed result that a resumed run kept beside the fixed experiment does not take its pair.
+ */
+export function matchUnits(baseline: Unit[], current: Unit[]): { pairs: Array<[Unit, Unit, MatchedBy]>; onlyBaseline: Unit[]; onlyCurrent: Unit[] } {
   const free = new Set(baseline)
-  const pairs: Array<[Unit, Unit, 'task_hash' | 'name']> = []
-  const rest: Unit[] = []
+  const pairs: Array<[Unit, Unit, MatchedBy]> = []
+  const take = (b: Unit | undefined, c: Unit, how: MatchedBy): boolean => {
+    if (!b) return false
+    free.delete(b)
+    pairs.push([b, c, how])
+    return true
+  }
+  let rest: Unit[] = []
   for (const c of current) {
     const same = [...free].filter((b) => b.task_hash === c.task_hash)
     const b = same.find((u) => u.bench === c.bench && u.name === c.name) ?? same.find((u) => u.bench === c.bench) ?? (same.length === 1 ? same[0] : undefined)
-    if (b) {
-      free.delete(b)
-      pairs.push([b, c, 'task_hash'])
-    } else rest.push(c)
+    if (!take(b, c, 'task_hash')) rest.push(c)
+  }
+  rest = [...rest.filter(completed), ...rest.filter((c) => !completed(c))]
+  const unmatched: Unit[] = []
+  for (const c of rest) {
+    if (!c.series) {
+      unmatched.push(c)
+      continue
+    }
+    const inSeries = [...free].find((b) => b.series?.group === c.series!.group && sameStep(b, c))
+    const inBench = (units: Iterable<Unit>) => [...units].filter((u) => u.bench === c.bench && u.file === c.file && sameStep(u, c))
+    const alone = inBench(free).length === 1 && inBench(current).length === 1 ? inBench(free)[0] : undefined
+    if (!take(inSeries ?? alone, c, 'series')) unmatched.push(c)
   }
   const onlyCurrent: Unit[] = []
-  for (const c of rest) {
-    const b = [...free].find((u) => u.name === c.name)
-    if (b) {
-      free.delete(b)
-      pairs.push([b, c, 'name'])
-    } else onlyCurrent.push(c)
+  for (const c of unmatched) {
+    const named = (units: Iterable<Unit>) => [...units].filter((u) => u.name === c.name && u.bench === c.bench)
+    const sameFile = named(free).find((u) => u.file === c.file)
+    const moved = named(baseline).length === 1 && named(current).length === 1 ? named(free)[0] : undefined
+    if (!take(sameFile ?? moved, c, 'name')) onlyCurrent.push(c)
   }
   // in the current run's order, however each was matched
   pairs.sort((x, y) => current.indexOf(x[1]) - current.indexOf(y[1]))
@@ -140,6 +198,10 @@ export function compareMetric(metric: MetricName, base: AggregatedResult[], cur:
   const b = side(bValues)
   const c = side(cValues)
   const out: MetricDelta = { metric, unit: def.unit, better: def.better as Direction, baseline: b, current: c, delta: null, delta_pct: null, change: 'n/a', significant: null, p_value: null, ci_method: 'student_t', significance_test: 'welch_t', threshold, regressed: false, note: null }
+  // a mean over fewer repeats than completed is said, not hidden behind the repeat count
+  const sides: Array<[number, number, string]> = [[bValues.length, base.length, 'baseline'], [cValues.length, cur.length, 'current run']]
+  const partly = sides.filter(([n, of]) => n > 0 && n < of).map(([n, of, where]) => `measured in ${n} of the ${of} completed repeats of the ${where}`)
+  if (partly.length) out.note = partly.join('; ')
   if (!b || !c) {
     if (b && threshold) {
       out.regressed = true
@@ -161,39 +223,41 @@ export function compareMetric(metric: MetricName, base: AggregatedResult[], cur:
   }
   if (threshold && worseBy > 0) {
     // from a baseline of exactly zero any worsening is an infinite percentage
-    const past = threshold.kind === 'absolute' ? worseBy > threshold.value : out.delta_pct === null || Math.abs(out.delta_pct) > threshold.value
-    out.regressed = past
+    out.regressed = threshold.kind === 'absolute' ? past(worseBy, threshold.value) : out.delta_pct === null || past(Math.abs(out.delta_pct), threshold.value)
   }
   return out
 }
 
-export function compareResults(baseline: AggregatedResult[], current: AggregatedResult[], thresholds: Threshold[]): Comparison {
-  const { pairs, onlyBaseline, onlyCurrent } = matchUnits(groupUnits(baseline), groupUnits(current))
+export function compareResults(baseline: AggregatedResult[], current: AggregatedResult[], thresholds: Threshold[], plannedCurrent: readonly PlannedExperiment[] = []): Comparison {
+  const { pairs, onlyBaseline, onlyCurrent } = matchUnits(groupUnits(baseline), groupUnits(current, plannedCurrent))
   const byMetric = new Map(thresholds.map((t) => [t.metric, t]))
   const metrics = [...new Set<MetricName>([...DEFAULT_METRICS, ...thresholds.map((t) => t.metric)])]
   const experiments = pairs.map(([b, c, how]): ExperimentComparison => {
     const bDone = b.results.filter((r) => r.status === 'completed')
     const cDone = c.results.filter((r) => r.status === 'completed')
     const warnings: string[] = []
-    const describe = (u: Unit, done: AggregatedResult[]) => ({ task_hash: u.task_hash, ids: u.results.map((r) => r.experiment_id), completed: done.length, repeats: u.results.length, energy_method: (done[0] ?? u.results[0]).energy_method })
+    const describe = (u: Unit, done: AggregatedResult[]) => ({ task_hash: u.task_hash, ids: [...u.results.map((r) => r.experiment_id), ...u.missing], completed: done.length, repeats: u.results.length + u.missing.length, energy_method: (done[0] ?? u.results[0])?.energy_method ?? 'none' })
     const bSide = describe(b, bDone)
     const cSide = describe(c, cDone)
     if (how === 'name') {
       const changed = configDiff(b.results[0].effective_config, c.results[0].effective_config)
       warnings.push(`matched by name: the configuration changed (task_hash ${b.task_hash.slice(0, 8)} -> ${c.task_hash.slice(0, 8)})${changed.length ? `: ${changed.join('; ')}` : ''}`)
     }
+    if (how === 'series' && c.series && b.series)
+      warnings.push(`matched as step ${c.series.step} (${c.series.role}) of a ${c.series.kind}, whose load is decided at run time: ${loadOf(b.series)} in the baseline, ${loadOf(c.series)} now`)
     if (bDone.length && cDone.length && bSide.energy_method !== cSide.energy_method)
       warnings.push(`energy measured differently (${bSide.energy_method} in the baseline, ${cSide.energy_method} now): the energy deltas compare two methods, not two runs`)
     const failed = bDone.length > 0 && cDone.length === 0
     if (failed) {
       const err = c.results.find((r) => r.error)?.error
-      warnings.push(`no completed result in the current run (${c.results.map((r) => r.status).join(', ')}${err ? `: ${err.code} ${err.message}` : ''})`)
+      const how = [...c.results.map((r) => r.status), ...c.missing.map(() => 'planned, no result')]
+      warnings.push(`no completed result in the current run (${how.join(', ')}${err ? `: ${err.code} ${err.message}` : ''})`)
     }
     if (bDone.length === 0) warnings.push('no completed result in the baseline: nothing to compare against')
     for (const [where, u, done] of [['baseline', b, bDone], ['current run', c, cDone]] as const)
-      if (done.length > 0 && done.length < u.results.length) warnings.push(`${u.results.length - done.length} of ${u.results.length} repeats did not complete in the ${where}: compared over the ${done.length} that did`)
+      if (done.length > 0 && done.length < u.results.length + u.missing.length) warnings.push(`${u.results.length + u.missing.length - done.length} of ${u.results.length + u.missing.length} repeats did not complete in the ${where}: compared over the ${done.length} that did`)
     const deltas = failed || bDone.length === 0 ? [] : metrics.map((m) => compareMetric(m, bDone, cDone, byMetric.get(m) ?? null))
-    return { name: c.name, bench: c.bench, file: c.results[0].bench.file, location: c.results[0].bench.location, matched_by: how, baseline: bSide, current: cSide, metrics: deltas, failed, warnings, regressed: failed || deltas.some((d) => d.regressed) }
+    return { name: c.name, bench: c.bench, file: c.file, location: c.location, matched_by: how, baseline: bSide, current: cSide, metrics: deltas, failed, warnings, regressed: failed || deltas.some((d) => d.regressed) }
   })
   const regressions = experiments.reduce((n, x) => n + (x.failed ? 1 : x.metrics.filter((d) => d.regressed).length), 0)
   return {

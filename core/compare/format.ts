@@ -76,8 +76,9 @@ export function formatText(cmp: Comparison, sources: Sources, color = pc.isColor
   if (cmp.only_in_current.length) out.push('', `only in the current run (not compared): ${sanitiseLine(cmp.only_in_current.join('; '))}`)
   const tradeOff = cmp.pareto ? paretoLines(cmp.pareto, { runs: true, bold, clean: sanitiseLine }) : []
   if (tradeOff.length) out.push('', ...tradeOff.slice(0, -1))
-  const byHash = cmp.experiments.filter((x) => x.matched_by === 'task_hash').length
-  out.push('', `${cmp.experiments.length} compared (${byHash} by task_hash, ${cmp.experiments.length - byHash} by name), ${cmp.only_in_baseline.length} only in the baseline, ${cmp.only_in_current.length} only in the current run`)
+  const by = (how: string) => cmp.experiments.filter((x) => x.matched_by === how).length
+  const ways = [`${by('task_hash')} by task_hash`, ...(by('series') ? [`${by('series')} by series step`] : []), `${by('name')} by name`]
+  out.push('', `${cmp.experiments.length} compared (${ways.join(', ')}), ${cmp.only_in_baseline.length} only in the baseline, ${cmp.only_in_current.length} only in the current run`)
   const verdictLine = cmp.regressions ? `${cmp.regressions} regression${cmp.regressions === 1 ? '' : 's'}` : 'no regressions'
   out.push(cmp.regressions ? c.red(c.bold(verdictLine)) : c.green(verdictLine))
   return out.join('\n') + '\n'

@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import type { AggregatedResult } from '../results/schema.js'
-import { compareResults, type Comparison } from './compare.js'
+import { compareResults, type Comparison, type PlannedExperiment } from './compare.js'
 import { formatMarkdown, formatText, type Sources } from './format.js'
 import { publishToGithub } from './github.js'
 import type { StoredRun } from '../results/run-dir.js'
@@ -43,8 +43,9 @@ export async function reportComparison(cmp: Comparison, sources: Sources, o: Com
   return cmp.status === 'regressed' ? 1 : 0
 }
 
-export function compareAgainst(baseline: StoredRun, current: AggregatedResult[], currentLabel: string, threshold: string | string[] | undefined, o: CompareOutput, cwd: string): Promise<number> {
+/** `planned`: what the current run planned, so an experiment it never got to counts as not completed */
+export function compareAgainst(baseline: StoredRun, current: AggregatedResult[], currentLabel: string, threshold: string | string[] | undefined, o: CompareOutput, cwd: string, planned: readonly PlannedExperiment[] = []): Promise<number> {
   const thresholds = parseThresholds(threshold)
-  const cmp = compareResults(baseline.results, current, thresholds)
+  const cmp = compareResults(baseline.results, current, thresholds, planned)
   return reportComparison(cmp, { baseline: describeRun(baseline, cwd), current: currentLabel }, o)
 }

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { InputError } from '../errors.js'
 import { locateRun, readJson, readRunDir, validated, type StoredRun } from '../results/run-dir.js'
 import { aggregatedResultSchema, type AggregatedResult } from '../results/schema.js'
+import type { PlannedExperiment } from './compare.js'
 
 export async function loadStoredRun(name: string, cwd: string, resultsDir: () => Promise<string>): Promise<StoredRun> {
   const where = await locateRun(name, cwd, resultsDir)
@@ -23,4 +24,11 @@ export function readResultsFile(file: string): StoredRun {
   const results = report.results.map((r, i) => validated(aggregatedResultSchema, r, file, 'results file', `results.${i}`) as AggregatedResult)
   const runId = typeof report.run_id === 'string' ? report.run_id : (results[0]?.run_id ?? path.basename(file))
   return { path: file, kind: 'results-file', runId, manifest: null, results }
+}
+
+/** What a run directory's manifest says it planned to run (none for a results file, which has no plan). */
+export function plannedExperiments(run: StoredRun): PlannedExperiment[] {
+  return (run.manifest?.experiments ?? [])
+    .filter((x) => x.mode === 'run')
+    .map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, file: x.bench_file, location: x.bench_location, series: x.series }))
 }

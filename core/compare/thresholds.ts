@@ -21,11 +21,18 @@ const NUMBER = /^\+?(\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i
 export function parseThresholds(specs: string | string[] | undefined, where = '--threshold'): Threshold[] {
   const byMetric = new Map<MetricName, Threshold>()
   const list = specs === undefined ? [] : Array.isArray(specs) ? specs : [specs]
-  for (const spec of list.flatMap((s) => String(s).split(','))) {
-    const entry = spec.trim()
+  const example = 'e.g. energy_per_token_j=5% or ttft_ms_p50=20'
+  // the CLI's parser hands an empty value (`--threshold "$UNSET"`) over as the number 0
+  if (list.some((s) => s === '' || (s as unknown) === 0))
+    throw new InputError('CONFIG_INVALID', `${where} is empty (or 0): give metric=limit, ${example}; without --threshold nothing is gated`, { where })
+  const entries = list.flatMap((s) => String(s).split(',')).map((e) => e.trim())
+  // a gate switched off by a stray comma must not pass silently
+  if (list.length > 0 && entries.every((e) => e === ''))
+    throw new InputError('CONFIG_INVALID', `${where} "${list.join(' ')}" names no metric: give metric=limit, ${example}`, { where })
+  for (const entry of entries) {
     if (entry === '') continue
     const eq = entry.indexOf('=')
-    if (eq <= 0) throw new InputError('CONFIG_INVALID', `${where}: "${entry}" is not metric=limit (e.g. energy_per_token_j=5% or ttft_ms_p50=20)`, { where })
+    if (eq <= 0) throw new InputError('CONFIG_INVALID', `${where}: "${entry}" is not metric=limit (${example})`, { where })
     const metric = entry.slice(0, eq).trim()
     const limit = entry.slice(eq + 1).trim()
     if (!isMetricName(metric)) {
@@ -34,8 +41,8 @@ export function parseThresholds(specs: string | string[] | undefined, where = '-
     }
     const relative = limit.endsWith('%')
     const number = relative ? limit.slice(0, -1).trim() : limit
-    if (!NUMBER.test(number))
-      throw new InputError('CONFIG_INVALID', `${where}: ${metric}: "${limit}" is not a limit: a non-negative percentage (5%) or an absolute amount in ${METRICS[metric].unit} (0.01)`, { where })
+    if (!NUMBER.test(number) || !Number.isFinite(Number(number.replace(/^\+/, ''))))
+      throw new InputError('CONFIG_INVALID', `${where}: ${metric}: "${limit}" is not a limit: a finite, non-negative percentage (5%) or an absolute amount in ${METRICS[metric].unit} (0.01)`, { where })
     byMetric.set(metric, { metric, kind: relative ? 'relative' : 'absolute', value: Number(number.replace(/^\+/, '')), text: `${metric}=${limit}` })
   }
   return [...byMetric.values()]

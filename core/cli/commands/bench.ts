@@ -18,6 +18,9 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   const req = runRequest(filters, flags, options)
   const run = await resolveRun(req)
   if (flags.detach && run.runOptions.executor.name !== 'slurm') throw new InputError('CONFIG_INVALID', 'command line: --detach needs the slurm executor (--executor slurm): a local run ends when llem does')
+  // a gate that cannot run must not pass: the detached run's results do not exist yet when llem returns
+  if (flags.detach && flags.compare !== undefined)
+    throw new InputError('CONFIG_INVALID', 'command line: --compare with --detach: llem returns before the Slurm tasks have results to compare; run `llem compare <baseline> <run>` once they have ended')
   if (run.experiments.length === 0) {
     const empty = await explainEmptyPlan(run, req)
     process.stderr.write(empty.text)
@@ -72,7 +75,8 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     const cwd = process.cwd()
     process.stdout.write('\n')
     const o = { json: false, markdown: false, stdout: process.stdout, env: process.env, rootDir: run.loaded.rootDir }
-    const compared = await compareAgainst(baseline, summary.results, describeRunDir(summary.runDir, summary.results.length, cwd), flags.threshold, o, cwd)
+    const planned = runnable.map((x) => ({ id: x.id, name: x.name, bench: x.bench.full_name, task_hash: x.task_hash, file: x.bench.file, location: x.bench.location }))
+    const compared = await compareAgainst(baseline, summary.results, describeRunDir(summary.runDir, summary.results.length, cwd), flags.threshold, o, cwd, planned)
     return code || compared
   } finally {
     lock.release()

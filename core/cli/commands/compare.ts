@@ -4,7 +4,7 @@
  * baseline did not complete now), 2 on bad input. `llem bench --compare` shares everything after loading.
  */
 import { compareAgainst, describeRun, type CompareOutput } from '../../compare/report-comparison.js'
-import { loadStoredRun } from '../../compare/stored-run.js'
+import { loadStoredRun, plannedExperiments } from '../../compare/stored-run.js'
 import { parseThresholds } from '../../compare/thresholds.js'
 import { loadConfig } from '../../config/load-config.js'
 import { closest } from '../../config/suggest.js'
@@ -35,5 +35,5 @@ export async function compareCommand(baselineName: string, currentName: string, 
   const baseline = await loadStoredRun(String(baselineName), cwd, resultsDir)
   const current = await loadStoredRun(String(currentName), cwd, resultsDir)
   const o: CompareOutput = { json: !!flags.json, markdown: !!flags.markdown, stdout: process.stdout, env: process.env, rootDir: cwd }
-  return compareAgainst(baseline, current.results, describeRun(current, cwd), flags.threshold, o, cwd)
+  return compareAgainst(baseline, current.results, describeRun(current, cwd), flags.threshold, o, cwd, plannedExperiments(current))
 }
