@@ -88,10 +88,15 @@ export async function discoverGpuSlots(devices: 'all' | (number | string)[], env
     return { slots: [], note: `no GPU slots: ${reason}` }
   }
   let nvidia = nv.slots
+  let twice: string[] = []
   const visible = env.CUDA_VISIBLE_DEVICES
   if (visible !== undefined) {
     const entries = visible.split(',').map((e) => e.trim()).filter(Boolean)
-    nvidia = entries.flatMap((e) => nvidia.filter((g) => matches(e, g, g.index)).slice(0, 1))
+    // one GPU named twice (`0,0`, or an index and its UUID) is one GPU: two slots on it would let a
+    // gpus: 2 experiment "fit" on one device, or two experiments share a counter
+    const named = entries.flatMap((e) => nvidia.filter((g) => matches(e, g, g.index)).slice(0, 1))
+    nvidia = named.filter((g, i) => named.findIndex((o) => o.uuid === g.uuid) === i)
+    twice = [...new Set(named.filter((g, i) => named.findIndex((o) => o.uuid === g.uuid) !== i).map((g) => g.uuid))]
   }
   let slots = [...nvidia, ...narrowAmd(amd.slots, env)]
   if (devices !== 'all') {
@@ -100,7 +105,8 @@ export async function discoverGpuSlots(devices: 'all' | (number | string)[], env
     const unmatched = devices.filter((e) => !all.some((g, position) => matches(e, g, position)))
     if (unmatched.length) throw new InputError('CONFIG_INVALID', `--gpus / devices: ${unmatched.join(', ')} matches no GPU llem may use (${all.map((g, i) => `${i}: ${g.uuid}`).join(', ') || 'none'})`)
   }
-  return { slots, note: `${slots.length} GPU slot${slots.length === 1 ? '' : 's'}: ${slots.map((g) => `${g.vendor === 'amd' ? 'amd ' : ''}${g.index} ${g.uuid}`).join(', ')}` }
+  const counted = twice.length ? ` (CUDA_VISIBLE_DEVICES names ${twice.join(', ')} more than once: counted once)` : ''
+  return { slots, note: `${slots.length} GPU slot${slots.length === 1 ? '' : 's'}: ${slots.map((g) => `${g.vendor === 'amd' ? 'amd ' : ''}${g.index} ${g.uuid}`).join(', ')}${counted}` }
 }
 
 /** Where one process of an experiment runs: a pool key (its GPU set, or a CPU lane) and its GPUs. */

@@ -49,6 +49,12 @@ export function resolveVisibleDevices(nvml: Nvml, env: string | undefined, order
       }
       found = matches[0]
     }
+    // CUDA numbers each entry, but one GPU named twice (`0,0`, an index and its UUID) is one meter:
+    // counted twice, its energy would be too
+    if (devices.some((d) => d.uuid === found.uuid)) {
+      warnings.push(`CUDA_VISIBLE_DEVICES names ${found.uuid} more than once (entry ${entry}): it is measured once`)
+      continue
+    }
     const mig = nvml.migMode(found.handle)
     const isMig = mig?.current === true
     if (mig?.current) warnings.push(`${found.name} (${found.uuid}) has MIG mode on: work runs in MIG slices, which NVML cannot meter; the whole GPU's energy is reported`)
