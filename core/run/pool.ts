@@ -26,6 +26,25 @@ function workerFile(): string {
   return existsSync(built) ? built : path.join(packageRoot(), 'dist', 'core', 'run', 'worker.js')
 }
 
+/** how long a SIGKILLed group may take to be gone (reaped) before the slot is handed on regardless */
+const GROUP_EXIT_WAIT_MS = 10_000
+
+const alive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch (e) {
+    // EPERM: the group exists, owned by someone else (not ours to wait for, but not gone either)
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Resolves once none of the process groups has a process left (or after `waitMs`). */
+async function groupsGone(pgids: number[], waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs
+  while (pgids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+}
+
 export interface Slot {
   id: string
   env: Record<string, string>
@@ -76,9 +95,10 @@ export class SlotPool {
   }
 
   /**
-   * Runs one experiment. Process groups the worker started (the transformers backend's Python worker)
-   * and did not report stopped are killed once the task settles: a worker killed with SIGKILL cannot
-   * clean up after itself. (A managed server has its own supervisor, plugins/backends/server/.)
+   * Runs one experiment. Process groups the worker started (the transformers backend's Python worker,
+   * a managed server) and did not report stopped are killed once the task settles, and waited for: a
+   * worker killed with SIGKILL (a timeout) cannot clean up after itself, and a server's supervisor
+   * stops it gracefully, seconds after the slot would otherwise have gone to the next experiment.
    */
   async run(task: SessionTask, opts: RunOptions): Promise<RawProcessResult> {
     let pool = this.next ?? this.spawn()
@@ -112,8 +132,9 @@ export class SlotPool {
           /* already gone: the worker stopped it */
         }
       }
-      // the experiment's process has exited before the next experiment is given the slot
-      await this.retire(pool)
+      // the experiment's process has exited, and every process group it started has gone, before the
+      // next experiment is given the slot: a server still on the GPU would draw power in its window
+      await Promise.all([this.retire(pool), groupsGone([...spawned], GROUP_EXIT_WAIT_MS)])
       // one started process per slot, also after an experiment that never said `measured`
       this.prepareNext()
     }

@@ -89,9 +89,16 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
   lines(sup.stdout!)
   lines(sup.stderr!)
   sup.on('message', (m: { t?: string; pid?: number; message?: string; code?: number | null; signal?: string | null }) => {
-    if (m.t === 'spawned' && typeof m.pid === 'number') pid = m.pid
-    else if (m.t === 'error') spawnError = m.message ?? 'unknown error'
-    else if (m.t === 'exit') exit ??= { code: m.code ?? null, signal: m.signal ?? null }
+    if (m.t === 'spawned' && typeof m.pid === 'number') {
+      pid = m.pid
+      // in an experiment's worker: the pool kills this group, and waits for it, if the worker is killed
+      // first (a timeout), so the GPU is not handed on while the server still runs (core/run/pool.ts)
+      process.send?.({ llem: 'spawned', pid })
+    } else if (m.t === 'error') spawnError = m.message ?? 'unknown error'
+    else if (m.t === 'exit') {
+      exit ??= { code: m.code ?? null, signal: m.signal ?? null }
+      if (pid > 0) process.send?.({ llem: 'reaped', pid })
+    }
   })
   const gone = new Promise<void>((resolve) => {
     sup.on('exit', (code, signal) => {
