@@ -33,17 +33,34 @@ describe('the sbatch script', () => {
 })
 
 describe('reading Slurm back', () => {
+  it('a task given no GPU is shown none: Slurm sets no CUDA_VISIBLE_DEVICES without --gres, and unset is every GPU on the node', () => {
+    const none = jobScript({ runId: 'r', runDir: '/r', rootDir: '/p', index: 0, maxParallel: null, llemCommand: ['node', 'llem.js'], array: { tasks: [0], gpus: 0, timeoutMs: 60_000 }, options: { name: 'slurm' } }).split('\n')
+    const hide = none.indexOf('export CUDA_VISIBLE_DEVICES= ROCR_VISIBLE_DEVICES= HIP_VISIBLE_DEVICES=')
+    expect(hide).toBeGreaterThan(0)
+    expect(hide).toBeLessThan(none.findIndex((l) => l.startsWith('exec ')))
+    const two = jobScript({ runId: 'r', runDir: '/r', rootDir: '/p', index: 0, maxParallel: null, llemCommand: ['node', 'llem.js'], array: { tasks: [0], gpus: 2, timeoutMs: 60_000 }, options: { name: 'slurm' } })
+    expect(two).not.toContain('CUDA_VISIBLE_DEVICES=')
+  })
+
+  it('--max-parallel holds across arrays: each array after the first waits for the one before (afterany)', () => {
+    const script = (after?: string) => jobScript({ runId: 'r', runDir: '/r', rootDir: '/p', index: 1, maxParallel: 1, llemCommand: ['node', 'llem.js'], array: { tasks: [1], gpus: 0, timeoutMs: 60_000 }, options: { name: 'slurm' }, after })
+    expect(script('4242')).toContain('#SBATCH --dependency=afterany:4242\n')
+    expect(script()).not.toContain('--dependency')
+    expect(() => script('42\n#SBATCH --x')).toThrow('not a Slurm job id')
+  })
+
   it('scontrol -o: finished tasks one per line, a pending range expanded, the first NodeList/ExitCode of each line', () => {
     const text = [
       'JobId=4 ArrayJobId=4 ArrayTaskId=2-3%2 ArrayTaskThrottle=2 JobName=wrap JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0 ReqNodeList=(null) ExcNodeList=(null) NodeList=(null)',
       'JobId=6 ArrayJobId=4 ArrayTaskId=1 JobState=FAILED Reason=NonZeroExitCode ExitCode=3:0 ReqNodeList=(null) ExcNodeList=(null) NodeList=node07 StdOut=/x/4_1.out',
-      'JobId=5 ArrayJobId=4 ArrayTaskId=0 JobState=CANCELLED+ Reason=None ExitCode=0:15 NodeList=node02',
+      'JobId=5 ArrayJobId=4 ArrayTaskId=0 JobState=CANCELLED+ Reason=None ExitCode=0:15 StartTime=2026-11-28T06:01:02 EndTime=2026-11-28T06:03:00 NodeList=node02',
     ].join('\n')
     expect(parseScontrol(text)).toEqual([
-      { taskId: 2, state: 'PENDING', exitCode: '0:0', node: null, reason: 'JobArrayTaskLimit' },
-      { taskId: 3, state: 'PENDING', exitCode: '0:0', node: null, reason: 'JobArrayTaskLimit' },
-      { taskId: 1, state: 'FAILED', exitCode: '3:0', node: 'node07', reason: 'NonZeroExitCode' },
-      { taskId: 0, state: 'CANCELLED', exitCode: '0:15', node: 'node02', reason: 'None' },
+      { taskId: 2, state: 'PENDING', exitCode: '0:0', node: null, reason: 'JobArrayTaskLimit', start: null },
+      { taskId: 3, state: 'PENDING', exitCode: '0:0', node: null, reason: 'JobArrayTaskLimit', start: null },
+      { taskId: 1, state: 'FAILED', exitCode: '3:0', node: 'node07', reason: 'NonZeroExitCode', start: null },
+      // StartTime is the controller's local time, as this process reads a date without a zone
+      { taskId: 0, state: 'CANCELLED', exitCode: '0:15', node: 'node02', reason: 'None', start: new Date(2026, 10, 28, 6, 1, 2).getTime() },
     ])
   })
 
@@ -51,8 +68,8 @@ describe('reading Slurm back', () => {
     const text = '123_0|COMPLETED|0:0|gpu01\n123_1|TIMEOUT|0:15|gpu02\n123_[2-4%2]|PENDING|0:0|None assigned\n'
     const tasks = parseSacct(text)
     expect(tasks.slice(0, 2)).toEqual([
-      { taskId: 0, state: 'COMPLETED', exitCode: '0:0', node: 'gpu01', reason: null },
-      { taskId: 1, state: 'TIMEOUT', exitCode: '0:15', node: 'gpu02', reason: null },
+      { taskId: 0, state: 'COMPLETED', exitCode: '0:0', node: 'gpu01', reason: null, start: null },
+      { taskId: 1, state: 'TIMEOUT', exitCode: '0:15', node: 'gpu02', reason: null, start: null },
     ])
     expect(tasks.slice(2).map((t) => [t.taskId, t.state])).toEqual([[2, 'PENDING'], [3, 'PENDING'], [4, 'PENDING']])
     expect(expandTaskIds('0-2,5,7-8%3')).toEqual([0, 1, 2, 5, 7, 8])

@@ -42,7 +42,13 @@ export function slurmTime(ms: number): string {
   return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:00`
 }
 
-export function jobScript(a: { runId: string; runDir: string; rootDir: string; array: ArraySpec; index: number; options: SlurmExecutorOptions; maxParallel: number | null; llemCommand: string[] }): string {
+/**
+ * `after`: the job id of the run's array before this one, when --max-parallel is set: Slurm throttles
+ * each array on its own (`%n`), so arrays of different GPU counts would run side by side, past the
+ * limit (a user sets --max-parallel 1 for whole-system energy nobody shares); one after the other, the
+ * limit holds for the run.
+ */
+export function jobScript(a: { runId: string; runDir: string; rootDir: string; array: ArraySpec; index: number; options: SlurmExecutorOptions; maxParallel: number | null; llemCommand: string[]; after?: string }): string {
   const o = a.options
   const n = a.array.tasks.length
   for (const k of ['partition', 'mem', 'time', 'account', 'qos', 'constraint'] as const) checkValue(`executor.${k}`, o[k])
@@ -62,6 +68,10 @@ export function jobScript(a: { runId: string; runDir: string; rootDir: string; a
     sb('--ntasks=1'),
     opt('time', o.time ?? slurmTime(a.array.timeoutMs)),
   ]
+  if (a.after !== undefined) {
+    if (!/^\d+$/.test(a.after)) throw new InputError('CONFIG_INVALID', `not a Slurm job id: ${JSON.stringify(a.after)}`)
+    lines.push(sb(`--dependency=afterany:${a.after}`))
+  }
   if (o.partition) lines.push(opt('partition', o.partition))
   if (a.array.gpus > 0) lines.push(sb(`--gres=gpu:${a.array.gpus}`))
   if (o.cpusPerTask) lines.push(opt('cpus-per-task', o.cpusPerTask))
@@ -76,6 +86,10 @@ export function jobScript(a: { runId: string; runDir: string; rootDir: string; a
     ...(o.setup ?? []),
     `cd ${quote(a.rootDir)}`,
     `TASKS=(${a.array.tasks.join(' ')})`,
+    // a task given no GPU sees none: Slurm sets no CUDA_VISIBLE_DEVICES without --gres, and unset means
+    // every GPU on the node to CUDA and to llem's probes, including GPUs other tasks hold (as pinningEnv
+    // hides them from a local experiment given none)
+    ...(a.array.gpus === 0 ? ['export CUDA_VISIBLE_DEVICES= ROCR_VISIBLE_DEVICES= HIP_VISIBLE_DEVICES='] : []),
     // the GPUs are the ones Slurm's gres gave this task: llem trusts its CUDA_VISIBLE_DEVICES
     `exec ${a.llemCommand.map(quote).join(' ')} worker --run ${quote(a.runDir)} --task "\${TASKS[$SLURM_ARRAY_TASK_ID]}"`,
     '',

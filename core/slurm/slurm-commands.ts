@@ -48,6 +48,16 @@ export interface TaskState {
   exitCode: string | null
   node: string | null
   reason: string | null
+  /** when it started running (ms since the epoch; Slurm prints the controller's local time), null if not yet or not known */
+  start: number | null
+}
+
+/** The answer about one array job: its tasks; or Slurm has forgotten the job; or Slurm could not be asked. */
+export type JobStates = { tasks: TaskState[]; source: 'scontrol' | 'sacct' } | { forgotten: true } | { unreachable: string }
+
+const startOf = (v: string | undefined): number | null => {
+  const t = v && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(v) ? Date.parse(v) : Number.NaN
+  return Number.isFinite(t) ? t : null
 }
 
 export const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT'])
@@ -62,7 +72,7 @@ export function parseScontrol(text: string): TaskState[] {
     const ids = expandTaskIds(f.get('ArrayTaskId') ?? '')
     const node = f.get('NodeList')
     for (const taskId of ids)
-      out.push({ taskId, state: (f.get('JobState') ?? 'UNKNOWN').split('+')[0], exitCode: f.get('ExitCode') ?? null, node: node && node !== '(null)' ? node : null, reason: f.get('Reason') ?? null })
+      out.push({ taskId, state: (f.get('JobState') ?? 'UNKNOWN').split('+')[0], exitCode: f.get('ExitCode') ?? null, node: node && node !== '(null)' ? node : null, reason: f.get('Reason') ?? null, start: startOf(f.get('StartTime')) })
   }
   return out
 }
@@ -83,22 +93,26 @@ export function parseSacct(text: string): TaskState[] {
   for (const line of text.split('\n')) {
     const [jobId, state, exitCode, node] = line.trim().split('|')
     const m = /^\d+_(\d+)$/.exec(jobId ?? '')
-    if (m) out.push({ taskId: Number(m[1]), state: (state ?? 'UNKNOWN').split(' ')[0], exitCode: exitCode ?? null, node: node || null, reason: null })
-    else if (/^\d+_\[/.test(jobId ?? '')) for (const taskId of expandTaskIds(jobId.slice(jobId.indexOf('[') + 1, -1))) out.push({ taskId, state: state ?? 'PENDING', exitCode: null, node: null, reason: null })
+    if (m) out.push({ taskId: Number(m[1]), state: (state ?? 'UNKNOWN').split(' ')[0], exitCode: exitCode ?? null, node: node || null, reason: null, start: null })
+    else if (/^\d+_\[/.test(jobId ?? '')) for (const taskId of expandTaskIds(jobId.slice(jobId.indexOf('[') + 1, -1))) out.push({ taskId, state: state ?? 'PENDING', exitCode: null, node: null, reason: null, start: null })
   }
   return out
 }
 
 /**
  * The state of every task of an array job: scontrol while the controller remembers the job, else
- * sacct where accounting exists; null when neither knows it any more.
+ * sacct where accounting exists. The job is forgotten only when scontrol says the id is unknown and
+ * sacct has nothing either; a controller that does not answer (restarting, failing over, overloaded)
+ * forgets nothing, and its tasks may still be running and writing their results.
  */
-export async function taskStates(run: Runner, jobId: string): Promise<{ tasks: TaskState[]; source: 'scontrol' | 'sacct' } | null> {
+export async function taskStates(run: Runner, jobId: string): Promise<JobStates> {
   const s = await run('scontrol', ['-o', 'show', 'job', jobId])
   if (s.code === 0 && s.stdout.includes('JobId=')) return { tasks: parseScontrol(s.stdout), source: 'scontrol' }
   const a = await run('sacct', ['-n', '-P', '-X', '-j', jobId, '-o', 'JobID,State,ExitCode,NodeList']).catch(() => null)
   if (a && a.code === 0 && a.stdout.trim()) return { tasks: parseSacct(a.stdout), source: 'sacct' }
-  return null
+  const said = `${s.stderr} ${s.stdout}`.trim()
+  if (/invalid job id/i.test(said)) return { forgotten: true }
+  return { unreachable: said.split('\n')[0] || `scontrol exited ${s.code}` }
 }
 
 export async function scancel(run: Runner, jobIds: string[]): Promise<void> {

@@ -12,6 +12,7 @@ import type { Experiment } from '../plan/plan.js'
 import type { SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { notRun } from '../run/execute.js'
+import { LlemError } from '../errors.js'
 import { jobScript, type ArraySpec, type SlurmExecutorOptions } from './job-script.js'
 import { checkPartition, runCommand, sbatch, scancel, taskStates, TERMINAL, type Runner, type TaskState } from './slurm-commands.js'
 import { privateSlurmDirs, readJobs, taskLog, writeJobs, writeTask, type SlurmJobsFile } from './task-files.js'
@@ -65,7 +66,12 @@ async function stillQueued(run: Runner, prior: SlurmJobsFile): Promise<Map<strin
     latest.set(f.experimentId, [...mine, f])
   }
   const states = new Map<string, TaskState[] | null>()
-  for (const j of new Set(all.map((f) => f.jobId))) states.set(j, (await taskStates(run, j))?.tasks ?? null)
+  for (const j of new Set(all.map((f) => f.jobId))) {
+    const r = await taskStates(run, j)
+    // not knowing whether a task still runs, resubmitting it could run it twice at once
+    if ('unreachable' in r) throw new LlemError('SLURM_FAILED', `cannot ask Slurm about job ${j} of the earlier submission (${r.unreachable}): try --resume again once the controller answers`)
+    states.set(j, 'tasks' in r ? r.tasks : null)
+  }
   const live = new Map<string, Followed[]>()
   for (const [id, fs] of latest) {
     const queued = fs.some((f) => {
@@ -114,7 +120,8 @@ export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions
     for (const [k, array] of [...arrays.values()].entries()) {
       const script = path.join(o.runDir, 'slurm', `job-${prior ? prior.jobs.length + k : k}.sh`)
       // the owner's only: it holds the site's setup lines, which may set a token
-      await writeFile(script, jobScript({ runId: o.runId, runDir: o.runDir, rootDir: o.rootDir, array, index: k, options: o.options, maxParallel: o.maxParallel, llemCommand: o.llemCommand }), { mode: 0o700 })
+      const after = o.maxParallel !== null ? jobs.at(-1)?.job_id : undefined
+      await writeFile(script, jobScript({ runId: o.runId, runDir: o.runDir, rootDir: o.rootDir, array, index: k, options: o.options, maxParallel: o.maxParallel, llemCommand: o.llemCommand, after }), { mode: 0o700 })
       await chmod(script, 0o700)
       const jobId = await sbatch(run, script)
       jobs.push({ job_id: jobId, script, tasks: array.tasks, gpus: array.gpus })
@@ -148,21 +155,32 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
   const finished: { x: Experiment; host: string; start: number; end: number }[] = []
   let failures = 0
   let cancelledAt: number | null = null
+  /** each pending task's last known state, and the jobs Slurm did not answer about at the last poll */
+  const latest = new Map<string, TaskState>()
+  const unreachable = new Set<string>()
   const interval = o.options.pollIntervalMs ?? 2000
 
   const settle = async (p: Pending, s: TaskState | null) => {
-    p.raw = taskResult(o.runDir, p, s, o.task(p.x, p.processIndex, p.x.config.parallel.data))
+    p.raw = taskResult(o.runDir, p, s, o.task(p.x, p.processIndex, p.x.config.parallel.data), cancelledAt !== null)
     const raws = [...(done.get(p.x.id) ?? []), p.raw]
     done.set(p.x.id, raws)
     if (raws.length < p.x.config.parallel.data) return
     raws.sort((a, b) => a.process_index - b.process_index)
     const host = s?.node ?? 'unknown'
     const span = { start: minOf(raws.map((r) => Date.parse(r.timestamps.start))), end: maxOf(raws.map((r) => Date.parse(r.timestamps.end))) }
-    // experiments on the same node at the same time share its CPU packages and RAM
+    // experiments on the same node at the same time share its CPU packages and RAM: those that ended
+    // before this one, and those still running there that started before it ended (each is flagged
+    // again with this one when it ends), so the first to end is flagged too
     const overlapped = finished.filter((f) => f.host === host && f.start < span.end && f.end > span.start).map((f) => f.x)
+    for (const [key, q] of pending) {
+      const t = latest.get(key)
+      if (q.x.id !== p.x.id && t?.state === 'RUNNING' && t.node === host && (t.start === null || t.start < span.end) && !overlapped.includes(q.x)) overlapped.push(q.x)
+    }
     finished.push({ x: p.x, host, ...span })
     const status = await o.onEnd(p.x, raws, overlapped)
-    if (status === 'failed') failures++
+    // a task cancelled by anyone but this llem (scancel by hand, an administrator, preemption) did not
+    // complete: the run did not pass (as a local worker killed from outside fails its experiment)
+    if (status === 'failed' || (status === 'interrupted' && cancelledAt === null)) failures++
   }
 
   while (pending.size > 0) {
@@ -173,17 +191,22 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
     }
     for (const j of jobs) {
       const states = await taskStates(run, j.job_id)
+      if ('unreachable' in states) {
+        if (!unreachable.has(j.job_id)) o.log(`Slurm does not answer about job ${j.job_id} (${states.unreachable}): its tasks may still be running; still following them`)
+        unreachable.add(j.job_id)
+      } else if (unreachable.delete(j.job_id)) o.log(`Slurm answers about job ${j.job_id} again`)
       for (const { arrayTask } of j.tasks) {
         const key = `${j.job_id}_${arrayTask}`
         const p = pending.get(key)
         if (!p) continue
-        const s = states?.tasks.find((t) => t.taskId === arrayTask) ?? null
+        const s = 'tasks' in states ? (states.tasks.find((t) => t.taskId === arrayTask) ?? null) : null
+        if (s) latest.set(key, s)
         if (s && s.state === 'RUNNING' && !started.has(p.x.id)) {
           started.add(p.x.id)
           await o.onStart(p.x)
         }
         // forgotten by both scontrol and sacct: what the run directory holds is all there is
-        if ((s && TERMINAL.has(s.state)) || states === null || (cancelledAt !== null && Date.now() - cancelledAt > 30_000)) {
+        if ((s && TERMINAL.has(s.state)) || 'forgotten' in states || (cancelledAt !== null && Date.now() - cancelledAt > 30_000)) {
           pending.delete(key)
           await settle(p, s)
         }
@@ -198,9 +221,11 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
  * The raw result of a task that Slurm says has ended: the one the task wrote, else a failed (or, when
  * cancelled, interrupted) result naming Slurm's state, exit code and log. Either way it says where it ran.
  */
-export function taskResult(runDir: string, p: Omit<Pending, 'raw' | 'index'>, s: TaskState | null, task: SessionTask): RawProcessResult {
-  const cancelled = s?.state === 'CANCELLED'
-  const raw = readRaw(runDir, p) ?? notRun(task, cancelled ? 'interrupted' : 'failed', cancelled ? 'INTERRUPTED' : s?.state === 'TIMEOUT' ? 'TIMEOUT' : 'SLURM_TASK_FAILED', missingMessage(p, s, runDir), 'slurm')
+export function taskResult(runDir: string, p: Omit<Pending, 'raw' | 'index'>, s: TaskState | null, task: SessionTask, cancelledByLlem = false): RawProcessResult {
+  // cancelled by this llem (Ctrl-C): interrupted; by anyone else, the experiment failed
+  const cancelled = s?.state === 'CANCELLED' && cancelledByLlem
+  const elsewhere = s?.state === 'CANCELLED' && !cancelledByLlem ? ' (cancelled outside llem: scancel, an administrator or preemption)' : ''
+  const raw = readRaw(runDir, p) ?? notRun(task, cancelled ? 'interrupted' : 'failed', cancelled ? 'INTERRUPTED' : s?.state === 'TIMEOUT' ? 'TIMEOUT' : 'SLURM_TASK_FAILED', missingMessage(p, s, runDir) + elsewhere, 'slurm')
   if (s && s.state !== 'COMPLETED' && raw.status === 'completed') raw.measurement_warnings.push(`the Slurm task ended ${s.state} (exit ${s.exitCode}) after writing its result`)
   if (s?.state === 'TIMEOUT' && raw.status !== 'completed') {
     raw.status = 'failed'

@@ -29,8 +29,9 @@ export async function statusCommand(runDir: string, flags: { json?: boolean }): 
     for (const [arrayTask, index] of job.tasks.entries()) {
       const task = readTask(dir, index)
       const x = task.experiment
-      const s: TaskState | null = states?.tasks.find((t) => t.taskId === arrayTask) ?? null
-      const ended = states === null || (s !== null && TERMINAL.has(s.state))
+      const s: TaskState | null = 'tasks' in states ? (states.tasks.find((t) => t.taskId === arrayTask) ?? null) : null
+      // a controller that does not answer has forgotten nothing: its tasks may still be running
+      const ended = 'forgotten' in states || (s !== null && TERMINAL.has(s.state))
       const entry = byExperiment.get(x.id) ?? { raws: [], total: task.numProcesses }
       byExperiment.set(x.id, entry)
       let result = '-'
@@ -40,7 +41,7 @@ export async function statusCommand(runDir: string, flags: { json?: boolean }): 
         entry.raws.push(raw)
         result = raw.status
       }
-      rows.push({ experiment: x.name, process: task.processIndex, task: `${job.job_id}_${arrayTask}`, state: s?.state ?? 'GONE', node: s?.node ?? null, result })
+      rows.push({ experiment: x.name, process: task.processIndex, task: `${job.job_id}_${arrayTask}`, state: s?.state ?? ('unreachable' in states ? `UNKNOWN (Slurm did not answer: ${states.unreachable})` : 'GONE'), node: s?.node ?? null, result })
     }
   }
   let aggregated = 0
