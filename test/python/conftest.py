@@ -42,7 +42,7 @@ def load_msg(model_id: str, ignore_eos: bool = True, **options: Any) -> dict[str
         't': 'load',
         'model': {'kind': 'pretrained', 'id': model_id, 'name': os.path.basename(model_id)},
         'options': {'paddingSide': 'left', 'batchSize': 4, 'localFilesOnly': False, 'torchCompile': False, **options},
-        'generation': {'do_sample': False, 'temperature': 0, 'top_p': None, 'top_k': None, 'ignore_eos': ignore_eos, 'seed': 0},
+        'generation': {'do_sample': False, 'temperature': 0, 'top_p': 1, 'top_k': 0, 'ignore_eos': ignore_eos, 'seed': 0},
     }
 
 

@@ -69,6 +69,16 @@ async function resolveModelPath(model: unknown, cacheDir: string, baseDir: strin
   return { path: abs, name: path.basename(abs) }
 }
 
+/**
+ * node-llama-cpp's sampling options. Greedy decoding ignores top-k/top-p/seed; passing them anyway
+ * builds a sampler chain that costs several percent of decode speed on small models, so only what
+ * changes the sampling is set. When sampling, topK and topP are stated even when off (0 and 1): left
+ * out, node-llama-cpp samples with its own topK 40 and topP 0.95 while the result would say 0 and 1.
+ */
+export function llamaSampling(g: { temperature: number; topK: number; topP: number; seed: number }): { temperature: number; seed?: number; topK?: number; topP?: number } {
+  return g.temperature === 0 ? { temperature: 0 } : { temperature: g.temperature, seed: g.seed, topK: g.topK, topP: g.topP }
+}
+
 export const llamaCppBackend: Backend<LlamaCppOptions> = {
   name: 'llama-cpp',
   options: llamaCppOptionsSchema,
@@ -101,9 +111,7 @@ export const llamaCppBackend: Backend<LlamaCppOptions> = {
     const context = await model.createContext({ sequences: ctx.concurrency, contextSize, threads, batchSize: ctx.options.batchSize })
     const free = Array.from({ length: ctx.concurrency }, () => context.getSequence())
     const { temperature, topK, topP, seed, ignoreEos } = ctx.generation
-    // greedy decoding ignores top-k/top-p/seed; passing them anyway builds a sampler chain that costs
-    // several percent of decode speed on small models, so only set what changes the sampling
-    const sampling = temperature === 0 ? { temperature } : { temperature, seed, ...(topK > 0 ? { topK } : {}), ...(topP < 1 ? { topP } : {}) }
+    const sampling = llamaSampling({ temperature, topK, topP, seed })
     const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : []
     const shape = info.shape
       ? { layers: info.shape.layers, hidden: info.shape.hidden, heads: info.shape.heads, headsKv: info.shape.headsKv, ff: info.shape.ff, vocab: info.shape.vocab, context: info.shape.context }

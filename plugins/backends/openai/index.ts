@@ -12,6 +12,7 @@ import { clientRequestOptions } from './client-options.js'
 import { DEFAULT_STREAM_LIMITS, StreamError, streamCompletion } from './sse-stream.js'
 import { requestEmbedding } from './embeddings.js'
 import { ClientThreads } from './client-threads.js'
+import { samplingFields, type SamplingEngine } from './sampling-fields.js'
 
 export const openaiOptionsSchema = lazySchema((z) =>
   z.strictObject({
@@ -32,8 +33,14 @@ async function json(url: string, init?: RequestInit): Promise<unknown | null> {
   }
 }
 
-/** A session against a running server; `managed` backends reuse it once their server is up. */
-export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendContext, 'generation' | 'log'> & { model: unknown }, extra: Partial<BackendSession> = {}): Promise<BackendSession> {
+/** sampling fields a user may pin through extraBody that llem does not always send: recorded with the rest */
+const SERVER_DEFAULTS_NOTE_FIELDS = ['top_k', 'min_p', 'repetition_penalty', 'repeat_penalty', 'presence_penalty', 'frequency_penalty']
+
+/**
+ * A session against a running server; `managed` backends reuse it once their server is up, naming the
+ * engine they started (`internal.engine`): which sampling fields it takes (sampling-fields.ts).
+ */
+export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendContext, 'generation' | 'log'> & { model: unknown }, extra: Partial<BackendSession> = {}, internal: { engine?: SamplingEngine } = {}): Promise<BackendSession> {
   const model = typeof ctx.model === 'string' ? ctx.model : null
   if (model === null) throw new InputError('BENCH_INVALID', 'the openai backend needs `model`: the served model name (a string)')
   // user:password@ in baseURL: fetch refuses a URL with credentials, so they travel as HTTP Basic
@@ -54,8 +61,11 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
   const models = (await json(`${base}/models`, { headers })) as { data?: { id: string }[] } | null
   if (models === null) throw new LlemError('BACKEND_FAILED', `no OpenAI-compatible server answers at ${base}/models`)
   if (models.data && !models.data.some((m) => m.id === model)) ctx.log(`model "${model}" is not in ${base}/models (${models.data.map((m) => m.id).join(', ')}): the server may still accept it`)
-  // engines name their version in different places: vLLM /version, llama.cpp /props
-  const version = ((await json(`${origin}/version`)) as { version?: string } | null)?.version ?? ((await json(`${origin}/props`)) as { build_info?: string } | null)?.build_info ?? null
+  // engines name their version in different places: vLLM and TensorRT-LLM /version, llama.cpp /props
+  const engineVersion = ((await json(`${origin}/version`)) as { version?: string } | null)?.version ?? null
+  const buildInfo = engineVersion === null ? (((await json(`${origin}/props`)) as { build_info?: string } | null)?.build_info ?? null) : null
+  const version = engineVersion ?? buildInfo
+  const engine: SamplingEngine = internal.engine ?? (buildInfo !== null ? 'llama.cpp' : engineVersion !== null ? 'engine' : 'unknown')
   const g = ctx.generation
   const limits = {
     maxLineBytes: options.maxLineBytes ?? DEFAULT_STREAM_LIMITS.maxLineBytes,
@@ -68,7 +78,8 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
     if (!noted) ctx.log(`${note} (logged once per experiment)`)
     noted = true
   }
-  const sampling = { max_tokens: 0, temperature: g.temperature, ...(g.topP < 1 ? { top_p: g.topP } : {}), ...(g.topK > 0 ? { top_k: g.topK } : {}), seed: g.seed, ...(g.ignoreEos ? { ignore_eos: true } : {}) }
+  const samplingSent = samplingFields(g, engine)
+  const sampling = { max_tokens: 0, ...samplingSent, seed: g.seed, ...(g.ignoreEos ? { ignore_eos: true } : {}) }
   // llama.cpp's server, vLLM, SGLang and TensorRT-LLM's trtllm-serve honour ignore_eos; extraBody has the last word
   const ignoresEos = (options.extraBody?.ignore_eos ?? g.ignoreEos) === true
   const tokenizer = {
@@ -128,6 +139,9 @@ export async function openaiSession(options: OpenAIOptions, ctx: Pick<BackendCon
       endpoint: options.endpoint ?? 'completions',
       request_timeout_ms: options.requestTimeoutMs ?? 120_000,
       extra_body: options.extraBody ?? {},
+      // what each request says about sampling (extra_body overrides it), and what the server was taken for
+      sampling_fields: { ...samplingSent, ...Object.fromEntries(Object.entries(options.extraBody ?? {}).filter(([k]) => k in samplingSent || SERVER_DEFAULTS_NOTE_FIELDS.includes(k))) },
+      sampling_engine: engine,
       max_line_bytes: limits.maxLineBytes,
       max_event_bytes: limits.maxEventBytes,
       max_response_bytes: limits.maxResponseBytes,

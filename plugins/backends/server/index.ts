@@ -17,6 +17,7 @@ import { readKnownPrometheus } from '../managed/engine-metrics.js'
 import { scrapeWindow, type ScrapeTarget } from '../managed/metrics-scraper.js'
 import { startProcess, type ManagedProcess } from './managed-process.js'
 import { openaiSession } from '../openai/index.js'
+import type { SamplingEngine } from '../openai/sampling-fields.js'
 import { ensureRandomModel, parseRandomModelSpec } from '../llama-cpp/random-model.js'
 
 export const serverOptionsSchema = lazySchema((z) =>
@@ -80,13 +81,13 @@ export async function managedSession(
   argv: string[],
   o: ServerOptions & { port: number },
   ctx: BackendContext<unknown>,
-  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string }; cleanup?: string[]; discoverModel?: boolean } = {},
+  describe: { software?: Record<string, string | null>; settings?: Record<string, unknown>; metrics?: Omit<ScrapeTarget, 'url'> & { path: string }; cleanup?: string[]; discoverModel?: boolean; engine?: SamplingEngine } = {},
 ): Promise<BackendSession> {
   const proc: ManagedProcess = startProcess(argv, o.env ?? {}, (line) => ctx.log(`[server] ${line}`), { cleanup: describe.cleanup })
   try {
     const healthMs = await waitForHealth(`http://127.0.0.1:${o.port}${o.healthPath ?? '/health'}`, proc, o.startupTimeoutMs ?? 120_000)
     const served = o.servedModelName ?? (describe.discoverModel ? await servedModelOf(o.port) : null) ?? (typeof ctx.model === 'string' ? ctx.model : null)
-    const session = await openaiSession({ baseURL: `http://127.0.0.1:${o.port}/v1`, endpoint: o.endpoint, apiKeyEnv: o.apiKeyEnv, requestTimeoutMs: o.requestTimeoutMs, extraBody: o.extraBody, maxLineBytes: o.maxLineBytes, maxEventBytes: o.maxEventBytes, maxResponseBytes: o.maxResponseBytes }, { ...ctx, model: served })
+    const session = await openaiSession({ baseURL: `http://127.0.0.1:${o.port}/v1`, endpoint: o.endpoint, apiKeyEnv: o.apiKeyEnv, requestTimeoutMs: o.requestTimeoutMs, extraBody: o.extraBody, maxLineBytes: o.maxLineBytes, maxEventBytes: o.maxEventBytes, maxResponseBytes: o.maxResponseBytes }, { ...ctx, model: served }, {}, { engine: describe.engine })
     return {
       ...session,
       software: { ...session.software, ...describe.software },

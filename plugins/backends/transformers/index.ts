@@ -77,7 +77,7 @@ export const transformersBackend: Backend<TransformersOptions> = {
         t: 'load',
         model: spec,
         options: { dtype: o.dtype, deviceMap: o.deviceMap, attnImplementation: o.attnImplementation, quantization: o.quantization, torchCompile: o.torchCompile ?? false, localFilesOnly: o.localFilesOnly ?? false, tokenizer: o.tokenizer, paddingSide, batchSize },
-        generation: { do_sample: temperature > 0, temperature, top_p: topP < 1 ? topP : null, top_k: topK > 0 ? topK : null, ignore_eos: ignoreEos, seed },
+        generation: { do_sample: temperature > 0, temperature, top_p: topP, top_k: topK, ignore_eos: ignoreEos, seed },
       })
       return makeSession(client, loaded, { ctx, python, hello: started.hello, batchSize, windowMs, paddingSide, clock, failure })
     } catch (e) {

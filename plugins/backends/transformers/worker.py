@@ -55,13 +55,15 @@ def run_batch(state: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
     width = len(mask_rows[0])
     inputs = [sum(r) for r in mask_rows]
     max_new = max(caps)
-    kwargs: dict[str, Any] = {'max_new_tokens': max_new, 'do_sample': gen['do_sample']}
+    # generate() fills every setting it is not given from the model's generation_config.json (top_k 50
+    # by default, a repetition penalty some models ship, applied to greedy decoding too): each one that
+    # changes the tokens is stated, so the result's settings are the ones used (0 / 1.0 / None = off)
+    kwargs: dict[str, Any] = {'max_new_tokens': max_new, 'do_sample': gen['do_sample'], 'repetition_penalty': 1.0}
     if gen['do_sample']:
         kwargs['temperature'] = gen['temperature']
-        if gen.get('top_p') is not None:
-            kwargs['top_p'] = gen['top_p']
-        if gen.get('top_k') is not None:
-            kwargs['top_k'] = gen['top_k']
+        kwargs['top_p'] = 1.0 if gen.get('top_p') is None else gen['top_p']
+        kwargs['top_k'] = 0 if gen.get('top_k') is None else gen['top_k']
+        kwargs['min_p'] = None
     if gen['ignore_eos']:
         # EOS is suppressed until this many tokens exist: every row then runs to its cap
         kwargs['min_new_tokens'] = max_new

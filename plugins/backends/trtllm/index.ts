@@ -88,6 +88,7 @@ export const trtllmBackend: Backend<TrtllmOptions> = {
       const session = await managedSession(argv, { ...o, command: argv, port, healthPath: '/health' }, ctx, {
         // the name the server gives the model (its model argument, or a folder's name) is asked of /v1/models
         discoverModel: true,
+        engine: 'trtllm',
         settings: { engine: 'trtllm-serve', extra_llm_api_options: JSON.parse(extraOptionsYaml(o)) },
         metrics: { path: '/metrics', reader: readTrtllm, format: 'trtllm iteration stats', intervalMs: o.metricsIntervalMs },
         // removed by the server's supervisor once the server is gone: also after a timeout, when this

@@ -75,6 +75,7 @@ export const vllmBackend: Backend<VllmOptions> = {
     const env = { ...o.env, ...keyEnv, ...apiKeyEnv(o.apiKeyEnv, 'VLLM_API_KEY') }
     const session = await managedSession(argv, { ...o, command: argv, env, port, healthPath: '/health', servedModelName: o.servedModelName ?? model }, ctx, {
       settings: { engine: 'vllm' },
+      engine: 'vllm',
       metrics: { path: '/metrics', reader: readVllm, format: 'vllm prometheus', intervalMs: o.metricsIntervalMs },
     })
     return { ...session, software: { ...session.software, vllm: session.backendVersion } }
