@@ -1,5 +1,5 @@
 /**
- * One GPU named twice in CUDA_VISIBLE_DEVICES (`0,0`, or an index and its UUID) is one GPU: it gives one
+ * CUDA_VISIBLE_DEVICES read as CUDA reads it. One GPU named twice (`0,0`, or an index and its UUID) is one GPU: it gives one
  * slot, so a gpus: 2 experiment does not "fit" on a single device, and the probe meters it once, so its
  * energy is not counted twice. The fake NVML has two GPUs; GPU-two is never named.
  */
@@ -20,6 +20,16 @@ describe('a GPU named twice in CUDA_VISIBLE_DEVICES', () => {
     }
     // a list without repeats is untouched, in its order
     expect((await discoverGpuSlots('all', { CUDA_VISIBLE_DEVICES: '1,0' }, { nvml: { library } })).slots.map((g) => g.uuid)).toEqual(['GPU-two', 'GPU-one'])
+  })
+
+  it('an entry naming no GPU ends the list, as CUDA masks what follows it; a MIG slice is skipped', async () => {
+    const library = join(buildFakeNvml('current'), FAKE_NVML_LIBRARY)
+    process.env.FAKE_NVML_CONFIG = writeFakeNvmlConfig('device uuid=GPU-one name="GPU One" arch=9\ndevice uuid=GPU-two name="GPU Two" arch=9\n')
+    const cut = await discoverGpuSlots('all', { CUDA_VISIBLE_DEVICES: '1,7,0' }, { nvml: { library } })
+    expect(cut.slots.map((g) => g.uuid)).toEqual(['GPU-two'])
+    expect(cut.note).toContain('entry 7 names no GPU: it and the entries after it are not used')
+    const mig = await discoverGpuSlots('all', { CUDA_VISIBLE_DEVICES: 'MIG-5c9a,GPU-two,0' }, { nvml: { library } })
+    expect(mig.slots.map((g) => g.uuid)).toEqual(['GPU-two', 'GPU-one'])
   })
 
   it('is metered once by the NVML probe, with a warning', () => {

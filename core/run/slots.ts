@@ -89,12 +89,24 @@ export async function discoverGpuSlots(devices: 'all' | (number | string)[], env
   }
   let nvidia = nv.slots
   let twice: string[] = []
+  let cut: string | null = null
   const visible = env.CUDA_VISIBLE_DEVICES
   if (visible !== undefined) {
     const entries = visible.split(',').map((e) => e.trim()).filter(Boolean)
+    // CUDA masks every device after an entry that names none (`1,7,0` on two GPUs is GPU 1 alone), and
+    // so does the NVML probe in the worker: a GPU past it is one the user's setting kept from CUDA. A
+    // MIG slice's UUID is a device to CUDA but not a GPU llem can meter: dropped, the list goes on
+    const named: GpuSlot[] = []
+    for (const e of entries) {
+      const found = nvidia.find((g) => matches(e, g, g.index))
+      if (found) named.push(found)
+      else if (!e.startsWith('MIG-')) {
+        cut = e
+        break
+      }
+    }
     // one GPU named twice (`0,0`, or an index and its UUID) is one GPU: two slots on it would let a
     // gpus: 2 experiment "fit" on one device, or two experiments share a counter
-    const named = entries.flatMap((e) => nvidia.filter((g) => matches(e, g, g.index)).slice(0, 1))
     nvidia = named.filter((g, i) => named.findIndex((o) => o.uuid === g.uuid) === i)
     twice = [...new Set(named.filter((g, i) => named.findIndex((o) => o.uuid === g.uuid) !== i).map((g) => g.uuid))]
   }
@@ -105,7 +117,9 @@ export async function discoverGpuSlots(devices: 'all' | (number | string)[], env
     const unmatched = devices.filter((e) => !all.some((g, position) => matches(e, g, position)))
     if (unmatched.length) throw new InputError('CONFIG_INVALID', `--gpus / devices: ${unmatched.join(', ')} matches no GPU llem may use (${all.map((g, i) => `${i}: ${g.uuid}`).join(', ') || 'none'})`)
   }
-  const counted = twice.length ? ` (CUDA_VISIBLE_DEVICES names ${twice.join(', ')} more than once: counted once)` : ''
+  const counted =
+    (twice.length ? ` (CUDA_VISIBLE_DEVICES names ${twice.join(', ')} more than once: counted once)` : '') +
+    (cut !== null ? ` (CUDA_VISIBLE_DEVICES entry ${cut} names no GPU: it and the entries after it are not used, as CUDA masks them)` : '')
   return { slots, note: `${slots.length} GPU slot${slots.length === 1 ? '' : 's'}: ${slots.map((g) => `${g.vendor === 'amd' ? 'amd ' : ''}${g.index} ${g.uuid}`).join(', ')}${counted}` }
 }
 
