@@ -95,6 +95,16 @@ describe('experiments the current run planned and has no result for', () => {
     expect(cmp.experiments[0].warnings).toContain('1 of 3 repeats did not complete in the current run: compared over the 2 that did')
   })
 
+  it('with thresholds, a comparison that paired nothing fails: a wrong baseline does not pass the gate', async () => {
+    const base = writeRunDir([exp('decode', 'd1', 0.2)]).runDir
+    const other = writeRunDir([exp('prefill', 'p1', 0.2)]).runDir
+    const r = await compare([base, other, '--threshold', 'energy_per_token_j=5%'])
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stdout).toContain("nothing was compared: no experiment of the current run pairs with one of the baseline's (1 only in the baseline, 1 only in the current run)")
+    // deltas only (no threshold): nothing is gated, and nothing fails
+    expect((await compare([base, other])).code).toBe(0)
+  })
+
   it('llem bench --detach --compare is refused before anything is submitted: the gate would have nothing to read', async () => {
     const dir = makeProject({ 'benchmarks/a.bench.ts': "import { bench } from 'llem'\nbench('a', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['x'] } })\n" })
     const r = await runCli(dir, ['bench', '--executor', 'slurm', '--detach', '--compare', 'latest', '--threshold', 'energy_per_token_j=5%'])

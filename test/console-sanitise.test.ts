@@ -124,6 +124,7 @@ describe('where it is printed', () => {
       only_in_current: [],
       thresholds: [],
       regressions: 0,
+      gate_failure: null,
       status: 'passed',
     }
     const text = formatText(cmp, { baseline: 'a', current: 'b' }, false)

@@ -70,6 +70,9 @@ export interface Comparison {
   only_in_current: string[]
   thresholds: Threshold[]
   regressions: number
+  /** why the gate fails beyond its regressions: with thresholds set, nothing was compared at all
+   *  (a wrong baseline, another project's run, every bench renamed); null otherwise */
+  gate_failure: string | null
   status: 'passed' | 'regressed'
   /** the sweep view across both runs: per bench, every setting of either run (labelled baseline or
    *  current) as one point, the frontiers and the best setting under the SLO among them all */
@@ -260,13 +263,19 @@ export function compareResults(baseline: AggregatedResult[], current: Aggregated
     return { name: c.name, bench: c.bench, file: c.file, location: c.location, matched_by: how, baseline: bSide, current: cSide, metrics: deltas, failed, warnings, regressed: failed || deltas.some((d) => d.regressed) }
   })
   const regressions = experiments.reduce((n, x) => n + (x.failed ? 1 : x.metrics.filter((d) => d.regressed).length), 0)
+  // a gate that compared nothing has checked nothing: it must not pass
+  const gateFailure =
+    thresholds.length > 0 && experiments.length === 0 && baseline.some((r) => r.status === 'completed')
+      ? `nothing was compared: no experiment of the current run pairs with one of the baseline's (${onlyBaseline.length} only in the baseline, ${onlyCurrent.length} only in the current run); a gate that compares nothing does not pass`
+      : null
   return {
     experiments,
     only_in_baseline: onlyBaseline.map((u) => u.name),
     only_in_current: onlyCurrent.map((u) => u.name),
     thresholds,
     regressions,
-    status: regressions > 0 ? 'regressed' : 'passed',
+    gate_failure: gateFailure,
+    status: regressions > 0 || gateFailure ? 'regressed' : 'passed',
     pareto: paretoSummary({ baseline, current }),
   }
 }

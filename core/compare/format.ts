@@ -79,8 +79,9 @@ export function formatText(cmp: Comparison, sources: Sources, color = pc.isColor
   const by = (how: string) => cmp.experiments.filter((x) => x.matched_by === how).length
   const ways = [`${by('task_hash')} by task_hash`, ...(by('series') ? [`${by('series')} by series step`] : []), `${by('name')} by name`]
   out.push('', `${cmp.experiments.length} compared (${ways.join(', ')}), ${cmp.only_in_baseline.length} only in the baseline, ${cmp.only_in_current.length} only in the current run`)
+  if (cmp.gate_failure) out.push(c.red(c.bold(cmp.gate_failure)))
   const verdictLine = cmp.regressions ? `${cmp.regressions} regression${cmp.regressions === 1 ? '' : 's'}` : 'no regressions'
-  out.push(cmp.regressions ? c.red(c.bold(verdictLine)) : c.green(verdictLine))
+  out.push(cmp.regressions || cmp.gate_failure ? c.red(c.bold(verdictLine)) : c.green(verdictLine))
   return out.join('\n') + '\n'
 }
 
@@ -88,7 +89,8 @@ const plain = pc.createColors(false)
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
 export function formatMarkdown(cmp: Comparison, sources: Sources): string {
-  const out = [`### llem compare: ${cmp.regressions ? `❌ ${cmp.regressions} regression${cmp.regressions === 1 ? '' : 's'}` : '✅ no regressions'}`, '']
+  const out = [`### llem compare: ${cmp.regressions ? `❌ ${cmp.regressions} regression${cmp.regressions === 1 ? '' : 's'}` : cmp.gate_failure ? '❌ nothing compared' : '✅ no regressions'}`, '']
+  if (cmp.gate_failure) out.push(cell(cmp.gate_failure), '')
   out.push(`Baseline \`${sources.baseline}\`, current \`${sources.current}\`. ${cmp.thresholds.length ? `Thresholds: ${cmp.thresholds.map((t) => `\`${t.metric}\` ${describeLimit(t)}`).join(', ')}.` : 'No thresholds.'}`, '')
   out.push('| experiment | metric | baseline | current | change | |', '|---|---|---:|---:|---:|---|')
   for (const x of cmp.experiments) {

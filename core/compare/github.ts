@@ -22,6 +22,7 @@ export async function regressionAnnotations(cmp: Comparison, rootDir: string, en
   // annotations name files relative to the checkout; the project may live in a subdirectory of it
   const relocate = (file: string) => (env.GITHUB_WORKSPACE ? path.relative(env.GITHUB_WORKSPACE, path.resolve(rootDir, file)).split(path.sep).join('/') : file)
   const out: string[] = []
+  if (cmp.gate_failure) out.push(gh.workflowCommand('error', { title: 'llem: nothing compared' }, cmp.gate_failure))
   for (const x of cmp.experiments) {
     // bench locations are `file:line` (a column only sometimes): both forms pin the line
     const m = /^(.*?):(\d+)(?::\d+)?$/.exec(x.location)
