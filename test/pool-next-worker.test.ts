@@ -98,6 +98,22 @@ describe('SlotPool: the next process', () => {
     await pool.destroy()
   })
 
+  it('a data-parallel process that ends early starts no process while its siblings may still measure (deferNext)', async () => {
+    const { SlotPool } = await import('../core/run/pool.js')
+    fake.started = 0
+    fake.pools.length = 0
+    const pool = new SlotPool({ id: 'GPU-a', env: {} })
+    const running = pool.run({} as SessionTask, { signal: new AbortController().signal, onProgress: () => {}, deferNext: true })
+    await tick()
+    ;(fake.pools[0] as Fake).reply!({ status: 'failed' })
+    await running
+    // only the process it ran in: execute.ts starts the next once every sibling has measured or ended
+    expect(fake.started).toBe(1)
+    pool.prepareNext()
+    expect(fake.started).toBe(2)
+    await pool.destroy()
+  })
+
   it('gives the task a new process when the one started ahead died while it waited', async () => {
     const { SlotPool } = await import('../core/run/pool.js')
     fake.pools.length = 0

@@ -76,7 +76,14 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
           measured.add(i)
           if (measured.size === places.length) for (const p of places) poolFor(p).prepareNext()
         }
-        raws = await Promise.all(places.map((p, i) => runProcess(poolFor(p), o.task(x, i, places.length, others), x.config.timeout, o.interrupt, { onProgress: (m) => o.onProgress(x, m, r.start), onMeasured: () => onMeasured(i) })))
+        // a process that ended (or failed) without saying `measured` counts as measured when it ends;
+        // with siblings, its pool waits for them all before starting its next process
+        const deferNext = places.length > 1
+        raws = await Promise.all(
+          places.map((p, i) =>
+            runProcess(poolFor(p), o.task(x, i, places.length, others), x.config.timeout, o.interrupt, { onProgress: (m) => o.onProgress(x, m, r.start), onMeasured: () => onMeasured(i), deferNext }).finally(() => onMeasured(i)),
+          ),
+        )
       } catch (e) {
         // llem's own failure around the worker (a cool-down, a reporter hook): the experiment fails, the run goes on
         raws = [notRun(o.task(x, 0, places.length), 'failed', 'WORKER_FAILED', `could not run: ${e instanceof Error ? e.message : String(e)}`, 'worker')]

@@ -55,6 +55,9 @@ export interface RunOptions {
   onProgress: (m: ProgressMessage) => void
   /** the worker has nothing left to measure (its `measured` message) */
   onMeasured?: () => void
+  /** the caller starts the next process (prepareNext) itself: a data-parallel process that ends early
+   *  must not start one while its siblings still measure */
+  deferNext?: boolean
 }
 
 export class SlotPool {
@@ -136,7 +139,7 @@ export class SlotPool {
       // next experiment is given the slot: a server still on the GPU would draw power in its window
       await Promise.all([this.retire(pool), groupsGone([...spawned], GROUP_EXIT_WAIT_MS)])
       // one started process per slot, also after an experiment that never said `measured`
-      this.prepareNext()
+      if (!opts.deferNext) this.prepareNext()
     }
   }
 
