@@ -86,6 +86,15 @@ describe('experiments the current run planned and has no result for', () => {
     expect((await compare([base, cur])).code).toBe(1)
   })
 
+  it('one whose config changed (a new task_hash) is paired by name from its plan, and fails the gate', async () => {
+    const base = writeRunDir([exp('decode', 'd1', 0.2), exp('prefill', 'p1', 0.1)]).runDir
+    const cur = writeRunDir([exp('decode', 'd1', 0.2), exp('prefill', 'p2', 0.1, { noResult: true })]).runDir
+    const r = await compare([base, cur, '--threshold', 'energy_per_token_j=5%'])
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stdout).toMatch(/^prefill {2}matched by name/m)
+    expect(r.stdout).toContain('no completed result in the current run (planned, no result)')
+  })
+
   it('a missing repeat is counted among the repeats that did not complete', () => {
     const three = [{}, {}, {}]
     const base = writeRunDir([{ ...exp('decode', 'd1', 0.2), repeats: three }]).results

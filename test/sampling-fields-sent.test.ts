@@ -60,32 +60,37 @@ describe('the sampling fields a request states', () => {
     expect(settings.sampling_fields).toEqual({ temperature: 0.8, top_p: 1, top_k: 0, min_p: 0 })
   })
 
-  it("vLLM started by llem: min_p and a repetition penalty of 1 too, over the model's generation_config", async () => {
-    expect((await sent('versioned', sampled, 'vllm')).fields).toEqual({ temperature: 0.8, top_p: 1, top_k: 0, min_p: 0, repetition_penalty: 1 })
+  it("vLLM started by llem: top_k -1 (off in every vLLM; 0 is refused before 0.9), min_p and a repetition penalty of 1, over the model's generation_config", async () => {
+    expect((await sent('versioned', sampled, 'vllm')).fields).toEqual({ temperature: 0.8, top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1 })
     // greedy decoding too: vLLM applies a model's repetition penalty to it
-    expect((await sent('versioned', { ...sampled, temperature: 0 }, 'vllm')).fields).toEqual({ temperature: 0, top_p: 1, top_k: 0, min_p: 0, repetition_penalty: 1 })
+    expect((await sent('versioned', { ...sampled, temperature: 0 }, 'vllm')).fields).toEqual({ temperature: 0, repetition_penalty: 1 })
+  })
+
+  it("greedy decoding sends the temperature alone elsewhere: llama.cpp's greedy path stays its default one", async () => {
+    expect((await sent('llama.cpp', { ...sampled, temperature: 0 })).fields).toEqual({ temperature: 0 })
   })
 
   it('TensorRT-LLM: top_k and top_p only (its request model forbids fields it does not declare)', async () => {
     expect((await sent('versioned', sampled, 'trtllm')).fields).toEqual({ temperature: 0.8, top_p: 1, top_k: 0 })
   })
 
-  it('an engine behind a plain URL (/version answers): top_k and top_p', async () => {
+  it('an engine behind a plain URL (/version answers: vLLM or TensorRT-LLM, which spell "off" differently): only what is set', async () => {
     const { fields, settings } = await sent('versioned')
-    expect(fields).toEqual({ temperature: 0.8, top_p: 1, top_k: 0 })
+    expect(fields).toEqual({ temperature: 0.8 })
     expect(settings.sampling_engine).toBe('engine')
+    expect((await sent('versioned', { ...sampled, topK: 40, topP: 0.9 })).fields).toEqual({ temperature: 0.8, top_p: 0.9, top_k: 40 })
   })
 
-  it('an OpenAI-style service (neither route): no top_k unless one is set, and the settings say which', async () => {
+  it('an OpenAI-style service (neither route): top_p and top_k only when set (TGI refuses top_p 1), and the settings say which', async () => {
     const off = await sent('plain')
-    expect(off.fields).toEqual({ temperature: 0.8, top_p: 1 })
+    expect(off.fields).toEqual({ temperature: 0.8 })
     expect(off.settings.sampling_engine).toBe('unknown')
     expect((await sent('plain', { ...sampled, topK: 40, topP: 0.9 })).fields).toEqual({ temperature: 0.8, top_p: 0.9, top_k: 40 })
   })
 
   it('extraBody has the last word, and the settings record what it sent', async () => {
     const { fields, settings } = await sent('plain', sampled, undefined, { top_k: 20, repetition_penalty: 1.05 })
-    expect(fields).toEqual({ temperature: 0.8, top_p: 1, top_k: 20, repetition_penalty: 1.05 })
-    expect(settings.sampling_fields).toEqual({ temperature: 0.8, top_p: 1, top_k: 20, repetition_penalty: 1.05 })
+    expect(fields).toEqual({ temperature: 0.8, top_k: 20, repetition_penalty: 1.05 })
+    expect(settings.sampling_fields).toEqual({ temperature: 0.8, top_k: 20, repetition_penalty: 1.05 })
   })
 })

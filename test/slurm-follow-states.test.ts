@@ -6,7 +6,7 @@
  * scontrol and sacct print (their messages quoted from Slurm 23/24); the one-node real Slurm e2e is in
  * slurm-executor-e2e.test.ts.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -105,6 +105,37 @@ describe('following Slurm tasks', () => {
     expect(ended.find((e) => e.id === 'b')!.status).toBe('interrupted')
     expect(r.failures).toBe(2)
     expect(r.interrupted).toBe(false)
+  })
+
+  it("llem's own Ctrl-C is recorded in jobs.json, and a task Slurm never answered about after it is interrupted, saying why", async () => {
+    const runDir = tmp()
+    const controller = new AbortController()
+    const runner = slurm((poll) => {
+      if (poll === 1) {
+        controller.abort()
+        return { 0: { state: 'RUNNING' } }
+      }
+      return 'unreachable'
+    })
+    const ended: Ended[] = []
+    const o = { ...options(runDir, runner, ended, []), interrupt: controller.signal }
+    // the 30 s wait after cancelling, shortened: the clock is moved on once the cancel is sent
+    const now = Date.now
+    let shift = 0
+    Date.now = () => now() + shift
+    try {
+      const cancelling = executeOnSlurm([experiment('a')], o)
+      await new Promise((r) => setTimeout(r, 50))
+      shift = 31_000
+      const r = await cancelling
+      expect(r.interrupted).toBe(true)
+    } finally {
+      Date.now = now
+    }
+    expect(ended.map((e) => [e.id, e.status])).toEqual([['a', 'interrupted']])
+    expect(ended[0].message).toContain(`Slurm did not answer about task 200_0 (${UNREACHABLE}), and llem stopped waiting 30 s after cancelling it`)
+    const jobs = JSON.parse(readFileSync(path.join(runDir, 'slurm', 'jobs.json'), 'utf8'))
+    expect(jobs.cancelled_by_llem.map((c: { ids: string[] }) => c.ids)).toEqual([['200']])
   })
 
   it('two experiments that shared a node are both flagged, the one that ended first too', async () => {

@@ -43,10 +43,13 @@ describe('reading Slurm back', () => {
   })
 
   it('--max-parallel holds across arrays: each array after the first waits for the one before (afterany)', () => {
-    const script = (after?: string) => jobScript({ runId: 'r', runDir: '/r', rootDir: '/p', index: 1, maxParallel: 1, llemCommand: ['node', 'llem.js'], array: { tasks: [1], gpus: 0, timeoutMs: 60_000 }, options: { name: 'slurm' }, after })
-    expect(script('4242')).toContain('#SBATCH --dependency=afterany:4242\n')
+    const script = (after?: string[]) => jobScript({ runId: 'r', runDir: '/r', rootDir: '/p', index: 1, maxParallel: 1, llemCommand: ['node', 'llem.js'], array: { tasks: [1], gpus: 0, timeoutMs: 60_000 }, options: { name: 'slurm' }, after })
+    expect(script(['4242'])).toContain('#SBATCH --dependency=afterany:4242\n')
+    // a resumed run's first new array waits for every earlier job it still follows
+    expect(script(['100', '101'])).toContain('#SBATCH --dependency=afterany:100:101\n')
     expect(script()).not.toContain('--dependency')
-    expect(() => script('42\n#SBATCH --x')).toThrow('not a Slurm job id')
+    expect(script([])).not.toContain('--dependency')
+    expect(() => script(['42\n#SBATCH --x'])).toThrow('not a Slurm job id')
   })
 
   it('scontrol -o: finished tasks one per line, a pending range expanded, the first NodeList/ExitCode of each line', () => {

@@ -79,6 +79,15 @@ describe('--resume with the slurm executor', () => {
     expect(log).toContain('a: still in the Slurm queue from the earlier submission (task 100_0): following it, not submitting it again')
   })
 
+  it('with --max-parallel, the new array waits for the earlier job it follows: the limit holds across both', async () => {
+    const runDir = priorRun()
+    const { runner } = slurm(() => ({ '100_0': 'RUNNING', '100_1': 'FAILED' }))
+    await executeOnSlurm([experiment('a'), experiment('b')], { ...options(runDir, runner, [], [], true), maxParallel: 1 })
+    const script = readFileSync(path.join(runDir, 'slurm', 'job-1.sh'), 'utf8')
+    expect(script).toContain('#SBATCH --array=0-0%1\n')
+    expect(script).toContain('#SBATCH --dependency=afterany:100\n')
+  })
+
   it('follows the adopted task to its end beside the new array', async () => {
     const runDir = priorRun()
     let polls = 0

@@ -90,6 +90,8 @@ export interface PlannedExperiment {
   file?: string
   location?: string
   series?: AggregatedResult['series']
+  /** its effective configuration, for the "what changed" of a pairing by name */
+  effective_config?: Record<string, unknown>
 }
 
 /** One experiment's repeats (one result without repeats): what is matched and compared. */
@@ -100,6 +102,8 @@ interface Unit {
   location: string
   task_hash: string
   series: AggregatedResult['series']
+  /** the effective configuration: its results', else its plan's (null when neither says) */
+  config: Record<string, unknown> | null
   results: AggregatedResult[]
   /** planned repeats with no result at all (the run stopped first, or their files are gone) */
   missing: string[]
@@ -124,13 +128,13 @@ export function groupUnits(results: AggregatedResult[], planned: readonly Planne
   for (const r of results) {
     // as repeat-stats: the same config in two different benches is not a repeat of one another
     const name = baseName(r)
-    unit(`${r.bench.full_name}|${r.task_hash}|${name}`, () => ({ name, bench: r.bench.full_name, file: r.bench.file, location: r.bench.location, task_hash: r.task_hash, series: r.series, results: [], missing: [] })).results.push(r)
+    unit(`${r.bench.full_name}|${r.task_hash}|${name}`, () => ({ name, bench: r.bench.full_name, file: r.bench.file, location: r.bench.location, task_hash: r.task_hash, series: r.series, config: r.effective_config, results: [], missing: [] })).results.push(r)
   }
   const have = new Set(results.map((r) => r.experiment_id))
   for (const x of planned) {
     if (have.has(x.id)) continue
     const name = x.name.replace(/ #\d+$/, '')
-    unit(`${x.bench}|${x.task_hash}|${name}`, () => ({ name, bench: x.bench, file: x.file ?? '', location: x.location ?? '', task_hash: x.task_hash, series: x.series, results: [], missing: [] })).missing.push(x.id)
+    unit(`${x.bench}|${x.task_hash}|${name}`, () => ({ name, bench: x.bench, file: x.file ?? '', location: x.location ?? '', task_hash: x.task_hash, series: x.series, config: x.effective_config ?? null, results: [], missing: [] })).missing.push(x.id)
   }
   return [...units.values()]
 }
@@ -243,7 +247,7 @@ export function compareResults(baseline: AggregatedResult[], current: Aggregated
     const bSide = describe(b, bDone)
     const cSide = describe(c, cDone)
     if (how === 'name') {
-      const changed = configDiff(b.results[0].effective_config, c.results[0].effective_config)
+      const changed = b.config && c.config ? configDiff(b.config, c.config) : []
       warnings.push(`matched by name: the configuration changed (task_hash ${b.task_hash.slice(0, 8)} -> ${c.task_hash.slice(0, 8)})${changed.length ? `: ${changed.join('; ')}` : ''}`)
     }
     if (how === 'series' && c.series && b.series)

@@ -7,7 +7,7 @@
 import path from 'node:path'
 import { InputError } from '../errors.js'
 import { locateRun, readJson, readRunDir, validated, type StoredRun } from '../results/run-dir.js'
-import { aggregatedResultSchema, type AggregatedResult } from '../results/schema.js'
+import { aggregatedResultSchema, manifestSchema, type AggregatedResult, type Manifest } from '../results/schema.js'
 import type { PlannedExperiment } from './compare.js'
 
 export async function loadStoredRun(name: string, cwd: string, resultsDir: () => Promise<string>): Promise<StoredRun> {
@@ -26,9 +26,15 @@ export function readResultsFile(file: string): StoredRun {
   return { path: file, kind: 'results-file', runId, manifest: null, results }
 }
 
-/** What a run directory's manifest says it planned to run (none for a results file, which has no plan). */
-export function plannedExperiments(run: StoredRun): PlannedExperiment[] {
-  return (run.manifest?.experiments ?? [])
+/** What a run's manifest says it planned to run (none for a results file, which has no plan). */
+export function plannedExperiments(manifest: Manifest | null): PlannedExperiment[] {
+  return (manifest?.experiments ?? [])
     .filter((x) => x.mode === 'run')
-    .map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, file: x.bench_file, location: x.bench_location, series: x.series }))
+    .map((x) => ({ id: x.id, name: x.name, bench: x.bench, task_hash: x.task_hash, file: x.bench_file, location: x.bench_location, series: x.series, effective_config: x.effective_config }))
+}
+
+/** The manifest of a run directory just written (`llem bench --compare`): its plan, series members included. */
+export function readManifest(runDir: string): Manifest {
+  const file = path.join(runDir, 'manifest.json')
+  return validated(manifestSchema, readJson(file), file, 'manifest')
 }

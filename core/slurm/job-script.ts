@@ -43,12 +43,13 @@ export function slurmTime(ms: number): string {
 }
 
 /**
- * `after`: the job id of the run's array before this one, when --max-parallel is set: Slurm throttles
- * each array on its own (`%n`), so arrays of different GPU counts would run side by side, past the
- * limit (a user sets --max-parallel 1 for whole-system energy nobody shares); one after the other, the
- * limit holds for the run.
+ * `after`: the job ids this array waits for, when --max-parallel is set: the run's array before it, or
+ * for a resumed run's first new array the earlier submission's jobs still queued or running. Slurm
+ * throttles each array on its own (`%n`), so arrays of different GPU counts would run side by side,
+ * past the limit (a user sets --max-parallel 1 for whole-system energy nobody shares); one after the
+ * other, the limit holds for the run.
  */
-export function jobScript(a: { runId: string; runDir: string; rootDir: string; array: ArraySpec; index: number; options: SlurmExecutorOptions; maxParallel: number | null; llemCommand: string[]; after?: string }): string {
+export function jobScript(a: { runId: string; runDir: string; rootDir: string; array: ArraySpec; index: number; options: SlurmExecutorOptions; maxParallel: number | null; llemCommand: string[]; after?: string[] }): string {
   const o = a.options
   const n = a.array.tasks.length
   for (const k of ['partition', 'mem', 'time', 'account', 'qos', 'constraint'] as const) checkValue(`executor.${k}`, o[k])
@@ -68,9 +69,9 @@ export function jobScript(a: { runId: string; runDir: string; rootDir: string; a
     sb('--ntasks=1'),
     opt('time', o.time ?? slurmTime(a.array.timeoutMs)),
   ]
-  if (a.after !== undefined) {
-    if (!/^\d+$/.test(a.after)) throw new InputError('CONFIG_INVALID', `not a Slurm job id: ${JSON.stringify(a.after)}`)
-    lines.push(sb(`--dependency=afterany:${a.after}`))
+  if (a.after?.length) {
+    for (const id of a.after) if (!/^\d+$/.test(id)) throw new InputError('CONFIG_INVALID', `not a Slurm job id: ${JSON.stringify(id)}`)
+    lines.push(sb(`--dependency=afterany:${a.after.join(':')}`))
   }
   if (o.partition) lines.push(opt('partition', o.partition))
   if (a.array.gpus > 0) lines.push(sb(`--gres=gpu:${a.array.gpus}`))

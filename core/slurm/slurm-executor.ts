@@ -120,7 +120,10 @@ export async function executeOnSlurm(queue: Experiment[], o: SlurmExecuteOptions
     for (const [k, array] of [...arrays.values()].entries()) {
       const script = path.join(o.runDir, 'slurm', `job-${prior ? prior.jobs.length + k : k}.sh`)
       // the owner's only: it holds the site's setup lines, which may set a token
-      const after = o.maxParallel !== null ? jobs.at(-1)?.job_id : undefined
+      // with --max-parallel, each array waits for the one before; a resumed run's first new array for
+      // the earlier submission's jobs it still follows
+      const earlier = [...new Set(adopted.map((f) => f.jobId))]
+      const after = o.maxParallel === null ? undefined : jobs.length ? [jobs.at(-1)!.job_id] : earlier
       await writeFile(script, jobScript({ runId: o.runId, runDir: o.runDir, rootDir: o.rootDir, array, index: k, options: o.options, maxParallel: o.maxParallel, llemCommand: o.llemCommand, after }), { mode: 0o700 })
       await chmod(script, 0o700)
       const jobId = await sbatch(run, script)
@@ -160,8 +163,8 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
   const unreachable = new Set<string>()
   const interval = o.options.pollIntervalMs ?? 2000
 
-  const settle = async (p: Pending, s: TaskState | null) => {
-    p.raw = taskResult(o.runDir, p, s, o.task(p.x, p.processIndex, p.x.config.parallel.data), cancelledAt !== null)
+  const settle = async (p: Pending, s: TaskState | null, unanswered: string | null = null) => {
+    p.raw = taskResult(o.runDir, p, s, o.task(p.x, p.processIndex, p.x.config.parallel.data), cancelledAt !== null, unanswered)
     const raws = [...(done.get(p.x.id) ?? []), p.raw]
     done.set(p.x.id, raws)
     if (raws.length < p.x.config.parallel.data) return
@@ -187,6 +190,9 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
     if (o.interrupt.aborted && cancelledAt === null) {
       cancelledAt = Date.now()
       o.log(`cancelling Slurm job(s) ${cancelIds.join(', ')}`)
+      // said in jobs.json first: a `llem status` after a second Ctrl-C knows these were the user's doing
+      const record = readJobs(o.runDir)
+      if (record) await writeJobs(o.runDir, { ...record, cancelled_by_llem: [...(record.cancelled_by_llem ?? []), { ids: cancelIds, at: new Date(cancelledAt).toISOString() }] }).catch(() => {})
       await scancel(run, cancelIds).catch(() => {})
     }
     for (const j of jobs) {
@@ -208,7 +214,7 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
         // forgotten by both scontrol and sacct: what the run directory holds is all there is
         if ((s && TERMINAL.has(s.state)) || 'forgotten' in states || (cancelledAt !== null && Date.now() - cancelledAt > 30_000)) {
           pending.delete(key)
-          await settle(p, s)
+          await settle(p, s, 'unreachable' in states ? states.unreachable : null)
         }
       }
     }
@@ -221,11 +227,16 @@ async function follow(queue: Experiment[], followed: Followed[], newJobs: string
  * The raw result of a task that Slurm says has ended: the one the task wrote, else a failed (or, when
  * cancelled, interrupted) result naming Slurm's state, exit code and log. Either way it says where it ran.
  */
-export function taskResult(runDir: string, p: Omit<Pending, 'raw' | 'index'>, s: TaskState | null, task: SessionTask, cancelledByLlem = false): RawProcessResult {
+/**
+ * `cancelledByLlem`: llem cancelled this task (Ctrl-C): a CANCELLED state is the user's interrupt, not a
+ * failure. `unanswered`: Slurm did not answer at the last poll (what it said), when that is why the task
+ * is settled without a state (llem gave up waiting after Ctrl-C).
+ */
+export function taskResult(runDir: string, p: Omit<Pending, 'raw' | 'index'>, s: TaskState | null, task: SessionTask, cancelledByLlem = false, unanswered: string | null = null): RawProcessResult {
   // cancelled by this llem (Ctrl-C): interrupted; by anyone else, the experiment failed
-  const cancelled = s?.state === 'CANCELLED' && cancelledByLlem
+  const interrupted = cancelledByLlem && (s?.state === 'CANCELLED' || s === null)
   const elsewhere = s?.state === 'CANCELLED' && !cancelledByLlem ? ' (cancelled outside llem: scancel, an administrator or preemption)' : ''
-  const raw = readRaw(runDir, p) ?? notRun(task, cancelled ? 'interrupted' : 'failed', cancelled ? 'INTERRUPTED' : s?.state === 'TIMEOUT' ? 'TIMEOUT' : 'SLURM_TASK_FAILED', missingMessage(p, s, runDir) + elsewhere, 'slurm')
+  const raw = readRaw(runDir, p) ?? notRun(task, interrupted ? 'interrupted' : 'failed', interrupted ? 'INTERRUPTED' : s?.state === 'TIMEOUT' ? 'TIMEOUT' : 'SLURM_TASK_FAILED', missingMessage(p, s, runDir, unanswered) + elsewhere, 'slurm')
   if (s && s.state !== 'COMPLETED' && raw.status === 'completed') raw.measurement_warnings.push(`the Slurm task ended ${s.state} (exit ${s.exitCode}) after writing its result`)
   if (s?.state === 'TIMEOUT' && raw.status !== 'completed') {
     raw.status = 'failed'
@@ -245,9 +256,13 @@ function readRaw(runDir: string, p: Pick<Pending, 'x' | 'processIndex'>): RawPro
   }
 }
 
-function missingMessage(p: Pick<Pending, 'jobId' | 'arrayTask'>, s: TaskState | null, runDir: string): string {
+function missingMessage(p: Pick<Pending, 'jobId' | 'arrayTask'>, s: TaskState | null, runDir: string, unanswered: string | null): string {
   const log = taskLog(runDir, p.jobId, p.arrayTask)
   const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' | ') : 'no log file'
-  const where = s ? `Slurm task ${p.jobId}_${p.arrayTask} ended ${s.state} (exit code ${s.exitCode}${s.node ? ` on ${s.node}` : ''})` : `Slurm no longer knows task ${p.jobId}_${p.arrayTask} (it ended more than MinJobAge ago and the site has no accounting)`
+  const where = s
+    ? `Slurm task ${p.jobId}_${p.arrayTask} ended ${s.state} (exit code ${s.exitCode}${s.node ? ` on ${s.node}` : ''})`
+    : unanswered !== null
+      ? `Slurm did not answer about task ${p.jobId}_${p.arrayTask} (${unanswered}), and llem stopped waiting 30 s after cancelling it`
+      : `Slurm no longer knows task ${p.jobId}_${p.arrayTask} (it ended more than MinJobAge ago and the site has no accounting)`
   return `${where} without writing a result; log ${log}: ${tail}`
 }

@@ -19,6 +19,9 @@ export interface SlurmJobsFile {
   jobs: { job_id: string; script: string; tasks: number[]; gpus: number }[]
   /** llem task index -> experiment and process */
   tasks: { index: number; experiment_id: string; process_index: number; num_processes: number }[]
+  /** the jobs (or `job_task`s) llem itself cancelled (Ctrl-C), and when: their CANCELLED tasks were
+   *  interrupted by the user, not cancelled by someone else (`llem status` reads this) */
+  cancelled_by_llem?: { ids: string[]; at: string }[]
 }
 
 export const slurmDir = (runDir: string) => path.join(runDir, 'slurm')

@@ -4,6 +4,9 @@ not get them behind a result that says greedy (or top_k 0 and top_p 1)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import llem_model
@@ -30,6 +33,43 @@ def _spied(tiny_dir: str, generation: dict[str, Any]) -> tuple[dict[str, Any], l
 
     model.generate = generate
     return state, calls
+
+
+def _greedy(state: dict[str, Any], prompt: str, n: int, **kwargs: Any) -> list[int]:
+    tok, torch = state['tokenizer'], state['torch']
+    enc = tok([prompt], return_tensors='pt')
+    with torch.no_grad():
+        ids, mask = enc['input_ids'], enc['attention_mask']
+        length = {'max_new_tokens': n, 'min_new_tokens': n}
+        out = state['model'].generate(input_ids=ids, attention_mask=mask, **length, do_sample=False, pad_token_id=state['pad_id'], **kwargs)
+    return [int(t) for t in out[0].tolist()[enc['input_ids'].shape[1] :]]
+
+
+def test_greedy_tokens_are_the_plain_models_not_the_penalised_ones_a_model_ships(tiny_dir: str, tmp_path: Path) -> None:
+    """The tokens themselves: the same weights with a generation_config.json that ships a strong
+    repetition penalty give, through the worker, the tokens the plain model gives, and different ones
+    through generate() left to the shipped config (the precondition that makes this test able to fail:
+    the tiny model's greedy text repeats itself, which the penalty forbids)."""
+    shipped = tmp_path / 'penalised'
+    shutil.copytree(tiny_dir, shipped)
+    config = json.loads((shipped / 'generation_config.json').read_text())
+    # a model's own file, not one derived from config.json (transformers 4.x rebuilds those)
+    config.pop('_from_model_config', None)
+    (shipped / 'generation_config.json').write_text(json.dumps({**config, 'repetition_penalty': 5.0}))
+    plain = _greedy(llem_model.load(load_msg(tiny_dir)), 'Hello there', 16)
+    state = llem_model.load(load_msg(str(shipped)))
+    assert _greedy(state, 'Hello there', 16) != plain
+    outputs: list[list[int]] = []
+    real = state['model'].generate
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        outputs.append([int(t) for t in out[0].tolist()[kwargs['input_ids'].shape[1] :]])
+        return out
+
+    state['model'].generate = spy
+    worker.run_batch(state, {'prompts': ['Hello there'], 'max_tokens': [16]})
+    assert outputs[0] == plain
 
 
 def test_greedy_decoding_is_given_no_repetition_penalty(tiny_dir: str) -> None:

@@ -75,7 +75,9 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
     const cwd = process.cwd()
     process.stdout.write('\n')
     const o = { json: false, markdown: false, stdout: process.stdout, env: process.env, rootDir: run.loaded.rootDir }
-    const planned = runnable.map((x) => ({ id: x.id, name: x.name, bench: x.bench.full_name, task_hash: x.task_hash, file: x.bench.file, location: x.bench.location }))
+    const { plannedExperiments, readManifest } = await import('../../compare/stored-run.js')
+    // the plan as the run directory records it, series members included: as `llem compare` reads it
+    const planned = plannedExperiments(readManifest(summary.runDir))
     const compared = await compareAgainst(baseline, summary.results, describeRunDir(summary.runDir, summary.results.length, cwd), flags.threshold, o, cwd, planned)
     return code || compared
   } finally {

@@ -35,5 +35,5 @@ export async function compareCommand(baselineName: string, currentName: string, 
   const baseline = await loadStoredRun(String(baselineName), cwd, resultsDir)
   const current = await loadStoredRun(String(currentName), cwd, resultsDir)
   const o: CompareOutput = { json: !!flags.json, markdown: !!flags.markdown, stdout: process.stdout, env: process.env, rootDir: cwd }
-  return compareAgainst(baseline, current.results, describeRun(current, cwd), flags.threshold, o, cwd, plannedExperiments(current))
+  return compareAgainst(baseline, current.results, describeRun(current, cwd), flags.threshold, o, cwd, plannedExperiments(current.manifest))
 }

@@ -36,7 +36,9 @@ export async function statusCommand(runDir: string, flags: { json?: boolean }): 
       byExperiment.set(x.id, entry)
       let result = '-'
       if (ended) {
-        const raw = taskResult(dir, { x, processIndex: task.processIndex, jobId: job.job_id, arrayTask }, s, task)
+        // a task llem cancelled itself (Ctrl-C, then a second one before it had settled) was interrupted
+        const byLlem = (jobs.cancelled_by_llem ?? []).some((c) => c.ids.includes(job.job_id) || c.ids.includes(`${job.job_id}_${arrayTask}`))
+        const raw = taskResult(dir, { x, processIndex: task.processIndex, jobId: job.job_id, arrayTask }, s, task, byLlem)
         await store.writeRaw(raw)
         entry.raws.push(raw)
         result = raw.status

@@ -34,7 +34,7 @@ async function json(url: string, init?: RequestInit): Promise<unknown | null> {
 }
 
 /** sampling fields a user may pin through extraBody that llem does not always send: recorded with the rest */
-const SERVER_DEFAULTS_NOTE_FIELDS = ['top_k', 'min_p', 'repetition_penalty', 'repeat_penalty', 'presence_penalty', 'frequency_penalty']
+const SERVER_DEFAULTS_NOTE_FIELDS = ['top_p', 'top_k', 'min_p', 'repetition_penalty', 'repeat_penalty', 'presence_penalty', 'frequency_penalty']
 
 /**
  * A session against a running server; `managed` backends reuse it once their server is up, naming the

@@ -10,6 +10,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { packageRoot } from 'llem/plugin/runtime'
 
+/** a message to the experiment pool over this worker's IPC channel; nothing without one (the main
+ *  process, a Slurm task), and a channel closed meanwhile is not an error (the callback takes it) */
+function tellPool(m: { llem: 'spawned' | 'reaped'; pid: number }): void {
+  if (process.send && process.connected) process.send(m, undefined, undefined, () => {})
+}
+
 export interface ManagedProcess {
   /** the server's pid once started (-1 before, or when it could not start) */
   readonly pid: number
@@ -93,11 +99,11 @@ export function startProcess(argv: string[], env: Record<string, string>, log: (
       pid = m.pid
       // in an experiment's worker: the pool kills this group, and waits for it, if the worker is killed
       // first (a timeout), so the GPU is not handed on while the server still runs (core/run/pool.ts)
-      process.send?.({ llem: 'spawned', pid })
+      tellPool({ llem: 'spawned', pid })
     } else if (m.t === 'error') spawnError = m.message ?? 'unknown error'
     else if (m.t === 'exit') {
       exit ??= { code: m.code ?? null, signal: m.signal ?? null }
-      if (pid > 0) process.send?.({ llem: 'reaped', pid })
+      if (pid > 0) tellPool({ llem: 'reaped', pid })
     }
   })
   const gone = new Promise<void>((resolve) => {
