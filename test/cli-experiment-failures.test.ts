@@ -36,11 +36,16 @@ describe('experiment failures', () => {
     expect(all.find((a) => a.bench.name === 'fine').status).toBe('completed')
   })
 
-  it('--bail stops after the first failure', async () => {
+  it('--bail stops after the first failure, and records what it left unrun', async () => {
     const dir = makeProject({ 'llem.config.ts': QUICK_CONFIG, 'benchmarks/f.bench.ts': BENCHES })
     const r = await runCli(dir, ['bench', '--bail'])
     expect(r.code).toBe(1)
-    expect(results(dir)).toHaveLength(1)
+    const all = results(dir)
+    expect(all.map((a) => [a.bench.name, a.status]).sort()).toEqual([['fine', 'interrupted'], ['too small context', 'failed']])
+    const fine = all.find((a) => a.bench.name === 'fine')
+    expect(fine.error.message).toBe('not run: --bail stopped the run after 1 failed experiment')
+    // it never ran: no measurement, no time
+    expect(fine.process_results[0].inference_metrics).toBeNull()
   })
 
   it('an experiment past its timeout is killed and recorded as failed', async () => {

@@ -138,6 +138,11 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   if (o.interrupt.aborted) {
     interrupted = true
     for (const x of pending) await o.onNotRun(x, notRun(o.task(x, 0, x.config.parallel.data), 'interrupted', 'INTERRUPTED', 'the run was interrupted before this experiment started'))
+  } else if (o.bail > 0 && failures >= o.bail) {
+    // what --bail left unrun is recorded, not dropped: the run's records (and a CI gate reading them)
+    // must tell an experiment that never ran from one that was never planned
+    const why = `not run: --bail stopped the run after ${failures} failed experiment${failures === 1 ? '' : 's'}`
+    for (const x of pending) await o.onNotRun(x, notRun(o.task(x, 0, x.config.parallel.data), 'interrupted', 'INTERRUPTED', why))
   }
   return { failures, interrupted }
 }
