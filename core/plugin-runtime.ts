@@ -96,6 +96,6 @@ export function defineProbe<Options>(probe: Probe<Options>): Probe<Options> {
 }
 
 /** Identity at run time: a reporter object, or a factory that gets the reporter's context. */
-export function defineReporter<T extends Reporter | ((ctx: ReporterContext) => Reporter)>(reporter: T): T {
+export function defineReporter<T extends Reporter | ((ctx: ReporterContext) => Reporter | Promise<Reporter>)>(reporter: T): T {
   return reporter
 }

@@ -140,7 +140,8 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     if (!isLlemError(e) && e instanceof Error && e.stack) log(e.stack)
   } finally {
     measured()
-    await backendSession?.close().catch((e) => log(`backend close failed: ${String(e)}`))
+    // a backend's close() may be sync (`close() {}`) or throw at once: its result stands either way
+    if (backendSession) await new Promise<void>((done) => done(backendSession!.close())).catch((e) => log(`backend ${cfg.backend?.name ?? 'none'} close failed: ${e instanceof Error ? e.message : String(e)}`))
     await samplerOpening?.then((w) => w.timeline.close()).catch((e) => log(`sampler close failed: ${String(e)}`))
     // a probe's close() may throw at once or reject: either way its readings are taken already, and the
     // result stands; the failure goes to the log

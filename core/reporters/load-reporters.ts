@@ -11,7 +11,7 @@ import { closest } from '../config/suggest.js'
 import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { importPluginModule, isPathSpec, isSchema } from '../plugins/plugin-module.js'
-import { bindReporter } from './dispatch.js'
+import { bindReporter, reporterContext } from './dispatch.js'
 import type { Reporter, ReporterContext, ReporterFactory, ReporterHook } from './types.js'
 
 export type ReporterClass = new (ctx: ReporterContext) => Reporter
@@ -52,7 +52,10 @@ export async function loadReporters(
     const checked = schema ? checkOptions(schema, options, i, target, base.configFile) : options
     const keys = [target, isObject(exported) ? (exported as Reporter).name : undefined]
     const ctx = makeContext(base, checked, outputFor(opts.outputFile, checked, keys, base.rootDir))
-    const reporter = instantiate(exported, ctx, `reporter "${target}"`)
+    let reporter = await instantiate(exported, ctx, `reporter "${target}"`)
+    // one module object listed twice (a package exporting an object, cached by Node) is two reporters,
+    // each with its own context: the second is a view of it, its hooks inherited, its bindings its own
+    if (reporters.includes(reporter) || reporterContext(reporter) !== undefined) reporter = Object.create(reporter) as Reporter
     bindReporter(reporter, ctx, target)
     reporters.push(reporter)
   }
@@ -140,12 +143,15 @@ function checkOptions(schema: import('zod').ZodType, options: Record<string, unk
   return outputFile === undefined ? parsed : { ...parsed, outputFile }
 }
 
-/** A default export that is a class is constructed, any other function is a factory, an object is the reporter. */
-function instantiate(exported: unknown, ctx: ReporterContext, what: string): Reporter {
+/**
+ * A default export that is a class is constructed, any other function is a factory (an async one is
+ * awaited), an object is the reporter.
+ */
+async function instantiate(exported: unknown, ctx: ReporterContext, what: string): Promise<Reporter> {
   if (typeof exported === 'function') {
     let made: unknown
     try {
-      made = isClass(exported) ? new (exported as ReporterClass)(ctx) : (exported as ReporterFactory)(ctx)
+      made = isClass(exported) ? new (exported as ReporterClass)(ctx) : await (exported as ReporterFactory)(ctx)
     } catch (e) {
       // a factory refusing its options (a budget reporter without a budget) is the user's input to fix
       throw new InputError('CONFIG_INVALID', `${what}: creating it failed: ${e instanceof Error ? e.message : String(e)}`, { where: 'reporters', cause: e })

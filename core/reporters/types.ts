@@ -61,5 +61,5 @@ export interface Reporter {
 }
 
 export type ReporterHook = Exclude<keyof Reporter, 'name'>
-/** A reporter factory receives the same context as onInit; a plain object is used as is. */
-export type ReporterFactory = (ctx: ReporterContext) => Reporter
+/** A reporter factory receives the same context as onInit (an async one is awaited); a plain object is used as is. */
+export type ReporterFactory = (ctx: ReporterContext) => Reporter | Promise<Reporter>

@@ -28,7 +28,11 @@ export async function checkExperiments(run: ResolvedRun, cli: { optionKeys: stri
     // a model section (an object shared by the points) or a name
     const model = x.config.model ?? NO_MODEL
     if (!models.has(model)) {
-      const { name, ...opts } = backend
+      const { name, ...raw } = backend
+      // validate() gets its options as start() will: parsed by the backend's schema, defaults filled in
+      // (the options were checked against it when the run was resolved, so this parse succeeds)
+      const schema = run.backends[name].options
+      const opts = (schema ? schema.safeParse(raw).data ?? raw : raw) as Record<string, unknown>
       // the blame is worked out only for a message: it reads the experiment's whole provenance
       await run.backends[name].validate?.({ options: opts, model: x.config.model, baseDir: run.loaded.rootDir, get where() { return modelWhere(x, cli) } })
       models.add(model)
@@ -72,8 +76,14 @@ export async function checkReporters(run: ResolvedRun): Promise<void> {
   const { loadReporters } = await import('../reporters/load-reporters.js')
   const { builtinReporters } = await import('../reporters/builtin-reporters.js')
   const base = { runId: '(not started)', runDir: path.join(run.runOptions.resultsDir, '(not started)'), rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: false }
-  await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+  const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
   checkOutputFiles(run.runOptions.outputFile, run.loaded.rootDir)
+  // a reporter's own options may name its file too (`['json', { outputFile: 'out/results.json' }]`)
+  const { reporterContext } = await import('../reporters/dispatch.js')
+  for (const [i, r] of reporters.entries()) {
+    const file = reporterContext(r)?.outputFile
+    if (file) checkReportPath(`reporters[${i}] (${r.name ?? 'reporter'}) outputFile`, file, run.loaded.rootDir, 'set in the reporter\'s options or by outputFile')
+  }
 }
 
 /**
@@ -82,13 +92,15 @@ export async function checkReporters(run: ResolvedRun): Promise<void> {
  */
 function checkOutputFiles(outputFile: string | Record<string, string> | null, rootDir: string): void {
   const entries = outputFile === null ? [] : typeof outputFile === 'string' ? [['outputFile', outputFile]] : Object.entries(outputFile).map(([k, v]) => [`outputFile.${k}`, v])
-  for (const [where, file] of entries) {
-    let at = path.dirname(path.resolve(rootDir, file))
-    let st = statSync(at, { throwIfNoEntry: false })
-    while (!st && path.dirname(at) !== at) st = statSync((at = path.dirname(at)), { throwIfNoEntry: false })
-    const why = !st ? 'no part of its path exists' : !st.isDirectory() ? `${at} is not a directory` : writable(at) ? null : `${at} cannot be written (permission denied or a read-only file system)`
-    if (why) throw new InputError('CONFIG_INVALID', `${where} ${JSON.stringify(file)}: ${why} (set by --outputFile or outputFile in the config)`, { where })
-  }
+  for (const [where, file] of entries) checkReportPath(where, file, rootDir, 'set by --outputFile or outputFile in the config')
+}
+
+function checkReportPath(where: string, file: string, rootDir: string, setBy: string): void {
+  let at = path.dirname(path.resolve(rootDir, file))
+  let st = statSync(at, { throwIfNoEntry: false })
+  while (!st && path.dirname(at) !== at) st = statSync((at = path.dirname(at)), { throwIfNoEntry: false })
+  const why = !st ? 'no part of its path exists' : !st.isDirectory() ? `${at} is not a directory` : writable(at) ? null : `${at} cannot be written (permission denied or a read-only file system)`
+  if (why) throw new InputError('CONFIG_INVALID', `${where} ${JSON.stringify(file)}: ${why} (${setBy})`, { where })
 }
 
 function writable(dir: string): boolean {

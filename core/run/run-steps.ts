@@ -84,6 +84,9 @@ export async function writeManifest(r: OpenRun, run: ResolvedRun, o: { version: 
  */
 export function recordResults(r: OpenRun, series: SeriesRunner, results: AggregatedResult[], info: (x: Experiment) => ExperimentInfo, log: (line: string) => void): ExecutionHooks {
   const keepGoing = (p: Promise<void>) => p.catch(() => {})
+  // progress events go to the reporters one after another, each awaited (a slow or async hook never
+  // runs beside itself or reorders them), and all of an experiment's are delivered before its end
+  let progress: Promise<void> = Promise.resolve()
   const finish = async (x: Experiment, raws: RawProcessResult[]) => {
     for (const raw of raws) {
       // the worker could not write its timeline: named with the run's other unwritten files
@@ -98,13 +101,16 @@ export function recordResults(r: OpenRun, series: SeriesRunner, results: Aggrega
     if (earlier >= 0) results.splice(earlier, 1)
     results.push(agg)
     await keepGoing(series.memberEnded(x, agg))
+    await progress
     await r.dispatcher.emit('onExperimentEnd', info(x), agg)
     return agg
   }
   return {
     onStart: (x) => r.dispatcher.emit('onExperimentStart', info(x)),
     onProgress(x, m, t0) {
-      void r.dispatcher.emit('onExperimentProgress', info(x), { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 })
+      const event = { phase: m.phase, done: m.done, total: m.total, elapsedMs: Date.now() - t0 }
+      // emit() records a hook's failure itself (named, exit 1); it never rejects
+      progress = progress.then(() => r.dispatcher.emit('onExperimentProgress', info(x), event))
     },
     async onEnd(x, raws, overlapped) {
       if (overlapped.length) {

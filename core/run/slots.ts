@@ -48,12 +48,19 @@ async function probeSlots(probes: GpuProbe[]): Promise<{ slots: GpuSlot[]; reaso
   const reasons: string[] = []
   for (const { name, probe, options } of probes) {
     if (!probe.accelerators) continue
-    const availability = await probe.available(options)
-    if (!availability.available) {
-      reasons.push(availability.reason)
+    // a probe's own failure (a library that will not load) is that probe's reason, named, not the run's end
+    let seen: Awaited<ReturnType<NonNullable<typeof probe.accelerators>>>
+    try {
+      const availability = await probe.available(options)
+      if (!availability.available) {
+        reasons.push(availability.reason)
+        continue
+      }
+      seen = await probe.accelerators(options)
+    } catch (e) {
+      reasons.push(`probe ${name} failed while listing GPUs: ${e instanceof Error ? e.message : String(e)}`)
       continue
     }
-    const seen = await probe.accelerators(options)
     if (seen.length === 0) reasons.push(`${name} sees no GPU`)
     for (const g of seen) slots.push(g.vendor === 'amd' ? { uuid: g.uuid, index: g.index, name: g.name, vendor: 'amd', rocr_id: g.visible_id } : { uuid: g.uuid, index: g.index, name: g.name, vendor: 'nvidia' })
   }
