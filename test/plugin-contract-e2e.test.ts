@@ -4,7 +4,8 @@
  * twice with different options is two reporters with their own contexts; a backend's sync close()
  * keeps its result; validate() gets its options parsed (defaults filled in); a GPU probe that throws
  * while listing GPUs is a probe's failure, not the run's; a progress hook that rejects is named and
- * fails the run; a reporter's own unwritable outputFile is bad input before anything runs.
+ * fails the run; a reporter's own unwritable outputFile is bad input before anything runs; an inline
+ * class instance keeps its hooks, and reporter options reach the reporter untouched.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -65,7 +66,7 @@ export default {
 const ASYNC_FACTORY = `import { writeFileSync } from 'node:fs'
 export default async (ctx) => {
   await new Promise((r) => setTimeout(r, 10))
-  return { onRunEnd() { writeFileSync('async-factory.txt', String(ctx.options.word)) } }
+  return { onRunEnd() { writeFileSync('async-factory.txt', \`\${ctx.options.word} \${typeof ctx.options.max} \${ctx.options.max}\`) } }
 }
 `
 const PKG = `import { appendFileSync } from 'node:fs'
@@ -82,7 +83,12 @@ const GPU_PROBE = `export default {
 const BENCH = `import { bench } from 'llem'
 bench('scripted', { backend: { name: './plugins/scripted-backend.ts' }, dataset: { prompts: ['one two'], repeat: 4 }, generation: { maxTokens: 3 }, probes: { './plugins/scripted-meter.ts': { watts: 10 } } })
 `
-const config = (reporters: string, probes = "['./plugins/scripted-meter.ts']") => `export default {
+const config = (reporters: string, probes = "['./plugins/scripted-meter.ts']") => `import { writeFileSync } from 'node:fs'
+class Gate {
+  constructor(limit) { this.limit = limit }
+  onRunEnd() { writeFileSync('gate.txt', String(this.limit)) }
+}
+export default {
   probes: ${probes},
   measurement: { baseline: { enabled: false }, warmup: { mode: 'fixed', requests: 0 } },
   reporters: ${reporters},
@@ -107,7 +113,7 @@ function project(reporters: string, probes?: string): string {
 describe('the plugin contract, through the CLI', () => {
   it('hooks awaited in order, contexts per entry, a sync close, parsed options, a throwing GPU probe', async () => {
     const dir = project(
-      "['./reporters/slow.js', ['./reporters/logger.js', { tag: 'log' }], ['./reporters/async-factory.js', { word: 'awaited' }], ['obj-pkg', { label: 'a' }], ['obj-pkg', { label: 'b' }]]",
+      "['./reporters/slow.js', ['./reporters/logger.js', { tag: 'log' }], ['./reporters/async-factory.js', { word: 'awaited', max: Infinity }], ['obj-pkg', { label: 'a' }], ['obj-pkg', { label: 'b' }], new Gate(Infinity)]",
       "['./plugins/scripted-meter.ts', './plugins/gpu-probe.ts']",
     )
     const r = await runCli(dir, ['bench'])
@@ -122,7 +128,10 @@ describe('the plugin contract, through the CLI', () => {
     expect(events.at(-1)).toBe('log end scripted')
     // the slow hook never ran beside itself
     expect(new Set(readFileSync(path.join(dir, 'slow.log'), 'utf8').trim().split('\n'))).toEqual(new Set(['in flight 1']))
-    expect(readFileSync(path.join(dir, 'async-factory.txt'), 'utf8')).toBe('awaited')
+    // options passed through untouched: Infinity stays a number
+    expect(readFileSync(path.join(dir, 'async-factory.txt'), 'utf8')).toBe('awaited number Infinity')
+    // an inline class instance keeps its prototype's hooks
+    expect(readFileSync(path.join(dir, 'gate.txt'), 'utf8')).toBe('Infinity')
     // each entry of the package its own options (the factory runs when the run is checked, then again)
     expect(new Set(readFileSync(path.join(dir, 'pkg.log'), 'utf8').trim().split('\n'))).toEqual(new Set(['a', 'b']))
     // validate() saw the defaults the schema fills in

@@ -191,7 +191,9 @@ export const executorSchema = z.union([z.enum(['local', 'slurm']), z.strictObjec
 export const reporterSpecSchema = z.union([
   z.string().min(1),
   z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
-  z.looseObject({}),
+  // an inline reporter is used as is: a class instance keeps its prototype's hooks (an object schema
+  // would copy its own keys only, and the hooks would be gone without a word)
+  z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected a reporter name, [name, options] or a reporter object' }),
 ])
 
 /** llem.config.ts: the experiment options plus keys that only make sense for a whole run. */

@@ -23,11 +23,14 @@ export interface ValidationSite {
   blame?: (path: string) => string | null
 }
 
-/** JS values that JSON cannot carry, turned into their written form before validation. */
+/**
+ * JS values that JSON cannot carry, turned into their written form before validation. Reporters are
+ * left as written: their options are theirs (passed through untouched, or to their own schema).
+ */
 export function preprocess(value: unknown): unknown {
   if (value === Infinity) return 'inf'
   if (Array.isArray(value)) return value.map(preprocess)
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, preprocess(v)]))
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'reporters' ? v : preprocess(v)]))
   return value
 }
 
