@@ -1,10 +1,16 @@
 /**
  * A capacity sweep end to end through `llem bench` on the real llama-server (the managed `server`
  * backend, 2 slots, the 1M random llama): 1 in flight, every request at once up to 8 in flight, then
- * 2 open-loop rates up to 1.5 x the measured max throughput. Every step completes with its J/token;
+ * 2 open-loop rates up to 3 x the measured max throughput. Every step completes with its J/token;
  * the max throughput is above the 1-in-flight rate (two slots serve at once); the rates are spaced from
- * the two measured ends; the top rate, half again the server's measured capacity, is stopped early by
+ * the two measured ends; the top rate, three times the server's measured capacity, is stopped early by
  * the over-saturation check and marked.
+ *
+ * Why 3 and not 1.5: the max step runs for 3 s on a 2-core machine shared with the rest of the suite,
+ * so its figure can fall well short of what the server does a moment later (CI once measured a max
+ * that the 1.5 x step's server kept up with but for ~5 requests a second, under the rule's rise). At
+ * 3 x, the queue grows at twice the measured capacity, past capacity even when the max step was
+ * measured at half of the truth.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -20,6 +26,7 @@ beforeAll(async () => {
 }, 1_800_000)
 
 const DURATION = 3
+const FACTOR = 3
 
 describe('capacity sweep on llama-server', () => {
   it('runs 1 in flight, max throughput and two rates, and stops the one past capacity early', async () => {
@@ -28,7 +35,7 @@ describe('capacity sweep on llama-server', () => {
       'benchmarks/s.bench.ts': `import { bench } from 'llem'
 bench('sweep', { backend: { name: 'server', command: ${JSON.stringify(llamaServerCommand('BIN'))}.map((a) => a === 'BIN' ? process.env.LLAMA_SERVER_BIN : a), servedModelName: 'tiny' }, model: { path: process.env.TINY_MODEL },
   dataset: { prompts: ['the weather today', 'a short story about a cat'] }, generation: { maxTokens: 8 },
-  load: { profile: 'sweep', points: 2, maxRateFactor: 1.5, concurrency: 8, requests: 100000, duration: ${DURATION}, saturation: { windowSec: 1 } } })
+  load: { profile: 'sweep', points: 2, maxRateFactor: ${FACTOR}, concurrency: 8, requests: 100000, duration: ${DURATION}, saturation: { windowSec: 1 } } })
 `,
     })
     const r = await runCli(dir, ['bench'], { LLAMA_SERVER_BIN: bin, TINY_MODEL: model }, { timeoutMs: 300_000 })
@@ -41,8 +48,8 @@ bench('sweep', { backend: { name: 'server', command: ${JSON.stringify(llamaServe
     const sync = steps[0].requests_per_second
     const max = steps[1].requests_per_second
     expect(max).toBeGreaterThan(sync)
-    expect(steps[2].series.rate).toBeCloseTo(sync + (1.5 * max - sync) / 2, 6)
-    expect(steps[3].series.rate).toBeCloseTo(1.5 * max, 6)
+    expect(steps[2].series.rate).toBeCloseTo(sync + (FACTOR * max - sync) / 2, 6)
+    expect(steps[3].series.rate).toBeCloseTo(FACTOR * max, 6)
     const top = steps[3]
     expect(top.over_saturation.over_saturated, JSON.stringify(top.over_saturation)).toBe(true)
     expect(top.over_saturation.detected_at_sec).toBeLessThan(DURATION)
