@@ -10,6 +10,7 @@ import type { FailurePhase } from '../measure/phases.js'
 import type { Experiment } from '../plan/plan.js'
 import { emptyResult, type SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
+import { bailNotRunMessage } from '../results/run-status.js'
 import { SlotPool, type RunOptions } from './pool.js'
 import type { ProgressMessage } from './worker-messages.js'
 import { pinningEnv, SlotTable, type GpuSlot, type ProcessPlace } from './slots.js'
@@ -141,7 +142,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
   } else if (o.bail > 0 && failures >= o.bail) {
     // what --bail left unrun is recorded, not dropped: the run's records (and a CI gate reading them)
     // must tell an experiment that never ran from one that was never planned
-    const why = `not run: --bail stopped the run after ${failures} failed experiment${failures === 1 ? '' : 's'}`
+    const why = bailNotRunMessage(failures)
     for (const x of pending) await o.onNotRun(x, notRun(o.task(x, 0, x.config.parallel.data), 'interrupted', 'INTERRUPTED', why))
   }
   return { failures, interrupted }

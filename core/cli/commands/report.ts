@@ -2,7 +2,8 @@
  * `llem report <run-dir | run-id> [--reporter X ...] [--outputFile path | --outputFile.X path]`: any
  * report, rebuilt after the fact from a run's raw results, so a format can be added after a GPU run
  * without running it again. Reporters get the events a live run sends, in the same order (onInit,
- * onPlan, then onExperimentStart / onExperimentEnd per experiment in the order they ran, onRunEnd);
+ * onPlan, then onExperimentStart / onExperimentEnd per experiment in the order they ran, onRunEnd, and
+ * no start for an experiment that never started: kept from running by Ctrl-C, --bail or no GPUs);
  * only onExperimentProgress is not replayed, as progress is not stored. Exit 0, 1 when a reporter
  * threw, 2 on bad input (no such run, a corrupt or foreign file: named).
  */
@@ -16,6 +17,7 @@ import { createDispatcher } from '../../reporters/dispatch.js'
 import { loadReporters } from '../../reporters/load-reporters.js'
 import type { ExperimentInfo, RunSummary } from '../../reporters/types.js'
 import { redactSecrets } from '../../results/redact.js'
+import { neverStarted, runStatus } from '../../results/run-status.js'
 import { paretoSummary } from '../../results/pareto.js'
 import { summariseRepeats } from '../../results/repeat-stats.js'
 import type { AggregatedResult, Manifest } from '../../results/schema.js'
@@ -53,10 +55,6 @@ function infoFromManifest(x: Manifest['experiments'][number]): ExperimentInfo {
   return { id: x.id, name: x.name, bench: { file: x.bench_file ?? '', name: parts[parts.length - 1], full_name: x.bench, location: x.bench_location ?? '', ...(x.bench_from_flags ? { from_flags: true as const } : {}) }, task_hash: x.task_hash, repeat_index: x.repeat_index ?? (repeat ? Number(repeat[1]) : 1), mode: x.mode, effective_config: x.effective_config }
 }
 
-export function runStatus(results: AggregatedResult[]): RunSummary['status'] {
-  return results.some((r) => r.status === 'interrupted') ? 'interrupted' : results.some((r) => r.status === 'failed') ? 'failed' : 'passed'
-}
-
 export async function reportCommand(name: string, flags: CommonFlags, options: Record<string, string | boolean>): Promise<number> {
   const cwd = process.cwd()
   const cli = reportFlags(flags, options)
@@ -70,6 +68,8 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
   const reporters = await loadReporters(cli.reporters ?? loaded.config.reporters ?? RUN_DEFAULTS.reporters, base, {
     outputFile: cli.outputFile !== undefined ? cli.outputFile : (loaded.config.outputFile ?? RUN_DEFAULTS.outputFile),
     builtins: builtinReporters,
+    specsFrom: cli.reporters !== undefined ? 'command line' : loaded.file,
+    outputFileFrom: cli.outputFile !== undefined ? 'command line' : loaded.file,
   })
   const dispatcher = createDispatcher(reporters)
   const planned = new Map(manifest.experiments.map((x) => [x.id, x]))
@@ -83,7 +83,8 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
   await dispatcher.emit('onPlan', infos)
   for (const r of run.results) {
     const info = infoFromResult(r, planned.get(r.experiment_id))
-    await dispatcher.emit('onExperimentStart', info)
+    // the live run sent no start for an experiment it never handed to a worker
+    if (!neverStarted(r)) await dispatcher.emit('onExperimentStart', info)
     await dispatcher.emit('onExperimentEnd', info, r)
   }
   const started = Math.min(Date.parse(manifest.created_at), minOf(run.results.map((r) => Date.parse(r.start_time))))
