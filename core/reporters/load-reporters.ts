@@ -23,6 +23,12 @@ export interface LoadReportersOptions {
   /** config `outputFile`: one path for every file reporter, or reporter name -> path */
   outputFile: string | Record<string, string> | null
   builtins: BuiltinReporters
+  /** where the specs were written, for messages about their options: the config file (the default),
+   *  'command line' (--reporter) or an environment variable's name */
+  specsFrom?: string | null
+  /** where a record `outputFile` was written: its keys must each name a reporter (a typo is refused,
+   *  not silently ignored) when the reporters are the config's own list, not a --reporter override */
+  outputFileFrom?: string | null
 }
 
 const HOOKS: readonly ReporterHook[] = ['onInit', 'onPlan', 'onExperimentStart', 'onExperimentProgress', 'onExperimentEnd', 'onRunEnd']
@@ -36,12 +42,15 @@ export async function loadReporters(
 ): Promise<Reporter[]> {
   refuseSharedOutputFile(specs, opts)
   const reporters: Reporter[] = []
+  // what a key of a record outputFile may name: a built-in, a spec as written, a reporter's name
+  const keys = new Set(Object.keys(opts.builtins))
   for (const [i, raw] of specs.entries()) {
     const { target, options } = splitSpec(raw, i)
     const where = `reporters[${i}]`
     if (typeof target !== 'string') {
       // inline object: used as is; its name (if any) is its key in an outputFile record
       const reporter = checkReporter(target, `${where} (inline reporter)`)
+      if (reporter.name) keys.add(reporter.name)
       const ctx = makeContext(base, options, outputFor(opts.outputFile, options, [reporter.name], base.rootDir))
       bindReporter(reporter, ctx, reporter.name ?? `inline reporter #${i + 1}`)
       reporters.push(reporter)
@@ -49,17 +58,31 @@ export async function loadReporters(
     }
     const builtin = !isPathSpec(target) && Object.hasOwn(opts.builtins, target)
     const { exported, schema } = builtin ? { exported: await importBuiltin(target, opts.builtins), schema: undefined } : await importModule(target, base.rootDir, opts.builtins)
-    const checked = schema ? checkOptions(schema, options, i, target, base.configFile) : options
-    const keys = [target, isObject(exported) ? (exported as Reporter).name : undefined]
-    const ctx = makeContext(base, checked, outputFor(opts.outputFile, checked, keys, base.rootDir))
+    const checked = schema ? checkOptions(schema, options, i, target, opts.specsFrom !== undefined ? opts.specsFrom : base.configFile) : options
+    const names = [target, isObject(exported) ? (exported as Reporter).name : undefined]
+    const ctx = makeContext(base, checked, outputFor(opts.outputFile, checked, names, base.rootDir))
     let reporter = await instantiate(exported, ctx, `reporter "${target}"`)
+    for (const k of [...names, reporter.name]) if (k) keys.add(k)
     // one module object listed twice (a package exporting an object, cached by Node) is two reporters,
     // each with its own context: the second is a view of it, its hooks inherited, its bindings its own
     if (reporters.includes(reporter) || reporterContext(reporter) !== undefined) reporter = Object.create(reporter) as Reporter
     bindReporter(reporter, ctx, target)
     reporters.push(reporter)
   }
+  if (opts.specsFrom === undefined || opts.specsFrom === base.configFile) refuseUnknownOutputKeys(opts, keys, base.configFile)
   return reporters
+}
+
+/** `outputFile: { jsn: 'r.json' }`: a key naming no reporter would leave the file at its default place, silently */
+function refuseUnknownOutputKeys(opts: LoadReportersOptions, keys: Set<string>, configFile: string | null): void {
+  if (opts.outputFile === null || typeof opts.outputFile !== 'object') return
+  const from = opts.outputFileFrom !== undefined ? opts.outputFileFrom : configFile
+  const file = from === null ? 'command line' : path.isAbsolute(from) ? path.relative(process.cwd(), from) || from : from
+  for (const key of Object.keys(opts.outputFile)) {
+    if (keys.has(key)) continue
+    const guess = closest(key, [...keys])
+    throw new InputError('CONFIG_INVALID', `${file}: outputFile.${key} names no reporter (a key is a built-in reporter, a reporter spec as written in reporters, or a reporter's name: ${[...keys].join(', ')})${guess ? `; did you mean "${guess}"?` : ''}`, { where: `outputFile.${key}` })
+  }
 }
 
 // the built-ins that write nothing to a file; every other built-in writes its outputFile
@@ -133,12 +156,13 @@ async function importModule(spec: string, rootDir: string, builtins: BuiltinRepo
 }
 
 /**
- * The reporter's options against its schema, with messages that name the config file and the dotted
- * path (reporters.2.budgetJ). `outputFile` is llem's own key: never the schema's to refuse.
+ * The reporter's options against its schema, with messages that name where the spec was written (the
+ * config file, the command line) and the dotted path (reporters.2.budgetJ). `outputFile` is llem's own
+ * key: never the schema's to refuse.
  */
-function checkOptions(schema: import('zod').ZodType, options: Record<string, unknown>, i: number, spec: string, configFile: string | null): Record<string, unknown> {
+function checkOptions(schema: import('zod').ZodType, options: Record<string, unknown>, i: number, spec: string, from: string | null): Record<string, unknown> {
   const { outputFile, ...own } = options
-  const file = configFile ? path.relative(process.cwd(), configFile) || configFile : 'command line'
+  const file = from === null ? 'command line' : path.isAbsolute(from) ? path.relative(process.cwd(), from) || from : from
   const parsed = validateOptions(schema, own, { file, label: `reporter "${spec}"`, prefix: `reporters.${i}.1`, code: 'CONFIG_INVALID' }) as Record<string, unknown>
   return outputFile === undefined ? parsed : { ...parsed, outputFile }
 }

@@ -76,7 +76,7 @@ export async function checkReporters(run: ResolvedRun): Promise<void> {
   const { loadReporters } = await import('../reporters/load-reporters.js')
   const { builtinReporters } = await import('../reporters/builtin-reporters.js')
   const base = { runId: '(not started)', runDir: path.join(run.runOptions.resultsDir, '(not started)'), rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: false }
-  const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+  const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters, specsFrom: run.reportersFrom, outputFileFrom: run.outputFileFrom })
   checkOutputFiles(run.runOptions.outputFile, run.loaded.rootDir)
   // a reporter's own options may name its file too (`['json', { outputFile: 'out/results.json' }]`)
   const { reporterContext } = await import('../reporters/dispatch.js')

@@ -16,7 +16,7 @@ import { isPlainObject, type ProvenanceEntry } from '../config/layers.js'
 import { normaliseOptions } from '../config/normalise.js'
 import { executorSchema, RUN_ONLY_KEYS } from '../config/schema.js'
 import { loadConfig, type LoadedConfig } from '../config/load-config.js'
-import { buildOverrideLayers } from '../config/overrides.js'
+import { buildOverrideLayers, envVarName } from '../config/overrides.js'
 import { validateOptions } from '../config/validate.js'
 import { InputError } from '../errors.js'
 import { CLIENT_THREAD_BACKENDS } from '../measure/client-threads-auto.js'
@@ -57,6 +57,11 @@ export interface ResolvedRun {
   shard: (Shard & { planned: number }) | null
   cacheDir: string
   backends: Record<string, Backend>
+  /** where runOptions.reporters was written (messages about a reporter's options name it): the config
+   *  file, 'command line' or the environment variable */
+  reportersFrom: string | null
+  /** where runOptions.outputFile was written, likewise */
+  outputFileFrom: string | null
 }
 
 export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
@@ -145,7 +150,14 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   for (const x of planned) checkClientThreads(x.config, () => placeOf(experimentBlame(x), 'load.clientThreads', `${x.bench.location}: "${x.bench.full_name}"`))
   const cacheDir = path.resolve(rootDir, runOptions.cacheDir ?? path.join(req.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'llem'))
-  return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends }
+  return { loaded, runOptions, files, benches, experiments, shard: req.shard ? { ...req.shard, planned: planned.length } : null, cacheDir, backends, reportersFrom: writtenIn('reporters', req, loaded.file), outputFileFrom: writtenIn('outputFile', req, loaded.file) }
+}
+
+/** which layer gave a run option: the command line, the environment variable, or the config file */
+function writtenIn(key: 'reporters' | 'outputFile', req: RunRequest, configFile: string | null): string | null {
+  if (req.run[key] !== undefined || Object.keys(req.flags).some((k) => k === key || k.startsWith(`${key}.`))) return 'command line'
+  const name = envVarName(key)
+  return req.env[name] ? name : configFile
 }
 
 /** Built-in probes by name; a path or a package name is imported (once) and then checked the same way. */

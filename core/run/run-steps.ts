@@ -41,7 +41,7 @@ export async function openRun(run: ResolvedRun, runId: string, o: { stdout: Node
   const startedAt = Date.now()
   const runDir = path.join(run.runOptions.resultsDir, runId)
   const base = { runId, runDir, rootDir: run.loaded.rootDir, configFile: run.loaded.file, stdout: o.stdout, isTTY: o.isTTY, verbose: o.verbose }
-  const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters })
+  const reporters = await loadReporters(run.runOptions.reporters, base, { outputFile: run.runOptions.outputFile, builtins: builtinReporters, specsFrom: run.reportersFrom, outputFileFrom: run.outputFileFrom })
   // reporters load first: a bad reporter spec is bad input and must leave no empty run directory
   const store = await RunStore.create(path.dirname(runDir), runId)
   const dispatcher = createDispatcher(reporters)
