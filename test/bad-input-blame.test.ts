@@ -28,6 +28,13 @@ describe('bad input, blamed where it was written', () => {
     expect(await refused(dir, ['list'], { LLEM_PROBES: 'nvmll' })).toMatch(/^llem: environment LLEM_PROBES \(for benchmarks\/a\.bench\.ts:2: "one"\): unknown probe "nvmll"/)
     const configured = project("export default { probes: ['rapll'] }\n")
     expect(await refused(configured, ['list'])).toMatch(/^llem: llem\.config\.ts: probes \(for benchmarks\/a\.bench\.ts:2: "one"\): unknown probe "rapll" \(did you mean "rapl"\?\)/)
+    // the config lists a probe module that is not there; the bench adds a probe of its own (a record
+    // over the config's list): the missing one is still the config's
+    const listed = project(
+      "export default { probes: ['./meters/missing.ts'] }\n",
+      "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['x'] }, probes: { 'cpu-estimate': {} } })\n",
+    )
+    expect(await refused(listed, ['bench', '--dry-run'])).toMatch(/^llem: llem\.config\.ts: probes\["\.\/meters\/missing\.ts"\] \(for benchmarks\/a\.bench\.ts:2: "one"\): probe "\.\/meters\/missing\.ts": no such file /)
   })
 
   it("a backend's name or option from a flag; a backend option the bench set stays the bench's", async () => {

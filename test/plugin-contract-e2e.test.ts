@@ -125,6 +125,9 @@ describe('the plugin contract, through the CLI', () => {
     const log = events.filter((e) => e.startsWith('log progress')).map((e) => e.slice('log '.length))
     expect(slow.length).toBeGreaterThan(2)
     expect(log).toEqual(slow)
+    // the config disables the idle baseline: no baseline phase is announced, the model's load is
+    expect(log.filter((e) => e.startsWith('progress baseline'))).toEqual([])
+    expect(log).toContain('progress model_load 0')
     expect(events.at(-1)).toBe('log end scripted')
     // the slow hook never ran beside itself
     expect(new Set(readFileSync(path.join(dir, 'slow.log'), 'utf8').trim().split('\n'))).toEqual(new Set(['in flight 1']))

@@ -8,11 +8,17 @@ import type { ProvenanceEntry } from './layers.js'
 /** the source of a dotted path, or null when it is the bench's own (its file:line then says where) */
 export type Blame = (path: string) => string | null
 
+/** a probe named by a path or package (`./meters/x.ts`) is no dotted segment: `probes["./meters/x.ts"]` */
+function shown(key: string): string {
+  const m = /^probes\.(.*[./@].*)$/.exec(key)
+  return m ? `probes[${JSON.stringify(m[1])}]` : key
+}
+
 export function setBy(p: ProvenanceEntry | undefined, key: string): string | null {
   if (!p) return null
+  if (p.source === 'config') return `${p.source_detail}: ${shown(key)}`
   if (p.source === 'cli') return `command line ${p.source_detail.startsWith('--') ? p.source_detail : `--${key}`}`
   if (p.source === 'env') return `environment ${/^LLEM_\w+$/.test(p.source_detail) ? p.source_detail : `LLEM_${key.replace(/\./g, '__').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`}`
-  if (p.source === 'config') return `${p.source_detail}: ${key}`
   return null
 }
 

@@ -93,6 +93,7 @@ export function mergePointLayers(layers: OptionLayer[], below: MergedOptions): {
 interface ProvenanceWriter {
   delete(key: string): unknown
   set(key: string, entry: ProvenanceEntry): unknown
+  get(key: string): ProvenanceEntry | undefined
   keys(): Iterable<string>
 }
 
@@ -207,10 +208,13 @@ function apply(
     } else {
       const obj = value as Record<string, unknown>
       if (key === 'probes' && path.length === 0 && Array.isArray(target[key])) {
-        // `probes: ['rapl']` below, `--probes.rapl.root x` above: refine the listed set
+        // `probes: ['rapl']` below, `--probes.rapl.root x` above: refine the listed set; each listed
+        // probe stays the lower layer's (a missing module in the config's list is the config's to fix)
+        const listed = provenance.get(dotted)
         dropOld()
         target[key] = Object.fromEntries((target[key] as string[]).map((n) => [n, {}]))
-        for (const n of Object.keys(target[key] as object)) provenance.set(`probes.${n}`, { value: {}, source: layer.source, source_detail: 'from the list in a lower layer' })
+        for (const n of Object.keys(target[key] as object))
+          provenance.set(`probes.${n}`, { value: {}, source: listed?.source ?? layer.source, source_detail: listed?.source_detail ?? 'from the list in a lower layer' })
       }
       if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? detailPaths(layer.details) : null)) {
         dropOld()

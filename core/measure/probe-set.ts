@@ -7,6 +7,8 @@ import type { EnergyDomainReading, ProbeSession } from '../probes/types.js'
 import type { ResolvedProbes } from '../config/defaults.js'
 import { FALLBACK_PROBES } from '../plugins/builtins.js'
 import { loadProbe } from '../plugins/load-plugins.js'
+import { isProbeError, ProbeError } from '../probes/probe-error.js'
+import { isLlemError } from '../errors.js'
 
 export interface OpenProbes {
   sessions: ProbeSession[]
@@ -40,7 +42,7 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
         if (availability.fix?.length) fixes[name] = availability.fix
         continue
       }
-      sessions.push(await probe.open(options))
+      sessions.push(ownErrors(await probe.open(options), probe.name))
       specs.push(name)
     } catch (e) {
       unavailable[name] = `failed to open: ${e instanceof Error ? e.message : String(e)}`
@@ -48,6 +50,29 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
     }
   }
   return { sessions, specs, unavailable, fixes }
+}
+
+/**
+ * A session whose every method's failure is the probe's: a plugin's readEnergy throwing a plain Error
+ * mid-window is PROBE_FAILED naming the probe, not the backend's failure (errorInfo blames the backend
+ * for an unmarked error while requests run). llem's own errors and a vendor's ProbeError pass as they are.
+ */
+function ownErrors(session: ProbeSession, probe: string): ProbeSession {
+  const mark = (e: unknown): unknown => (isProbeError(e) || isLlemError(e) ? e : new ProbeError(probe, `probe ${probe}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+  return new Proxy(session, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        try {
+          const out: unknown = value.apply(target, args)
+          return out instanceof Promise ? out.catch((e: unknown) => Promise.reject(mark(e))) : out
+        } catch (e) {
+          throw mark(e)
+        }
+      }
+    },
+  })
 }
 
 /**

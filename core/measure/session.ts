@@ -65,7 +65,8 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     result.environment = { machine, software: { node: process.version, llem: task.llemVersion }, probes: Object.fromEntries(sessions.map((s) => [s.probe, s.describe()])), unavailable_probes: probes.unavailable }
 
     phase = 'baseline'
-    hooks.onProgress?.('baseline', 0, null)
+    // no baseline phase to show when none is measured (a reporter would say "measuring the idle baseline")
+    if (cfg.measurement.baseline.enabled && cfg.measurement.baseline.seconds > 0) hooks.onProgress?.('baseline', 0, null)
     const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: hooks.othersRunning ?? task.othersRunning }, path.join(task.cacheDir, 'baseline.json'))
 
     // the window's sampler on its own thread where the probes allow it: a client holding the loop
