@@ -70,9 +70,26 @@ export function createDispatcher(reporters: Reporter[], options: { stderr?: Node
     async emit(hook, ...args) {
       // every reporter's output (files, console, a step summary) is made from these: the redaction
       // pass runs once here, so no reporter, built in or a user's, ever sees a secret
-      const safe = hook === 'onInit' ? args : (redactSecrets(args) as typeof args)
+      // (a copy, made for them) and read-only: a reporter that changed a result would change what the
+      // reporters after it write (results.json without the field a custom reporter deleted)
+      const safe = hook === 'onInit' ? args : (freezeCopy(redactSecrets(args)) as typeof args)
       for (const [i, reporter] of reporters.entries()) await call(reporter, i, hook, safe)
     },
     errors: () => [...errors],
   }
+}
+
+/** Freezes the plain objects and arrays of a copy redactSecrets made (never an object it passed through:
+ *  those are not its own). */
+function freezeCopy<T>(value: T): T {
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && typeof v === 'object') freezeCopy(v)
+    Object.freeze(value)
+  } else if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return value
+    for (const v of Object.values(value)) if (v !== null && typeof v === 'object') freezeCopy(v)
+    Object.freeze(value)
+  }
+  return value
 }
