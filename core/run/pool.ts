@@ -18,6 +18,7 @@ import type { SessionTask } from '../measure/result-shell.js'
 import type { RawProcessResult } from '../results/schema.js'
 import { isWorkerMessage, type ProgressMessage } from './worker-messages.js'
 import { packageRoot } from '../package-root.js'
+import { groupRuns } from './process-groups.js'
 
 function workerFile(): string {
   const here = path.dirname(fileURLToPath(import.meta.url))
@@ -26,23 +27,13 @@ function workerFile(): string {
   return existsSync(built) ? built : path.join(packageRoot(), 'dist', 'core', 'run', 'worker.js')
 }
 
-/** how long a SIGKILLed group may take to be gone (reaped) before the slot is handed on regardless */
+/** how long a SIGKILLed group may take to be gone (every member dead: reaped, or a zombie) before the slot is handed on regardless */
 const GROUP_EXIT_WAIT_MS = 10_000
 
-const alive = (pgid: number): boolean => {
-  try {
-    process.kill(-pgid, 0)
-    return true
-  } catch (e) {
-    // EPERM: the group exists, owned by someone else (not ours to wait for, but not gone either)
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** Resolves once none of the process groups has a process left (or after `waitMs`). */
+/** Resolves once none of the process groups has a running process left (or after `waitMs`). */
 async function groupsGone(pgids: number[], waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs
-  while (pgids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  while (pgids.some(groupRuns) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
 }
 
 export interface Slot {

@@ -1,0 +1,47 @@
+/**
+ * Whether a process group still has a process that runs: what the pool waits for after it SIGKILLs a
+ * timed-out experiment's server, before the slot (and its GPUs) goes to the next experiment.
+ *
+ * `kill(-pgid, 0)` alone is not enough: it succeeds while the group holds only zombies, processes that
+ * are dead but not yet reaped. Where llem runs as PID 1 (a container started without an init) or under
+ * any parent that never waits for orphans, a killed server's processes stay zombies for good, and the
+ * pool would wait its whole limit after every timeout. A zombie draws no power and holds no GPU memory,
+ * so on Linux the members' states are read from /proc and a group of zombies is gone.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+
+/** true while the group has a member that is not a zombie (or one llem may not see: EPERM) */
+export function groupRuns(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+  } catch (e) {
+    // EPERM: the group exists, owned by someone else (not ours to wait for, but not gone either)
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  const states = memberStates(pgid)
+  return states === null || states.some((s) => s !== 'Z' && s !== 'X')
+}
+
+/** the states (R, S, D, Z, ...) of the group's members from /proc/<pid>/stat; null without /proc */
+function memberStates(pgid: number): string[] | null {
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
+  } catch {
+    return null
+  }
+  const states: string[] = []
+  for (const pid of pids) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    } catch {
+      continue // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so read after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[2]) === pgid) states.push(fields[0])
+  }
+  // the group answered kill(0) but no member was found: its last one went meanwhile
+  return states
+}
