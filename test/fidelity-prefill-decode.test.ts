@@ -34,9 +34,23 @@ function trueMixCorrelation(run: ScenarioRun): number {
 
 const TOKEN_ENERGY_REL_UNDER_LOAD = TOKEN_ENERGY_REL + 0.05
 
+/**
+ * The matrix's bursts scenario with bursts twice as long (16 prompts of a kind, not 8) and twice the
+ * requests, so the same number of bursts: the mix still changes from slice to slice, but over ~3 slices
+ * rather than ~1.5, so a client stamp that lags by tens of ms on a loaded machine moves a token into a
+ * slice of the same mix far more often than into one of the other mix. The matrix's own scenario was
+ * 3.2-5.4% off on an idle 2-core VM (and 10.6% off under a full CI run, against 15% allowed); this one
+ * 0.3-2.2% idle (51 slices instead of 28), for 6 s more. The two true costs still differ 7-fold
+ * (0.02 and 0.135 J), so a fit that blends or swaps them stays far outside the tolerance.
+ */
+const LONG_BURSTS = (() => {
+  const base = SCENARIOS['prefill/decode mix varies: bursts of long and short prompts']
+  return { ...base, requests: 320, promptWords: (i: number) => (Math.floor(i / 16) % 2 === 0 ? 300 + 300 * (i % 3) : 8) }
+})()
+
 describe('energy per prefill and per decode token on the simulated GPU server', () => {
   it('bursts of long and short prompts: both per-token costs within 10% (15% under load) of the simulated GPU\'s, with intervals and a good fit', async () => {
-    const run = await runScenario(SCENARIOS['prefill/decode mix varies: bursts of long and short prompts'])
+    const run = await runScenario(LONG_BURSTS)
     expect(run.cli.code, run.cli.stderr).toBe(0)
     expect(Math.abs(trueMixCorrelation(run))).toBeLessThan(0.8)
     const f = run.raw.prefill_decode_energy

@@ -1,8 +1,11 @@
 /**
  * Trace replay sends each request at its trace time times load.replay.timeScale, counted from the
  * window start, whatever the requests before it are doing. The truth is the scripted server's clock:
- * when each request reached it. Tolerance: never before its time, and at most 30 ms after it (a
- * loopback connect, and timer lateness on a loaded 2-core machine).
+ * when each request reached it. Tolerance: never before its time, and at most 50 ms after it (a
+ * loopback connect, and timer lateness on a loaded 2-core machine, where the client and this server
+ * share one stalled process). Every wrong replay this scenario can show is later than that: a request
+ * held for the one before it (each streams 150 ms) is 90 ms or more late, timeScale ignored puts the
+ * third request 60 ms and the last 300 ms late, the first row's offset kept puts all 500 ms late.
  */
 import { performance } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -42,7 +45,7 @@ describe('trace replay', () => {
     arrivals.forEach((a, i) => {
       const late = a.at - (start + due[i])
       expect(late, `request ${i}`).toBeGreaterThanOrEqual(0)
-      expect(late, `request ${i}`).toBeLessThan(30)
+      expect(late, `request ${i}`).toBeLessThan(50)
     })
     // the client's own record of the schedule agrees: scheduled is the trace time, start the send
     out.requests.forEach((r, i) => expect(r.scheduled! - out.windowStart).toBeCloseTo(due[i], 6))
