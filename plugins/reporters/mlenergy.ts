@@ -1,5 +1,6 @@
 /**
- * The ML.ENERGY benchmark's layout: a results.json per experiment (run-level numbers, then one entry
+ * The ML.ENERGY benchmark's layout (or, with `layout: 'v3'`, the Benchmark V3 raw layout its data
+ * toolkit loads: lib/mlenergy-v3.ts): a results.json per experiment (run-level numbers, then one entry
  * per request with seconds for latencies and joules for energy) under
  * `{outputDir}/{model_id}/{gpu}/{experiment}+{n}req+{seed}seed+{max_num_seqs}max_num_seqs/`, and the
  * leaderboard's configuration entries per bench in `{outputDir}/leaderboard/{bench}.json`. Energy is
@@ -12,6 +13,7 @@ import type { Reporter, ReporterContext, AggregatedResult } from 'llem/plugin'
 import { percentilesInPlace, writeFileAtomic, slug } from 'llem/plugin'
 import { forEachLimited, isRecord, pathSegment, writeFileReplace } from './lib/files.js'
 import { mlEnergySteadyState, type SteadyState } from './lib/mlenergy-window.js'
+import { prometheusJson, v3Place, V3Configs } from './lib/mlenergy-v3.js'
 import { promptLookup, requestRows, type PromptLookup } from './lib/request-rows.js'
 
 /** ML.ENERGY's stability rule */
@@ -32,7 +34,15 @@ export interface MlEnergyOptions {
   runDir: string
   rootDir: string
   models?: Record<string, ModelInfo>
+  /** 'benchmark' (default): the benchmark's own results tree; 'v3': the Benchmark V3 raw layout that
+   *  ML.ENERGY's data toolkit loads (lib/mlenergy-v3.ts) */
+  layout?: MlEnergyLayout
+  /** told what the V3 layout cannot hold (experiments disagreeing on one model's config files) */
+  note?: (line: string) => void
 }
+
+export const MLENERGY_LAYOUTS = ['benchmark', 'v3'] as const
+export type MlEnergyLayout = (typeof MLENERGY_LAYOUTS)[number]
 
 /**
  * The median, p90, p95 and p99 of every ITL of the experiment (numpy's linear percentiles, as
@@ -118,7 +128,7 @@ interface Written {
   entry: Record<string, unknown>
 }
 
-async function writeExperiment(r: AggregatedResult, opts: MlEnergyOptions, prompts: PromptLookup): Promise<Written> {
+async function writeExperiment(r: AggregatedResult, opts: MlEnergyOptions, prompts: PromptLookup, v3: { configs: V3Configs; order: number } | null): Promise<Written> {
   const maxSeqs = maxNumSeqs(r)
   const { steady, reason } = await mlEnergySteadyState(r, opts.runDir, maxSeqs)
   const perToken = steady?.energyPerToken ?? null
@@ -158,9 +168,16 @@ async function writeExperiment(r: AggregatedResult, opts: MlEnergyOptions, promp
       error: q.error ?? '',
     })),
   }
+  const place = v3 ? v3Place(opts.outputDir, r, slug(r.bench.full_name), gpus, maxSeqs, rows.length) : null
   const parts = [pathSegment(r.experiment_id), `${rows.length}req`, `${String(cfg(r, 'dataset').seed ?? 0)}seed`, `${maxSeqs}max_num_seqs`]
-  const file = path.join(opts.outputDir, ...r.model_name.split('/').filter(Boolean).map(pathSegment), pathSegment(gpus[0] ?? 'cpu'), parts.join('+'), 'results.json')
-  const entry = leaderboardEntry(r, doc, steady, reason, gpus, path.relative(opts.outputDir, file), opts.models?.[r.model_name] ?? {})
+  const file = place ? path.join(place.dir, 'results.json') : path.join(opts.outputDir, ...r.model_name.split('/').filter(Boolean).map(pathSegment), pathSegment(gpus[0] ?? 'cpu'), parts.join('+'), 'results.json')
+  const info = opts.models?.[r.model_name] ?? {}
+  const entry = leaderboardEntry(r, doc, steady, reason, gpus, path.relative(opts.outputDir, file), info)
+  if (v3 && place) {
+    // the model's family label (Dense, MoE) only from the options: the model file's (llama) is another thing
+    v3.configs.add(place, r, { nickname: info.nickname, total_params_billions: entry.total_params_billions as number | null, activated_params_billions: entry.activated_params_billions as number | null, architecture: info.architecture, weight_precision: entry.weight_precision as string | null }, v3.order)
+    await writeFileReplace(path.join(place.dir, 'prometheus.json'), prometheusJson(steady?.avgBatchSize ?? null))
+  }
   // the document is done with before the write: eight experiments in flight each keep only their text
   // across it, not a hundred request objects that would outlive young-generation collections
   await writeFileReplace(file, resultsJson(doc))
@@ -211,8 +228,9 @@ export async function writeMlEnergy(results: readonly AggregatedResult[], opts: 
   const done = results.filter((r) => r.status === 'completed')
   const prompts = promptLookup(opts.rootDir)
   const written: Array<Written & { bench: string; name: string }> = []
+  const v3 = opts.layout === 'v3' ? new V3Configs(opts.outputDir) : null
   await forEachLimited(done, 8, async (r, i) => {
-    written[i] = { ...(await writeExperiment(r, opts, prompts)), bench: slug(r.bench.full_name), name: r.bench.full_name }
+    written[i] = { ...(await writeExperiment(r, opts, prompts, v3 && { configs: v3, order: i })), bench: slug(r.bench.full_name), name: r.bench.full_name }
   })
   const tasks = new Map<string, { name: string; configurations: Array<Record<string, unknown>> }>()
   for (const w of written) {
@@ -226,6 +244,10 @@ export async function writeMlEnergy(results: readonly AggregatedResult[], opts: 
     await writeFileAtomic(file, JSON.stringify({ task, task_display_name: t.name, architecture: 'llm', configurations: t.configurations }, null, 2) + '\n')
     files.push(file)
   }
+  if (v3) {
+    files.push(...(await v3.write()))
+    for (const c of v3.conflicts) opts.note?.(`ML.ENERGY V3 layout: ${c}`)
+  }
   return files
 }
 
@@ -233,6 +255,8 @@ export function createMlEnergyReporter(ctx: ReporterContext): Reporter {
   const results: AggregatedResult[] = []
   const dir = ctx.outputFile ?? path.join(ctx.runDir, 'mlenergy')
   const models = isRecord(ctx.options.models) ? (ctx.options.models as Record<string, ModelInfo>) : undefined
+  const layout = ctx.options.layout ?? 'benchmark'
+  if (!MLENERGY_LAYOUTS.includes(layout as MlEnergyLayout)) throw new Error(`options.layout: expected one of ${MLENERGY_LAYOUTS.map((l) => `'${l}'`).join(', ')}, got ${JSON.stringify(layout)}`)
   return {
     name: 'mlenergy',
     onExperimentEnd(_info, result) {
@@ -240,7 +264,7 @@ export function createMlEnergyReporter(ctx: ReporterContext): Reporter {
     },
     async onRunEnd(summary) {
       const all = summary.results.length >= results.length ? summary.results : results
-      await writeMlEnergy(all, { outputDir: dir, runDir: summary.runDir || ctx.runDir, rootDir: ctx.rootDir, models })
+      await writeMlEnergy(all, { outputDir: dir, runDir: summary.runDir || ctx.runDir, rootDir: ctx.rootDir, models, layout: layout as MlEnergyLayout, note: (line) => ctx.stdout.write(`${line}\n`) })
       if (ctx.outputFile !== null) ctx.stdout.write(`ML.ENERGY results written to ${dir}\n`)
     },
   }
