@@ -33,6 +33,8 @@ describe('experiment failures', () => {
     expect(bad.error.code).toBe('BACKEND_FAILED')
     expect(bad.error.phase).toBe('warmup')
     expect(bad.error.message).toContain('exceed the context size')
+    // nothing was measured: no window, not a zero-second one
+    expect(bad.total_inference_time_sec).toBeNull()
     expect(all.find((a) => a.bench.name === 'fine').status).toBe('completed')
   })
 

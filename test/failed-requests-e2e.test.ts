@@ -51,5 +51,9 @@ bench('tolerated', { ${common}, measurement: { maxFailedRequests: '80%' } })
     const tolerated = all.find((a) => a.bench.name === 'tolerated')
     expect(tolerated.status).toBe('completed')
     expect(tolerated.num_failed_requests).toBe(8)
+    // energy is apportioned by output token to the requests that succeeded; a failed one's is not 0 J
+    const requests = tolerated.process_results[0].requests as Array<{ ok: boolean; energy_j: number | null }>
+    expect(requests.filter((q) => !q.ok).map((q) => q.energy_j)).toEqual(new Array(8).fill(null))
+    for (const q of requests.filter((q) => q.ok)) expect(q.energy_j).toBeGreaterThan(0)
   })
 })

@@ -90,7 +90,8 @@ export function buildMetrics(input: MetricsInput) {
       start_ms: r.start - outcome.windowStart, ttft_ms: l.ttftMs, e2e_ms: r.ok ? l.e2eMs : null, tpot_ms: r.ok ? l.tpotMs : null,
       scheduled_ms: r.scheduled === undefined || r.scheduled === null ? null : r.scheduled - outcome.windowStart,
       client_queue_ms: l.queueMs, ttft_incl_queue_ms: l.ttftInclQueueMs, e2e_incl_queue_ms: r.ok ? l.e2eInclQueueMs : null,
-      energy_j: e.requestEnergy(r.outputTokens),
+      // a failed request's energy is not apportioned (J/output token x its tokens would say 0 J)
+      energy_j: r.ok ? e.requestEnergy(r.outputTokens) : null,
       ...(r.turn !== undefined ? { conversation_id: r.index, turn: r.turn, think_time_ms: r.thinkMs ?? 0 } : {}),
     }
   })

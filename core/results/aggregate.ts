@@ -193,7 +193,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
     total_energy_uncertainty_j: totalUnc,
     avg_energy_per_token_uncertainty_j: perToken === null ? null : single ? (single.measurement_methodology?.headline_energy_per_token_uncertainty_j ?? null) : totalUnc !== null && outputTokens > 0 ? totalUnc / outputTokens : null,
     energy_per_request_uncertainty_j: totalUnc !== null && requests > 0 ? totalUnc / requests : null,
-    total_inference_time_sec: time,
+    // nothing measured (no process completed its window): not a zero-second window
+    total_inference_time_sec: done.length === 0 ? null : time,
     // nothing measured has no rate: null, never 0
     avg_tokens_per_second: rated ? (inputTokens + outputTokens) / time : null,
     output_tokens_per_second: outTps,

@@ -595,7 +595,9 @@ export const aggregatedResultSchema = z.object({
   total_energy_uncertainty_j: nnum.optional(),
   avg_energy_per_token_uncertainty_j: nnum.optional(),
   energy_per_request_uncertainty_j: nnum.optional(),
-  total_inference_time_sec: num,
+  /** the measured window (s); null when nothing was measured (no process completed its window; results
+   *  of llem before 2026-12 wrote 0) */
+  total_inference_time_sec: nnum,
   /** null when nothing was measured (no completed process, a data-parallel experiment not whole) */
   avg_tokens_per_second: nnum,
   output_tokens_per_second: nnum,

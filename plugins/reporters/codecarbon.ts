@@ -34,7 +34,8 @@ function component(r: AggregatedResult, part: Part, what: 'energy_j' | 'power_w'
   if (r.process_results.length > 1) {
     const e = componentEnergy(r.process_results)[`${part}_energy_j`]
     if (what === 'energy_j' || e === null) return e
-    return r.total_inference_time_sec > 0 ? e / r.total_inference_time_sec : null
+    const secs = r.total_inference_time_sec ?? 0
+    return secs > 0 ? e / secs : null
   }
   const values = r.process_results.map((p) => (p.energy_metrics ? p.energy_metrics[`${part}_${what}`] : null))
   if (values.length === 0 || values.some((v) => v === null)) return null
@@ -77,7 +78,7 @@ export function codecarbonRow(r: AggregatedResult, projectName: string): CodeCar
     experiment_id: r.experiment_id,
     duration,
     emissions: r.emissions_kg_co2,
-    emissions_rate: r.emissions_kg_co2 !== null && duration > 0 ? r.emissions_kg_co2 / duration : null,
+    emissions_rate: r.emissions_kg_co2 !== null && duration !== null && duration > 0 ? r.emissions_kg_co2 / duration : null,
     cpu_power: component(r, 'cpu', 'power_w'),
     gpu_power: component(r, 'gpu', 'power_w'),
     ram_power: component(r, 'ram', 'power_w'),

@@ -38,7 +38,7 @@ export const LM_EVAL_METRICS: readonly LmEvalMetric[] = [
   { name: 'e2e_ms_p50', higherIsBetter: false, pick: (r) => r.latency_stats?.e2e_median_ms },
   { name: 'e2e_ms_p90', higherIsBetter: false, pick: (r) => r.latency_stats?.e2e_p90_ms },
   { name: 'e2e_ms_p99', higherIsBetter: false, pick: (r) => r.latency_stats?.e2e_p99_ms },
-  { name: 'avg_power_w', higherIsBetter: false, pick: (r) => perSecond(r.total_energy_j, r.total_inference_time_sec) },
+  { name: 'avg_power_w', higherIsBetter: false, pick: (r) => perSecond(r.total_energy_j, r.total_inference_time_sec ?? 0) },
   { name: 'emissions_kg_co2', higherIsBetter: false, pick: (r) => r.emissions_kg_co2 },
 ]
 

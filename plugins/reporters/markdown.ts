@@ -30,7 +30,7 @@ function row(r: AggregatedResult): string[] {
   const jpt = r.avg_energy_per_token_j !== null && unc != null ? `${fmt(r.avg_energy_per_token_j)} ± ${fmt(unc)}` : fmt(r.avg_energy_per_token_j)
   // an estimate is a model, not a measurement: say so next to the number
   const energy = r.avg_energy_per_token_j !== null && r.energy_method === 'estimate' ? `${jpt} (estimate)` : jpt
-  const power = r.total_energy_j !== null && r.total_inference_time_sec > 0 ? r.total_energy_j / r.total_inference_time_sec : null
+  const power = r.total_energy_j !== null && (r.total_inference_time_sec ?? 0) > 0 ? r.total_energy_j / r.total_inference_time_sec! : null
   return [
     r.experiment_name,
     done ? STATUS[r.status] : `${STATUS[r.status]}${r.error ? `: ${r.error.code}` : ''}`,

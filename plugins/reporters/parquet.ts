@@ -55,7 +55,7 @@ export const experimentColumns: Column<Exp>[] = [
   dbl('energy_per_request_j', (r) => r.energy_per_request_j),
   dbl('total_energy_j', (r) => r.total_energy_j),
   // the aggregate keeps energy and duration, not power: their quotient is the mean (baseline-adjusted) power
-  dbl('avg_power_w', (r) => (r.total_energy_j !== null && r.total_inference_time_sec > 0 ? r.total_energy_j / r.total_inference_time_sec : null)),
+  dbl('avg_power_w', (r) => (r.total_energy_j !== null && (r.total_inference_time_sec ?? 0) > 0 ? r.total_energy_j / r.total_inference_time_sec! : null)),
   dbl('emissions_kg_co2', (r) => r.emissions_kg_co2),
   str('energy_method', (r) => r.energy_method),
   str('energy_confidence', (r) => r.energy_confidence),
