@@ -68,16 +68,23 @@ describe('data-parallel extended metrics, combined over the processes', () => {
       energy_method: 'counter', energy_confidence: 'high', energy_probes: ['rapl'], unavailable_probes: {}, windows: ['total', 'steady_state'],
       headline_window: 'steady_state', headline_reason: 'steady state lasted 8 s', headline_energy_per_token_j: perToken,
       latency_mode: 'TRUE_STREAMING', sample_interval_ms: 100, timeline_samples: 100, warmup: 'fixed', baseline: 'fresh', notes: [],
+      headline_energy_per_token_uncertainty_j: perToken / 10,
     })
     const p0 = rawProcess({ index: 0, window: [0, 10], outputTokens: 500, host: 'node-a', cpuJ: 100 })
     const p1 = rawProcess({ index: 1, window: [0, 10], outputTokens: 300, host: 'node-b', cpuJ: 140 })
     p0.measurement_methodology = methodology(0.15)
     p1.measurement_methodology = methodology(0.4)
+    // each host's counter states its own error: ±3 J and ±4 J, independent meters, ±5 J together
+    p0.energy_metrics = { ...p0.energy_metrics!, cpu_energy_uncertainty_j: 3, total_energy_uncertainty_j: 3, cpu_power_range_w: [10, 10] }
+    p1.energy_metrics = { ...p1.energy_metrics!, cpu_energy_uncertainty_j: 4, total_energy_uncertainty_j: 4, cpu_power_range_w: [14, 14] }
     const agg = aggregate([p0, p1])
     expect(agg.measurement_methodology!.headline_window).toBe('total')
     // 240 J on two hosts for 800 tokens
     expect(agg.avg_energy_per_token_j).toBeCloseTo(240 / 800, 9)
     expect(agg.measurement_methodology!.headline_energy_per_token_j).toBeCloseTo(240 / 800, 9)
+    // and so is its interval: 5 J over the 800 tokens, not process 0's 0.015 J/token
+    expect(agg.avg_energy_per_token_uncertainty_j).toBeCloseTo(5 / 800, 9)
+    expect(agg.measurement_methodology!.headline_energy_per_token_uncertainty_j).toBeCloseTo(5 / 800, 9)
     expect(agg.measurement_methodology!.timeline_samples).toBe(200)
   })
 

@@ -58,8 +58,9 @@ describe('energy uncertainty over data-parallel processes', () => {
     const agg = aggregate([hostCpu(0, [0, 10], 'GPU-a', 1000, 120, 0.5, [12, 12], 3), hostCpu(1, [4, 14], 'GPU-b', 1500, 120, 0.5, [12, 12], 4)])
     expect(agg.total_energy_j).toBeCloseTo(2500 + 168, 9)
     // the GPUs (±3, ±4 J) are independent meters; the host CPU's two readings (±0.5 J each) are one
-    // meter's, sharing its calibration: ±1 J together, then in quadrature with the GPUs
-    expect(agg.total_energy_uncertainty_j).toBeCloseTo(Math.sqrt(3 * 3 + 4 * 4 + 1 * 1), 3)
+    // meter's, sharing its calibration: the first whole, the second for the 4 s of its 10 it stands for
+    // (±0.2 J), ±0.7 J together (the meter's 0.42% of the 168 J), then in quadrature with the GPUs
+    expect(agg.total_energy_uncertainty_j).toBeCloseTo(Math.sqrt(3 * 3 + 4 * 4 + 0.7 * 0.7), 3)
   })
 
   it('host CPU pro-rated without a measured power range (older results): no combined interval, and a warning saying so', () => {

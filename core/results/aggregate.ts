@@ -160,6 +160,8 @@ export function aggregate(raws: RawProcessResult[]): AggregatedResult {
         headline_window: 'total',
         headline_reason: `data parallel (${raws.length} processes): total energy over the union of the measured windows; there is no combined steady state`,
         headline_energy_per_token_j: perToken,
+        // the experiment's, as its headline is: process 0's own would be over its window alone
+        headline_energy_per_token_uncertainty_j: perToken !== null && totalUnc !== null && outputTokens > 0 ? totalUnc / outputTokens : null,
         timeline_samples: done.reduce((a, r) => a + (r.measurement_methodology?.timeline_samples ?? 0), 0),
         ...samplerOfAll(done),
       }

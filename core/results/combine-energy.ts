@@ -69,7 +69,10 @@ function meterEnergy(meter: string, readings: Reading[], warnings: string[]): { 
   let sameMeter: number | string = 0
   for (const used of u.used) {
     const mine = own(used.reading.x)
-    sameMeter = typeof sameMeter === 'string' ? sameMeter : typeof mine === 'string' ? mine : sameMeter + Math.sqrt(mine.stat2)
+    // a pro-rated reading counts for t/T of its energy (its mean power over t of its T seconds), so
+    // for t/T of its stated error too, not the whole of it
+    const share = used.prorated_sec === 0 || used.span_sec <= 0 ? 1 : used.prorated_sec / used.span_sec
+    sameMeter = typeof sameMeter === 'string' ? sameMeter : typeof mine === 'string' ? mine : sameMeter + share * Math.sqrt(mine.stat2)
     if (used.prorated_sec === 0) continue
     const range = used.reading.x.range_w
     if (range === null) {
