@@ -5,7 +5,7 @@
  * blocked for a known 200 ms while a real Timeline samples every 10 ms).
  */
 import { describe, expect, it } from 'vitest'
-import { sampleJitterP99, Timeline } from '../core/measure/timeline.js'
+import { longestSampleGap, sampleJitterP99, Timeline } from '../core/measure/timeline.js'
 import type { ProbeSession } from '../core/probes/types.js'
 
 const rowsAt = (ts: number[]) => ts.map((t) => ({ t, values: {} }))
@@ -14,6 +14,17 @@ describe('sampler jitter', () => {
   it('rows exactly on the interval: no jitter; fewer than two rows: none to report', () => {
     expect(sampleJitterP99(rowsAt([0, 10, 20, 30, 40]), 10)).toBe(0)
     expect(sampleJitterP99(rowsAt([5]), 10)).toBeNull()
+  })
+
+  it('a window shorter than one interval: its start and closing reads only, no timer gap, nothing to report', () => {
+    // the closing read is the load's end, not the timer's: 40 ms after the start of a 100 ms interval
+    const edges = [{ t: 0, values: {}, edge: 'start' as const }, { t: 40, values: {}, edge: 'end' as const }]
+    expect(sampleJitterP99(edges, 100)).toBeNull()
+    expect(longestSampleGap(edges)).toBeNull()
+    // with timer samples, the closing read's gap still does not count
+    const timed = [{ t: 0, values: {}, edge: 'start' as const }, { t: 100, values: {} }, { t: 200, values: {} }, { t: 230, values: {}, edge: 'end' as const }]
+    expect(sampleJitterP99(timed, 100)).toBe(0)
+    expect(longestSampleGap(timed)).toBe(100)
   })
 
   it('late samples move the p99 once they are more than 1% of the gaps', () => {

@@ -151,7 +151,8 @@ export function longestSampleGap(rows: readonly TimelineRow[]): number | null {
   return longest
 }
 
-/** the gap to the closing read is the load's end, not the timer's: not the sampler's */
+/** the gap to the closing read is the load's end, not the timer's: not the sampler's (a window shorter
+ *  than one interval has no timer gap at all, and no jitter or gap to report) */
 function timerRows(rows: readonly TimelineRow[]): readonly TimelineRow[] {
-  return rows.length > 2 && rows[rows.length - 1].edge === 'end' ? rows.slice(0, -1) : rows
+  return rows.length > 0 && rows[rows.length - 1].edge === 'end' ? rows.slice(0, -1) : rows
 }
