@@ -49,6 +49,9 @@ function replacesWhole(path: string[], value: Record<string, unknown>, existing:
   const names = (k: string) => k in value && (!setPaths || setPaths.has(path[0]) || setPaths.has(`${path[0]}.${k}`))
   if (path[0] === 'backend') return names('name') && typeof value.name === 'string' && value.name !== existing.name
   if (path[0] === 'dataset') return DATASET_SOURCES.some(names)
+  // a probe list given beside dotted probe flags (`--probes rapl --probes.rapl.root /x`) is still the
+  // whole set, as the list alone would be
+  if (path[0] === 'probes') return !!setPaths?.has('probes')
   return false
 }
 

@@ -94,16 +94,19 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
     else setPath(envValues, dotted, value)
     envDetails[dotted] = name
   }
+  refuseUnreadVariables(env, envDetails)
   const cliValues: Record<string, unknown> = {}
   const cliDetails: Record<string, string> = {}
   const cliOverrides: Record<string, unknown> = {}
   const cliRun: Record<string, unknown> = {}
-  for (const [dotted, raw] of Object.entries(flags)) {
+  // whole values first: `--probes rapl --probes.rapl.root /x` and the other order mean the same
+  const depth = (dotted: string) => dotted.split('.').length
+  for (const [dotted, raw] of Object.entries(flags).sort((a, b) => depth(a[0]) - depth(b[0]))) {
     checkPath(dotted, (p) => `--${p}`, 'command line')
     const value = coerceValue(dotted, raw)
     checkValue(dotted, value, 'command line')
     if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(cliRun, dotted, value)
-    else setPath(cliValues, dotted, value)
+    else setRefining(cliValues, dotted, value)
     cliDetails[dotted] = `--${dotted}`
     cliOverrides[dotted] = value
   }
@@ -115,6 +118,35 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
     cli: { source: 'cli', detail: 'command line', values: normaliseOptions(cliValues), details: cliDetails },
     run,
     cliOverrides,
+  }
+}
+
+/**
+ * A dotted flag under a whole value given beside it refines that value: `--backend openai
+ * --backend.baseURL x` is the openai backend at x, `--probes rapl --probes.rapl.root /x` the probe set
+ * {rapl} with its root (the set stays exactly the list: layers.ts replaces it whole, as the list did).
+ */
+function setRefining(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const head = dotted.split('.')[0]
+  if (dotted !== head) {
+    const whole = obj[head]
+    if (head === 'backend' && typeof whole === 'string') obj[head] = { name: whole }
+    else if (head === 'probes' && Array.isArray(whole)) obj[head] = Object.fromEntries(whole.map((n) => [String(n), {}]))
+  }
+  setPath(obj, dotted, value)
+}
+
+/**
+ * LLEM_BACKEND__BASE_URL and LLEM_PROBES__RAPL__ROOT name a plugin's options, which depend on the
+ * plugin and have no variables (the names cannot be turned back into its keys: baseURL or baseUrl?).
+ * Read as nothing, they would leave the run measuring another server than the one meant: refused.
+ */
+function refuseUnreadVariables(env: NodeJS.ProcessEnv, read: Record<string, string>): void {
+  const used = new Set(Object.values(read))
+  for (const [name, raw] of Object.entries(env)) {
+    if (raw === undefined || raw === '' || used.has(name) || !/^LLEM_(BACKEND|PROBES)__/.test(name)) continue
+    const section = name.startsWith('LLEM_BACKEND__') ? 'backend' : 'probes'
+    throw new InputError('CONFIG_INVALID', `environment ${name}: ${section} options have no environment variables (their names depend on the ${section === 'backend' ? 'backend' : 'probe'}); give it as --${section}.<key> on the command line or in the config`, { where: name })
   }
 }
 
