@@ -33,13 +33,17 @@ describe('splitArgv', () => {
 
   it("leaves the CLI's own flags, with their values, and positionals for cac", () => {
     const { cli, options } = splitArgv(['bench', 'tiny', '--config', 'x.config.ts', '-t', 'foo', '--dry-run', 'chat', '--load.concurrency', '2', '--reporter=json', '--bail', '1'])
-    expect(cli).toEqual(['bench', 'tiny', '--config', 'x.config.ts', '-t', 'foo', '--dry-run', 'chat', '--reporter=json', '--bail', '1'])
+    // a bare switch goes after the positionals (the parser would take `chat` for --dry-run's value)
+    expect(cli).toEqual(['bench', 'tiny', '--config', 'x.config.ts', '-t', 'foo', 'chat', '--reporter=json', '--bail', '1', '--dry-run'])
     expect(options).toEqual({ 'load.concurrency': '2' })
   })
 
   it('a boolean CLI flag does not swallow the positional after it', () => {
-    expect(splitArgv(['bench', '--dry-run', 'tiny']).cli).toEqual(['bench', '--dry-run', 'tiny'])
-    expect(splitArgv(['bench', '--verbose', 'tiny']).cli).toEqual(['bench', '--verbose', 'tiny'])
+    expect(splitArgv(['bench', '--dry-run', 'tiny']).cli).toEqual(['bench', 'tiny', '--dry-run'])
+    expect(splitArgv(['bench', '--verbose', 'tiny']).cli).toEqual(['bench', 'tiny', '--verbose'])
+    // --bail and --resume take a value only when it looks like one: otherwise it is a filter
+    expect(splitArgv(['bench', '--bail', 'perf']).cli).toEqual(['bench', 'perf', '--bail'])
+    expect(splitArgv(['bench', '--bail', '2', 'perf']).cli).toEqual(['bench', '--bail', '2', 'perf'])
   })
 
   it('a negative number is a value, not a flag', () => {

@@ -23,10 +23,13 @@ export interface SplitArgv {
 export function splitArgv(argv: string[], isBoolean: (path: string) => boolean = () => false): SplitArgv {
   const cli: string[] = []
   const options: Record<string, string | boolean> = {}
+  // switches, and optional-value flags given bare before a positional: placed after the positionals
+  const bare: string[] = []
+  let rest: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--') {
-      cli.push(...argv.slice(i))
+      rest = argv.slice(i)
       break
     }
     const m = /^--([^=]+)(?:=(.*))?$/.exec(arg)
@@ -43,15 +46,26 @@ export function splitArgv(argv: string[], isBoolean: (path: string) => boolean =
         cli.push(`${arg}=${argv[++i]}`)
         continue
       }
-      cli.push(arg)
+      // a bare switch goes after the positionals: the parser takes `--dry-run perf` for dry-run =
+      // "perf" and the filter is lost (`llem bench --dry-run perf` planned every bench)
+      if (m[2] === undefined && BOOLEAN_FLAGS.has(name)) {
+        bare.push(arg)
+        continue
+      }
       // keep a known flag's value with it, so `--config x` is never taken for a positional
       const takesNext = m[2] === undefined && !BOOLEAN_FLAGS.has(name) && next !== undefined && !next.startsWith('-')
-      if (takesNext && (!OPTIONAL_VALUE.has(name) || /^(latest|\d[\w.-]*)$/.test(next))) cli.push(argv[++i])
+      if (takesNext && OPTIONAL_VALUE.has(name) && !/^(latest|\d[\w.-]*)$/.test(next)) {
+        // `--bail perf`: a bare --bail, then the filter perf (the parser would take perf for its value)
+        bare.push(arg)
+        continue
+      }
+      cli.push(arg)
+      if (takesNext) cli.push(argv[++i])
       continue
     }
     if (m[2] !== undefined) options[name] = m[2]
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--') && (!isBoolean(name) || /^(true|false)$/.test(argv[i + 1]))) options[name] = argv[++i]
     else options[name] = true
   }
-  return { cli, options }
+  return { cli: [...cli, ...bare, ...rest], options }
 }
