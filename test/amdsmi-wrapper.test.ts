@@ -75,10 +75,12 @@ describe('AMD SMI wrapper on the fake library', () => {
   it('failures name the status and carry amdsmi_status_code_to_string', async () => {
     delete process.env.FAKE_AMDSMI_CONFIG
     expect(() => AmdSmi.open(lib)).toThrow(/amdsmi_init failed: DRIVER_NOT_LOADED \(34\): AMDSMI_STATUS_DRIVER_NOT_LOADED: Processor driver not loaded/)
-    const s = start(`${MI300X}\nlost 0 0.05\n`)
+    // lost 0.5 s after init: the first read (right after it) works however long a loaded machine keeps
+    // this process off its core, up to 0.5 s; the second comes more than 0.5 s after init
+    const s = start(`${MI300X}\nlost 0 0.5\n`)
     const h = s.processors()[0].handle
     s.energyCount(h)
-    await sleep(80)
+    await sleep(600)
     let err: unknown
     try {
       s.energyCount(h)

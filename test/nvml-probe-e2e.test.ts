@@ -103,17 +103,20 @@ describe('nvml probe end to end (fake driver)', () => {
   })
 
   it('subtracts the idle baseline measured per device before the model loads', async () => {
-    // the GPU idles for the first 2 s (the baseline, 0.3 s, is taken first thing after the probes
-    // open, with time to spare on a loaded machine), then draws 250 W; the 3 s window sees the step or
-    // lies after it, however fast the model loads
-    const { raw } = await run(`device uuid=GPU-base name="Baseline GPU" arch=9 period_ms=5 idle_w=50\npower 0 2 inf 250\n`, {
+    // the GPU idles for the first 4 s (the baseline, 2 s, is taken first thing after the probes
+    // open, with 2 s to spare on a loaded machine), then draws 250 W; the 3 s window, which starts after
+    // the baseline, ends at least 1 s into the step however fast the model loads
+    const { raw } = await run(`device uuid=GPU-base name="Baseline GPU" arch=9 period_ms=5 idle_w=50\npower 0 4 inf 250\n`, {
       // the host CPUs must look idle for any baseline to be taken (the CPU estimate covers them)
-      config: CONFIG().replace('export default {', `export default {\n  ${IDLE_HOST_PROBES}`),
+      config: CONFIG().replace('baseline: { seconds: 0.3,', 'baseline: { seconds: 2,').replace('export default {', `export default {\n  ${IDLE_HOST_PROBES}`),
       load: timed(3),
     })
     const b = raw.energy_breakdown
     expect(b.baseline_method).toBe('fresh')
-    // a 5 ms counter over a 0.3 s baseline: one update either way is 1.7%; a loaded machine stamps late
+    expect(b.baseline_duration_sec).toBeGreaterThanOrEqual(2)
+    // the baseline's edges are stamped just before their reads, not in step with the 5 ms counter: over
+    // 2 s (100 J at 50 W) one counter update either way is 0.25%, and ±1.5 W leaves 60 ms for the
+    // stamps to fall late on a loaded machine (over the 0.3 s baseline this once had: 1.7% and 4 ms)
     expect(b.baseline_power_per_domain_w['nvml:GPU-base']).toBeGreaterThan(48.5)
     expect(b.baseline_power_per_domain_w['nvml:GPU-base']).toBeLessThan(51.5)
     const e = raw.energy_metrics
