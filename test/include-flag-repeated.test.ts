@@ -1,7 +1,8 @@
 /**
  * --include <glob>: each flag adds its globs, and together they replace the config's include (as
  * --reporter replaces the configured reporters), so `--include a --include b` collects a and b. A comma
- * inside braces belongs to the glob; one outside separates globs, as `--include a,b` always did.
+ * inside braces belongs to the glob; one outside separates globs, as `--include a,b` always did (and
+ * LLEM_INCLUDE alike).
  */
 import { describe, expect, it } from 'vitest'
 import { makeProject, runCli } from './fixtures/project.js'
@@ -41,6 +42,9 @@ describe('--include', () => {
     const [commas, braces] = await Promise.all([files(dir, ['--include', 'perf/*.bench.ts,extra/*.bench.ts']), files(dir, ['--include', '{perf,extra}/*.bench.ts'])])
     expect(commas).toEqual(['extra/e.bench.ts', 'perf/p.bench.ts'])
     expect(braces).toEqual(['extra/e.bench.ts', 'perf/p.bench.ts'])
+    // LLEM_INCLUDE reads its value the same way (it split the braces into '{perf' and 'extra}/*.bench.ts')
+    expect(await files(dir, [], { LLEM_INCLUDE: '{perf,extra}/*.bench.ts' })).toEqual(['extra/e.bench.ts', 'perf/p.bench.ts'])
+    expect(await files(dir, [], { LLEM_INCLUDE: 'perf/*.bench.ts,extra/*.bench.ts' })).toEqual(['extra/e.bench.ts', 'perf/p.bench.ts'])
   })
 
   it('the flag wins over LLEM_INCLUDE; the benches of the included files run', async () => {

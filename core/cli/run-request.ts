@@ -1,5 +1,6 @@
 /** The run request the command line makes (`llem bench`, `llem list`): flags checked and turned into run options. */
 import type { ResolvedRunOptions } from '../config/defaults.js'
+import { splitList } from '../config/split-list.js'
 import { InputError } from '../errors.js'
 import { parseShard } from '../plan/shard.js'
 import { resultsDirFlag } from '../results/results-dir.js'
@@ -33,22 +34,11 @@ export function runRequest(filters: string[], flags: CommonFlags, options: Recor
  * to the glob; one outside separates two globs, as `--include a,b` always did.
  */
 export function includeGlobs(raw: string | string[] | boolean | number): string[] {
-  const globs: string[] = []
+  const kept: string[] = []
   for (const value of Array.isArray(raw) ? raw : [raw]) {
     if (typeof value === 'boolean') throw new InputError('CONFIG_INVALID', 'command line: --include needs a glob, e.g. --include "perf/**/*.bench.ts"')
-    let depth = 0
-    let current = ''
-    for (const ch of String(value)) {
-      if (ch === '{') depth++
-      else if (ch === '}') depth = Math.max(0, depth - 1)
-      if (ch === ',' && depth === 0) {
-        globs.push(current)
-        current = ''
-      } else current += ch
-    }
-    globs.push(current)
+    kept.push(...splitList(String(value)))
   }
-  const kept = globs.map((g) => g.trim()).filter(Boolean)
   if (kept.length === 0) throw new InputError('CONFIG_INVALID', `command line: --include ${JSON.stringify(String(raw))}: no glob in it`)
   return [...new Set(kept)]
 }

@@ -3,6 +3,7 @@
  * its dotted path (`--measurement.warmup.maxRequests 10`, `LLEM_MEASUREMENT__WARMUP__MAX_REQUESTS=10`)
  * and carry strings, coerced by the type the schema expects at that path.
  */
+import { splitList } from './split-list.js'
 import { InputError } from '../errors.js'
 import type { OptionLayer } from './layers.js'
 import { setPath } from './layers.js'
@@ -46,7 +47,7 @@ export function coerceValue(dotted: string, raw: string | boolean): unknown {
   if (/^\s*[[{]/.test(raw) && json !== undefined) attempts.push(json, raw)
   else attempts.push(raw, ...(json === undefined ? [] : [json]))
   if (raw === 'Infinity' || raw === 'inf') attempts.push('inf')
-  attempts.push(raw.split(',').map((s) => s.trim()).filter(Boolean))
+  attempts.push(splitList(raw))
   for (const value of attempts) if (candidates.some((s) => s.safeParse(value).success)) return value
   // nothing fits: the value as JSON reads it (`0` a number) gets the schema's own reason ("too small"),
   // not "expected number, got string"; text that is no JSON stays text, and `null` only unsets an
