@@ -2,7 +2,8 @@
  * A whole value and dotted flags under it, given together, mean the same in either order: `--probes
  * rapl --probes.rapl.root /x` is the probe set {rapl} with its root (not every default probe back on,
  * nor the root dropped), `--backend openai --backend.baseURL <url>` the openai backend at that URL. A
- * backend's or probe's option set through LLEM_BACKEND__* / LLEM_PROBES__* (which no option reads) is
+ * dataset source named by a deeper flag (`--dataset.synthetic.inputTokens 5`) replaces a prompts dataset
+ * (it was refused as two sources) and refines a synthetic one. A backend's or probe's option set through LLEM_BACKEND__* / LLEM_PROBES__* (which no option reads) is
  * refused, not ignored while the run measures the server the bench names.
  */
 import { describe, expect, it } from 'vitest'
@@ -28,7 +29,21 @@ describe('whole values and dotted flags together', () => {
     expect((await effective(dir, ['--probes.rapl.root', '/x'])).probes).toEqual({ rapl: { root: '/x' }, 'cpu-estimate': {} })
   }, 60_000)
 
-  it("a plugin option from the environment is refused, naming the variable and the flag to use", async () => {
+  it('a dotted path under a dataset source replaces a dataset of another source, and refines one of its own', async () => {
+    const prompts = makeProject({ 'llem.config.ts': 'export default {}\n', 'benchmarks/a.bench.ts': BENCH })
+    const dataset = async (dir: string, args: string[], env: Record<string, string> = {}) => {
+      const r = await runCli(dir, ['list', '--json', ...args], env)
+      expect(r.code, r.stderr).toBe(0)
+      return JSON.parse(r.stdout).experiments[0].effective_config.dataset
+    }
+    expect(await dataset(prompts, ['--dataset.synthetic.inputTokens', '5'])).toMatchObject({ synthetic: { inputTokens: 5 } })
+    expect(await dataset(prompts, ['--dataset.synthetic.inputTokens', '5'])).not.toHaveProperty('prompts')
+    expect(await dataset(prompts, [], { LLEM_DATASET__SYNTHETIC__INPUT_TOKENS: '5' })).not.toHaveProperty('prompts')
+    const synthetic = makeProject({ 'llem.config.ts': 'export default {}\n', 'benchmarks/a.bench.ts': BENCH.replace("dataset: { prompts: ['x'] }", 'dataset: { synthetic: { inputTokens: 100, n: 3 } }') })
+    expect((await dataset(synthetic, ['--dataset.synthetic.inputTokens', '5'])).synthetic).toEqual({ inputTokens: 5, n: 3 })
+  }, 60_000)
+
+  it('a plugin option from the environment is refused, naming the variable and the flag to use', async () => {
     const dir = makeProject({ 'llem.config.ts': 'export default {}\n', 'benchmarks/a.bench.ts': BENCH })
     for (const [name, section] of [['LLEM_BACKEND__BASE_URL', 'backend'], ['LLEM_PROBES__RAPL__ROOT', 'probes']]) {
       const r = await runCli(dir, ['list'], { [name]: 'http://h:9/v1' })

@@ -48,7 +48,10 @@ function replacesWhole(path: string[], value: Record<string, unknown>, existing:
   if (path.length !== 1 || !isPlainObject(existing)) return false
   const names = (k: string) => k in value && (!setPaths || setPaths.has(path[0]) || setPaths.has(`${path[0]}.${k}`))
   if (path[0] === 'backend') return names('name') && typeof value.name === 'string' && value.name !== existing.name
-  if (path[0] === 'dataset') return DATASET_SOURCES.some(names)
+  // a source named whole replaces the dataset; one named by a deeper path (`--dataset.synthetic.inputTokens
+  // 5`) replaces a dataset of another source (prompts), and refines one of its own
+  const below = (k: string) => !!setPaths && [...setPaths].some((p) => p.startsWith(`${path[0]}.${k}.`))
+  if (path[0] === 'dataset') return DATASET_SOURCES.some((k) => names(k) || (k in value && !(k in existing) && below(k)))
   // a probe list given beside dotted probe flags (`--probes rapl --probes.rapl.root /x`) is still the
   // whole set, as the list alone would be
   if (path[0] === 'probes') return !!setPaths?.has('probes')
