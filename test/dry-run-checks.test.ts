@@ -1,7 +1,8 @@
 /**
  * `llem bench --dry-run` is what a CI "validate" step runs: it must refuse what a real run refuses
  * before its first experiment (an unknown reporter, one outputFile for several file reporters, a run
- * to resume that does not exist) and show the configuration warnings a real run would record.
+ * to resume that does not exist) and show the configuration warnings a real run would record; an
+ * experiment no GPU slot can hold (which the real run records as NO_SLOT) is named, exit 1.
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -53,6 +54,15 @@ describe('llem bench --dry-run', () => {
     const warning = r.stderr.split('\n').find((l) => l.includes('paced') && l.includes('load.rate'))
     expect(warning, r.stderr).toBeDefined()
     expect(warning).toContain('load.concurrency')
+    expect(existsSync(path.join(dir, 'llem-results'))).toBe(false)
+  })
+
+  it('says which experiments no GPU slot of this machine can hold, and exits 1 as the real run would', async () => {
+    // no GPU here (the probes find none): an experiment asking for one would be recorded NO_SLOT
+    const r = await runCli(dir, ['bench', '--dry-run'], { LLEM_GPUS: '1' })
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toContain('llem: paced: would fail (NO_SLOT): needs 1 x 1 GPUs, but llem may use 0')
+    expect(r.stdout).toContain('paced')
     expect(existsSync(path.join(dir, 'llem-results'))).toBe(false)
   })
 })

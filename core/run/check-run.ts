@@ -113,10 +113,24 @@ function writable(dir: string): boolean {
 }
 
 /** What a real run would refuse before its first experiment: the GPUs --gpus names must exist. */
-export async function checkDevices(run: ResolvedRun): Promise<void> {
+/**
+ * The GPUs llem may use, found as a real run finds them (a bad --gpus is bad input), and the planned
+ * experiments no slot could ever hold on this machine: a real run records each as failed (NO_SLOT) and
+ * exits 1, so a dry run says so and exits 1 too. Slurm places its tasks on other machines: none then.
+ */
+export async function checkDevices(run: ResolvedRun): Promise<string[]> {
   const { probesRecord } = await import('../config/normalise.js')
   const { discoverGpuSlots } = await import('./slots.js')
-  await discoverGpuSlots(run.runOptions.devices, process.env, probesRecord(run.loaded.config.probes), run.loaded.rootDir)
+  const { slots } = await discoverGpuSlots(run.runOptions.devices, process.env, probesRecord(run.loaded.config.probes), run.loaded.rootDir)
+  if (run.runOptions.executor.name !== 'local') return []
+  const { gpusPerProcess } = await import('./execute.js')
+  return run.experiments
+    .filter((x) => x.mode === 'run')
+    .flatMap((x) => {
+      const per = gpusPerProcess(x, slots)
+      const processes = x.config.parallel.data
+      return per > 0 && per * processes > slots.length ? [`${x.name}: would fail (NO_SLOT): needs ${processes} x ${per} GPUs, but llem may use ${slots.length}`] : []
+    })
 }
 
 /**

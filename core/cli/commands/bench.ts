@@ -35,11 +35,13 @@ export async function benchCommand(filters: string[], flags: CommonFlags, option
   if (flags.dryRun) {
     // a run to resume is looked up now, so a CI "validate" step catches a wrong id
     if (flags.resume !== undefined) runToResume(resultsDir, flags.resume)
-    await checkDevices(run)
+    const unfit = await checkDevices(run)
     printPlan(run)
     // the warnings a real run records in each result, shown now (stderr: the plan on stdout stays parseable)
     for (const x of runnable) for (const w of x.config_warnings) process.stderr.write(`llem: warning: ${sanitiseLine(x.name)}: ${sanitiseLine(redactText(w))}\n`)
-    return 0
+    for (const line of unfit) process.stderr.write(`llem: ${sanitiseLine(line)}\n`)
+    // as the real run would end: those experiments failed
+    return unfit.length > 0 ? 1 : 0
   }
   const lock = await acquireLock(resultsDir)
   if (lock.recovered) process.stderr.write(`llem: ${lock.recovered}\n`)
