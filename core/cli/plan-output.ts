@@ -283,8 +283,9 @@ export function printPlan(run: ResolvedRun): void {
     if (x.series) lines.push(`    ${pc.dim(describePlannedSeries(x.config, x.series.cap) ?? '')}`)
   }
   const run_ = run.experiments.filter((x) => x.mode === 'run').length
+  // a bench by where it was declared and its name: a defineBench([...]) array's entries share one place
   const files = run.shard ? new Set(run.experiments.map((x) => x.bench.file)).size : run.files.length
   const shard = run.shard ? `shard ${run.shard.index}/${run.shard.count} (of ${run.shard.planned} planned experiments): ` : ''
-  lines.push(`${shard}${files} files, ${new Set(run.experiments.map((x) => x.bench.location)).size} benches, ${run.experiments.length} experiments (${run_} to run)`)
+  lines.push(`${shard}${files} files, ${new Set(run.experiments.map((x) => `${x.bench.location}\0${x.bench.full_name}`)).size} benches, ${run.experiments.length} experiments (${run_} to run)`)
   process.stdout.write(lines.join('\n') + '\n')
 }
