@@ -55,7 +55,7 @@ export type OthersRunning = boolean | (() => string | null)
 
 export async function measureBaseline(
   sessions: ProbeSession[],
-  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number; othersRunning?: OthersRunning },
+  opts: { enabled: boolean; seconds: number; ttlSeconds: number; sampleIntervalMs: number; idleUtilisationPct?: number; othersRunning?: OthersRunning; onMeasuring?: () => void },
   cacheFile: string,
 ): Promise<BaselineResult> {
   if (!opts.enabled || opts.seconds <= 0) return none('disabled', 'baseline disabled')
@@ -75,6 +75,8 @@ export async function measureBaseline(
   if (busy) return none('unavailable', `not idle: ${busy}`)
   // host CPUs are judged over the baseline itself: their busy share needs a window, not a reading
   const idleWindows = sessions.flatMap((s) => (s.idleWindow ? [s.idleWindow()] : []))
+  // only now is the machine measured at rest (not when the baseline is cached, off or impossible)
+  opts.onMeasuring?.()
   // sample at the timeline interval so counters that wrap are read often enough
   const start = snapshotEnergy(sessions, performance.now(), { fresh: true })
   const trace: EnergySnapshot[] = [start]

@@ -65,9 +65,10 @@ export async function runSession(task: SessionTask, hooks: SessionHooks = {}): P
     result.environment = { machine, software: { node: process.version, llem: task.llemVersion }, probes: Object.fromEntries(sessions.map((s) => [s.probe, s.describe()])), unavailable_probes: probes.unavailable }
 
     phase = 'baseline'
-    // no baseline phase to show when none is measured (a reporter would say "measuring the idle baseline")
-    if (cfg.measurement.baseline.enabled && cfg.measurement.baseline.seconds > 0) hooks.onProgress?.('baseline', 0, null)
-    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: hooks.othersRunning ?? task.othersRunning }, path.join(task.cacheDir, 'baseline.json'))
+    // the baseline phase is announced only when the machine is measured at rest: not when it is off,
+    // reused from the cache, or impossible (a reporter would say "measuring the idle baseline for 30 s")
+    const onMeasuring = () => hooks.onProgress?.('baseline', 0, null)
+    const baseline = await measureBaseline(sessions, { ...cfg.measurement.baseline, sampleIntervalMs: cfg.measurement.sampleIntervalMs, othersRunning: hooks.othersRunning ?? task.othersRunning, onMeasuring }, path.join(task.cacheDir, 'baseline.json'))
 
     // the window's sampler on its own thread where the probes allow it: a client holding the loop
     // (thousands of streams) must not make samples late (sampler-thread.ts). It opens its probe
