@@ -44,6 +44,9 @@ describe('splitArgv', () => {
     // --bail and --resume take a value only when it looks like one: otherwise it is a filter
     expect(splitArgv(['bench', '--bail', 'perf']).cli).toEqual(['bench', 'perf', '--bail'])
     expect(splitArgv(['bench', '--bail', '2', 'perf']).cli).toEqual(['bench', '--bail', '2', 'perf'])
+    expect(splitArgv(['bench', '--bail', '--verbose', 'perf']).cli).toEqual(['bench', 'perf', '--bail', '--verbose'])
+    expect(splitArgv(['bench', '--resume', '--dry-run', 'perf']).cli).toEqual(['bench', 'perf', '--resume', '--dry-run'])
+    expect(splitArgv(['bench', '--resume', 'latest', 'perf']).cli).toEqual(['bench', '--resume', 'latest', 'perf'])
   })
 
   it('a negative number is a value, not a flag', () => {

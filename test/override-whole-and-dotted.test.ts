@@ -25,8 +25,11 @@ describe('whole values and dotted flags together', () => {
       expect((await effective(dir, args)).probes, args.join(' ')).toEqual({ rapl: { root: '/x' } })
     for (const args of [['--backend', 'openai', '--backend.baseURL', 'http://h:1/v1'], ['--backend.baseURL', 'http://h:1/v1', '--backend', 'openai']])
       expect((await effective(dir, args)).backend, args.join(' ')).toEqual({ name: 'openai', baseURL: 'http://h:1/v1' })
-    // a dotted probe flag alone still refines the configured set
+    // a dotted probe flag alone still refines the configured set, and so does a probes object
     expect((await effective(dir, ['--probes.rapl.root', '/x'])).probes).toEqual({ rapl: { root: '/x' }, 'cpu-estimate': {} })
+    expect((await effective(dir, ['--probes', '{"rapl":false}'])).probes).toEqual({ rapl: false, 'cpu-estimate': {} })
+    const fromEnv = await runCli(dir, ['list', '--json'], { LLEM_PROBES: '{"rapl":{"root":"/y"}}' })
+    expect(JSON.parse(fromEnv.stdout).experiments[0].effective_config.probes).toEqual({ rapl: { root: '/y' }, 'cpu-estimate': {} })
   }, 60_000)
 
   it('a dotted path under a dataset source replaces a dataset of another source, and refines one of its own', async () => {

@@ -1,7 +1,7 @@
 /**
  * The planted-secret scan (issue 14, items 4, 5 and 7): a unique secret in every place a user can put
  * one (a server's env, its command line, extraBody nested and in lists, apiKeyEnv, a baseURL's
- * user:password, CLI flags plain and JSON-valued, an LLEM_ environment override), a hostile server
+ * user:password, CLI flags plain and JSON-valued, a secret-named environment variable), a hostile server
  * that prints all it sees and echoes requests back in its errors, every reporter on; then every file
  * under the project that llem wrote (results, logs, reports, caches) and everything it printed are
  * searched for the secrets.
@@ -65,7 +65,7 @@ describe('a planted secret', () => {
       `bench('remote', { backend: { name: 'openai', baseURL: 'http://user:${S('urlpw')}@127.0.0.1:${externalPort}/v1', apiKeyEnv: 'PLANT_API_KEY', extraBody: ${extraBody} }, model: 'm', dataset: { prompts: ['hello'] }, load: { requests: 2 } })`,
     ].join('\n')
     const dir = makeProject({ 'llem.config.ts': config, 'benchmarks/s.bench.ts': bench + '\n' })
-    const env = { PLANT_API_KEY: S('apikeyenv'), LLEM_BACKEND__EXTRA_BODY__SESSION_KEY: S('envlayer'), GITHUB_STEP_SUMMARY: path.join(dir, 'step-summary.md'), GITHUB_ACTIONS: 'true', LLEM_CACHE_DIR: path.join(dir, '.llem-cache') }
+    const env = { PLANT_API_KEY: S('apikeyenv'), PLANT_SESSION_KEY: S('envlayer'), GITHUB_STEP_SUMMARY: path.join(dir, 'step-summary.md'), GITHUB_ACTIONS: 'true', LLEM_CACHE_DIR: path.join(dir, '.llem-cache') }
     const flags = ['--backend.extraBody.session_token', S('cliflag'), '--backend.extraBody.nested', `{"client_secret":"${S('clijson')}"}`]
     const outputs = [await runCli(dir, ['bench', ...flags], env)]
     const run = readdirSync(path.join(dir, 'llem-results')).find((d) => !d.startsWith('.'))!

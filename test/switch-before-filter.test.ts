@@ -19,9 +19,11 @@ describe('a switch before a filter', () => {
     const list = await runCli(dir, ['list', '--json', 'perf'])
     expect(list.code, list.stderr).toBe(0)
     expect(JSON.parse(list.stdout).experiments.map((x: { bench: { name: string } }) => x.bench.name)).toEqual(['fast'])
-    const bail = await runCli(dir, ['bench', '--dry-run', '--bail', 'perf'])
-    expect(bail.code, bail.stderr).toBe(0)
-    expect(bail.stdout).toContain('fast')
-    expect(bail.stdout).not.toContain('slow')
+    for (const args of [['--dry-run', '--bail', 'perf'], ['--bail', '--dry-run', 'perf']]) {
+      const bail = await runCli(dir, ['bench', ...args])
+      expect(bail.code, bail.stderr).toBe(0)
+      expect(bail.stdout).toContain('fast')
+      expect(bail.stdout).not.toContain('slow')
+    }
   }, 60_000)
 })

@@ -54,8 +54,9 @@ export function splitArgv(argv: string[], isBoolean: (path: string) => boolean =
       }
       // keep a known flag's value with it, so `--config x` is never taken for a positional
       const takesNext = m[2] === undefined && !BOOLEAN_FLAGS.has(name) && next !== undefined && !next.startsWith('-')
-      if (takesNext && OPTIONAL_VALUE.has(name) && !/^(latest|\d[\w.-]*)$/.test(next)) {
-        // `--bail perf`: a bare --bail, then the filter perf (the parser would take perf for its value)
+      if (m[2] === undefined && OPTIONAL_VALUE.has(name) && !(takesNext && /^(latest|\d[\w.-]*)$/.test(next))) {
+        // `--bail perf`, `--bail --verbose perf`: a bare --bail, then the filter perf (the parser would
+        // take perf for its value, where the switch before it is moved after the positionals)
         bare.push(arg)
         continue
       }

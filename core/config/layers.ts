@@ -16,6 +16,9 @@ export interface OptionLayer {
   /** per dotted path, a more precise detail (e.g. the env var or flag that set that key). A layer
    *  with details was built from those dotted paths one by one (sweep point, env, flags): see replacesWhole */
   details?: Record<string, string>
+  /** the layer's `probes` record came from a list given beside dotted probe flags (`--probes rapl
+   *  --probes.rapl.root /x`): it is the whole set, as the list alone is */
+  probesFromList?: boolean
 }
 
 export interface ProvenanceEntry {
@@ -44,7 +47,7 @@ const DATASET_SOURCES = ['prompts', 'file', 'synthetic']
  * there (`--backend.name`, a sweep over `dataset.synthetic`); a deeper path such as
  * `dataset.synthetic.prefix.count` passes through them to set one field of the lower layer's source.
  */
-function replacesWhole(path: string[], value: Record<string, unknown>, existing: unknown, setPaths: Set<string> | null): boolean {
+function replacesWhole(path: string[], value: Record<string, unknown>, existing: unknown, setPaths: Set<string> | null, probesFromList = false): boolean {
   if (path.length !== 1 || !isPlainObject(existing)) return false
   const names = (k: string) => k in value && (!setPaths || setPaths.has(path[0]) || setPaths.has(`${path[0]}.${k}`))
   if (path[0] === 'backend') return names('name') && typeof value.name === 'string' && value.name !== existing.name
@@ -53,8 +56,8 @@ function replacesWhole(path: string[], value: Record<string, unknown>, existing:
   const below = (k: string) => !!setPaths && [...setPaths].some((p) => p.startsWith(`${path[0]}.${k}.`))
   if (path[0] === 'dataset') return DATASET_SOURCES.some((k) => names(k) || (k in value && !(k in existing) && below(k)))
   // a probe list given beside dotted probe flags (`--probes rapl --probes.rapl.root /x`) is still the
-  // whole set, as the list alone would be
-  if (path[0] === 'probes') return !!setPaths?.has('probes')
+  // whole set, as the list alone would be; a probes object (`--probes '{"nvml":false}'`) refines
+  if (path[0] === 'probes') return probesFromList
   return false
 }
 
@@ -222,7 +225,7 @@ function apply(
         for (const n of Object.keys(target[key] as object))
           provenance.set(`probes.${n}`, { value: {}, source: listed?.source ?? layer.source, source_detail: listed?.source_detail ?? 'from the list in a lower layer' })
       }
-      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? detailPaths(layer.details) : null)) {
+      if (!isPlainObject(target[key]) || replacesWhole(p, obj, target[key], layer.details ? detailPaths(layer.details) : null, layer.probesFromList)) {
         dropOld()
         target[key] = {}
       }

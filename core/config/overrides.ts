@@ -101,13 +101,14 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
   const cliOverrides: Record<string, unknown> = {}
   const cliRun: Record<string, unknown> = {}
   // whole values first: `--probes rapl --probes.rapl.root /x` and the other order mean the same
+  let probesFromList = false
   const depth = (dotted: string) => dotted.split('.').length
   for (const [dotted, raw] of Object.entries(flags).sort((a, b) => depth(a[0]) - depth(b[0]))) {
     checkPath(dotted, (p) => `--${p}`, 'command line')
     const value = coerceValue(dotted, raw)
     checkValue(dotted, value, 'command line')
     if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(cliRun, dotted, value)
-    else setRefining(cliValues, dotted, value)
+    else if (setRefining(cliValues, dotted, value).probesFromList) probesFromList = true
     cliDetails[dotted] = `--${dotted}`
     cliOverrides[dotted] = value
   }
@@ -116,7 +117,7 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
   const run = { ...envRun, ...cliRun }
   return {
     env: { source: 'env', detail: 'environment', values: normaliseOptions(envValues), details: envDetails },
-    cli: { source: 'cli', detail: 'command line', values: normaliseOptions(cliValues), details: cliDetails },
+    cli: { source: 'cli', detail: 'command line', values: normaliseOptions(cliValues), details: cliDetails, ...(probesFromList ? { probesFromList } : {}) },
     run,
     cliOverrides,
   }
@@ -127,14 +128,19 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
  * --backend.baseURL x` is the openai backend at x, `--probes rapl --probes.rapl.root /x` the probe set
  * {rapl} with its root (the set stays exactly the list: layers.ts replaces it whole, as the list did).
  */
-function setRefining(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+function setRefining(obj: Record<string, unknown>, dotted: string, value: unknown): { probesFromList: boolean } {
   const head = dotted.split('.')[0]
+  let probesFromList = false
   if (dotted !== head) {
     const whole = obj[head]
     if (head === 'backend' && typeof whole === 'string') obj[head] = { name: whole }
-    else if (head === 'probes' && Array.isArray(whole)) obj[head] = Object.fromEntries(whole.map((n) => [String(n), {}]))
+    else if (head === 'probes' && Array.isArray(whole)) {
+      obj[head] = Object.fromEntries(whole.map((n) => [String(n), {}]))
+      probesFromList = true
+    }
   }
   setPath(obj, dotted, value)
+  return { probesFromList }
 }
 
 /**
@@ -147,7 +153,8 @@ function refuseUnreadVariables(env: NodeJS.ProcessEnv, read: Record<string, stri
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined || raw === '' || used.has(name) || !/^LLEM_(BACKEND|PROBES)__/.test(name)) continue
     const section = name.startsWith('LLEM_BACKEND__') ? 'backend' : 'probes'
-    throw new InputError('CONFIG_INVALID', `environment ${name}: ${section} options have no environment variables (their names depend on the ${section === 'backend' ? 'backend' : 'probe'}); give it as --${section}.<key> on the command line or in the config`, { where: name })
+    const whole = section === 'backend' ? 'LLEM_BACKEND=<name> names the backend' : 'LLEM_PROBES=<list> names the probes'
+    throw new InputError('CONFIG_INVALID', `environment ${name}: ${section} options have no environment variables (their names depend on the ${section === 'backend' ? 'backend' : 'probe'}); give it as --${section}.<key> on the command line or in the config (${whole})`, { where: name })
   }
 }
 

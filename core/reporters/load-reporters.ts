@@ -73,15 +73,19 @@ export async function loadReporters(
   return reporters
 }
 
-/** `outputFile: { jsn: 'r.json' }`: a key naming no reporter would leave the file at its default place, silently */
+/**
+ * `outputFile: { jsn: 'r.json' }`: a key that is a typo of a reporter's would leave the file at its
+ * default place, silently. A key close to no reporter of this run is left alone: it may be for one
+ * used on demand (`llem report --reporter ./mine.ts`).
+ */
 function refuseUnknownOutputKeys(opts: LoadReportersOptions, keys: Set<string>, configFile: string | null): void {
   if (opts.outputFile === null || typeof opts.outputFile !== 'object') return
   const from = opts.outputFileFrom !== undefined ? opts.outputFileFrom : configFile
   const file = from === null ? 'command line' : path.isAbsolute(from) ? path.relative(process.cwd(), from) || from : from
   for (const key of Object.keys(opts.outputFile)) {
-    if (keys.has(key)) continue
+    if (keys.has(key) || isPathSpec(key)) continue
     const guess = closest(key, [...keys])
-    throw new InputError('CONFIG_INVALID', `${file}: outputFile.${key} names no reporter (a key is a built-in reporter, a reporter spec as written in reporters, or a reporter's name: ${[...keys].join(', ')})${guess ? `; did you mean "${guess}"?` : ''}`, { where: `outputFile.${key}` })
+    if (guess) throw new InputError('CONFIG_INVALID', `${file}: outputFile[${JSON.stringify(key)}] names no reporter of this run; did you mean "${guess}"? (a key is a built-in reporter, a reporter spec as written, or a reporter's name)`, { where: `outputFile.${key}` })
   }
 }
 

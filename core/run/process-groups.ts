@@ -19,7 +19,9 @@ export function groupRuns(pgid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
   const states = memberStates(pgid)
-  return states === null || states.some((s) => s !== 'Z' && s !== 'X')
+  // no /proc, or the group answered but none of its members can be seen (hidepid, another PID
+  // namespace): assume it runs, and the pool waits out its limit as it would without /proc
+  return states === null || states.length === 0 || states.some((s) => s !== 'Z' && s !== 'X')
 }
 
 /** the states (R, S, D, Z, ...) of the group's members from /proc/<pid>/stat; null without /proc */
@@ -40,8 +42,29 @@ function memberStates(pgid: number): string[] | null {
     }
     // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so read after the last ')'
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (Number(fields[2]) === pgid) states.push(fields[0])
+    if (Number(fields[2]) !== pgid) continue
+    // the process's stat is its main thread's: a leader that exited while other threads still run (a
+    // CUDA server releasing GPU memory after SIGKILL) shows Z, so every thread's state counts
+    states.push(...threadStates(pid, fields[0]))
   }
-  // the group answered kill(0) but no member was found: its last one went meanwhile
   return states
+}
+
+function threadStates(pid: string, leader: string): string[] {
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return [leader]
+  }
+  const out: string[] = []
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1')
+      out.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out.length ? out : [leader]
 }
