@@ -110,6 +110,11 @@ export const llamaCppBackend: Backend<LlamaCppOptions> = {
     const contextSize = ctx.options.contextSize ?? Math.min(model.trainContextSize || 4096, 4096)
     const context = await model.createContext({ sequences: ctx.concurrency, contextSize, threads, batchSize: ctx.options.batchSize })
     const free = Array.from({ length: ctx.concurrency }, () => context.getSequence())
+    // llama.cpp pads the context it allocates (16 asked, 256 given): said in the result, not silently
+    const perSequence = free[0]?.contextSize ?? context.contextSize
+    const resized = ctx.options.contextSize !== undefined && perSequence !== ctx.options.contextSize
+      ? `backend.contextSize ${ctx.options.contextSize} was rounded by llama.cpp to ${perSequence} tokens per sequence: prompt + maxTokens must fit in ${perSequence}`
+      : null
     const { temperature, topK, topP, seed, ignoreEos } = ctx.generation
     const sampling = llamaSampling({ temperature, topK, topP, seed })
     const bos = model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : []
@@ -132,6 +137,7 @@ export const llamaCppBackend: Backend<LlamaCppOptions> = {
       latencyMode: 'TRUE_STREAMING',
       software: { 'node-llama-cpp': nodeLlamaCppVersion(), 'llama.cpp': llama.llamaCppRelease.release, llama_build: llama.buildType, llama_gpu: String(llama.gpu) },
       settings: { threads, context_size: context.contextSize, sequences: ctx.concurrency, gpu_layers: gpuLayers, batch_size: context.batchSize },
+      ...(resized ? { observeWindow: () => ({ stop: async () => ({ warnings: [resized] }) }) } : {}),
       // the evaluate loop below decides when to stop: with ignoreEos it never stops at end-of-generation
       outputLengths: ignoreEos ? 'enforced' : 'capped',
       tokenizer: { tokenize, detokenize: (tokens) => model.detokenize(tokens as never) },
