@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import type { EnergyDomainReading, ProbeSession } from '../probes/types.js'
 import type { ResolvedProbes } from '../config/defaults.js'
-import { FALLBACK_PROBES } from '../plugins/builtins.js'
+import { builtinProbes, FALLBACK_PROBES } from '../plugins/builtins.js'
 import { loadProbe } from '../plugins/load-plugins.js'
 import { isProbeError, ProbeError } from '../probes/probe-error.js'
 import { isLlemError } from '../errors.js'
@@ -42,7 +42,9 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
         if (availability.fix?.length) fixes[name] = availability.fix
         continue
       }
-      sessions.push(ownErrors(await probe.open(options), probe.name))
+      const session = await probe.open(options)
+      // llem's own probes raise ProbeErrors themselves: only a plugin's session is wrapped
+      sessions.push(Object.hasOwn(builtinProbes, name) ? session : ownErrors(session, probe.name))
       specs.push(name)
     } catch (e) {
       unavailable[name] = `failed to open: ${e instanceof Error ? e.message : String(e)}`
@@ -59,20 +61,28 @@ export async function openProbes(config: ResolvedProbes, log: (line: string) => 
  */
 function ownErrors(session: ProbeSession, probe: string): ProbeSession {
   const mark = (e: unknown): unknown => (isProbeError(e) || isLlemError(e) ? e : new ProbeError(probe, `probe ${probe}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+  // one wrapper per method, made on first use: readEnergy is called every sample interval
+  const wrapped = new Map<PropertyKey, { of: unknown; fn: unknown }>()
   return new Proxy(session, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target)
       if (typeof value !== 'function') return value
+      const made = wrapped.get(key)
+      if (made?.of === value) return made.fn
       // close() failing costs no measurement: it is logged with the probe's name where it is called
-      if (key === 'close') return value.bind(target)
-      return (...args: unknown[]) => {
-        try {
-          const out: unknown = value.apply(target, args)
-          return out instanceof Promise ? out.catch((e: unknown) => Promise.reject(mark(e))) : out
-        } catch (e) {
-          throw mark(e)
-        }
-      }
+      const fn =
+        key === 'close'
+          ? value.bind(target)
+          : (...args: unknown[]) => {
+              try {
+                const out: unknown = value.apply(target, args)
+                return out instanceof Promise ? out.catch((e: unknown) => Promise.reject(mark(e))) : out
+              } catch (e) {
+                throw mark(e)
+              }
+            }
+      wrapped.set(key, { of: value, fn })
+      return fn
     },
   })
 }
