@@ -4,7 +4,8 @@
  * a bench that never set it; a value the bench set is blamed on the bench's file:line. Also: a missing
  * dataset file says who named it, a sweep value that is not a list says what it is, and a flag value
  * that parses but is out of range gets the schema's reason, not "expected number, got string"; a
- * negative number after a flag is its value, and a flag of another command is named as typed. Exit 2.
+ * negative number after a flag is its value, and a flag of another command is named as typed; a
+ * value a sweep point gave is blamed where the sweep was written (a flag, a variable, the config file). Exit 2.
  */
 import { describe, expect, it } from 'vitest'
 import { makeProject, runCli } from './fixtures/project.js'
@@ -59,8 +60,19 @@ describe('bad input, blamed where it was written', () => {
     const sweep = project(undefined, "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['x'] }, sweep: { 'load.concurrency': 3 } })\n")
     expect(await refused(sweep, ['list'])).toBe('llem: benchmarks/a.bench.ts:2: bench("one"): sweep.load.concurrency: expected array, got number (3)')
     const dir = project()
-    expect(await refused(dir, ['list', '--load.concurrency', '0'])).toBe('llem: command line: load.concurrency: Too small: expected number to be >0')
+    expect(await refused(dir, ['list', '--load.concurrency', '0'])).toBe('llem: command line: --load.concurrency: load.concurrency: Too small: expected number to be >0')
     expect(await refused(dir, ['list'], { LLEM_MAX_PARALLEL: '-2' })).toBe('llem: environment: LLEM_MAX_PARALLEL: maxParallel: Too small: expected number to be >0')
+  })
+
+  it("a swept value is blamed where the sweep was written: --sweep, LLEM_SWEEP, the config's sweep; a bench's own sweep stays the bench's", async () => {
+    const dir = project()
+    const point = '(for benchmarks/a.bench.ts:2: bench("one") sweep point [load.concurrency=0]): load.concurrency: Too small: expected number to be >0'
+    expect(await refused(dir, ['bench', '--dry-run', '--sweep', '{"load.concurrency":[1,0]}'])).toBe(`llem: command line --sweep ${point}`)
+    expect(await refused(dir, ['bench', '--dry-run'], { LLEM_SWEEP: '{"load.concurrency":[1,0]}' })).toBe(`llem: environment LLEM_SWEEP ${point}`)
+    const configured = project("export default { sweep: { 'load.concurrency': [1, 0] } }\n")
+    expect(await refused(configured, ['list'])).toBe(`llem: llem.config.ts: sweep["load.concurrency"] ${point}`)
+    const own = project(undefined, "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['x'] }, sweep: { 'load.concurrency': [1, 0] } })\n")
+    expect(await refused(own, ['list'])).toBe('llem: benchmarks/a.bench.ts:2: bench("one") sweep point [load.concurrency=0]: load.concurrency: Too small: expected number to be >0')
   })
 
   it('a flag given a negative number, a flag of another command, two compare formats at once', async () => {

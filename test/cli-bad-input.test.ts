@@ -34,7 +34,7 @@ describe('bad input exits 2 with one clear message', () => {
     expectBadInput({ 'llem.config.ts': "export default { load: { concurrency: '4' } }\n", 'benchmarks/a.bench.ts': OK_BENCH }, ['bench'], 'llem.config.ts: load.concurrency: expected number, got string ("4")'))
 
   it('a wrong type in a dotted CLI flag', () =>
-    expectBadInput({ 'benchmarks/a.bench.ts': OK_BENCH }, ['bench', '--load.concurrency', 'many'], 'command line: load.concurrency: expected number, got string ("many")'))
+    expectBadInput({ 'benchmarks/a.bench.ts': OK_BENCH }, ['bench', '--load.concurrency', 'many'], 'command line: --load.concurrency: load.concurrency: expected number, got string ("many")'))
 
   it('an unknown CLI option, with a suggestion', () =>
     expectBadInput({ 'benchmarks/a.bench.ts': OK_BENCH }, ['bench', '--measurement.warmup.maxRequets', '3'], 'unknown option --measurement.warmup.maxRequets (did you mean --measurement.warmup.maxRequests?)'))

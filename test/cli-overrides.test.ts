@@ -129,7 +129,7 @@ describe('coercion by the schema', () => {
     expect(coerceValue('load.requests', 'null')).toBeNull()
     expect(coerceValue('measurement.carbon.country', 'null')).toBeNull()
     expect(coerceValue('load.concurrency', 'null')).toBe('null')
-    expect(overrideError({}, { 'load.concurrency': 'null' }).message).toBe('command line: load.concurrency: expected number, got string ("null")')
+    expect(overrideError({}, { 'load.concurrency': 'null' }).message).toBe('command line: --load.concurrency: load.concurrency: expected number, got string ("null")')
   })
 
   it('maps LLEM_* variables onto their paths, with the variable as provenance detail', () => {
@@ -159,11 +159,11 @@ describe('errors', () => {
   it('a flag value of the wrong type names the command line and the path', () => {
     const e = overrideError({}, { 'load.concurrency': 'abc' })
     expect(e.code).toBe('CONFIG_INVALID')
-    expect(e.message).toBe('command line: load.concurrency: expected number, got string ("abc")')
+    expect(e.message).toBe('command line: --load.concurrency: load.concurrency: expected number, got string ("abc")')
   })
 
   it('a bare flag where a number is expected', () => {
-    expect(overrideError({}, { 'load.concurrency': true }).message).toBe('command line: load.concurrency: expected number, got boolean (true)')
+    expect(overrideError({}, { 'load.concurrency': true }).message).toBe('command line: --load.concurrency: load.concurrency: expected number, got boolean (true)')
   })
 
   it('an env var of the wrong type names the environment and the path', () => {
@@ -179,6 +179,6 @@ describe('errors', () => {
 
   it('a run-only key of the wrong value from a flag is an error', () => {
     const e = overrideError({}, { resultsDir: '' })
-    expect(e.message).toBe('command line: resultsDir: Too small: expected string to have >=1 characters')
+    expect(e.message).toBe('command line: --resultsDir: resultsDir: Too small: expected string to have >=1 characters')
   })
 })

@@ -23,11 +23,14 @@ export function setBy(p: ProvenanceEntry | undefined, key: string): string | nul
 }
 
 /** A Blame over an experiment's provenance: the path's own entry, or the nearest section above it
- *  that one layer set whole (`--probes nvmll` sets `probes`, an issue is at `probes.nvmll`). */
-export function blameFrom(lookup: (key: string) => ProvenanceEntry | undefined): Blame {
+ *  that one layer set whole (`--probes nvmll` sets `probes`, an issue is at `probes.nvmll`). `sweep`:
+ *  where the sweep itself was set, for a value a sweep point gave. */
+export function blameFrom(lookup: (key: string) => ProvenanceEntry | undefined, sweep?: ProvenanceEntry): Blame {
   return (path) => {
     for (let key = path; ; key = key.slice(0, key.lastIndexOf('.'))) {
       const p = lookup(key)
+      // a swept value was written where the sweep was: `--sweep`, LLEM_SWEEP, the config's sweep record
+      if (p?.source === 'sweep' && sweep) return setBy(sweep, `sweep[${JSON.stringify(key)}]`)
       if (p) return setBy(p, key)
       if (!key.includes('.')) return null
     }

@@ -106,7 +106,7 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
   for (const [dotted, raw] of Object.entries(flags).sort((a, b) => depth(a[0]) - depth(b[0]))) {
     checkPath(dotted, (p) => `--${p}`, 'command line')
     const value = coerceValue(dotted, raw)
-    checkValue(dotted, value, 'command line')
+    checkValue(dotted, value, 'command line', `--${dotted}`)
     if (RUN_ONLY_KEYS.has(dotted.split('.')[0])) setPath(cliRun, dotted, value)
     else if (setRefining(cliValues, dotted, value).probesFromList) probesFromList = true
     cliDetails[dotted] = `--${dotted}`
