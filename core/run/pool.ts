@@ -59,14 +59,20 @@ export class SlotPool {
   private readonly live = new Map<Tinypool, { failed: boolean; failure: Promise<never> }>()
   private closed = false
 
-  constructor(readonly slot: Slot) {
+  /** `more`: whether another experiment may still come to this slot. Without one, no process is started
+   *  ahead: the run's last experiment would otherwise start a process at its end only to kill it, a
+   *  process start on a machine still busy with that experiment's tail */
+  constructor(
+    readonly slot: Slot,
+    private readonly more: () => boolean = () => true,
+  ) {
     this.env = { ...(process.env as Record<string, string>), ...slot.env }
     this.prepareNext()
   }
 
-  /** Start the next experiment's process now, unless one is started already. */
+  /** Start the next experiment's process now, unless one is started already or none may come. */
   prepareNext(): void {
-    if (this.closed || this.next) return
+    if (this.closed || this.next || !this.more()) return
     this.next = this.spawn()
   }
 
