@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { freePort, llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
 import { runCli } from './fixtures/project.js'
 import { startTimedProxy } from './fixtures/timed-proxy.js'
 import type { TimedServer } from './fixtures/timed-sse-server.js'
@@ -23,7 +23,7 @@ let proxy: TimedServer
 beforeAll(async () => {
   const bin = llamaServerPath()
   const model = await tinyModelPath()
-  const port = 19000 + Math.floor(Math.random() * 1000)
+  const port = await freePort()
   origin = `http://127.0.0.1:${port}`
   const args = [...llamaServerCommand(bin).slice(1), '--metrics'].map((a) => a.replace('{model}', model).replace('{host}', '127.0.0.1').replace('{port}', String(port)))
   server = spawn(bin, args, { stdio: 'ignore' })

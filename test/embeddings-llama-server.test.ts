@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { freePort, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
 import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
 
 let bin: string
@@ -67,7 +67,7 @@ describe('embeddings on llama-server', () => {
   }, 120_000)
 
   it('the openai backend against an embeddings server started elsewhere', async () => {
-    const port = 19000 + Math.floor(Math.random() * 1000)
+    const port = await freePort()
     const server = spawn(bin, ['-m', model, '--host', '127.0.0.1', '--port', String(port), ...flags], { stdio: 'ignore' })
     try {
       let up = false

@@ -62,7 +62,9 @@ describe('embeddings against a scripted server with known energy', () => {
       'llem.config.ts': `export default {\n  probes: { nvml: false, rapl: { root: ${JSON.stringify(fake.root)}, procStat: ${JSON.stringify(IDLE_PROC_STAT)} }, 'cpu-estimate': {} },\n  measurement: { baseline: { seconds: 0.3 }, warmup: { mode: 'fixed', requests: 1 }, sampleIntervalMs: 20 },\n}\n`,
       'benchmarks/e.bench.ts': `import { bench } from 'llem'\nbench('embed', { backend: { name: 'openai', baseURL: 'http://127.0.0.1:${port}/v1', endpoint: 'embeddings' }, model: 'emb', dataset: { prompts: ${JSON.stringify(PROMPTS)} }, load: { concurrency: 2, requests: 12 } })\n`,
     })
-    const r = await runCli(dir, ['bench'])
+    // a cache of its own: the baseline it takes from the fake RAPL must not be reused by another
+    // test's run under this host's key
+    const r = await runCli(dir, ['bench'], { LLEM_CACHE_DIR: path.join(dir, '.llem-cache') })
     expect(r.code, r.stderr + r.stdout).toBe(0)
     const a = aggregated(dir)
     const raw = a.process_results[0]

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { freePort, llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
 import { BIN, makeProject, QUICK_CONFIG, runCli, TEST_CACHE } from './fixtures/project.js'
 
 let bin: string
@@ -74,7 +74,7 @@ describe('llama-server through the server and openai backends', () => {
   })
 
   it('the openai backend against a server started elsewhere', async () => {
-    const port = 18000 + Math.floor(Math.random() * 1000)
+    const port = await freePort()
     const server = spawn(bin, llamaServerCommand(bin).slice(1).map((a) => a.replace('{model}', model).replace('{host}', '127.0.0.1').replace('{port}', String(port))), { stdio: 'ignore' })
     try {
       for (let i = 0; i < 200; i++) {

@@ -20,7 +20,9 @@ describe('llem worker beside its siblings', () => {
     chmodSync(path.join(dir, 'bin', 'sbatch'), 0o755)
     const probes = `probes: { nvml: false, rapl: false, 'cpu-estimate': { procStat: ${JSON.stringify(IDLE_PROC_STAT)} } },`
     writeFileSync(path.join(dir, 'llem.config.ts'), QUICK_CONFIG.replace('export default {', `export default {\n  executor: { name: 'slurm', gpusPerTask: 0 },\n  ${probes}`).replace('baseline: { seconds: 0.3 }', 'baseline: { seconds: 0.3, ttlSeconds: 0 }'))
-    const env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` }
+    // a cache of its own: the baseline it takes from a fake idle /proc/stat must not be reused by
+    // another test's run under this host's key
+    const env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, LLEM_CACHE_DIR: path.join(dir, '.llem-cache') }
     const planned = await runCli(dir, ['bench', '--detach'], env)
     expect(planned.code, planned.stderr).toBe(0)
     const runDir = path.join(dir, 'llem-results', readdirSync(path.join(dir, 'llem-results'))[0])
