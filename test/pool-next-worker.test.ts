@@ -17,26 +17,7 @@ import type { Experiment } from '../core/plan/plan.js'
 
 const fake = vi.hoisted(() => ({ started: 0, destroyed: 0, pools: [] as unknown[] }))
 
-vi.mock('tinypool', async () => {
-  const { EventEmitter } = await import('node:events')
-  class FakePool extends EventEmitter {
-    reply: ((v: unknown) => void) | null = null
-    channel: { postMessage(m: unknown): void } | null = null
-    constructor() {
-      super()
-      fake.started++
-      fake.pools.push(this)
-    }
-    run(_task: unknown, o: { channel: { postMessage(m: unknown): void } }) {
-      this.channel = o.channel
-      return new Promise((resolve) => (this.reply = resolve))
-    }
-    async destroy() {
-      fake.destroyed++
-    }
-  }
-  return { default: FakePool }
-})
+vi.mock('tinypool', async () => ({ default: (await import('./fixtures/fake-tinypool.js')).fakeTinypool(fake) }))
 
 vi.mock('../core/plugins/builtins.js', async () => {
   const { scriptedSession } = await import('./fixtures/scripted-session.js')

@@ -10,26 +10,9 @@ import type { SessionTask } from '../core/measure/result-shell.js'
 import type { Experiment } from '../core/plan/plan.js'
 import type { RawProcessResult } from '../core/results/schema.js'
 
-const fake = vi.hoisted(() => ({ started: 0, pools: [] as Array<{ channel: { postMessage(m: unknown): void } | null; reply: ((v: unknown) => void) | null }> }))
+const fake = vi.hoisted(() => ({ started: 0, destroyed: 0, pools: [] as Array<{ channel: { postMessage(m: unknown): void } | null; reply: ((v: unknown) => void) | null }> }))
 
-vi.mock('tinypool', async () => {
-  const { EventEmitter } = await import('node:events')
-  class FakePool extends EventEmitter {
-    reply: ((v: unknown) => void) | null = null
-    channel: { postMessage(m: unknown): void } | null = null
-    constructor() {
-      super()
-      fake.started++
-      fake.pools.push(this)
-    }
-    run(_task: unknown, o: { channel: { postMessage(m: unknown): void } }) {
-      this.channel = o.channel
-      return new Promise((resolve) => (this.reply = resolve))
-    }
-    async destroy() {}
-  }
-  return { default: FakePool }
-})
+vi.mock('tinypool', async () => ({ default: (await import('./fixtures/fake-tinypool.js')).fakeTinypool(fake) }))
 
 const tick = () => new Promise((r) => setTimeout(r, 5))
 
