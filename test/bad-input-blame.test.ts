@@ -64,7 +64,7 @@ describe('bad input, blamed where it was written', () => {
     expect(await refused(dir, ['list'], { LLEM_MAX_PARALLEL: '-2' })).toBe('llem: environment: LLEM_MAX_PARALLEL: maxParallel: Too small: expected number to be >0')
   })
 
-  it("a swept value is blamed where the sweep was written: --sweep, LLEM_SWEEP, the config's sweep; a bench's own sweep stays the bench's", async () => {
+  it("a swept value is blamed where the sweep was written: --sweep, LLEM_SWEEP, the config's sweep; a bench's own sweep stays the bench's; a sweep is given whole", async () => {
     const dir = project()
     const point = '(for benchmarks/a.bench.ts:2: bench("one") sweep point [load.concurrency=0]): load.concurrency: Too small: expected number to be >0'
     expect(await refused(dir, ['bench', '--dry-run', '--sweep', '{"load.concurrency":[1,0]}'])).toBe(`llem: command line --sweep ${point}`)
@@ -73,6 +73,13 @@ describe('bad input, blamed where it was written', () => {
     expect(await refused(configured, ['list'])).toBe(`llem: llem.config.ts: sweep["load.concurrency"] ${point}`)
     const own = project(undefined, "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['x'] }, sweep: { 'load.concurrency': [1, 0] } })\n")
     expect(await refused(own, ['list'])).toBe('llem: benchmarks/a.bench.ts:2: bench("one") sweep point [load.concurrency=0]: load.concurrency: Too small: expected number to be >0')
+    // checked once the plan is made: a probe, a dataset file, a model
+    expect(await refused(dir, ['bench', '--dry-run', '--sweep', '{"probes":[["nvmll"]]}'])).toMatch(/^llem: command line --sweep \(for benchmarks\/a\.bench\.ts:2: "one"\): unknown probe "nvmll"/)
+    expect(await refused(project("export default { sweep: { 'dataset.file': ['nope.jsonl'] } }\n"), ['bench', '--dry-run'])).toMatch(/^llem: llem\.config\.ts: sweep\["dataset\.file"\] \(for benchmarks\/a\.bench\.ts:2: bench\("one"\)\): dataset file not found: /)
+    expect(await refused(dir, ['bench', '--dry-run'], { LLEM_SWEEP: '{"model":["missing.gguf"]}' })).toMatch(/^llem: environment LLEM_SWEEP: model file not found: /)
+    // a sweep's keys are dotted paths: it is given whole
+    expect(await refused(dir, ['list', '--sweep.load.concurrency', '[1,0]'])).toBe(`llem: command line: --sweep.load.concurrency: a sweep is given whole, as JSON: --sweep '{"load.concurrency":[...]}'`)
+    expect(await refused(dir, ['list'], { LLEM_SWEEP__LOAD__CONCURRENCY: '[1,2]' })).toBe(`llem: environment LLEM_SWEEP__LOAD__CONCURRENCY: a sweep is given whole, as JSON: LLEM_SWEEP='{"<dotted.key>":[...]}'`)
   })
 
   it('a flag given a negative number, a flag of another command, two compare formats at once', async () => {

@@ -49,7 +49,9 @@ async function bench(probes: string, env: Record<string, string> = {}) {
     'llem.config.ts': QUICK_CONFIG.replace('export default {', `export default {\n  probes: { nvml: false, 'cpu-estimate': false, rapl: { root: ${JSON.stringify(fake.root)}, procStat: ${JSON.stringify(IDLE_PROC_STAT)} }, ${probes} },`),
     'benchmarks/a.bench.ts': "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['Hello'] }, load: { requests: 1000000, duration: 2 } })\n",
   })
-  const r = await runCli(dir, ['bench'], env)
+  // a cache of its own: the baseline it takes from the fake RAPL must not be reused by another test's
+  // run under this host's key
+  const r = await runCli(dir, ['bench'], { LLEM_CACHE_DIR: path.join(dir, '.llem-cache'), ...env })
   clearInterval(timer)
   expect(r.code, r.stderr).toBe(0)
   const runDir = path.join(dir, 'llem-results', readdirSync(path.join(dir, 'llem-results'))[0])

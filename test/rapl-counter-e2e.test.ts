@@ -61,7 +61,9 @@ describe('RAPL counters end to end', () => {
       'llem.config.ts': QUICK_CONFIG.replace('baseline: { seconds: 0.3 }', 'baseline: { seconds: 1, ttlSeconds: 0 }').replace('export default {', `export default {\n  probes: { nvml: false, rapl: { root: ${JSON.stringify(fake.root)}, procStat: ${JSON.stringify(IDLE_PROC_STAT)} }, 'cpu-estimate': {} },`),
       'benchmarks/a.bench.ts': "import { bench } from 'llem'\nbench('one', { backend: 'llama-cpp', model: { random: 'llama-1m' }, dataset: { prompts: ['Hello'] }, load: { requests: 1000000, duration: 3 } })\n",
     })
-    const r = await runCli(dir, ['bench'])
+    // a cache of its own: the baseline it takes from the fake RAPL must not be reused by another test's
+    // run under this host's key
+    const r = await runCli(dir, ['bench'], { LLEM_CACHE_DIR: path.join(dir, '.llem-cache') })
     clearInterval(timer)
     // the last write stayed the latest until now
     writes.push({ at: Infinity, landed: wall + performance.now() })

@@ -23,14 +23,18 @@ export function setBy(p: ProvenanceEntry | undefined, key: string): string | nul
 }
 
 /** A Blame over an experiment's provenance: the path's own entry, or the nearest section above it
- *  that one layer set whole (`--probes nvmll` sets `probes`, an issue is at `probes.nvmll`). `sweep`:
- *  where the sweep itself was set, for a value a sweep point gave. */
-export function blameFrom(lookup: (key: string) => ProvenanceEntry | undefined, sweep?: ProvenanceEntry): Blame {
+ *  that one layer set whole (`--probes nvmll` sets `probes`, an issue is at `probes.nvmll`). */
+export function blameFrom(lookup: (key: string) => ProvenanceEntry | undefined): Blame {
   return (path) => {
     for (let key = path; ; key = key.slice(0, key.lastIndexOf('.'))) {
       const p = lookup(key)
-      // a swept value was written where the sweep was: `--sweep`, LLEM_SWEEP, the config's sweep record
-      if (p?.source === 'sweep' && sweep) return setBy(sweep, `sweep[${JSON.stringify(key)}]`)
+      if (p?.source === 'sweep') {
+        // a sweep point's value was written where the sweep was: `--sweep`, LLEM_SWEEP, the config's
+        // sweep record (a bench's own sweep is the bench). The first step of a capacity sweep or SLO
+        // search is also the 'sweep' layer's, but no key of the sweep record: that stays the bench's
+        const sweep = lookup('sweep')
+        if (sweep && typeof sweep.value === 'object' && sweep.value !== null && Object.hasOwn(sweep.value, key)) return setBy(sweep, `sweep[${JSON.stringify(key)}]`)
+      }
       if (p) return setBy(p, key)
       if (!key.includes('.')) return null
     }

@@ -104,6 +104,10 @@ export function buildOverrideLayers(env: NodeJS.ProcessEnv, flags: Record<string
   let probesFromList = false
   const depth = (dotted: string) => dotted.split('.').length
   for (const [dotted, raw] of Object.entries(flags).sort((a, b) => depth(a[0]) - depth(b[0]))) {
+    // a sweep's keys are dotted paths themselves (`load.concurrency`): `--sweep.load.concurrency` cannot
+    // say where its key ends; the sweep is given whole
+    if (dotted.startsWith('sweep.'))
+      throw new InputError('CONFIG_INVALID', `command line: --${dotted}: a sweep is given whole, as JSON: --sweep '{"${dotted.slice('sweep.'.length)}":[...]}'`, { where: dotted })
     checkPath(dotted, (p) => `--${p}`, 'command line')
     const value = coerceValue(dotted, raw)
     checkValue(dotted, value, 'command line', `--${dotted}`)
@@ -147,11 +151,15 @@ function setRefining(obj: Record<string, unknown>, dotted: string, value: unknow
  * LLEM_BACKEND__BASE_URL and LLEM_PROBES__RAPL__ROOT name a plugin's options, which depend on the
  * plugin and have no variables (the names cannot be turned back into its keys: baseURL or baseUrl?).
  * Read as nothing, they would leave the run measuring another server than the one meant: refused.
+ * So is LLEM_SWEEP__*: a sweep's keys are dotted paths themselves, and LLEM_SWEEP gives it whole.
  */
 function refuseUnreadVariables(env: NodeJS.ProcessEnv, read: Record<string, string>): void {
   const used = new Set(Object.values(read))
   for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || raw === '' || used.has(name) || !/^LLEM_(BACKEND|PROBES)__/.test(name)) continue
+    if (raw === undefined || raw === '' || used.has(name)) continue
+    if (name.startsWith('LLEM_SWEEP__'))
+      throw new InputError('CONFIG_INVALID', `environment ${name}: a sweep is given whole, as JSON: LLEM_SWEEP='{"<dotted.key>":[...]}'`, { where: name })
+    if (!/^LLEM_(BACKEND|PROBES)__/.test(name)) continue
     const section = name.startsWith('LLEM_BACKEND__') ? 'backend' : 'probes'
     const whole = section === 'backend' ? 'LLEM_BACKEND=<name> names the backend' : 'LLEM_PROBES=<list> names the probes'
     throw new InputError('CONFIG_INVALID', `environment ${name}: ${section} options have no environment variables (their names depend on the ${section === 'backend' ? 'backend' : 'probe'}); give it as --${section}.<key> on the command line or in the config (${whole})`, { where: name })

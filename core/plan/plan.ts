@@ -104,8 +104,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
     const sweep = (base.values.sweep ?? {}) as Record<string, unknown[]>
     const sweepMode = base.values.sweepMode as 'grid' | 'zip'
     const repeat = base.values.repeat as number
-    const sweepEntry = base.provenance['sweep']
-    const sweepSource = sweepEntry?.source_detail ?? 'sweep'
+    const sweepSource = base.provenance['sweep']?.source_detail ?? 'sweep'
     const points = expandSweep(sweep, sweepMode)
     if ('error' in points) throw new InputError('BENCH_INVALID', `${at(bench.location)}: ${what}: ${points.error}`, { file: bench.file })
     // what every point of the bench has alike (its keys are the sweep's): the per-key details, and
@@ -142,7 +141,7 @@ export function buildPlan(input: PlanInput): Experiment[] {
       // a value from a flag, a variable or the config file is blamed there, not on the bench
       // a swept value's place is where the sweep was written: a --sweep flag, LLEM_SWEEP or the config
       // file is named as such; a bench's own sweep is the bench (its file:line)
-      const blame = blameFrom((key) => merged.provenance.get(key), sweepEntry)
+      const blame = blameFrom((key) => merged.provenance.get(key))
       const config = validator.validate(merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID', blame })
       // the list as a record, one per list: the points of a sweep share their sections (a new record
       // per point made every point's config differ there, and each was searched for secrets anew)

@@ -140,6 +140,9 @@ export async function checkDevices(run: ResolvedRun): Promise<string[]> {
 function modelWhere(x: PlannedExperiment, cli: { optionKeys: string[]; env: NodeJS.ProcessEnv }): string {
   const p = x.provenance['model'] ?? Object.entries(x.provenance).find(([k]) => k.startsWith('model.'))?.[1]
   const isModelKey = (k: string) => k === 'model' || k.startsWith('model.')
+  // a model a sweep point gave: where the sweep was written (--sweep, LLEM_SWEEP, the config file)
+  const swept = p?.source === 'sweep' ? blameFrom((k) => x.provenance[k])(Object.keys(x.provenance).find(isModelKey) ?? 'model') : null
+  if (swept) return swept
   if (p?.source === 'cli') return `command line ${cli.optionKeys.filter(isModelKey).map((k) => `--${k}`).join(' ') || '--model'}`
   if (p?.source === 'env') return `environment ${Object.keys(cli.env).filter((k) => /^LLEM_MODEL(__|$)/.test(k)).join(' ') || 'LLEM_MODEL'}`
   // set in the config file (its path relative to the root) or a describe() block (its file:line)

@@ -53,7 +53,7 @@ export async function executeExperiments(queue: Experiment[], o: ExecuteOptions)
     if (!pool) {
       // an experiment given no GPU sees none: it must not measure (or use) GPUs other experiments hold
       // another experiment may come while one is queued, or while a series member runs (its next step is
-      // made when it ends); an interrupted or bailing run starts none
+      // made when it ends); a run interrupted, or one that has already bailed, starts none
       pool = new SlotPool({ id: key, env: pinningEnv(gpus, o.slots) }, () => !o.interrupt.aborted && !(o.bail > 0 && failures >= o.bail) && (pending.length > 0 || [...active].some((a) => a.x.series !== undefined)))
       pools.set(key, pool)
     }
