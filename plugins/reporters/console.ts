@@ -153,7 +153,10 @@ export function createConsoleReporter(ctx: ReporterContext): Reporter {
       startedAt.delete(info.id)
       const perToken = result.avg_energy_per_token_j ?? result.embedding_metrics?.energy_per_input_token_j ?? null
       if (!lineUnit && result.status === 'completed' && perToken !== null) lineUnit = energyUnitFor([perToken])
-      print(endLine(info.name, result, began === undefined ? null : Date.now() - began, lineUnit))
+      // the experiment's own recorded span: the same live and when `llem report` replays the run (whose
+      // events come milliseconds apart); the time between the two events where it has none
+      const recorded = Date.parse(result.end_time) - Date.parse(result.start_time)
+      print(endLine(info.name, result, Number.isFinite(recorded) && recorded >= 0 ? recorded : began === undefined ? null : Date.now() - began, lineUnit))
     },
     onRunEnd(summary) {
       stopLive()

@@ -7,7 +7,8 @@
  * only onExperimentProgress is not replayed, as progress is not stored. Exit 0, 1 when a reporter
  * threw, 2 on bad input (no such run, a corrupt or foreign file: named).
  */
-import { locateRun, readRunDir } from '../../results/run-dir.js'
+import path from 'node:path'
+import { acquireLock, locateRun, readRunDir } from '../../results/run-dir.js'
 import { RUN_DEFAULTS, type ResolvedRunOptions } from '../../config/defaults.js'
 import { resultsDirFlag, resultsDirLookup } from '../../results/results-dir.js'
 import { loadConfig } from '../../config/load-config.js'
@@ -62,7 +63,32 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
   const resultsDir = resultsDirLookup({ flag: resultsDirFlag(flags), env: process.env, cwd, config: async () => ({ resultsDir: loaded.config.resultsDir, rootDir: loaded.rootDir }) })
   const where = await locateRun(String(name), cwd, resultsDir)
   if (where.kind !== 'run-dir') throw new InputError('RESULTS_INVALID', `${where.path}: llem report rebuilds from a run directory's raw results; give the run directory, not a results file`, { file: where.path })
-  const run = readRunDir(where.path)
+  // a run another llem is writing (a run in progress, a --resume) is not replayed half-way: its
+  // results.json would say a run passed with half its experiments. The lock is the results directory's
+  const lock = await lockForReport(path.dirname(where.path), where.path)
+  try {
+    return await replay(where.path, loaded, cli, flags)
+  } finally {
+    lock?.release()
+  }
+}
+
+/**
+ * The results directory's lock, held while the reports are written. Another llem holding it is
+ * refused (its run may be this one). Where no lock can be taken (a read-only directory, a run copied
+ * somewhere that is no results directory) the run is reported without one, as before.
+ */
+async function lockForReport(resultsDir: string, runDir: string): Promise<{ release(): void } | null> {
+  try {
+    return await acquireLock(resultsDir)
+  } catch (e) {
+    if (e instanceof InputError && e.code === 'RESULTS_LOCKED') throw new InputError('RESULTS_LOCKED', `${runDir}: not reported while another llem writes to its results directory (its run may be this one); report it once that llem has ended. ${e.message}`, { file: e.file })
+    return null
+  }
+}
+
+async function replay(runPath: string, loaded: Awaited<ReturnType<typeof loadConfig>>, cli: Partial<ReportOptions>, flags: CommonFlags): Promise<number> {
+  const run = readRunDir(runPath)
   const manifest = run.manifest!
   const base = { runId: run.runId, runDir: run.path, rootDir: loaded.rootDir, configFile: loaded.file, stdout: process.stdout, isTTY: !!process.stdout.isTTY, verbose: !!flags.verbose }
   const reporters = await loadReporters(cli.reporters ?? loaded.config.reporters ?? RUN_DEFAULTS.reporters, base, {
@@ -87,6 +113,11 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
     if (!neverStarted(r)) await dispatcher.emit('onExperimentStart', info)
     await dispatcher.emit('onExperimentEnd', info, r)
   }
+  // planned to run and no result: the run never finished (killed, or still running elsewhere, a
+  // detached Slurm array). It did not pass: said as a live run cut short says it, and named
+  const unfinished = manifest.experiments.filter((x) => x.mode === 'run' && !byId.has(x.id))
+  if (unfinished.length > 0)
+    process.stderr.write(`llem: ${unfinished.length} of the run's planned experiments have no result (the run did not finish: killed, or still running; \`llem bench --resume\` runs them): ${unfinished.slice(0, 5).map((x) => x.name).join(', ')}${unfinished.length > 5 ? ', ...' : ''}\n`)
   const started = Math.min(Date.parse(manifest.created_at), minOf(run.results.map((r) => Date.parse(r.start_time))))
   const ended = Math.max(started, maxOf(run.results.map((r) => Date.parse(r.end_time))))
   const summary: RunSummary = {
@@ -95,7 +126,7 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
     results: run.results,
     skipped: infos.filter((i) => i.mode === 'skip'),
     durationMs: Number.isFinite(ended - started) ? ended - started : 0,
-    status: runStatus(run.results),
+    status: unfinished.length > 0 ? 'interrupted' : runStatus(run.results),
     repeats: summariseRepeats(run.results),
     pareto: paretoSummary({ current: run.results }),
   }
