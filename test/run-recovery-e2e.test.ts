@@ -94,7 +94,9 @@ describe('run recovery', () => {
     expect(listed.stdout).toContain(`${victim}: corrupt`)
     expect(listed.stdout).toContain('notes.json: not a llem result')
     const r = await runCli(dir, ['bench', '--resume', 'latest'])
-    expect(r.stderr).toContain(`${victim}: corrupt`)
+    expect(r.stderr).toMatch(new RegExp(`${victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: corrupt .*: its experiment runs again$`, 'm'))
+    // a file of no experiment is named, and said to be ignored, not to have an experiment that runs again
+    expect(r.stderr).toMatch(/notes\.json: not a llem result.*: ignored: no experiment planned now has this file$/m)
     expect(r.stdout.match(/^✓ /gm)).toHaveLength(1)
     expect(r.stdout).toMatch(/^2 passed, 0 failed$/m)
     expect(JSON.parse(readFileSync(victim, 'utf8')).status).toBe('completed')

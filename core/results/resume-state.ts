@@ -20,7 +20,7 @@ export interface ResumeState {
   prior: AggregatedResult[]
   /** manifest entries of the earlier run's experiments that are not planned now, kept as they were */
   kept: Manifest['experiments']
-  /** unreadable files of the earlier run (their experiments run again), for the user */
+  /** unreadable files of the earlier run, each saying whether its experiment runs again, for the user */
   problems: string[]
 }
 
@@ -32,7 +32,7 @@ export function runToResume(resultsDir: string, flag: string | boolean): string 
 /** What resuming says before the run starts, one line each: the unreadable files, then what is kept. */
 export function resumeNotes(state: ResumeState, runnable: number): string[] {
   // problems name files and quote their contents: the run directory is not trusted
-  const lines = state.problems.map((p) => `${sanitiseLine(p)}: its experiment runs again`)
+  const lines = state.problems.map(sanitiseLine)
   const n = state.kept.length
   const kept = n ? `; ${n} other experiment${n === 1 ? '' : 's'} of that run (not selected now) kept as ${n === 1 ? 'it was' : 'they were'}` : ''
   lines.push(`resuming ${state.runId}: ${state.done.size} of ${runnable} experiments already completed${kept}`)
@@ -50,7 +50,8 @@ export function resumeState(runDir: string, planned: Pick<Experiment, 'id' | 'ta
     prior: [...[...done].map((id) => prior.results.get(id)!), ...others],
     // a planned series' later members are its own, run again from its first not completed: not "kept"
     kept: earlierManifest(runDir).filter((e) => !plannedIds.has(e.id) && !(e.series && plannedIds.has(String(e.series.group)))),
-    problems: prior.problems,
+    // a planned experiment whose file is unreadable runs again; any other file is only named
+    problems: prior.problems.map((p) => `${p}: ${planned.some((x) => p.startsWith(`${path.join(runDir, 'aggregated', `${x.id}.json`)}: `)) ? 'its experiment runs again' : 'ignored: no experiment planned now has this file'}`),
   }
 }
 
