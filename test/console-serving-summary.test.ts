@@ -189,8 +189,9 @@ describe('one energy unit per column', () => {
 
   it('the end lines keep the unit of the first one: 4 mJ then 1.5 J both in mJ', async () => {
     const lines = await render([withEnergy('first', 0.004), withEnergy('second', 1.5)])
-    expect(lines.find((l) => l.startsWith('✓ first '))).toMatch(/ {2}4\.00 mJ\/token {2}counter \(high\)$/)
-    expect(lines.find((l) => l.startsWith('✓ second '))).toMatch(/ {2}1500 mJ\/token {2}counter \(high\)$/)
+    // each line ends with the experiment's recorded span (the fixture's 10 s from start_time to end_time)
+    expect(lines.find((l) => l.startsWith('✓ first '))).toMatch(/ {2}4\.00 mJ\/token {2}counter \(high\) {2}10\.0s$/)
+    expect(lines.find((l) => l.startsWith('✓ second '))).toMatch(/ {2}1500 mJ\/token {2}counter \(high\) {2}10\.0s$/)
   })
 
   it('the repeats table picks its unit from its figures: 0.8 to 1.2 J is J/token', async () => {

@@ -80,7 +80,9 @@ export async function reportCommand(name: string, flags: CommonFlags, options: R
  */
 async function lockForReport(resultsDir: string, runDir: string): Promise<{ release(): void } | null> {
   try {
-    return await acquireLock(resultsDir)
+    const lock = await acquireLock(resultsDir)
+    if (lock.recovered) process.stderr.write(`llem: ${lock.recovered}\n`)
+    return lock
   } catch (e) {
     if (e instanceof InputError && e.code === 'RESULTS_LOCKED') throw new InputError('RESULTS_LOCKED', `${runDir}: not reported while another llem writes to its results directory (its run may be this one); report it once that llem has ended. ${e.message}`, { file: e.file })
     return null
