@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { freePort, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { freePort } from './fixtures/free-port.js'
 import { makeProject, QUICK_CONFIG, runCli } from './fixtures/project.js'
 
 let bin: string

@@ -8,7 +8,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { freePort, llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { llamaServerCommand, llamaServerPath, tinyModelPath } from './fixtures/llama-server.js'
+import { freePort } from './fixtures/free-port.js'
 import { BIN, makeProject, QUICK_CONFIG, runCli, TEST_CACHE } from './fixtures/project.js'
 
 let bin: string

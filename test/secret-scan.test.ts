@@ -8,22 +8,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from './fixtures/free-port.js'
 import { makeProject, REPO, runCli } from './fixtures/project.js'
 
 const ECHO = path.join(REPO, 'test', 'fixtures', 'secret-echo-server.mjs')
 const PLANT = `pl4nted${process.pid}x${Date.now().toString(36)}`
 const S = (where: string) => `${PLANT}-${where}`
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(p))
-    })
-  })
 
 let external: ChildProcess
 let externalPort: number
