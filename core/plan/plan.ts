@@ -138,9 +138,8 @@ export function buildPlan(input: PlanInput): Experiment[] {
       // Sections no point changes (the sweep itself among them) are parsed once and shared by the
       // points' configs, not copied into each (10,000 points of a two-axis sweep of 100 values each
       // held two million copied values): validate-point.ts
-      // a value from a flag, a variable or the config file is blamed there, not on the bench
-      // a swept value's place is where the sweep was written: a --sweep flag, LLEM_SWEEP or the config
-      // file is named as such; a bench's own sweep is the bench (its file:line)
+      // a value from a flag, a variable, the config file or a sweep written in one of them is blamed
+      // there, not on the bench (config/blame.ts)
       const blame = blameFrom((key) => merged.provenance.get(key))
       const config = validator.validate(merged.values, { file: at(bench.location), label, code: 'BENCH_INVALID', blame })
       // the list as a record, one per list: the points of a sweep share their sections (a new record

@@ -23,7 +23,9 @@ export function neverStarted(r: AggregatedResult): boolean {
   return r.status !== 'completed' && r.error?.phase === 'plan'
 }
 
-export function runStatus(results: AggregatedResult[]): 'passed' | 'failed' | 'interrupted' {
-  if (results.some((r) => r.status === 'interrupted' && !leftByBail(r))) return 'interrupted'
+/** `unfinished`: experiments the run planned to run that have no result (a run killed, or still
+ *  running elsewhere): such a run did not pass, it was cut short */
+export function runStatus(results: AggregatedResult[], unfinished = 0): 'passed' | 'failed' | 'interrupted' {
+  if (unfinished > 0 || results.some((r) => r.status === 'interrupted' && !leftByBail(r))) return 'interrupted'
   return results.some((r) => r.status === 'failed') ? 'failed' : 'passed'
 }

@@ -116,7 +116,7 @@ async function replay(runPath: string, loaded: Awaited<ReturnType<typeof loadCon
     await dispatcher.emit('onExperimentEnd', info, r)
   }
   // planned to run and no result: the run never finished (killed, or still running elsewhere, a
-  // detached Slurm array). It did not pass: said as a live run cut short says it, and named
+  // detached Slurm array). It did not pass (runStatus), and they are named
   const unfinished = manifest.experiments.filter((x) => x.mode === 'run' && !byId.has(x.id))
   if (unfinished.length > 0)
     process.stderr.write(`llem: ${unfinished.length} of the run's planned experiments have no result (the run did not finish: killed, or still running; \`llem bench --resume\` runs them): ${unfinished.slice(0, 5).map((x) => x.name).join(', ')}${unfinished.length > 5 ? ', ...' : ''}\n`)
@@ -128,7 +128,7 @@ async function replay(runPath: string, loaded: Awaited<ReturnType<typeof loadCon
     results: run.results,
     skipped: infos.filter((i) => i.mode === 'skip'),
     durationMs: Number.isFinite(ended - started) ? ended - started : 0,
-    status: unfinished.length > 0 ? 'interrupted' : runStatus(run.results),
+    status: runStatus(run.results, unfinished.length),
     repeats: summariseRepeats(run.results),
     pareto: paretoSummary({ current: run.results }),
   }
